@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using AccelSdk.Backends;
+using AccelSdk.Diagnostics;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+
+namespace AccelSdk;
+
+/// <summary>What <see cref="Accelerator.Select(Model, SelectOptions?)"/> optimises for.</summary>
+public enum SelectionPolicy
+{
+    /// <summary>Lowest median latency of one run (default).</summary>
+    LowestLatency,
+    /// <summary>Most inferences per second with concurrent runs.</summary>
+    HighestThroughput,
+    /// <summary>A CPU device whenever one can run the model; fastest among them.</summary>
+    PreferCpu,
+    /// <summary>A GPU device whenever one can run the model; fastest among them; else the fastest device.</summary>
+    PreferGpu,
+}
+
+/// <summary>Options of <see cref="Accelerator.Select(Model, SelectOptions?)"/>.</summary>
+public sealed record SelectOptions
+{
+    /// <summary>What to optimise.</summary>
+    public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
+
+    /// <summary>Inputs to measure with; when null, fixed-seed inputs are made from the declared input types.</summary>
+    public IReadOnlyDictionary<string, Tensor>? SampleInputs { get; init; }
+
+    /// <summary>Timed runs per candidate after warm-up.</summary>
+    public int MeasuredRuns { get; init; } = 10;
+
+    /// <summary>Untimed warm-up runs per candidate.</summary>
+    public int WarmupRuns { get; init; } = 2;
+
+    /// <summary>Restricts candidates to these backend names or device ids; null means every available device.</summary>
+    public IReadOnlyList<string>? Candidates { get; init; }
+
+    /// <summary>Options passed to each backend's compile step.</summary>
+    public CompileOptions Compile { get; init; } = new();
+}
+
+/// <summary>The measured result of one candidate device.</summary>
+/// <param name="Device">The device.</param>
+/// <param name="MedianMs">Median latency of one run, or null when it failed.</param>
+/// <param name="ThroughputPerSecond">Runs per second under concurrency (throughput policy only).</param>
+/// <param name="CompileMs">Compile (session creation) time.</param>
+/// <param name="Error">Why the candidate could not run the model.</param>
+public sealed record CandidateResult(Device Device, double? MedianMs, double? ThroughputPerSecond, double CompileMs, string? Error);
+
+/// <summary>How a device was chosen: every candidate measured and the winner.</summary>
+/// <param name="Policy">The policy used.</param>
+/// <param name="Candidates">Each candidate's measurements.</param>
+/// <param name="Chosen">The chosen device.</param>
+public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen);
+
+/// <summary>
+/// The entry point: finds the devices and backends of this machine and picks where a model runs fastest, by measuring.
+/// <code>
+/// using var session = Accelerator.Select("model.onnx");
+/// var outputs = session.Run(input);
+/// </code>
+/// </summary>
+public sealed class Accelerator
+{
+    private Accelerator(IBackend backend, Device device)
+    {
+        Backend = backend;
+        Device = device;
+    }
+
+    /// <summary>The backend.</summary>
+    public IBackend Backend { get; }
+
+    /// <summary>The device.</summary>
+    public Device Device { get; }
+
+    /// <summary>Every device of every backend on this machine, unavailable ones included with their reason.</summary>
+    public static IReadOnlyList<Device> Devices => BackendRegistry.AllDevices;
+
+    /// <summary>
+    /// The best general device with no model to measure: an available GPU first (unless the policy prefers CPU),
+    /// then other accelerators, then CPUs; among equals, backends in registration order.
+    /// </summary>
+    public static Accelerator Select(SelectionPolicy policy = SelectionPolicy.LowestLatency)
+    {
+        var ranked = Available()
+            .OrderBy(c => RankKind(c.Device.Kind, policy))
+            .ToList();
+        if (ranked.Count == 0) throw new AccelSdkException("no backend has an available device: " + DescribeUnavailable());
+        return new Accelerator(ranked[0].Backend, ranked[0].Device);
+    }
+
+    /// <summary>Loads and runs <paramref name="model"/> on this accelerator's device as one partition.</summary>
+    public AccelSession Load(Model model, CompileOptions? options = null) =>
+        new(GraphPartitioner.WholeModel(model, Backend, Device), options);
+
+    /// <summary>Loads <paramref name="modelPath"/> onto this accelerator's device.</summary>
+    public AccelSession Load(string modelPath, CompileOptions? options = null) => Load(Model.Load(modelPath), options);
+
+    /// <summary>Loads the model file and selects where it runs best; see <see cref="Select(Model, SelectOptions?)"/>.</summary>
+    public static AccelSession Select(string modelPath, SelectOptions? options = null) => Select(Model.Load(modelPath), options);
+
+    /// <summary>
+    /// Measures <paramref name="model"/> on every available device that can run it whole and returns a session on the
+    /// one the policy prefers. The session's <see cref="AccelSession.Selection"/> holds every measurement.
+    /// </summary>
+    public static AccelSession Select(Model model, SelectOptions? options = null)
+    {
+        options ??= new SelectOptions();
+        var inputs = options.SampleInputs ?? SampleInputs.Random(model);
+        var types = ShapeInference.Infer(model);
+        var results = new List<CandidateResult>();
+        var sessions = new List<(AccelSession Session, CandidateResult Result)>();
+        var unsupportedByDevice = new List<(string Node, string Op, string Reason)>();
+        foreach (var (backend, device) in Available().Where(c => IsCandidate(c.Device, options)))
+        {
+            var unsupported = GraphPartitioner.Unsupported(model, backend, device, types);
+            if (unsupported.Count > 0)
+            {
+                results.Add(new CandidateResult(device, null, null, 0, $"{unsupported.Count} unsupported node(s), first {unsupported[0].Node} [{unsupported[0].Op}]: {unsupported[0].Reason}"));
+                unsupportedByDevice.AddRange(unsupported.Select(u => (u.Node, u.Op, $"{device.Id}: {u.Reason}")));
+                continue;
+            }
+            AccelSession? session = null;
+            try
+            {
+                session = new AccelSession(new ExecutionPlan(model, new[] { new PlannedPartition(0, backend, device, Enumerable.Range(0, model.Graph.Nodes.Count).ToArray(), model) }), options.Compile);
+                var result = Measure(session, inputs, options, device);
+                results.Add(result);
+                sessions.Add((session, result));
+            }
+            catch (AccelSdkException e) when (e is not InputMismatchException)
+            {
+                session?.Dispose();
+                results.Add(new CandidateResult(device, null, null, 0, e.Message));
+                AccelSdkDiagnostics.Warn($"{device.Id} excluded for {model.Label}: {e.Message}");
+            }
+        }
+        if (sessions.Count == 0)
+        {
+            if (unsupportedByDevice.Count > 0) throw new UnsupportedOperatorException(model.Label, unsupportedByDevice);
+            throw new AccelSdkException($"{model.Label}: no device could run the model: " +
+                (results.Count == 0 ? DescribeUnavailable() : string.Join("; ", results.Select(r => $"{r.Device.Id}: {r.Error}"))));
+        }
+        var chosen = Choose(sessions, options.Policy);
+        foreach (var (s, _) in sessions)
+        {
+            if (!ReferenceEquals(s, chosen)) s.Dispose();
+        }
+        chosen.Selection = new SelectionReport(options.Policy, results, chosen.Plan.Partitions[0].Device);
+        return chosen;
+    }
+
+    private static AccelSession Choose(List<(AccelSession Session, CandidateResult Result)> sessions, SelectionPolicy policy)
+    {
+        IEnumerable<(AccelSession Session, CandidateResult Result)> pool = sessions;
+        if (policy == SelectionPolicy.PreferCpu && sessions.Any(s => s.Result.Device.Kind == DeviceKind.Cpu))
+            pool = sessions.Where(s => s.Result.Device.Kind == DeviceKind.Cpu);
+        if (policy == SelectionPolicy.PreferGpu && sessions.Any(s => s.Result.Device.Kind == DeviceKind.Gpu))
+            pool = sessions.Where(s => s.Result.Device.Kind == DeviceKind.Gpu);
+        return policy == SelectionPolicy.HighestThroughput
+            ? pool.OrderByDescending(s => s.Result.ThroughputPerSecond ?? 0).First().Session
+            : pool.OrderBy(s => s.Result.MedianMs ?? double.MaxValue).First().Session;
+    }
+
+    private static CandidateResult Measure(AccelSession session, IReadOnlyDictionary<string, Tensor> inputs, SelectOptions options, Device device)
+    {
+        for (var i = 0; i < options.WarmupRuns; i++) session.Run(inputs);
+        var times = new double[Math.Max(1, options.MeasuredRuns)];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            session.Run(inputs);
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        var median = times[times.Length / 2];
+        double? throughput = null;
+        if (options.Policy == SelectionPolicy.HighestThroughput)
+        {
+            var workers = Math.Max(2, Environment.ProcessorCount);
+            var runsPerWorker = Math.Max(2, options.MeasuredRuns / 2);
+            var start = Stopwatch.GetTimestamp();
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+            {
+                for (var r = 0; r < runsPerWorker; r++) session.Run(inputs);
+            });
+            throughput = workers * runsPerWorker / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return new CandidateResult(device, median, throughput, session.CompileTime.TotalMilliseconds, null);
+    }
+
+    private static bool IsCandidate(Device device, SelectOptions options) =>
+        options.Candidates is null || options.Candidates.Any(c =>
+            string.Equals(c, device.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(c, device.Backend, StringComparison.OrdinalIgnoreCase));
+
+    private static IEnumerable<(IBackend Backend, Device Device)> Available() =>
+        BackendRegistry.All.SelectMany(b => b.Devices.Where(d => d.IsAvailable).Select(d => (b, d)));
+
+    private static int RankKind(DeviceKind kind, SelectionPolicy policy) => policy == SelectionPolicy.PreferCpu
+        ? (kind == DeviceKind.Cpu ? 0 : 1)
+        : kind switch { DeviceKind.Gpu => 0, DeviceKind.Accelerator => 1, _ => 2 };
+
+    private static string DescribeUnavailable()
+    {
+        var devices = BackendRegistry.AllDevices;
+        return devices.Count == 0
+            ? "no backend is registered (reference AccelSdk.OnnxRuntime or another backend package)"
+            : string.Join("; ", devices.Select(d => $"{d.Id}: {d.UnavailableReason ?? "available"}"));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Device.ToString();
+}

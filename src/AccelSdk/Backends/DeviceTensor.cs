@@ -1,0 +1,47 @@
+using AccelSdk.Ir;
+
+namespace AccelSdk.Backends;
+
+/// <summary>A tensor resident on a device. The owner disposes it; disposing releases device memory.</summary>
+public abstract class DeviceTensor : IDisposable
+{
+    /// <summary>Creates the tensor description.</summary>
+    protected DeviceTensor(Device device, ElementType elementType, long[] shape)
+    {
+        Device = device;
+        ElementType = elementType;
+        Shape = shape;
+    }
+
+    /// <summary>The device holding the data.</summary>
+    public Device Device { get; }
+
+    /// <summary>Element type.</summary>
+    public ElementType ElementType { get; }
+
+    /// <summary>Concrete shape.</summary>
+    public long[] Shape { get; }
+
+    /// <summary>Size in bytes of the dense data.</summary>
+    public long ByteLength => Tensor.CountElements(Shape) * ElementType.SizeInBytes();
+
+    /// <summary>Releases device memory.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases resources.</summary>
+    protected virtual void Dispose(bool disposing) { }
+}
+
+/// <summary>A tensor in host memory, usable by every device of the <see cref="Device.HostMemory"/> space without a copy.</summary>
+public sealed class HostTensor : DeviceTensor
+{
+    /// <summary>Wraps a host tensor.</summary>
+    public HostTensor(Tensor value) : base(Device.Host, value.ElementType, value.ShapeArray) => Value = value;
+
+    /// <summary>The host data.</summary>
+    public Tensor Value { get; }
+}

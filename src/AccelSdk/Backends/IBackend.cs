@@ -1,0 +1,95 @@
+using AccelSdk.Ir;
+
+namespace AccelSdk.Backends;
+
+/// <summary>Whether a backend can run a node on a device, and if not, why.</summary>
+public readonly record struct NodeSupport(bool IsSupported, string? Reason)
+{
+    /// <summary>Supported.</summary>
+    public static NodeSupport Yes { get; } = new(true, null);
+
+    /// <summary>Not supported, with the reason (op, dtype, attribute or shape at fault).</summary>
+    public static NodeSupport No(string reason) => new(false, reason);
+}
+
+/// <summary>What a backend may look at to decide whether it runs a node.</summary>
+/// <param name="Model">The model the node belongs to (opsets, functions).</param>
+/// <param name="Types">Known types (element type and shape) of values, by name, from declarations and inference.</param>
+public sealed record NodeContext(Model Model, IReadOnlyDictionary<string, Ir.ValueType> Types)
+{
+    /// <summary>The opset version that governs <paramref name="node"/>.</summary>
+    public long OpsetOf(Node node) => Model.OpsetOf(node.Domain) ?? 0;
+
+    /// <summary>The tensor type of a value, or null when unknown or not a tensor.</summary>
+    public TensorType? TensorTypeOf(string name) => name.Length > 0 && Types.TryGetValue(name, out var t) ? t as TensorType : null;
+}
+
+/// <summary>Options a backend receives when compiling a partition.</summary>
+public sealed record CompileOptions
+{
+    /// <summary>Threads the backend may use inside one operator; 0 lets it decide.</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Backend-specific settings (for example ORT session config entries).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// The backend contract: enumerate devices, answer per node whether it can run it, compile a partition for a
+/// device, and move tensors between host and device. Capability queries and partitioning live outside backends.
+/// </summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>Short name used on the command line (<c>ort</c>, <c>ilgpu</c>, <c>tflite</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Version of the underlying runtime.</summary>
+    string Version { get; }
+
+    /// <summary>Every device this backend sees, unavailable ones included with their reason.</summary>
+    IReadOnlyList<Device> Devices { get; }
+
+    /// <summary>Whether <paramref name="node"/> runs correctly on <paramref name="device"/>; must be exact, never optimistic.</summary>
+    NodeSupport Supports(Device device, Node node, NodeContext context);
+
+    /// <summary>Compiles a partition (a self-contained model whose inputs and outputs are the cut edges) for a device.</summary>
+    ICompiledPartition Compile(Device device, Model partition, CompileOptions options);
+
+    /// <summary>Copies a host tensor onto a device of this backend.</summary>
+    DeviceTensor Upload(Device device, Tensor host);
+
+    /// <summary>Copies a device tensor of this backend to the host.</summary>
+    Tensor Download(DeviceTensor tensor);
+}
+
+/// <summary>A partition compiled for one device, ready to run many times.</summary>
+public interface ICompiledPartition : IDisposable
+{
+    /// <summary>The device it runs on.</summary>
+    Device Device { get; }
+
+    /// <summary>Inputs in the order <see cref="Run"/> takes them.</summary>
+    IReadOnlyList<ValueInfo> Inputs { get; }
+
+    /// <summary>Outputs in the order <see cref="Run"/> returns them.</summary>
+    IReadOnlyList<ValueInfo> Outputs { get; }
+
+    /// <summary>Time spent compiling (session creation, kernel JIT), kept apart from run time.</summary>
+    TimeSpan CompileTime { get; }
+
+    /// <summary>
+    /// Runs once. Inputs are on <see cref="Device"/> (or <see cref="HostTensor"/>s when the device is in host memory);
+    /// the caller owns the returned tensors.
+    /// </summary>
+    IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs);
+}
+
+/// <summary>Creates a backend; found through <see cref="AccelSdkExtensionAttribute"/>.</summary>
+public interface IBackendProvider
+{
+    /// <summary>Backend name.</summary>
+    string Name { get; }
+
+    /// <summary>Creates the backend. Throws only for programming errors; a missing runtime yields a backend with no available device.</summary>
+    IBackend Create();
+}

@@ -1,0 +1,87 @@
+namespace AccelSdk;
+
+/// <summary>Base of every error AccelSdk raises on purpose. The message always names what is at fault.</summary>
+public class AccelSdkException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public AccelSdkException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>A model file cannot be read: missing, truncated, corrupt, hostile or of an unknown format.</summary>
+public sealed class ModelLoadException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public ModelLoadException(string path, string problem, Exception? inner = null)
+        : base($"{path}: {problem}", inner)
+    {
+        Path = path;
+        Problem = problem;
+    }
+
+    /// <summary>The file at fault.</summary>
+    public string Path { get; }
+
+    /// <summary>What is wrong with it.</summary>
+    public string Problem { get; }
+}
+
+/// <summary>A model is structurally invalid (dangling value, duplicate name, bad attribute).</summary>
+public sealed class InvalidModelException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public InvalidModelException(string message, string? nodeName = null, string? opType = null)
+        : base(message)
+    {
+        NodeName = nodeName;
+        OpType = opType;
+    }
+
+    /// <summary>The node at fault, if any.</summary>
+    public string? NodeName { get; }
+
+    /// <summary>The op at fault, if any.</summary>
+    public string? OpType { get; }
+}
+
+/// <summary>No available backend can run some nodes of a model.</summary>
+public sealed class UnsupportedOperatorException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public UnsupportedOperatorException(string modelLabel, IReadOnlyList<(string Node, string Op, string Reason)> unsupported)
+        : base($"{modelLabel}: no available backend runs " +
+               string.Join("; ", unsupported.Take(5).Select(u => $"{u.Node} [{u.Op}]: {u.Reason}")) +
+               (unsupported.Count > 5 ? $" (and {unsupported.Count - 5} more)" : ""))
+    {
+        Unsupported = unsupported;
+    }
+
+    /// <summary>Each unsupported node with its op and the reason backends gave.</summary>
+    public IReadOnlyList<(string Node, string Op, string Reason)> Unsupported { get; }
+}
+
+/// <summary>An input given to a session does not match the model: unknown name, wrong dtype, wrong shape, missing.</summary>
+public sealed class InputMismatchException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public InputMismatchException(string tensorName, string message) : base($"input '{tensorName}': {message}")
+    {
+        TensorName = tensorName;
+    }
+
+    /// <summary>The input at fault.</summary>
+    public string TensorName { get; }
+}
+
+/// <summary>A backend failed to compile or run a partition; carries the native runtime's own message.</summary>
+public sealed class BackendException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public BackendException(string backend, string message, Exception? inner = null)
+        : base($"[{backend}] {message}", inner)
+    {
+        Backend = backend;
+    }
+
+    /// <summary>The backend that failed.</summary>
+    public string Backend { get; }
+}

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Execution;
+
+/// <summary>The outputs of one run, in graph output order, also addressable by name.</summary>
+public sealed class RunResult : IReadOnlyList<Tensor>
+{
+    private readonly Tensor[] _tensors;
+    private readonly IReadOnlyList<string> _names;
+
+    internal RunResult(Tensor[] tensors, IReadOnlyList<string> names)
+    {
+        _tensors = tensors;
+        _names = names;
+    }
+
+    /// <summary>Output names in order.</summary>
+    public IReadOnlyList<string> Names => _names;
+
+    /// <inheritdoc />
+    public Tensor this[int index] => _tensors[index];
+
+    /// <summary>The output called <paramref name="name"/>.</summary>
+    public Tensor this[string name]
+    {
+        get
+        {
+            for (var i = 0; i < _names.Count; i++)
+            {
+                if (_names[i] == name) return _tensors[i];
+            }
+            throw new KeyNotFoundException($"no output called '{name}' (outputs: {string.Join(", ", _names)})");
+        }
+    }
+
+    /// <inheritdoc />
+    public int Count => _tensors.Length;
+
+    /// <inheritdoc />
+    public IEnumerator<Tensor> GetEnumerator() => ((IEnumerable<Tensor>)_tensors).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _tensors.GetEnumerator();
+}
+
+/// <summary>
+/// Runs a model according to an <see cref="ExecutionPlan"/>: compiles each partition once, then per run feeds
+/// inputs, moves values between memory spaces where the plan says so, and returns host tensors.
+/// </summary>
+public sealed class AccelSession : IDisposable
+{
+    private readonly ICompiledPartition[] _compiled;
+    private readonly string[] _outputNames;
+    private readonly ValueInfo[] _requiredInputs;
+    private readonly Dictionary<string, IBackend> _backendsByName;
+    private bool _disposed;
+
+    /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
+    public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
+    {
+        Plan = plan;
+        options ??= new CompileOptions();
+        _compiled = new ICompiledPartition[plan.Partitions.Count];
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < _compiled.Length; i++)
+            {
+                var p = plan.Partitions[i];
+                _compiled[i] = p.Backend.Compile(p.Device, p.SubModel, options);
+            }
+        }
+        catch
+        {
+            foreach (var c in _compiled) c?.Dispose();
+            throw;
+        }
+        CompileTime = watch.Elapsed;
+        _outputNames = plan.Model.Graph.Outputs.Select(o => o.Name).ToArray();
+        _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
+        _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The plan this session executes.</summary>
+    public ExecutionPlan Plan { get; }
+
+    /// <summary>The model.</summary>
+    public Model Model => Plan.Model;
+
+    /// <summary>How the plan was chosen, when it came from <see cref="Accelerator.Select(Model, SelectOptions?)"/>.</summary>
+    public SelectionReport? Selection { get; internal set; }
+
+    /// <summary>Time spent compiling all partitions.</summary>
+    public TimeSpan CompileTime { get; }
+
+    /// <summary>Inputs the caller must feed, in order.</summary>
+    public IReadOnlyList<ValueInfo> Inputs => _requiredInputs;
+
+    /// <summary>Output names in order.</summary>
+    public IReadOnlyList<string> OutputNames => _outputNames;
+
+    /// <summary>Runs with inputs given in the order of <see cref="Inputs"/>.</summary>
+    public RunResult Run(params Tensor[] inputs)
+    {
+        if (inputs.Length != _requiredInputs.Length)
+        {
+            throw new InputMismatchException(inputs.Length < _requiredInputs.Length ? _requiredInputs[inputs.Length].Name : $"#{inputs.Length}",
+                $"{Model.Label} takes {_requiredInputs.Length} input(s) ({string.Join(", ", _requiredInputs.Select(i => i.Name))}), {inputs.Length} given");
+        }
+        var named = new Dictionary<string, Tensor>(inputs.Length, StringComparer.Ordinal);
+        for (var i = 0; i < inputs.Length; i++) named[_requiredInputs[i].Name] = inputs[i];
+        return Run(named);
+    }
+
+    /// <summary>Runs with inputs by name; inputs that have initializer defaults may be omitted.</summary>
+    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Validate(inputs);
+        var values = new Dictionary<string, DeviceTensor>(StringComparer.Ordinal);
+        var owned = new List<DeviceTensor>();
+        try
+        {
+            foreach (var kv in inputs) values[kv.Key] = new HostTensor(kv.Value.Name == kv.Key ? kv.Value : kv.Value.WithName(kv.Key));
+            for (var p = 0; p < _compiled.Length; p++)
+            {
+                var compiled = _compiled[p];
+                var partitionInputs = new DeviceTensor[compiled.Inputs.Count];
+                for (var i = 0; i < partitionInputs.Length; i++)
+                {
+                    var name = compiled.Inputs[i].Name;
+                    if (!values.TryGetValue(name, out var value))
+                    {
+                        throw new InputMismatchException(name, $"required by partition {p} on {compiled.Device.Id} but not given");
+                    }
+                    partitionInputs[i] = MoveTo(value, compiled.Device, owned);
+                }
+                var outputs = compiled.Run(partitionInputs);
+                for (var i = 0; i < outputs.Count; i++)
+                {
+                    values[compiled.Outputs[i].Name] = outputs[i];
+                    owned.Add(outputs[i]);
+                }
+            }
+            var result = new Tensor[_outputNames.Length];
+            for (var i = 0; i < result.Length; i++)
+            {
+                var name = _outputNames[i];
+                if (values.TryGetValue(name, out var v)) result[i] = ToHost(v).WithName(name);
+                else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
+                    ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
+            }
+            return new RunResult(result, _outputNames);
+        }
+        finally
+        {
+            foreach (var t in owned) t.Dispose();
+        }
+    }
+
+    private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
+    {
+        if (value.Device.MemorySpace == target.MemorySpace) return value;
+        var host = value as HostTensor ?? new HostTensor(ToHost(value));
+        if (target.MemorySpace == Device.HostMemory) return host;
+        var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
+        owned.Add(uploaded);
+        return uploaded;
+    }
+
+    private Tensor ToHost(DeviceTensor value) =>
+        value is HostTensor h ? h.Value : _backendsByName[value.Device.Backend].Download(value);
+
+    private void Validate(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        foreach (var kv in inputs)
+        {
+            var declared = Array.Find(_requiredInputs, i => i.Name == kv.Key) ?? Model.Graph.Inputs.Find(i => i.Name == kv.Key);
+            if (declared is null)
+            {
+                throw new InputMismatchException(kv.Key, $"{Model.Label} has no input of that name (inputs: {string.Join(", ", _requiredInputs.Select(i => i.Name))})");
+            }
+            if (declared.Type is not TensorType expected) continue;
+            var given = kv.Value;
+            if (expected.ElementType != ElementType.Undefined && given.ElementType != expected.ElementType)
+            {
+                throw new InputMismatchException(kv.Key, $"expected {expected.ElementType.ShortName()}, got {given.ElementType.ShortName()}");
+            }
+            if (expected.Shape is { } shape && !shape.Accepts(given.Shape))
+            {
+                throw new InputMismatchException(kv.Key, $"expected shape {shape}, got {TensorShape.Format(given.Shape)}");
+            }
+        }
+        foreach (var required in _requiredInputs)
+        {
+            if (!inputs.ContainsKey(required.Name)) throw new InputMismatchException(required.Name, "required but not given");
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var c in _compiled) c.Dispose();
+    }
+}

@@ -1,0 +1,134 @@
+using System.Reflection;
+using AccelSdk.Backends;
+using AccelSdk.Diagnostics;
+using AccelSdk.Ir;
+
+namespace AccelSdk;
+
+/// <summary>
+/// Marks an assembly as an AccelSdk extension: <see cref="ExtensionType"/> implements <see cref="IBackendProvider"/>
+/// or <see cref="IModelFormat"/> and has a public parameterless constructor. AccelSdk finds such assemblies
+/// among the loaded ones and the <c>AccelSdk.*.dll</c> files beside the application, so a new backend is one project.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+public sealed class AccelSdkExtensionAttribute(Type extensionType) : Attribute
+{
+    /// <summary>The extension's type.</summary>
+    public Type ExtensionType { get; } = extensionType;
+}
+
+/// <summary>Discovers and holds the registered extensions.</summary>
+public static class ExtensionRegistry
+{
+    private static readonly object Gate = new();
+    private static readonly List<IBackendProvider> Providers = new();
+    private static readonly List<IModelFormat> Formats = new();
+    private static readonly HashSet<Assembly> Scanned = new();
+    private static bool _directoryScanned;
+
+    /// <summary>Registers a backend provider by hand (discovery also finds attributed assemblies).</summary>
+    public static void Register(IBackendProvider provider)
+    {
+        lock (Gate)
+        {
+            if (Providers.All(p => p.Name != provider.Name)) Providers.Add(provider);
+        }
+    }
+
+    /// <summary>Registers a model format by hand.</summary>
+    public static void Register(IModelFormat format)
+    {
+        lock (Gate)
+        {
+            if (Formats.All(f => f.Name != format.Name)) Formats.Add(format);
+        }
+    }
+
+    /// <summary>All backend providers found.</summary>
+    public static IReadOnlyList<IBackendProvider> BackendProviders
+    {
+        get
+        {
+            Discover();
+            lock (Gate) return Providers.ToArray();
+        }
+    }
+
+    /// <summary>All model formats found.</summary>
+    public static IReadOnlyList<IModelFormat> ModelFormatList
+    {
+        get
+        {
+            Discover();
+            lock (Gate) return Formats.ToArray();
+        }
+    }
+
+    private static void Discover()
+    {
+        lock (Gate)
+        {
+            if (!_directoryScanned)
+            {
+                _directoryScanned = true;
+                var dir = AppContext.BaseDirectory;
+                foreach (var file in Directory.EnumerateFiles(dir, "AccelSdk.*.dll"))
+                {
+                    var name = AssemblyName.GetAssemblyName(file);
+                    try
+                    {
+                        Assembly.Load(name);
+                    }
+                    catch (Exception e) when (e is FileLoadException or BadImageFormatException or FileNotFoundException)
+                    {
+                        AccelSdkDiagnostics.Warn($"extension assembly {file} could not be loaded: {e.Message}");
+                    }
+                }
+            }
+            foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+            {
+                if (!Scanned.Add(assembly)) continue;
+                foreach (var attr in assembly.GetCustomAttributes<AccelSdkExtensionAttribute>())
+                {
+                    var instance = Activator.CreateInstance(attr.ExtensionType);
+                    if (instance is IBackendProvider p && Providers.All(x => x.Name != p.Name)) Providers.Add(p);
+                    if (instance is IModelFormat f && Formats.All(x => x.Name != f.Name)) Formats.Add(f);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>A model file format AccelSdk can import into its IR.</summary>
+public interface IModelFormat
+{
+    /// <summary>Format name, e.g. <c>onnx</c>.</summary>
+    string Name { get; }
+
+    /// <summary>True when the file looks like this format (extension or magic bytes).</summary>
+    bool CanRead(string path, ReadOnlySpan<byte> header);
+
+    /// <summary>Loads the file; throws <see cref="ModelLoadException"/> naming the problem.</summary>
+    Model Load(string path);
+}
+
+/// <summary>Loads model files through the registered formats.</summary>
+public static class ModelFormats
+{
+    /// <summary>Loads <paramref name="path"/> with the first format that recognises it.</summary>
+    public static Model Load(string path)
+    {
+        if (!File.Exists(path)) throw new ModelLoadException(path, "file not found");
+        Span<byte> header = stackalloc byte[16];
+        int read;
+        using (var stream = File.OpenRead(path)) read = stream.Read(header);
+        var formats = ExtensionRegistry.ModelFormatList;
+        foreach (var format in formats)
+        {
+            if (format.CanRead(path, header[..read])) return format.Load(path);
+        }
+        throw new ModelLoadException(path, formats.Count == 0
+            ? "no model format is registered (reference AccelSdk.Onnx)"
+            : $"not a model of a known format ({string.Join(", ", formats.Select(f => f.Name))})");
+    }
+}

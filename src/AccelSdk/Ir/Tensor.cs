@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AccelSdk.Ir;
+
+/// <summary>
+/// A dense tensor in host memory. Numeric data lives in one byte buffer allocated on the pinned object heap,
+/// so native runtimes can read and write it in place without a copy or a pin per call.
+/// String tensors hold a <see cref="string"/> array instead.
+/// </summary>
+public sealed class Tensor
+{
+    private readonly byte[]? _bytes;
+    private readonly string[]? _strings;
+    private readonly long[] _shape;
+
+    private Tensor(ElementType type, long[] shape, byte[]? bytes, string[]? strings, string? name)
+    {
+        ElementType = type;
+        _shape = shape;
+        _bytes = bytes;
+        _strings = strings;
+        Name = name;
+    }
+
+    /// <summary>Element type.</summary>
+    public ElementType ElementType { get; }
+
+    /// <summary>Concrete shape, outermost dimension first.</summary>
+    public ReadOnlySpan<long> Shape => _shape;
+
+    /// <summary>A copy of the shape.</summary>
+    public long[] ShapeArray => (long[])_shape.Clone();
+
+    /// <summary>Optional name (the initializer or value this tensor belongs to).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Documentation string carried from the model.</summary>
+    public string? DocString { get; init; }
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Number of elements (product of the shape).</summary>
+    public long ElementCount => CountElements(_shape);
+
+    /// <summary>Size of the dense data in bytes (0 for strings).</summary>
+    public long ByteLength => _bytes?.LongLength ?? 0;
+
+    /// <summary>True for string tensors.</summary>
+    public bool IsString => _strings is not null;
+
+    /// <summary>Product of dimensions; throws on a negative dimension.</summary>
+    public static long CountElements(ReadOnlySpan<long> shape)
+    {
+        long n = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new ArgumentException($"Shape {TensorShape.Format(shape)} has a negative dimension.");
+            n = checked(n * d);
+        }
+        return n;
+    }
+
+    /// <summary>Allocates a zero-filled tensor.</summary>
+    public static Tensor Zeros(ElementType type, ReadOnlySpan<long> shape, string? name = null)
+    {
+        var count = CountElements(shape);
+        if (type == ElementType.String)
+        {
+            var strings = new string[count];
+            Array.Fill(strings, string.Empty);
+            return new Tensor(type, shape.ToArray(), null, strings, name);
+        }
+        var size = type.SizeInBytes();
+        if (size == 0) throw new ArgumentException($"Element type {type} cannot be stored in a dense tensor.");
+        return new Tensor(type, shape.ToArray(), AllocatePinned(checked(count * size)), null, name);
+    }
+
+    /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
+    public static Tensor Create<T>(ReadOnlySpan<T> data, params long[] shape) where T : unmanaged
+    {
+        var type = ElementTypeInfo.Of<T>();
+        CheckLength(data.Length, shape);
+        var tensor = Zeros(type, shape);
+        MemoryMarshal.AsBytes(data).CopyTo(tensor._bytes);
+        return tensor;
+    }
+
+    /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
+    public static Tensor Create<T>(T[] data, params long[] shape) where T : unmanaged => Create<T>(data.AsSpan(), shape);
+
+    /// <summary>Creates a one-dimensional tensor from <paramref name="data"/>.</summary>
+    public static Tensor FromArray<T>(params T[] data) where T : unmanaged => Create<T>(data.AsSpan(), data.Length);
+
+    /// <summary>Creates a scalar tensor.</summary>
+    public static Tensor Scalar<T>(T value) where T : unmanaged => Create<T>(new[] { value }.AsSpan());
+
+    /// <summary>Creates a string tensor (the array is copied).</summary>
+    public static Tensor CreateStrings(IReadOnlyList<string> data, params long[] shape)
+    {
+        CheckLength(data.Count, shape);
+        return new Tensor(ElementType.String, shape.ToArray(), null, data.ToArray(), null);
+    }
+
+    /// <summary>Creates a tensor of any dense element type from raw little-endian bytes (copied).</summary>
+    public static Tensor FromBytes(ElementType type, ReadOnlySpan<long> shape, ReadOnlySpan<byte> bytes, string? name = null)
+    {
+        var tensor = Zeros(type, shape, name);
+        if (bytes.Length != tensor.ByteLength)
+        {
+            throw new ArgumentException(
+                $"Tensor{(name is null ? "" : " '" + name + "'")} of {type.ShortName()}{TensorShape.Format(shape)} needs {tensor.ByteLength} bytes, got {bytes.Length}.");
+        }
+        bytes.CopyTo(tensor._bytes);
+        return tensor;
+    }
+
+    /// <summary>Returns the same data with another name.</summary>
+    public Tensor WithName(string? name) => new(ElementType, _shape, _bytes, _strings, name) { DocString = DocString };
+
+    /// <summary>Returns a view of the same data with another shape of equal element count.</summary>
+    public Tensor Reshape(params long[] shape)
+    {
+        if (CountElements(shape) != ElementCount)
+        {
+            throw new ArgumentException($"Cannot reshape {TensorShape.Format(_shape)} to {TensorShape.Format(shape)}.");
+        }
+        return new Tensor(ElementType, shape, _bytes, _strings, Name);
+    }
+
+    /// <summary>The raw bytes of a dense tensor (writable, pinned).</summary>
+    public Span<byte> Bytes => _bytes ?? throw new InvalidOperationException("String tensors have no byte buffer.");
+
+    /// <summary>The data as a span of <typeparamref name="T"/>; <typeparamref name="T"/> must have the element size.</summary>
+    public Span<T> AsSpan<T>() where T : unmanaged
+    {
+        if (_bytes is null) throw new InvalidOperationException("String tensors have no numeric data.");
+        if (Unsafe.SizeOf<T>() != ElementType.SizeInBytes())
+        {
+            throw new InvalidOperationException($"Cannot view {ElementType.ShortName()} data as {typeof(T).Name}.");
+        }
+        return MemoryMarshal.Cast<byte, T>(_bytes.AsSpan());
+    }
+
+    /// <summary>A copy of the data as an array.</summary>
+    public T[] ToArray<T>() where T : unmanaged => AsSpan<T>().ToArray();
+
+    /// <summary>The strings of a string tensor.</summary>
+    public IReadOnlyList<string> Strings => _strings ?? throw new InvalidOperationException($"Tensor of {ElementType.ShortName()} holds no strings.");
+
+    /// <summary>The writable string array of a string tensor.</summary>
+    internal string[] StringArray => _strings ?? throw new InvalidOperationException("Not a string tensor.");
+
+    /// <summary>Address of the pinned dense data; valid as long as this tensor is alive.</summary>
+    public unsafe nint DataPointer
+    {
+        get
+        {
+            if (_bytes is null) throw new InvalidOperationException("String tensors have no native buffer.");
+            return _bytes.Length == 0 ? 0 : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bytes));
+        }
+    }
+
+    /// <summary>The tensor's type with its concrete shape.</summary>
+    public TensorType TensorType => new(ElementType, new TensorShape(_shape));
+
+    /// <summary>Elementwise float64 view for comparisons and reports (numeric types only).</summary>
+    public double GetAsDouble(long index) => ElementType switch
+    {
+        ElementType.Float32 => AsSpan<float>()[(int)index],
+        ElementType.Float64 => AsSpan<double>()[(int)index],
+        ElementType.Float16 => (double)AsSpan<Half>()[(int)index],
+        ElementType.BFloat16 => BitConverter.Int32BitsToSingle(AsSpan<ushort>()[(int)index] << 16),
+        ElementType.Int8 => AsSpan<sbyte>()[(int)index],
+        ElementType.UInt8 => AsSpan<byte>()[(int)index],
+        ElementType.Int16 => AsSpan<short>()[(int)index],
+        ElementType.UInt16 => AsSpan<ushort>()[(int)index],
+        ElementType.Int32 => AsSpan<int>()[(int)index],
+        ElementType.UInt32 => AsSpan<uint>()[(int)index],
+        ElementType.Int64 => AsSpan<long>()[(int)index],
+        ElementType.UInt64 => AsSpan<ulong>()[(int)index],
+        ElementType.Bool => AsSpan<byte>()[(int)index] != 0 ? 1 : 0,
+        _ => throw new InvalidOperationException($"{ElementType.ShortName()} has no scalar numeric value."),
+    };
+
+    /// <summary>Values of an integer tensor as int64 (for shapes, axes and indices).</summary>
+    public long[] ToInt64Array()
+    {
+        var result = new long[ElementCount];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = ElementType switch
+            {
+                ElementType.Int64 => AsSpan<long>()[i],
+                ElementType.Int32 => AsSpan<int>()[i],
+                ElementType.UInt64 => (long)AsSpan<ulong>()[i],
+                _ => checked((long)GetAsDouble(i)),
+            };
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name ?? "tensor"}: {ElementType.ShortName()}{TensorShape.Format(_shape)}";
+
+    private static byte[] AllocatePinned(long size) =>
+        size == 0 ? Array.Empty<byte>() : GC.AllocateArray<byte>(checked((int)size), pinned: true);
+
+    private static void CheckLength(long length, ReadOnlySpan<long> shape)
+    {
+        var expected = CountElements(shape);
+        if (expected != length)
+        {
+            throw new ArgumentException($"Shape {TensorShape.Format(shape)} holds {expected} elements but {length} were given.");
+        }
+    }
+}
