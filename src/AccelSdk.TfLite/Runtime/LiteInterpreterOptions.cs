@@ -1,0 +1,14 @@
+namespace AccelSdk.TfLite;
+
+/// <summary>How a <see cref="LiteInterpreter"/> is set up.</summary>
+public sealed record LiteInterpreterOptions
+{
+    /// <summary>Threads TFLite may use; 0 or less lets TFLite decide.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>
+    /// Applies the XNNPACK delegate. The loaded library must export it; Debian's build has XNNPACK off, and asking for
+    /// it there throws a <see cref="BackendException"/> that says so.
+    /// </summary>
+    public bool UseXnnPack { get; init; }
+}
