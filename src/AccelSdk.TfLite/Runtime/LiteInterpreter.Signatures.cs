@@ -18,6 +18,21 @@ public sealed unsafe partial class LiteInterpreter
         }
     }
 
+    /// <summary>The input names of signature <paramref name="key"/>.</summary>
+    public IReadOnlyList<string> SignatureInputs(string key)
+    {
+        lock (_gate)
+        {
+            var runner = TfLiteNative.TfLiteInterpreterGetSignatureRunner(Pointer, key);
+            if (runner == null) throw new InvalidModelException($"{_model.Label} has no signature '{key}' (signatures: {string.Join(", ", SignatureKeys)})");
+            using var owner = TfLiteSignatureRunnerHandle.Wrap(runner);
+            var count = (int)TfLiteNative.TfLiteSignatureRunnerGetInputCount(runner);
+            var names = new string[count];
+            for (var i = 0; i < count; i++) names[i] = Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteSignatureRunnerGetInputName(runner, i)) ?? "";
+            return names;
+        }
+    }
+
     /// <summary>Runs the signature <paramref name="key"/> with inputs by signature input name; returns outputs by name.</summary>
     public IReadOnlyDictionary<string, Tensor> RunSignature(string key, IReadOnlyDictionary<string, Tensor> inputs)
     {
