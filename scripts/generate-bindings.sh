@@ -14,6 +14,7 @@ dotnet "$REPO/.cache/bindinggen/AccelSdk.BindingGen.dll" \
   --header tensorflow/lite/c/c_api.h \
   --header tensorflow/lite/c/c_api_types.h \
   --header tensorflow/lite/c/c_api_experimental.h \
+  --header tensorflow/lite/c/c_api_opaque.h \
   -I "$INCLUDE" --clang-arg -isystem --clang-arg "$CLANG_BUILTINS" \
   --scope tensorflow/lite/ \
   --library tensorflowlite_c \

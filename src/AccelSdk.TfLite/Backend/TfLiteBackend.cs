@@ -112,6 +112,7 @@ public sealed class TfLiteBackend : IBackend
             {
                 Threads = threads,
                 UseXnnPack = options.Settings.TryGetValue("tflite.xnnpack", out var x) && x == "true",
+                MediaPipeCustomOps = true,
             });
             return new TfLitePartition(device, partition, model, interpreter, watch.Elapsed);
         }

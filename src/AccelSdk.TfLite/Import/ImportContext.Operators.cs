@@ -20,7 +20,10 @@ internal sealed partial class ImportContext
         _opLabel = $"{opName}_{index}";
         var options = op.GetUnion(OperatorFields.BuiltinOptions);
         _lastOptions = options;
-        if (!TryConvert(code, inputs, outputs, options)) KeepAsTfLiteOp(opName, inputs, outputs);
+        var converted = code == Op.kTfLiteBuiltinCustom
+            ? TryConvertCustom(customCode, inputs, outputs, op.GetVectorBytes(OperatorFields.CustomOptions, 1))
+            : TryConvert(code, inputs, outputs, options);
+        if (!converted) KeepAsTfLiteOp(opName, inputs, outputs);
     }
 
     /// <summary>An op with no IR form stays a node of the TFLite domain, named after the op.</summary>
@@ -417,33 +420,50 @@ internal sealed partial class ImportContext
     private bool TransposeConv(int[] i, int[] o, FbTable options)
     {
         // Inputs: output_shape, weights [O, KH, KW, I], input, optional bias.
-        if (i.Length < 3 || !IsConstant(i[1]) || options.IsNull) return false;
-        var outShape = SignatureOf(o[0]);
+        if (i.Length < 3 || options.IsNull) return false;
+        return EmitConvTranspose(i[2], i[1], i.Length > 3 ? i[3] : -1, o[0], options.GetByte(0) == 0,
+            options.GetInt(2, 1), options.GetInt(1, 1), (FusedActivation)options.GetByte(3));
+    }
+
+    /// <summary>
+    /// MediaPipe's custom ops. Convolution2DTransposeBias is a transposed convolution with bias whose custom options are
+    /// TfLiteTransposeConvParams (padding enum, stride_width, stride_height as int32).
+    /// </summary>
+    private bool TryConvertCustom(string? customCode, int[] i, int[] o, ReadOnlySpan<byte> customOptions)
+    {
+        if (customCode != "Convolution2DTransposeBias" || i.Length < 3 || customOptions.Length < 12) return false;
+        var padding = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions);
+        var strideW = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions[4..]);
+        var strideH = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions[8..]);
+        return EmitConvTranspose(i[0], i[1], i[2], o[0], padding != 2, strideH, strideW, FusedActivation.None);
+    }
+
+    private bool EmitConvTranspose(int input, int filterTensor, int bias, int output, bool same, long sh, long sw, FusedActivation activation)
+    {
+        if (!IsConstant(filterTensor)) return false;
+        var outShape = SignatureOf(output);
         if (outShape.Length != 4 || outShape.Any(d => d < 0)) return false;
-        var filter = FloatConstant(i[1]);
-        var weights = TransposeConstant(filter, new[] { 3, 0, 1, 2 }); // ONNX ConvTranspose: [I, O, KH, KW]
-        var same = options.GetByte(0) == 0;
-        var sw = options.GetInt(1, 1);
-        var sh = options.GetInt(2, 1);
-        var activation = (FusedActivation)options.GetByte(3);
+        var weights = TransposeConstant(FloatConstant(filterTensor), new[] { 3, 0, 1, 2 }); // ONNX ConvTranspose: [I, O, KH, KW]
         var kh = weights.Shape[2];
         var kw = weights.Shape[3];
-        var inShape = ShapeOf(i[2]);
-        long padH = 0, padW = 0;
-        if (same)
-        {
-            padH = Math.Max((inShape[1] - 1) * sh + kh - outShape[1], 0);
-            padW = Math.Max((inShape[2] - 1) * sw + kw - outShape[2], 0);
-        }
+        var inShape = ShapeOf(input);
+        // TFLite places the output origin of input pixel x at x * stride - floor(total / 2): pads are given explicitly
+        // (ONNX's output_shape attribute would put the odd pixel first), and output_padding covers a larger output.
+        long totalH = same ? (inShape[1] - 1) * sh + kh - outShape[1] : 0;
+        long totalW = same ? (inShape[2] - 1) * sw + kw - outShape[2] : 0;
+        long padTop = Math.Max(totalH, 0) / 2, padLeft = Math.Max(totalW, 0) / 2;
+        long padBottom = Math.Max(totalH, 0) - padTop, padRight = Math.Max(totalW, 0) - padLeft;
+        var extraH = outShape[1] - ((inShape[1] - 1) * sh + kh - padTop - padBottom);
+        var extraW = outShape[2] - ((inShape[2] - 1) * sw + kw - padLeft - padRight);
+        if (extraH < 0 || extraW < 0) return false;
         var x = Temp(_opLabel + "_nchw");
-        AddNode("Transpose", new[] { Float(i[2]) }, new[] { x }, NodeAttribute.Ints("perm", ToNchw));
+        AddNode("Transpose", new[] { Float(input) }, new[] { x }, NodeAttribute.Ints("perm", ToNchw));
         var inputs = new List<string> { x, Const(weights, _opLabel + "_weights") };
-        if (i.Length > 3 && i[3] >= 0) inputs.Add(Float(i[3]));
+        if (bias >= 0) inputs.Add(Float(bias));
         var z = Temp(_opLabel + "_out_nchw");
         AddNode("ConvTranspose", inputs, new[] { z }, NodeAttribute.Ints("kernel_shape", kh, kw), NodeAttribute.Ints("strides", sh, sw),
-            NodeAttribute.Ints("pads", padH / 2, padW / 2, padH - padH / 2, padW - padW / 2),
-            NodeAttribute.Ints("output_shape", outShape[1], outShape[2]));
-        var y = ActivationTarget(o[0], activation, out var finish);
+            NodeAttribute.Ints("pads", padTop, padLeft, padBottom, padRight), NodeAttribute.Ints("output_padding", extraH, extraW));
+        var y = ActivationTarget(output, activation, out var finish);
         AddNode("Transpose", new[] { z }, new[] { y }, NodeAttribute.Ints("perm", ToNhwc));
         finish();
         return true;

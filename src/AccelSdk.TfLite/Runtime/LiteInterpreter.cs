@@ -32,6 +32,10 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         _options = TfLiteInterpreterOptionsHandle.Create();
         TfLiteNative.TfLiteInterpreterOptionsSetNumThreads(_options.Pointer, options.Threads > 0 ? options.Threads : -1);
         TfLiteNative.TfLiteInterpreterOptionsSetErrorReporter(_options.Pointer, ErrorReporter.Callback, _reporter.UserData);
+        if (options.MediaPipeCustomOps)
+        {
+            TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
+        }
         var interpreter = TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, _options.Pointer);
         if (interpreter == null)
         {

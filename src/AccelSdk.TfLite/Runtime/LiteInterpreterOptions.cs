@@ -11,4 +11,10 @@ public sealed record LiteInterpreterOptions
     /// it there throws a <see cref="BackendException"/> that says so.
     /// </summary>
     public bool UseXnnPack { get; init; }
+
+    /// <summary>
+    /// Registers AccelSdk's implementations of MediaPipe's custom ops (Convolution2DTransposeBias), which stock TFLite
+    /// lacks, so models such as selfie_segmentation run. Off by default: stock TFLite behaviour.
+    /// </summary>
+    public bool MediaPipeCustomOps { get; init; }
 }
