@@ -143,4 +143,31 @@ public class LiteInterpreterTests
         var count = Assert.Throws<InputMismatchException>(() => interpreter.Run(Tensor.Zeros(ElementType.Float32, new long[] { 1, 8, 8, 3 }), Tensor.Zeros(ElementType.Float32, new long[] { 1 })));
         Assert.Contains("1 input", count.Message);
     }
+
+    [Fact]
+    public void Per_op_timings_cover_every_invoked_operator_and_map_to_imported_nodes()
+    {
+        var path = TestEnvironment.Model("face_detection_short_range.tflite");
+        using var model = LiteModel.FromFile(path);
+        using var interpreter = new LiteInterpreter(model, new LiteInterpreterOptions { ProfileOps = true });
+        var inputs = TestData.RandomInputs(interpreter.Inputs);
+        interpreter.Run(inputs);
+        interpreter.ResetOpTimings();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 3; i++) interpreter.Run(inputs);
+        var wall = watch.Elapsed;
+        var timings = interpreter.OpTimings;
+        Assert.NotEmpty(timings);
+        Assert.All(timings, t => Assert.Equal(3, t.Invocations));
+        Assert.Contains(timings, t => t.Op == "CONV_2D");
+        Assert.True(timings.Sum(t => t.Total.Ticks) <= wall.Ticks, "op time exceeds wall time");
+        var imported = AccelSdk.TfLite.Import.TfLiteImporter.Load(path);
+        foreach (var t in timings.Where(t => t.Subgraph == 0 && t.Op != "DEQUANTIZE"))
+        {
+            Assert.Contains(imported.Graph.Nodes, n => n.Name.Contains($"_{t.OpIndex}/", StringComparison.Ordinal));
+        }
+        using var plain = new LiteInterpreter(model);
+        plain.Run(inputs);
+        Assert.Empty(plain.OpTimings);
+    }
 }

@@ -16,7 +16,7 @@ internal sealed unsafe partial class ErrorReporter : IDisposable
     public ErrorReporter() => _self = GCHandle.Alloc(this);
 
     /// <summary>The callback to hand to TFLite.</summary>
-    public static delegate* unmanaged<void*, byte*, void*, void> Callback => &Report;
+    public static delegate* unmanaged<void*, byte*, nint, void> Callback => &Report;
 
     /// <summary>The user-data pointer to hand to TFLite with <see cref="Callback"/>.</summary>
     public void* UserData => (void*)GCHandle.ToIntPtr(_self);
@@ -34,12 +34,12 @@ internal sealed unsafe partial class ErrorReporter : IDisposable
     }
 
     [UnmanagedCallersOnly]
-    private static void Report(void* userData, byte* format, void* args)
+    private static void Report(void* userData, byte* format, nint args)
     {
         try
         {
             var buffer = stackalloc byte[2048];
-            var length = vsnprintf(buffer, 2048, format, args);
+            var length = vsnprintf(buffer, 2048, format, (void*)args);
             var text = length < 0
                 ? Marshal.PtrToStringUTF8((nint)format) ?? ""
                 : Encoding.UTF8.GetString(buffer, Math.Min(length, 2047));

@@ -4,6 +4,7 @@
 //   tensorflow/lite/c/c_api_types.h
 //   tensorflow/lite/c/c_api_experimental.h
 //   tensorflow/lite/c/c_api_opaque.h
+//   tensorflow/lite/profiling/telemetry/c/profiler.h
 // Input headers version: libtensorflow-lite-dev 2.14.1+dfsg-3.1+b1
 // Declarations emitted from: tensorflow/lite/
 // Do not edit by hand: regenerate instead (see tools/AccelSdk.BindingGen/README.md).
@@ -764,8 +765,53 @@ internal partial struct TfLiteSignatureRunner
 {
 }
 
+/// <summary>C API for TFLite telemetry profiler. See C++ interface in tflite::telemetry::TelemetryProfiler. Note: This struct does not comply with ABI stability.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 56)]
+internal unsafe partial struct TfLiteTelemetryProfilerStruct
+{
+    /// <summary>Data that profiler needs to identify itself. This data is owned by the profiler. The profiler is owned in the user code, so the profiler is responsible for deallocating this when it is destroyed.</summary>
+    [FieldOffset(0)] public void* data;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(8)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, ulong, void> ReportTelemetryEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(16)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, long, long, ulong, void> ReportTelemetryOpEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(24)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, TfLiteTelemetrySettings*, void> ReportSettings;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(32)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, long, long, uint> ReportBeginOpInvokeEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(40)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, uint, void> ReportEndOpInvokeEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(48)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, ulong, long, long, void> ReportOpInvokeEvent;
+}
+
+/// <summary>TFLite model, interpreter or delegate settings that will be reported by telemetry. Note: This struct does not comply with ABI stability.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+internal unsafe partial struct TfLiteTelemetrySettings
+{
+    /// <summary>Source of the settings. Determines how `data` is interpreted. See tflite::telemetry::TelemetrySource for definition.</summary>
+    [FieldOffset(0)] public uint source;
+    /// <summary>Settings data. Interpretation based on `source`. If `source` is TFLITE_INTERPRETER, the type of `data` will be `TelemetryInterpreterSettings`. Otherwise, the data is provided by the individual delegate. Owned by the caller that exports TelemetrySettings (e.g. Interpreter).</summary>
+    [FieldOffset(8)] public void* data;
+}
+
 /// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
-internal partial struct TfLiteTelemetryProfilerStruct
+internal partial struct TfLiteTelemetryConversionMetadata
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetryInterpreterSettings
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetrySubgraphInfo
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetryGpuDelegateSettings
 {
 }
 
@@ -834,7 +880,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Same as `TfLiteModelCreate` with customizble error reporter. * `reporter` takes the provided `user_data` object, as well as a C-style format string and arg list (see also vprintf). * `user_data` is optional. If non-null, it is owned by the client and must remain valid for the duration of the interpreter lifetime.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateWithErrorReporter")]
-    internal static partial TfLiteModel* TfLiteModelCreateWithErrorReporter(void* model_data, nuint model_size, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial TfLiteModel* TfLiteModelCreateWithErrorReporter(void* model_data, nuint model_size, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Returns a model from the provided file, or null on failure.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateFromFile", StringMarshalling = StringMarshalling.Utf8)]
@@ -842,7 +888,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Same as `TfLiteModelCreateFromFile` with customizble error reporter. * `reporter` takes the provided `user_data` object, as well as a C-style format string and arg list (see also vprintf). * `user_data` is optional. If non-null, it is owned by the client and must remain valid for the duration of the interpreter lifetime.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateFromFileWithErrorReporter", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial TfLiteModel* TfLiteModelCreateFromFileWithErrorReporter(string model_path, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial TfLiteModel* TfLiteModelCreateFromFileWithErrorReporter(string model_path, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Destroys the model instance.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelDelete")]
@@ -870,7 +916,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Sets a custom error reporter for interpreter execution.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteInterpreterOptionsSetErrorReporter")]
-    internal static partial void TfLiteInterpreterOptionsSetErrorReporter(TfLiteInterpreterOptions* options, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial void TfLiteInterpreterOptionsSetErrorReporter(TfLiteInterpreterOptions* options, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Adds an op registration to be applied during `TfLiteInterpreter` creation.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteInterpreterOptionsAddRegistrationExternal")]
@@ -1361,4 +1407,31 @@ internal static unsafe partial class TfLiteNative
     /// <summary>Same as &apos;TfLiteOpaqueContextReportError&apos;, but with the variable arguments passed via a &apos;va_list&apos; instead of directly.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextReportErrorVa", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial void TfLiteOpaqueContextReportErrorVa(TfLiteOpaqueContext* opaque_context, string format, nint vlist);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryConversionMetadataGetModelOptimizationModes")]
+    internal static partial int* TfLiteTelemetryConversionMetadataGetModelOptimizationModes(TfLiteTelemetryConversionMetadata* metadata);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryConversionMetadataGetNumModelOptimizationModes")]
+    internal static partial nuint TfLiteTelemetryConversionMetadataGetNumModelOptimizationModes(TfLiteTelemetryConversionMetadata* metadata);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetConversionMetadata")]
+    internal static partial TfLiteTelemetryConversionMetadata* TfLiteTelemetryInterpreterSettingsGetConversionMetadata(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetNumSubgraphInfo")]
+    internal static partial nuint TfLiteTelemetryInterpreterSettingsGetNumSubgraphInfo(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetSubgraphInfo")]
+    internal static partial TfLiteTelemetrySubgraphInfo* TfLiteTelemetryInterpreterSettingsGetSubgraphInfo(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetrySubgraphInfoGetNumQuantizations")]
+    internal static partial nuint TfLiteTelemetrySubgraphInfoGetNumQuantizations(TfLiteTelemetrySubgraphInfo* subgraph_info);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetrySubgraphInfoGetQuantizations")]
+    internal static partial TfLiteQuantization* TfLiteTelemetrySubgraphInfoGetQuantizations(TfLiteTelemetrySubgraphInfo* subgraph_info);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryGpuDelegateSettingsGetNumNodesDelegated")]
+    internal static partial nuint TfLiteTelemetryGpuDelegateSettingsGetNumNodesDelegated(TfLiteTelemetryGpuDelegateSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryGpuDelegateSettingsGetBackend")]
+    internal static partial int TfLiteTelemetryGpuDelegateSettingsGetBackend(TfLiteTelemetryGpuDelegateSettings* settings);
 }

@@ -16,6 +16,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly TfLiteInterpreterOptionsHandle _options;
     private readonly TfLiteInterpreterHandle _handle;
     private readonly object _gate = new();
+    private readonly LiteOpProfiler? _profiler;
     private bool _allocated;
 
     /// <summary>Creates the interpreter and allocates its tensors.</summary>
@@ -32,6 +33,11 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         _options = TfLiteInterpreterOptionsHandle.Create();
         TfLiteNative.TfLiteInterpreterOptionsSetNumThreads(_options.Pointer, options.Threads > 0 ? options.Threads : -1);
         TfLiteNative.TfLiteInterpreterOptionsSetErrorReporter(_options.Pointer, ErrorReporter.Callback, _reporter.UserData);
+        if (options.ProfileOps)
+        {
+            _profiler = new LiteOpProfiler();
+            TfLiteNative.TfLiteInterpreterOptionsSetTelemetryProfiler(_options.Pointer, _profiler.Native);
+        }
         if (options.MediaPipeCustomOps)
         {
             TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
@@ -42,6 +48,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             var why = _reporter.TakeMessages();
             _options.Dispose();
             _reporter.Dispose();
+            _profiler?.Dispose();
             throw new BackendException("tflite", $"{model.Label}: TFLite could not create an interpreter: {why ?? "no reason given"}");
         }
         _handle = TfLiteInterpreterHandle.Wrap(interpreter);
@@ -122,6 +129,15 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             return outputs;
         }
     }
+
+    /// <summary>
+    /// Per-operator time over the runs since creation or <see cref="ResetOpTimings"/>; empty unless
+    /// <see cref="LiteInterpreterOptions.ProfileOps"/> was set.
+    /// </summary>
+    public IReadOnlyList<LiteOpTiming> OpTimings => _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+
+    /// <summary>Clears the per-operator timings.</summary>
+    public void ResetOpTimings() => _profiler?.Reset();
 
     /// <summary>Resets variable tensors (the state of streaming models) to their initial values.</summary>
     public void ResetVariables()
@@ -224,5 +240,6 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         _handle?.Dispose();
         _options.Dispose();
         _reporter.Dispose();
+        _profiler?.Dispose();
     }
 }

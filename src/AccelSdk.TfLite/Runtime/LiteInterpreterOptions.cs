@@ -17,4 +17,7 @@ public sealed record LiteInterpreterOptions
     /// lacks, so models such as selfie_segmentation run. Off by default: stock TFLite behaviour.
     /// </summary>
     public bool MediaPipeCustomOps { get; init; }
+
+    /// <summary>Collects per-operator timings (see <see cref="LiteInterpreter.OpTimings"/>) through TFLite's telemetry profiler.</summary>
+    public bool ProfileOps { get; init; }
 }
