@@ -100,7 +100,9 @@ while IFS=$'\t' read -r source inner name sha; do
         mkdir -p "$extracted.tmp"
         patterns=$(awk -F'\t' '$1 ~ /^src:/ {print "*/" $2}' <<< "$MODELS")
         # shellcheck disable=SC2086
+        set -f
         tar -xJf "$orig" -C "$extracted.tmp" --wildcards $patterns
+        set +f
         mv "$extracted.tmp" "$extracted"
       fi
       found="$(find "$extracted" -path "*/$inner" | head -1)"
