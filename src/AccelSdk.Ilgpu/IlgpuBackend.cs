@@ -6,6 +6,9 @@ using AccelSdk.Ir;
 using ILGPU;
 
 [assembly: AccelSdk.AccelSdkExtension(typeof(IlgpuBackendProvider))]
+// ILGPU's CPU accelerator emits its kernel launchers into a dynamic assembly of this name; kernels and their
+// parameter structs stay internal.
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("ILGPURuntime")]
 
 namespace AccelSdk.Ilgpu;
 

@@ -148,6 +148,22 @@ internal static class ElementwiseKernels
         y[i] = r ? (byte)1 : (byte)0;
     }
 
+    public static void CompareInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<byte> y, BroadcastParams p)
+    {
+        var va = a[Dims6.Offset(i, p.Out, p.A)];
+        var vb = b[Dims6.Offset(i, p.Out, p.B)];
+        bool r;
+        switch ((CompareOp)p.Op)
+        {
+            case CompareOp.Equal: r = va == vb; break;
+            case CompareOp.Greater: r = va > vb; break;
+            case CompareOp.Less: r = va < vb; break;
+            case CompareOp.GreaterOrEqual: r = va >= vb; break;
+            default: r = va <= vb; break;
+        }
+        y[i] = r ? (byte)1 : (byte)0;
+    }
+
     /// <summary>Where(cond, x, y) for any element type: a pure selection.</summary>
     public static void Where<T>(Index1D i, ArrayView<byte> cond, ArrayView<T> x, ArrayView<T> y, ArrayView<T> z, BroadcastParams p)
         where T : unmanaged

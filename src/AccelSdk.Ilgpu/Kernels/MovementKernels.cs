@@ -21,6 +21,7 @@ internal struct PadParams
     public Dims6 Begin;
     /// <summary>0 constant, 1 reflect, 2 edge.</summary>
     public int Mode;
+    public float Value;
 }
 
 internal struct GatherParams
@@ -48,40 +49,32 @@ internal static class MovementKernels
     public static void StridedCopy<T>(Index1D i, ArrayView<T> src, ArrayView<T> dst, CopyParams p) where T : unmanaged =>
         dst[p.DstOffset + Dims6.Offset(i, p.Dims, p.DstStrides)] = src[p.SrcOffset + Dims6.Offset(i, p.Dims, p.SrcStrides)];
 
-    public static void Pad(Index1D i, ArrayView<float> x, ArrayView<float> y, PadParams p, float value)
+    public static void Pad(Index1D i, ArrayView<float> x, ArrayView<float> y, PadParams p)
     {
         int rest = i;
-        int src = 0;
-        bool outside = false;
-        // Innermost dimension first.
-        src += PadIndex(ref rest, p.Out.D5, p.In.D5, p.Begin.D5, p.InStrides.D5, p.Mode, ref outside);
-        src += PadIndex(ref rest, p.Out.D4, p.In.D4, p.Begin.D4, p.InStrides.D4, p.Mode, ref outside);
-        src += PadIndex(ref rest, p.Out.D3, p.In.D3, p.Begin.D3, p.InStrides.D3, p.Mode, ref outside);
-        src += PadIndex(ref rest, p.Out.D2, p.In.D2, p.Begin.D2, p.InStrides.D2, p.Mode, ref outside);
-        src += PadIndex(ref rest, p.Out.D1, p.In.D1, p.Begin.D1, p.InStrides.D1, p.Mode, ref outside);
-        src += PadIndex(ref rest, p.Out.D0, p.In.D0, p.Begin.D0, p.InStrides.D0, p.Mode, ref outside);
-        y[i] = outside ? value : x[src];
+        int s5 = PadSource(rest % p.Out.D5, p.In.D5, p.Begin.D5, p.Mode); rest /= p.Out.D5;
+        int s4 = PadSource(rest % p.Out.D4, p.In.D4, p.Begin.D4, p.Mode); rest /= p.Out.D4;
+        int s3 = PadSource(rest % p.Out.D3, p.In.D3, p.Begin.D3, p.Mode); rest /= p.Out.D3;
+        int s2 = PadSource(rest % p.Out.D2, p.In.D2, p.Begin.D2, p.Mode); rest /= p.Out.D2;
+        int s1 = PadSource(rest % p.Out.D1, p.In.D1, p.Begin.D1, p.Mode); rest /= p.Out.D1;
+        int s0 = PadSource(rest, p.In.D0, p.Begin.D0, p.Mode);
+        if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || s5 < 0)
+        {
+            y[i] = p.Value;
+            return;
+        }
+        y[i] = x[s0 * p.InStrides.D0 + s1 * p.InStrides.D1 + s2 * p.InStrides.D2 + s3 * p.InStrides.D3 + s4 * p.InStrides.D4 + s5 * p.InStrides.D5];
     }
 
-    private static int PadIndex(ref int rest, int outDim, int inDim, int begin, int stride, int mode, ref bool outside)
+    /// <summary>Source index along one dimension for output index <paramref name="o"/>, or -1 for constant padding.</summary>
+    private static int PadSource(int o, int inDim, int begin, int mode)
     {
-        int o = rest % outDim;
-        rest /= outDim;
         int s = o - begin;
-        if (s < 0 || s >= inDim)
-        {
-            if (mode == 0) { outside = true; return 0; }
-            if (mode == 2) s = s < 0 ? 0 : inDim - 1;
-            else
-            {
-                // reflect without repeating the edge; inDim >= 2 is checked before launch.
-                int period = 2 * (inDim - 1);
-                s = s % period;
-                if (s < 0) s += period;
-                if (s >= inDim) s = period - s;
-            }
-        }
-        return s * stride;
+        if (s >= 0 && s < inDim) return s;
+        if (mode == 0) return -1;
+        if (mode == 2) return s < 0 ? 0 : inDim - 1;
+        // reflect without repeating the edge; inDim >= 2 and pads < inDim are checked before launch.
+        return s < 0 ? -s : 2 * (inDim - 1) - s;
     }
 
     public static void GatherInt64<T>(Index1D i, ArrayView<T> x, ArrayView<long> indices, ArrayView<T> y, GatherParams p) where T : unmanaged

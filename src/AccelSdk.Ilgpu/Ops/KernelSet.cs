@@ -27,6 +27,9 @@ internal readonly struct KernelSet
     public Action<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams> CompareInt64 =>
         _cache.Get(nameof(CompareInt64), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams>(ElementwiseKernels.CompareInt64));
 
+    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams> CompareInt32 =>
+        _cache.Get(nameof(CompareInt32), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams>(ElementwiseKernels.CompareInt32));
+
     public Action<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams> Where<T>() where T : unmanaged =>
         _cache.Get($"Where<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams>(ElementwiseKernels.Where));
 
@@ -70,8 +73,8 @@ internal readonly struct KernelSet
     public Action<Index1D, ArrayView<T>, ArrayView<T>, CopyParams> StridedCopy<T>() where T : unmanaged =>
         _cache.Get($"StridedCopy<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, CopyParams>(MovementKernels.StridedCopy));
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, PadParams, float> Pad =>
-        _cache.Get(nameof(Pad), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PadParams, float>(MovementKernels.Pad));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, PadParams> Pad =>
+        _cache.Get(nameof(Pad), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PadParams>(MovementKernels.Pad));
 
     public Action<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams> GatherInt64<T>() where T : unmanaged =>
         _cache.Get($"GatherInt64<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams>(MovementKernels.GatherInt64));

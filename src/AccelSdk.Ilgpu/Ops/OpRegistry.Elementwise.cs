@@ -47,10 +47,10 @@ internal static partial class OpRegistry
         }
         foreach (var (name, op) in CompareOps)
         {
-            add(name, (n, c) => All(OutputCount(n, 1), n.OpType == "Equal" ? RequireType(n, c, 0, ElementType.Float32, ElementType.Int64) : RequireType(n, c, 0, ElementType.Float32, ElementType.Int64),
+            add(name, (n, c) => All(OutputCount(n, 1), RequireType(n, c, 0, ElementType.Float32, ElementType.Int64, ElementType.Int32),
                     SameType(n, c), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6)),
                 (ctx, ins) => new[] { RunCompare(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1), op) },
-                ctx => { _ = ctx.Kernels.Compare; _ = ctx.Kernels.CompareInt64; });
+                ctx => { _ = ctx.Kernels.Compare; _ = ctx.Kernels.CompareInt64; _ = ctx.Kernels.CompareInt32; });
         }
         add("Where", (n, c) => All(OutputCount(n, 1), RequireType(n, c, 0, ElementType.Bool), RequireType(n, c, 1, MovableTypes), SameType(n, c, 1, 2)),
             (ctx, ins) => new[] { RunWhere(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1), ctx.Input(ins, 2)) }, _ => { });
@@ -203,6 +203,7 @@ internal static partial class OpRegistry
         {
             case ElementType.Float32: ctx.Kernels.Compare(n, a.View<float>(), b.View<float>(), y.View<byte>(), p); break;
             case ElementType.Int64: ctx.Kernels.CompareInt64(n, a.View<long>(), b.View<long>(), y.View<byte>(), p); break;
+            case ElementType.Int32: ctx.Kernels.CompareInt32(n, a.View<int>(), b.View<int>(), y.View<byte>(), p); break;
             default: y.Dispose(); throw ctx.Fail($"comparison of {a.ElementType.ShortName()} is not supported");
         }
         return y;

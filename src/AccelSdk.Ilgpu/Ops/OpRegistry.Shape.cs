@@ -471,7 +471,8 @@ internal static partial class OpRegistry
             InStrides = Dims6.From(Strides(x.Shape), 0),
             Begin = Dims6.From(pads[..rank], 0),
             Mode = mode == "constant" ? 0 : mode == "reflect" ? 1 : 2,
-        }, value);
+            Value = value,
+        });
         return y;
     }
 

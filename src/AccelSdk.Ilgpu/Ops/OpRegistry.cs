@@ -21,16 +21,30 @@ internal sealed record OpDefinition(
 /// </summary>
 internal static partial class OpRegistry
 {
-    private static readonly Dictionary<string, OpDefinition> Table = Build();
+    // Lazy: the op tables the builder reads live in other parts of this partial class, whose static initialisers
+    // have no defined order relative to this one.
+    private static readonly Lazy<Dictionary<string, OpDefinition>> LazyTable = new(Build);
+
+    private static Dictionary<string, OpDefinition> Table => LazyTable.Value;
 
     public static IReadOnlyCollection<string> OpTypes => Table.Keys;
+
+    /// <summary>Ops whose early opsets take inputs as attributes or differ otherwise from what is implemented.</summary>
+    private static readonly Dictionary<string, long> MinimumOpset = new(StringComparer.Ordinal)
+    {
+        ["Reshape"] = 5, ["Pad"] = 2, ["Split"] = 2, ["BatchNormalization"] = 7, ["Cast"] = 6, ["Gemm"] = 6, ["Upsample"] = 9,
+        ["Clip"] = 6, ["Resize"] = 11, ["Sum"] = 6, ["Max"] = 6, ["Min"] = 6, ["Concat"] = 4, ["Gather"] = 1,
+    };
 
     public static NodeSupport Supports(Node node, NodeContext context)
     {
         if (node.EffectiveDomain != "ai.onnx") return NodeSupport.No($"domain '{node.Domain}' is not supported by the ILGPU backend");
         if (!Table.TryGetValue(node.OpType, out var def)) return NodeSupport.No($"op {node.OpType} is not implemented by the ILGPU backend");
         var opset = context.OpsetOf(node);
-        if (opset < 7) return NodeSupport.No($"opset {opset} is older than the opset 7 the ILGPU backend implements");
+        if (MinimumOpset.TryGetValue(node.OpType, out var minimum) && opset < minimum)
+        {
+            return NodeSupport.No($"{node.OpType} before opset {minimum} (this model: {opset}) has a different signature that is not implemented");
+        }
         return def.Check(node, context);
     }
 

@@ -44,6 +44,11 @@ internal sealed class IlgpuPartition : ICompiledPartition
             foreach (var node in graph.Nodes) OpRegistry.Prepare(new OpContext(slot, node, _opset));
             KernelCompileTime = slot.Kernels.TotalCompileTime - before;
         }
+        catch (Exception e) when (e is not AccelSdkException && e is not OutOfMemoryException)
+        {
+            foreach (var c in _constants.Values) c.Dispose();
+            throw new BackendException(IlgpuBackend.BackendName, $"{model.Label}: compiling kernels for {slot.Device.Id} failed: {e.Message}", e);
+        }
         catch
         {
             foreach (var c in _constants.Values) c.Dispose();
