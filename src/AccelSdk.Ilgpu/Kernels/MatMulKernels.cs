@@ -94,35 +94,40 @@ internal static class MatMulKernels
     /// [8*BlocksN, N) of the full-block rows. One element per index. With BlocksM = BlocksN = 0 it computes all of C.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MatMulEdge(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p)
+    public static void MatMulEdge(Index1D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p, Launch launch)
     {
-        int fullRows = p.BlocksM * BlockM;
-        int fullCols = p.BlocksN * BlockN;
-        int bottom = (p.M - fullRows) * p.N;
-        int right = fullRows * (p.N - fullCols);
-        int perBatch = bottom + right;
-        int batch = index / perBatch;
-        int e = index - batch * perBatch;
-        int row, col;
-        if (e < bottom)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            row = fullRows + e / p.N;
-            col = e % p.N;
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int fullRows = p.BlocksM * BlockM;
+            int fullCols = p.BlocksN * BlockN;
+            int bottom = (p.M - fullRows) * p.N;
+            int right = fullRows * (p.N - fullCols);
+            int perBatch = bottom + right;
+            int batch = e / perBatch;
+            int r = e - batch * perBatch;
+            int row, col;
+            if (r < bottom)
+            {
+                row = fullRows + r / p.N;
+                col = r % p.N;
+            }
+            else
+            {
+                r -= bottom;
+                int w = p.N - fullCols;
+                row = r / w;
+                col = fullCols + r % w;
+            }
+            int ao = p.AOffset + batch * p.ABatchStride + row * p.As0;
+            int bo = p.BOffset + batch * p.BBatchStride + col;
+            float s = 0;
+            for (int q = 0; q < p.K; q++) s += a[ao + q * p.As1] * b[bo + q * p.Bs0];
+            s *= p.Alpha;
+            if (p.BiasMode == 1) s += bias[p.BiasOffset + row];
+            else if (p.BiasMode == 2) s += bias[p.BiasOffset + col];
+            c[p.COffset + batch * p.CBatchStride + row * p.N + col] = s;
         }
-        else
-        {
-            e -= bottom;
-            int w = p.N - fullCols;
-            row = e / w;
-            col = fullCols + e % w;
-        }
-        int ao = p.AOffset + batch * p.ABatchStride + row * p.As0;
-        int bo = p.BOffset + batch * p.BBatchStride + col;
-        float s = 0;
-        for (int q = 0; q < p.K; q++) s += a[ao + q * p.As1] * b[bo + q * p.Bs0];
-        s *= p.Alpha;
-        if (p.BiasMode == 1) s += bias[p.BiasOffset + row];
-        else if (p.BiasMode == 2) s += bias[p.BiasOffset + col];
-        c[p.COffset + batch * p.CBatchStride + row * p.N + col] = s;
     }
 }

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using AccelSdk.Backends;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+using AccelSdk.Onnx;
+using AccelSdk.OnnxRuntime;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AccelSdk.Ilgpu.Tests;
+
+/// <summary>Real models run whole on ilgpu-cpu and compared with ONNX Runtime's CPU execution provider.</summary>
+public class ModelTests(ITestOutputHelper output)
+{
+    private const string ResNet18Sha256 = "e2552f19db2dfdb01b3669537b6a0f1b44da38d18279535492ed5dfc2ef1ff8f";
+
+    public static string ResNet18Path => Path.Combine(Shared.PackageRoot, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1",
+        "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+
+    [Fact]
+    public void ResNet18MatchesOnnxRuntimeWithin1e4Relative()
+    {
+        Assert.True(File.Exists(ResNet18Path), $"{ResNet18Path} missing: restore the test project (PackageDownload of Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)");
+        Assert.Equal(ResNet18Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(ResNet18Path))));
+        var model = OnnxImporter.Load(ResNet18Path);
+        Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.Cpu));
+        var inputs = SampleInputs.Random(model, seed: 7);
+
+        using var ort = new OrtBackend();
+        var ortCpu = ort.Devices.Single(d => d.Id == "ort-cpu");
+        using var reference = new AccelSession(GraphPartitioner.WholeModel(model, ort, ortCpu));
+        var expected = reference.Run(inputs);
+
+        using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.Cpu));
+        var watch = Stopwatch.StartNew();
+        var actual = session.Run(inputs);
+        output.WriteLine($"ilgpu-cpu ResNet18: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        watch.Restart();
+        var second = session.Run(inputs);
+        output.WriteLine($"ilgpu-cpu ResNet18: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
+
+        Assert.Equal(expected.Count, actual.Count);
+        for (var o = 0; o < expected.Count; o++)
+        {
+            var (maxAbs, maxRef) = Compare(actual[o], expected[o]);
+            var relative = maxAbs / maxRef;
+            output.WriteLine($"output {expected.Names[o]} {TensorShape.Format(expected[o].Shape)}: max |diff| {maxAbs:g3}, max |ref| {maxRef:g3}, relative {relative:g3}");
+            Assert.True(relative <= 1e-4, $"output {o}: max |diff| {maxAbs} is {relative:g3} of max |ref| {maxRef}, above 1e-4");
+            Assert.Equal(actual[o].AsSpan<float>().ToArray(), second[o].AsSpan<float>().ToArray());
+        }
+    }
+
+    /// <summary>Largest absolute difference and largest absolute reference value.</summary>
+    internal static (double MaxAbsDiff, double MaxAbsRef) Compare(Tensor actual, Tensor expected)
+    {
+        Assert.Equal(expected.ElementType, actual.ElementType);
+        Assert.Equal(expected.ShapeArray, actual.ShapeArray);
+        var a = actual.AsSpan<float>();
+        var e = expected.AsSpan<float>();
+        double maxDiff = 0, maxRef = 0;
+        for (var i = 0; i < e.Length; i++)
+        {
+            Assert.False(float.IsNaN(a[i]), $"NaN at {i}");
+            maxDiff = Math.Max(maxDiff, Math.Abs(a[i] - e[i]));
+            maxRef = Math.Max(maxRef, Math.Abs(e[i]));
+        }
+        return (maxDiff, maxRef);
+    }
+}
