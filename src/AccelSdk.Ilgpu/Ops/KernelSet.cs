@@ -125,8 +125,19 @@ internal readonly struct KernelSet
         };
     }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulBlocked =>
-        _cache.Get(nameof(MatMulBlocked), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(MatMulKernels.MatMulBlocked));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulBlocked
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(MatMulBlocked), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, Launch>(MatMulKernels.MatMulBlocked));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulEdge
     {
