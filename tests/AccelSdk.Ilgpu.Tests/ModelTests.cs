@@ -24,7 +24,7 @@ public class ModelTests(ITestOutputHelper output)
         Assert.True(File.Exists(ResNet18Path), $"{ResNet18Path} missing: restore the test project (PackageDownload of Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)");
         Assert.Equal(ResNet18Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(ResNet18Path))));
         var model = OnnxImporter.Load(ResNet18Path);
-        Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.Cpu));
+        Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice));
         var inputs = SampleInputs.Random(model, seed: 7);
 
         using var ort = new OrtBackend();
@@ -32,13 +32,13 @@ public class ModelTests(ITestOutputHelper output)
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, ort, ortCpu));
         var expected = reference.Run(inputs);
 
-        using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.Cpu));
+        using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
         var watch = Stopwatch.StartNew();
         var actual = session.Run(inputs);
-        output.WriteLine($"ilgpu-cpu ResNet18: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{Shared.TestDevice.Id} ResNet18: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
         watch.Restart();
         var second = session.Run(inputs);
-        output.WriteLine($"ilgpu-cpu ResNet18: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{Shared.TestDevice.Id} ResNet18: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Equal(expected.Count, actual.Count);
         for (var o = 0; o < expected.Count; o++)

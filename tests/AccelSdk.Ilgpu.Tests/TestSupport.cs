@@ -19,6 +19,22 @@ public static class Shared
 
     public static Device Cpu => Backend.Devices.Single(d => d.Id == "ilgpu-cpu");
 
+    /// <summary>
+    /// The device the conformance and model tests run on: <c>ilgpu-cpu</c>, or the one named by
+    /// <c>ACCELSDK_ILGPU_TEST_DEVICE</c> (tests/gpu/run-ilgpu-cuda.sh sets <c>ilgpu-cuda:0</c>).
+    /// </summary>
+    public static Device TestDevice
+    {
+        get
+        {
+            var id = Environment.GetEnvironmentVariable("ACCELSDK_ILGPU_TEST_DEVICE");
+            if (string.IsNullOrEmpty(id)) return Cpu;
+            var device = Backend.Devices.FirstOrDefault(d => d.Id == id)
+                ?? throw new InvalidOperationException($"ACCELSDK_ILGPU_TEST_DEVICE={id}: no such ILGPU device (have {string.Join(", ", Backend.Devices.Select(d => d.Id))})");
+            return device.IsAvailable ? device : throw new InvalidOperationException($"{id} is unavailable: {device.UnavailableReason}");
+        }
+    }
+
     /// <summary>The repository root (the folder holding Directory.Build.props).</summary>
     public static string RepoRoot
     {
