@@ -15,15 +15,26 @@ public class ModelTests(ITestOutputHelper output)
 {
     private const string ResNet18Sha256 = "e2552f19db2dfdb01b3669537b6a0f1b44da38d18279535492ed5dfc2ef1ff8f";
 
-    public static string ResNet18Path => Path.Combine(Shared.PackageRoot, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1",
-        "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+    [Theory]
+    [InlineData("face_detection_front_128x128_barracuda.onnx", "d388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51")]
+    [InlineData("face_detection_back_256x256_barracuda.onnx", "427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2")]
+    public void BlazeFaceMatchesOnnxRuntimeWithin1e4Relative(string file, string sha256)
+    {
+        var path = TestSupport.RepoPaths.Model(Path.Combine("blazeface", file));
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))));
+        CompareWithOrt(OnnxImporter.Load(path));
+    }
 
     [Fact]
     public void ResNet18MatchesOnnxRuntimeWithin1e4Relative()
     {
-        Assert.True(File.Exists(ResNet18Path), $"{ResNet18Path} missing: restore the test project (PackageDownload of Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)");
-        Assert.Equal(ResNet18Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(ResNet18Path))));
-        var model = OnnxImporter.Load(ResNet18Path);
+        var path = TestSupport.RepoPaths.ResNet18;
+        Assert.Equal(ResNet18Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))));
+        CompareWithOrt(OnnxImporter.Load(path));
+    }
+
+    private void CompareWithOrt(Model model)
+    {
         Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice));
         var inputs = SampleInputs.Random(model, seed: 7);
 
@@ -35,10 +46,10 @@ public class ModelTests(ITestOutputHelper output)
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
         var watch = Stopwatch.StartNew();
         var actual = session.Run(inputs);
-        output.WriteLine($"{Shared.TestDevice.Id} ResNet18: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{Shared.TestDevice.Id} {model.Label}: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
         watch.Restart();
         var second = session.Run(inputs);
-        output.WriteLine($"{Shared.TestDevice.Id} ResNet18: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{Shared.TestDevice.Id} {model.Label}: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Equal(expected.Count, actual.Count);
         for (var o = 0; o < expected.Count; o++)
