@@ -61,35 +61,47 @@ public class DeviceTests(ITestOutputHelper output)
     [Fact]
     public void UploadDownloadRoundTripsAndPooledBuffersAreReusedAndReleased()
     {
+        // A private backend: its accelerator and pool see no other test's traffic.
+        using var backend = new IlgpuBackend();
+        var cpu = backend.Devices.Single(d => d.Id == "ilgpu-cpu");
         var data = Enumerable.Range(0, 1000).Select(i => i * 0.5f).ToArray();
         var host = Tensor.Create(data, 10, 100);
-        var before = Shared.Backend.PoolStatistics(Shared.Cpu);
-        using (var t = Shared.Backend.Upload(Shared.Cpu, host))
+        using (var t = backend.Upload(cpu, host))
         {
             Assert.IsType<Runtime.IlgpuTensor>(t);
             Assert.Equal("ilgpu-cpu", t.Device.MemorySpace);
-            Assert.Equal(data, Shared.Backend.Download(t).ToArray<float>());
+            Assert.Equal(data, backend.Download(t).ToArray<float>());
+            Assert.Equal(1, backend.PoolStatistics(cpu).Outstanding);
         }
-        using (var again = Shared.Backend.Upload(Shared.Cpu, host))
+        Assert.Equal(0, backend.PoolStatistics(cpu).Outstanding);
+        using (var again = backend.Upload(cpu, host))
         {
-            var after = Shared.Backend.PoolStatistics(Shared.Cpu);
-            Assert.True(after.Reuses > before.Reuses, "the second upload of the same size should reuse the released buffer");
+            var stats = backend.PoolStatistics(cpu);
+            Assert.Equal(1, stats.Allocations);
+            Assert.Equal(1, stats.Reuses);
         }
     }
 
     [Fact]
     public void RepeatedRunsReuseBuffersAndReturnThemAll()
     {
+        using var backend = new IlgpuBackend();
+        var cpu = backend.Devices.Single(d => d.Id == "ilgpu-cpu");
         var model = TinyModels.ConvRelu();
-        using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.Cpu));
         var input = SampleInputs.Random(model, seed: 3);
-        session.Run(input);
-        var afterFirst = Shared.Backend.PoolStatistics(Shared.Cpu);
-        var first = session.Run(input)[0].ToArray<float>();
-        var afterSecond = Shared.Backend.PoolStatistics(Shared.Cpu);
-        Assert.Equal(afterFirst.Allocations, afterSecond.Allocations);
-        Assert.True(afterSecond.Reuses > afterFirst.Reuses);
-        Assert.Equal(first, session.Run(input)[0].ToArray<float>());
+        float[] first;
+        using (var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, cpu)))
+        {
+            first = session.Run(input)[0].ToArray<float>();
+            var afterFirst = backend.PoolStatistics(cpu);
+            Assert.Equal(first, session.Run(input)[0].ToArray<float>());
+            var afterSecond = backend.PoolStatistics(cpu);
+            Assert.Equal(afterFirst.Allocations, afterSecond.Allocations);
+            Assert.True(afterSecond.Reuses > afterFirst.Reuses);
+            // Between runs only the session's constants (the weights) are held.
+            Assert.Equal(1, afterSecond.Outstanding);
+        }
+        Assert.Equal(0, backend.PoolStatistics(cpu).Outstanding);
     }
 
     [Fact]
