@@ -1,0 +1,245 @@
+// AccelSdk build script (Cake.Tool, a local dotnet tool): dotnet tool restore && dotnet cake --target=<Target>
+// Targets: Setup, Native, CrossBuild, Bindings, Build, Test, Bench, Pack, PackageTest, Demo. Each works alone;
+// dependencies run first. Cake add-ins are not served by this project's registry, so cmake and ctest are run with
+// the built-in process aliases.
+
+using System.Diagnostics;
+using Architecture = System.Runtime.InteropServices.Architecture;
+using RuntimeInformation = System.Runtime.InteropServices.RuntimeInformation;
+using System.Text.RegularExpressions;
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+// --native-configs=Release,Debug (default both): which CMake build types the Native target builds and tests.
+var nativeConfigs = Argument("native-configs", "Release,Debug").Split(',', StringSplitOptions.RemoveEmptyEntries);
+// --model=path: the model the Demo target selects a device for and runs.
+var demoModel = Argument("model", ".models/resnet18/ResNet18.onnx");
+
+var root = MakeAbsolute(Directory("."));
+var artifacts = root.Combine("artifacts");
+var nativeBuildRoot = artifacts.Combine("native/build");
+// cmake --install prefix: shims land in artifacts/native/runtimes/<rid>/native, the layout AccelSdk.Native packs.
+var nativeInstall = artifacts.Combine("native");
+var packagesDir = artifacts.Combine("packages");
+var solution = root.CombineWithFilePath("AccelSdk.sln");
+var hostRid = RuntimeInformation.OSArchitecture switch
+{
+    Architecture.X64 => "linux-x64",
+    Architecture.Arm64 => "linux-arm64",
+    var other => throw new Exception($"no AccelSdk native build for {other}"),
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+
+void Run(string tool, string arguments, DirectoryPath workingDirectory = null, IDictionary<string, string> environment = null)
+{
+    Information($"> {tool} {arguments}");
+    var settings = new ProcessSettings
+    {
+        Arguments = arguments,
+        WorkingDirectory = workingDirectory ?? root,
+        EnvironmentVariables = environment ?? new Dictionary<string, string>(),
+    };
+    var exitCode = StartProcess(tool, settings);
+    if (exitCode != 0) throw new Exception($"'{tool} {arguments}' failed with exit code {exitCode}");
+}
+
+string FindOnPath(string name)
+{
+    foreach (var dir in (EnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var candidate = System.IO.Path.Combine(dir, name);
+        if (System.IO.File.Exists(candidate)) return candidate;
+    }
+    return null;
+}
+
+// Stops at the first missing tool with the Debian package that provides it, instead of a compiler error later.
+void RequireTools(params (string Tool, string Package)[] tools)
+{
+    var missing = tools.Where(t => FindOnPath(t.Tool) is null).ToList();
+    if (missing.Count == 0) return;
+    throw new Exception(
+        $"missing build tools: {string.Join(", ", missing.Select(m => m.Tool))}. " +
+        $"Install them with: apt-get install -y {string.Join(" ", missing.Select(m => m.Package).Distinct())} " +
+        "(or run: dotnet cake --target=Setup)");
+}
+
+string CMakeGenerator() => FindOnPath("ninja") is not null ? "-G Ninja" : "-G \"Unix Makefiles\"";
+
+DirectoryPath NativeBuildDir(string rid, string config) => nativeBuildRoot.Combine($"{rid}-{config}");
+
+void BuildNative(string rid, string config, bool install, string toolchain = null)
+{
+    var buildDir = NativeBuildDir(rid, config);
+    var toolchainArg = toolchain is null ? "" : $" -DCMAKE_TOOLCHAIN_FILE=\"{root.CombineWithFilePath(toolchain)}\"";
+    Run("cmake", $"-S \"{root.Combine("native")}\" -B \"{buildDir}\" {CMakeGenerator()} -DCMAKE_BUILD_TYPE={config}" +
+        $" -DCMAKE_INSTALL_PREFIX=\"{nativeInstall}\"{toolchainArg}");
+    Run("cmake", $"--build \"{buildDir}\" --parallel {Environment.ProcessorCount}");
+    if (install) Run("cmake", $"--install \"{buildDir}\"");
+}
+
+void CTest(string rid, string config) =>
+    Run("ctest", $"--test-dir \"{NativeBuildDir(rid, config)}\" --output-on-failure --no-tests=error");
+
+// Test projects under tests/ that AccelSdk.sln does not list yet are tested one by one, so none is skipped silently.
+IEnumerable<FilePath> TestProjectsOutsideSolution()
+{
+    var listed = System.IO.File.ReadAllText(solution.FullPath).Replace('\\', '/');
+    return GetFiles("./tests/*/*.csproj")
+        .Where(p => !listed.Contains(root.GetRelativePath(p).FullPath, StringComparison.OrdinalIgnoreCase));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Targets
+
+Task("Setup")
+    .Description("System packages, test data and models: runs scripts/setup.sh, then every other scripts/setup-*.sh.")
+    .Does(() =>
+{
+    var scripts = GetFiles("./scripts/setup*.sh")
+        .OrderBy(s => s.GetFilename().FullPath == "setup.sh" ? 0 : 1)
+        .ThenBy(s => s.GetFilename().FullPath, StringComparer.Ordinal)
+        .ToList();
+    if (scripts.Count == 0) Warning("no scripts/setup*.sh found");
+    foreach (var script in scripts) Run("bash", $"\"{script}\"");
+});
+
+Task("NativePrerequisites")
+    .Description("Checks cmake, ctest and a C/C++ compiler are installed.")
+    .Does(() => RequireTools(("cmake", "cmake"), ("ctest", "cmake"), ("cc", "gcc"), ("c++", "g++"), ("readelf", "binutils")));
+
+Task("Native")
+    .Description("Configures, builds and installs native/ for the host RID (Release and Debug).")
+    .IsDependentOn("NativePrerequisites")
+    .Does(() =>
+{
+    foreach (var config in nativeConfigs)
+        BuildNative(hostRid, config, install: config == "Release");
+    Information($"native shims installed under {nativeInstall.Combine($"runtimes/{hostRid}/native")}");
+});
+
+Task("CrossBuild")
+    .Description("Cross-builds native/ for linux-arm64 (Release) and installs it beside the host build.")
+    .Does(() =>
+{
+    if (hostRid == "linux-arm64")
+    {
+        Information("host is linux-arm64: the Native target already builds it");
+        return;
+    }
+    RequireTools(("cmake", "cmake"), ("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"), ("aarch64-linux-gnu-g++", "g++-aarch64-linux-gnu"));
+    BuildNative("linux-arm64", "Release", install: true, toolchain: "cmake/toolchains/linux-arm64.cmake");
+});
+
+Task("Bindings")
+    .Description("Regenerates the P/Invoke bindings of the native shims (scripts/generate-bindings.sh).")
+    .Does(() =>
+{
+    var script = root.CombineWithFilePath("scripts/generate-bindings.sh");
+    if (!FileExists(script))
+    {
+        Warning("scripts/generate-bindings.sh is absent: bindings not regenerated");
+        return;
+    }
+    Run("bash", $"\"{script}\"");
+});
+
+Task("BindingsUpToDate")
+    .Description("Fails when Bindings changed a committed *.g.cs file: generated code must be committed current.")
+    .IsDependentOn("Bindings")
+    .Does(() =>
+{
+    if (!DirectoryExists(root.Combine(".git")) && !FileExists(root.CombineWithFilePath(".git")))
+    {
+        Warning("not a git checkout: cannot check that the bindings are up to date");
+        return;
+    }
+    var exitCode = StartProcess("git", new ProcessSettings
+    {
+        Arguments = "status --porcelain -- \"*.g.cs\"",
+        WorkingDirectory = root,
+        RedirectStandardOutput = true,
+    }, out var changed);
+    var lines = changed.Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+    if (exitCode != 0) throw new Exception("git status failed");
+    if (lines.Count > 0)
+        throw new Exception("generated bindings differ from the committed ones; commit them:\n" + string.Join("\n", lines));
+});
+
+Task("Build")
+    .Description("dotnet build AccelSdk.sln (plus test projects the solution does not list yet).")
+    .IsDependentOn("Native")
+    .IsDependentOn("Bindings")
+    .Does(() =>
+{
+    Run("dotnet", $"build \"{solution}\" -c {configuration} -nologo");
+    foreach (var project in TestProjectsOutsideSolution())
+    {
+        Warning($"{root.GetRelativePath(project)} is not in AccelSdk.sln; building it separately");
+        Run("dotnet", $"build \"{project}\" -c {configuration} -nologo");
+    }
+});
+
+Task("Test")
+    .Description("Native + CrossBuild + Build, then CTest for every native build and dotnet test.")
+    .IsDependentOn("Native")
+    .IsDependentOn("CrossBuild")
+    .IsDependentOn("BindingsUpToDate")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var config in nativeConfigs) CTest(hostRid, config);
+    if (hostRid == "linux-x64")
+    {
+        if (FindOnPath("qemu-aarch64") is null) Warning("qemu-user is not installed: the arm64 build is compiled and linked but its tests do not run");
+        else CTest("linux-arm64", "Release");
+    }
+    Run("dotnet", $"test \"{solution}\" -c {configuration} --no-build -nologo");
+    foreach (var project in TestProjectsOutsideSolution())
+        Run("dotnet", $"test \"{project}\" -c {configuration} --no-build -nologo");
+});
+
+Task("Bench")
+    .Description("Runs every bench/ project with BenchmarkDotNet's short job.")
+    .IsDependentOn("Native")
+    .Does(() =>
+{
+    var projects = GetFiles("./bench/*/*.csproj").ToList();
+    if (projects.Count == 0) Warning("no bench/*/*.csproj project yet");
+    foreach (var project in projects)
+        Run("dotnet", $"run -c Release --project \"{project}\" -- --job short --filter \"*\" --artifacts \"{artifacts.Combine("bench")}\"");
+});
+
+Task("Pack")
+    .Description("NuGet packages of every src/ project into artifacts/packages, native shims for linux-x64 and linux-arm64 included.")
+    .IsDependentOn("Native")
+    .IsDependentOn("CrossBuild")
+    .IsDependentOn("Bindings")
+    .Does(() =>
+{
+    CleanDirectory(packagesDir);
+    Run("dotnet", $"pack \"{solution}\" -c Release -o \"{packagesDir}\" -nologo");
+    // Projects not in the solution yet are packed alone so the packages are complete.
+    var listed = System.IO.File.ReadAllText(solution.FullPath).Replace('\\', '/');
+    foreach (var project in GetFiles("./src/*/*.csproj").Where(p => !listed.Contains(root.GetRelativePath(p).FullPath, StringComparison.OrdinalIgnoreCase)))
+        Run("dotnet", $"pack \"{project}\" -c Release -o \"{packagesDir}\" -nologo");
+    foreach (var package in GetFiles($"{packagesDir}/*.nupkg")) Information($"packed {package.GetFilename()}");
+});
+
+Task("Demo")
+    .Description("The CLI's main job: accelsdk select + run on ResNet18 (--model=PATH for another model).")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var cli = root.CombineWithFilePath("src/AccelSdk.Cli/AccelSdk.Cli.csproj");
+    if (!FileExists(cli)) throw new Exception("src/AccelSdk.Cli is not in this checkout yet");
+    var model = MakeAbsolute(File(demoModel));
+    if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
+    Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- devices");
+    Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- select \"{model}\"");
+    Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- run \"{model}\"");
+});
+
+RunTarget(target);
