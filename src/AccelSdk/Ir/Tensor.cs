@@ -119,6 +119,9 @@ public sealed class Tensor
     /// <summary>Returns the same data with another name.</summary>
     public Tensor WithName(string? name) => new(ElementType, _shape, _bytes, _strings, name) { DocString = DocString };
 
+    /// <summary>Returns the same data with a documentation string.</summary>
+    public Tensor WithDoc(string? docString) => new(ElementType, _shape, _bytes, _strings, Name) { DocString = docString };
+
     /// <summary>Returns a view of the same data with another shape of equal element count.</summary>
     public Tensor Reshape(params long[] shape)
     {

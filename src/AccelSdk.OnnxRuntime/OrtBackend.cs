@@ -1,0 +1,210 @@
+using AccelSdk.Backends;
+using AccelSdk.Diagnostics;
+using AccelSdk.Ir;
+using AccelSdk.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+[assembly: AccelSdk.AccelSdkExtension(typeof(AccelSdk.OnnxRuntime.OrtBackendProvider))]
+
+namespace AccelSdk.OnnxRuntime;
+
+/// <summary>Creates the ONNX Runtime backend.</summary>
+public sealed class OrtBackendProvider : IBackendProvider
+{
+    /// <inheritdoc />
+    public string Name => OrtBackend.BackendName;
+
+    /// <inheritdoc />
+    public IBackend Create() => new OrtBackend();
+}
+
+/// <summary>
+/// ONNX Runtime as an AccelSdk backend. Each execution provider that ONNX Runtime lists and that starts on this
+/// machine is a device: <c>ort-cpu</c> always, <c>ort-cuda:0</c> and <c>ort-tensorrt:0</c> with the GPU flavour and
+/// a working CUDA. A listed provider that fails to start is reported unavailable with ONNX Runtime's message.
+/// </summary>
+public sealed partial class OrtBackend : IBackend
+{
+    /// <summary>The backend name.</summary>
+    public const string BackendName = "ort";
+
+    private readonly Device[] _devices;
+
+    /// <summary>Enumerates the execution providers of the loaded ONNX Runtime.</summary>
+    public OrtBackend()
+    {
+        var env = OrtEnv.Instance();
+        Version = env.GetVersionString();
+        AvailableProviders = env.GetAvailableProviders();
+        _devices = AvailableProviders.Select(ProbeProvider).ToArray();
+    }
+
+    /// <inheritdoc />
+    public string Name => BackendName;
+
+    /// <inheritdoc />
+    public string Version { get; }
+
+    /// <summary>Execution providers the loaded ONNX Runtime library lists (not all may start).</summary>
+    public IReadOnlyList<string> AvailableProviders { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Device> Devices => _devices;
+
+    /// <summary>The CPU execution provider's device.</summary>
+    public Device CpuDevice => _devices.First(d => d.Id == "ort-cpu");
+
+    private Device ProbeProvider(string provider)
+    {
+        var properties = new Dictionary<string, string> { ["execution_provider"] = provider, ["ort_version"] = Version };
+        switch (provider)
+        {
+            case "CPUExecutionProvider":
+                properties["logical_cores"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new Device(Name, "ort-cpu", "ONNX Runtime CPU execution provider", DeviceKind.Cpu) { Properties = properties };
+            case "CUDAExecutionProvider":
+                return Probe("ort-cuda:0", "ONNX Runtime CUDA execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_CUDA(0));
+            case "TensorrtExecutionProvider":
+                return Probe("ort-tensorrt:0", "ONNX Runtime TensorRT execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_Tensorrt(0));
+            case "ROCMExecutionProvider":
+                return Probe("ort-rocm:0", "ONNX Runtime ROCm execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_ROCm(0));
+            case "DnnlExecutionProvider":
+                return Probe("ort-dnnl", "ONNX Runtime oneDNN execution provider", DeviceKind.Cpu, provider, properties, o => o.AppendExecutionProvider_Dnnl(0));
+            default:
+            {
+                var id = "ort-" + provider.Replace("ExecutionProvider", "", StringComparison.Ordinal).ToLowerInvariant();
+                return new Device(Name, id, $"ONNX Runtime {provider}", DeviceKind.Accelerator)
+                {
+                    IsAvailable = false,
+                    UnavailableReason = $"{provider} is listed but AccelSdk has no start-up probe for it yet",
+                    Properties = properties,
+                };
+            }
+        }
+    }
+
+    private Device Probe(string id, string name, DeviceKind kind, string provider, Dictionary<string, string> properties, Action<SessionOptions> append)
+    {
+        try
+        {
+            using var options = new SessionOptions();
+            append(options);
+            return new Device(Name, id, name, kind) { Properties = properties };
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            var reason = $"{provider} is listed by ONNX Runtime but failed to start: {FirstLine(e.Message)}";
+            AccelSdkDiagnostics.Warn($"{id} unavailable, falling back to the CPU: {reason}");
+            return new Device(Name, id, name, kind) { IsAvailable = false, UnavailableReason = reason, Properties = properties };
+        }
+    }
+
+    internal static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        return line.Length > 400 ? line[..400] + "..." : line;
+    }
+
+    internal SessionOptions CreateSessionOptions(Device device, CompileOptions options)
+    {
+        var so = new SessionOptions();
+        try
+        {
+            if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+            foreach (var kv in options.Settings)
+            {
+                if (kv.Key == "ort.graph_optimization_level")
+                {
+                    so.GraphOptimizationLevel = Enum.Parse<GraphOptimizationLevel>(kv.Value, ignoreCase: true);
+                }
+                else if (kv.Key.StartsWith("session.", StringComparison.Ordinal))
+                {
+                    so.AddSessionConfigEntry(kv.Key, kv.Value);
+                }
+            }
+            switch (device.Id)
+            {
+                case "ort-cpu":
+                    break;
+                case "ort-cuda:0":
+                    so.AppendExecutionProvider_CUDA(0);
+                    break;
+                case "ort-tensorrt:0":
+                    so.AppendExecutionProvider_Tensorrt(0);
+                    so.AppendExecutionProvider_CUDA(0);
+                    break;
+                case "ort-rocm:0":
+                    so.AppendExecutionProvider_ROCm(0);
+                    break;
+                case "ort-dnnl":
+                    so.AppendExecutionProvider_Dnnl(0);
+                    break;
+                default:
+                    throw new BackendException(Name, $"device {device.Id} cannot be used: {device.UnavailableReason}");
+            }
+            return so;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            so.Dispose();
+            throw new BackendException(Name, $"{device.Id}: {FirstLine(e.Message)}", e);
+        }
+        catch
+        {
+            so.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
+    {
+        CheckDevice(device);
+        foreach (var io in partition.Graph.RequiredInputs.Concat(partition.Graph.Outputs))
+        {
+            if (io.Type is not null and not TensorType)
+            {
+                throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
+            }
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var bytes = OnnxExporter.ToBytes(partition);
+        using var so = CreateSessionOptions(device, options);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(bytes, so);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new BackendException(Name, $"{partition.Label} on {device.Id}: {FirstLine(e.Message)}", e);
+        }
+        return new OrtPartition(device, session, partition, watch.Elapsed);
+    }
+
+    /// <inheritdoc />
+    public DeviceTensor Upload(Device device, Tensor host)
+    {
+        CheckDevice(device);
+        return new HostTensor(host);
+    }
+
+    /// <inheritdoc />
+    public Tensor Download(DeviceTensor tensor) => tensor is HostTensor h
+        ? h.Value
+        : throw new BackendException(Name, $"tensor on {tensor.Device.Id} is not an ONNX Runtime tensor");
+
+    private void CheckDevice(Device device)
+    {
+        if (device.Backend != Name || Array.IndexOf(_devices, device) < 0)
+        {
+            throw new BackendException(Name, $"device {device.Id} does not belong to ONNX Runtime");
+        }
+        if (!device.IsAvailable) throw new BackendException(Name, $"device {device.Id} is unavailable: {device.UnavailableReason}");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,152 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+using Microsoft.ML.OnnxRuntime;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+
+namespace AccelSdk.OnnxRuntime;
+
+/// <summary>
+/// One ONNX Runtime session. Inputs are wrapped in place (the host tensors are pinned, so no copy), and outputs whose
+/// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly.
+/// </summary>
+internal sealed class OrtPartition : ICompiledPartition
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly ElementType[] _outputTypes;
+    private readonly long[]?[] _staticOutputShapes;
+    private readonly string _label;
+    private volatile bool _preallocate;
+
+    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime)
+    {
+        Device = device;
+        _session = session;
+        CompileTime = compileTime;
+        _label = model.Label;
+        var declaredInputs = model.Graph.Inputs.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        _inputNames = session.InputMetadata.Keys.ToArray();
+        Inputs = _inputNames.Select(n => declaredInputs.GetValueOrDefault(n) ?? new ValueInfo(n, null)).ToArray();
+        var declaredOutputs = model.Graph.Outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
+        _outputNames = model.Graph.Outputs.Select(o => o.Name).ToArray();
+        Outputs = _outputNames.Select(n => declaredOutputs[n]).ToArray();
+        _outputTypes = new ElementType[_outputNames.Length];
+        _staticOutputShapes = new long[]?[_outputNames.Length];
+        var allStatic = true;
+        for (var i = 0; i < _outputNames.Length; i++)
+        {
+            var meta = session.OutputMetadata[_outputNames[i]];
+            _outputTypes[i] = meta.IsTensor ? (ElementType)(int)meta.ElementDataType : ElementType.Undefined;
+            var dims = meta.IsTensor ? meta.Dimensions : null;
+            var isStatic = dims is not null && dims.All(d => d >= 0) && _outputTypes[i] != ElementType.String && _outputTypes[i].SizeInBytes() > 0;
+            _staticOutputShapes[i] = isStatic ? dims!.Select(d => (long)d).ToArray() : null;
+            allStatic &= isStatic;
+        }
+        _preallocate = allStatic && _outputNames.Length > 0;
+    }
+
+    public Device Device { get; }
+
+    public IReadOnlyList<ValueInfo> Inputs { get; }
+
+    public IReadOnlyList<ValueInfo> Outputs { get; }
+
+    public TimeSpan CompileTime { get; }
+
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
+    {
+        if (inputs.Count != _inputNames.Length)
+        {
+            throw new BackendException(OrtBackend.BackendName, $"{_label}: {inputs.Count} inputs given, the session takes {_inputNames.Length}");
+        }
+        var ortInputs = new OrtValue[inputs.Count];
+        try
+        {
+            for (var i = 0; i < ortInputs.Length; i++)
+            {
+                var host = inputs[i] as HostTensor ?? throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {inputs[i].Device.Id}, not in host memory");
+                ortInputs[i] = ToOrtValue(host.Value);
+            }
+            if (_preallocate)
+            {
+                var result = TryRunPreallocated(ortInputs);
+                if (result is not null) return result;
+            }
+            using var outputs = _session.Run(_runOptions, _inputNames, ortInputs, _outputNames);
+            var tensors = new DeviceTensor[outputs.Count];
+            var i2 = 0;
+            foreach (var value in outputs) tensors[i2++] = new HostTensor(FromOrtValue(value, _outputNames[i2 - 1]));
+            return tensors;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new BackendException(OrtBackend.BackendName, $"{_label} on {Device.Id}: {OrtBackend.FirstLine(e.Message)}", e);
+        }
+        finally
+        {
+            foreach (var v in ortInputs) v?.Dispose();
+        }
+    }
+
+    private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs)
+    {
+        var tensors = new Tensor[_outputNames.Length];
+        var ortOutputs = new OrtValue[_outputNames.Length];
+        try
+        {
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                tensors[i] = Tensor.Zeros(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
+                ortOutputs[i] = ToOrtValue(tensors[i]);
+            }
+            _session.Run(_runOptions, _inputNames, ortInputs, _outputNames, ortOutputs);
+            var result = new DeviceTensor[tensors.Length];
+            for (var i = 0; i < tensors.Length; i++) result[i] = new HostTensor(tensors[i]);
+            return result;
+        }
+        catch (OnnxRuntimeException)
+        {
+            // The declared output shape did not hold at run time (a model whose metadata is looser than its data):
+            // from now on let ONNX Runtime allocate outputs. The caller reruns this call that way.
+            _preallocate = false;
+            return null;
+        }
+        finally
+        {
+            foreach (var v in ortOutputs) v?.Dispose();
+        }
+    }
+
+    internal static OrtValue ToOrtValue(Tensor tensor)
+    {
+        if (tensor.IsString)
+        {
+            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, tensor.ShapeArray);
+            var strings = tensor.Strings;
+            for (var i = 0; i < strings.Count; i++) value.StringTensorSetElementAt(strings[i].AsSpan(), i);
+            return value;
+        }
+        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, (TensorElementType)(int)tensor.ElementType,
+            tensor.ShapeArray, tensor.DataPointer, tensor.ByteLength);
+    }
+
+    internal static Tensor FromOrtValue(OrtValue value, string name)
+    {
+        if (!value.IsTensor)
+        {
+            throw new BackendException(OrtBackend.BackendName, $"output '{name}' is a {value.OnnxType}, not a tensor; AccelSdk sessions exchange dense tensors only");
+        }
+        var info = value.GetTensorTypeAndShape();
+        var shape = info.Shape;
+        if (info.IsString) return Tensor.CreateStrings(value.GetStringTensorAsArray(), shape).WithName(name);
+        return Tensor.FromBytes((ElementType)(int)info.ElementDataType, shape, value.GetTensorMutableRawData(), name);
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}
