@@ -134,16 +134,12 @@ Task("CrossBuild")
 });
 
 Task("Bindings")
-    .Description("Regenerates the P/Invoke bindings of the native shims (scripts/generate-bindings.sh).")
+    .Description("Regenerates P/Invoke bindings with tools/AccelSdk.BindingGen: every scripts/generate-bindings*.sh.")
     .Does(() =>
 {
-    var script = root.CombineWithFilePath("scripts/generate-bindings.sh");
-    if (!FileExists(script))
-    {
-        Warning("scripts/generate-bindings.sh is absent: bindings not regenerated");
-        return;
-    }
-    Run("bash", $"\"{script}\"");
+    var scripts = GetFiles("./scripts/generate-bindings*.sh").OrderBy(s => s.FullPath, StringComparer.Ordinal).ToList();
+    if (scripts.Count == 0) Warning("no scripts/generate-bindings*.sh: bindings not regenerated");
+    foreach (var script in scripts) Run("bash", $"\"{script}\"");
 });
 
 Task("BindingsUpToDate")
