@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace AccelSdk.Native;
 
@@ -10,7 +11,7 @@ public sealed record CpuCaches(long L1DataBytes, long L1InstructionBytes, long L
 /// <param name="Architecture"><c>x86_64</c> or <c>aarch64</c>.</param>
 /// <param name="Vendor">cpuid vendor string or the ARM implementer's name.</param>
 /// <param name="Model">Brand string or model name.</param>
-/// <param name="Features">ISA features usable on this machine (the OS saves their registers).</param>
+/// <param name="Features">ISA features usable on this machine (the OS saves their registers); JSON carries <paramref name="FeatureNames"/> instead.</param>
 /// <param name="FeatureNames">The same features as the probe names them (<c>avx2</c>, <c>neon</c>...).</param>
 /// <param name="LogicalCores">Online logical processors.</param>
 /// <param name="PhysicalCores">Physical cores.</param>
@@ -21,7 +22,7 @@ public sealed record CpuInfo(
     string Architecture,
     string Vendor,
     string Model,
-    IReadOnlySet<CpuFeature> Features,
+    [property: JsonIgnore] IReadOnlySet<CpuFeature> Features,
     IReadOnlyList<string> FeatureNames,
     int LogicalCores,
     int PhysicalCores,
