@@ -29,7 +29,7 @@ find_library(OnnxRuntime_LIBRARY NAMES onnxruntime
 
 find_package_handle_standard_args(OnnxRuntime
   REQUIRED_VARS OnnxRuntime_INCLUDE_DIR
-  REASON_FAILURE_MESSAGE "restore the NuGet package Microsoft.ML.OnnxRuntime ${OnnxRuntime_VERSION_WANTED} (dotnet cake --target=Native does) or set OnnxRuntime_ROOT; looked in ${OnnxRuntime_ROOT}")
+  REASON_FAILURE_MESSAGE "restore the NuGet package Microsoft.ML.OnnxRuntime ${OnnxRuntime_VERSION_WANTED} (dotnet cake --target=Native does) or set OnnxRuntime_ROOT (looked in ${OnnxRuntime_ROOT})")
 
 if(OnnxRuntime_FOUND AND NOT TARGET OnnxRuntime::Headers)
   add_library(OnnxRuntime::Headers INTERFACE IMPORTED)
@@ -38,9 +38,15 @@ if(OnnxRuntime_FOUND AND NOT TARGET OnnxRuntime::Headers)
   set_target_properties(OnnxRuntime::Headers PROPERTIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${OnnxRuntime_INCLUDE_DIR}")
 endif()
 if(OnnxRuntime_FOUND AND OnnxRuntime_LIBRARY AND NOT TARGET OnnxRuntime::OnnxRuntime)
+  # The package ships libonnxruntime.so whose SONAME is libonnxruntime.so.1, a file the package lacks: link through
+  # a folder of the build tree that has both names, so test programs find it at run time through their RPATH.
+  set(_ort_link_dir "${CMAKE_BINARY_DIR}/onnxruntime-${ACCELSDK_RID}")
+  file(MAKE_DIRECTORY "${_ort_link_dir}")
+  file(CREATE_LINK "${OnnxRuntime_LIBRARY}" "${_ort_link_dir}/libonnxruntime.so" SYMBOLIC)
+  file(CREATE_LINK "${OnnxRuntime_LIBRARY}" "${_ort_link_dir}/libonnxruntime.so.1" SYMBOLIC)
   add_library(OnnxRuntime::OnnxRuntime SHARED IMPORTED)
   set_target_properties(OnnxRuntime::OnnxRuntime PROPERTIES
-    IMPORTED_LOCATION "${OnnxRuntime_LIBRARY}"
+    IMPORTED_LOCATION "${_ort_link_dir}/libonnxruntime.so"
     INTERFACE_LINK_LIBRARIES OnnxRuntime::Headers)
 endif()
 mark_as_advanced(OnnxRuntime_INCLUDE_DIR OnnxRuntime_LIBRARY)
