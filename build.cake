@@ -110,9 +110,19 @@ Task("NativePrerequisites")
     .Description("Checks cmake, ctest and a C/C++ compiler are installed.")
     .Does(() => RequireTools(("cmake", "cmake"), ("ctest", "cmake"), ("cc", "gcc"), ("c++", "g++"), ("readelf", "binutils")));
 
+Task("OrtPackage")
+    .Description("Restores the Microsoft.ML.OnnxRuntime NuGet package whose C API headers the custom-op library compiles against.")
+    .Does(() =>
+{
+    var project = root.CombineWithFilePath("src/AccelSdk.OnnxRuntime/AccelSdk.OnnxRuntime.csproj");
+    if (FileExists(project)) Run("dotnet", $"restore \"{project}\" -nologo");
+    else Warning("src/AccelSdk.OnnxRuntime is absent: the ORT custom-op library is not built");
+});
+
 Task("Native")
     .Description("Configures, builds and installs native/ for the host RID (Release and Debug).")
     .IsDependentOn("NativePrerequisites")
+    .IsDependentOn("OrtPackage")
     .Does(() =>
 {
     foreach (var config in nativeConfigs)
@@ -122,6 +132,7 @@ Task("Native")
 
 Task("CrossBuild")
     .Description("Cross-builds native/ for linux-arm64 (Release) and installs it beside the host build.")
+    .IsDependentOn("OrtPackage")
     .Does(() =>
 {
     if (hostRid == "linux-arm64")

@@ -35,7 +35,7 @@ public static class NativeShim
     /// <summary>Environment variable naming an extra directory searched first.</summary>
     public const string DirectoryVariable = "ACCELSDK_NATIVE_DIR";
 
-    private static readonly Dictionary<string, (IntPtr Handle, NativeShimUnavailableException? Error)> Loaded = new();
+    private static readonly Dictionary<string, (IntPtr Handle, string? Path, NativeShimUnavailableException? Error)> Loaded = new();
     private static readonly object Gate = new();
 
     /// <summary>The runtime identifier whose <c>runtimes/&lt;rid&gt;/native</c> folder is searched.</summary>
@@ -70,7 +70,9 @@ public static class NativeShim
     /// Loads <c>lib<paramref name="name"/>.so</c> from the first of <paramref name="directories"/> that has it.
     /// Throws <see cref="NativeShimUnavailableException"/> listing every path tried.
     /// </summary>
-    public static IntPtr Load(string name, IEnumerable<string> directories)
+    public static IntPtr Load(string name, IEnumerable<string> directories) => Load(name, directories, out _);
+
+    private static IntPtr Load(string name, IEnumerable<string> directories, out string loadedPath)
     {
         var fileName = $"lib{name}.so";
         var tried = new List<string>();
@@ -82,7 +84,9 @@ public static class NativeShim
             if (!File.Exists(path)) continue;
             try
             {
-                return NativeLibrary.Load(path);
+                var handle = NativeLibrary.Load(path);
+                loadedPath = path;
+                return handle;
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
@@ -104,17 +108,28 @@ public static class NativeShim
             {
                 try
                 {
-                    entry = (Load(name, SearchDirectories()), null);
+                    var handle = Load(name, SearchDirectories(), out var path);
+                    entry = (handle, path, null);
                 }
                 catch (NativeShimUnavailableException e)
                 {
-                    entry = (IntPtr.Zero, e);
+                    entry = (IntPtr.Zero, null, e);
                 }
                 Loaded[name] = entry;
             }
             if (entry.Error is not null) throw entry.Error;
             return entry.Handle;
         }
+    }
+
+    /// <summary>The full path a shim was loaded from by <see cref="Load(string)"/>; throws when it was not.</summary>
+    public static string LoadedPath(string name)
+    {
+        lock (Gate)
+        {
+            if (Loaded.TryGetValue(name, out var entry) && entry.Path is not null) return entry.Path;
+        }
+        throw new InvalidOperationException($"lib{name}.so has not been loaded");
     }
 
     /// <summary>Makes sure the resolver is installed before the first P/Invoke of this assembly.</summary>
