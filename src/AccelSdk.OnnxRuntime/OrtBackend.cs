@@ -34,7 +34,7 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>Enumerates the execution providers of the loaded ONNX Runtime.</summary>
     public OrtBackend()
     {
-        var env = OrtEnv.Instance();
+        var env = CreateEnvironment();
         Version = env.GetVersionString();
         AvailableProviders = env.GetAvailableProviders();
         _devices = AvailableProviders.Select(ProbeProvider).ToArray();
@@ -42,6 +42,32 @@ public sealed partial class OrtBackend : IBackend
 
     /// <inheritdoc />
     public string Name => BackendName;
+
+    /// <summary>
+    /// ONNX Runtime's own log goes to stderr in colour; AccelSdk already carries every native error in its exceptions
+    /// and warnings, so the log is limited to fatal messages unless <c>ACCELSDK_ORT_LOG_LEVEL</c>
+    /// (verbose, info, warning, error, fatal) asks for more. An environment created earlier by the application is reused.
+    /// </summary>
+    private static OrtEnv CreateEnvironment()
+    {
+        var level = Environment.GetEnvironmentVariable("ACCELSDK_ORT_LOG_LEVEL")?.ToLowerInvariant() switch
+        {
+            "verbose" => OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE,
+            "info" => OrtLoggingLevel.ORT_LOGGING_LEVEL_INFO,
+            "warning" => OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+            "error" => OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            _ => OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        try
+        {
+            var options = new EnvironmentCreationOptions { logId = "AccelSdk", logLevel = level };
+            return OrtEnv.CreateInstanceWithOptions(ref options);
+        }
+        catch (OnnxRuntimeException)
+        {
+            return OrtEnv.Instance();
+        }
+    }
 
     /// <inheritdoc />
     public string Version { get; }
