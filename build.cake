@@ -95,13 +95,13 @@ IEnumerable<FilePath> TestProjectsOutsideSolution()
 // Targets
 
 Task("Setup")
-    .Description("System packages, test data and models: runs scripts/setup.sh, then every other scripts/setup-*.sh.")
+    .Description("System packages, test data and models: scripts/setup.sh (which runs every scripts/setup-*.sh), or those alone.")
     .Does(() =>
 {
-    var scripts = GetFiles("./scripts/setup*.sh")
-        .OrderBy(s => s.GetFilename().FullPath == "setup.sh" ? 0 : 1)
-        .ThenBy(s => s.GetFilename().FullPath, StringComparer.Ordinal)
-        .ToList();
+    var main = root.CombineWithFilePath("scripts/setup.sh");
+    var scripts = FileExists(main)
+        ? new List<FilePath> { main }
+        : GetFiles("./scripts/setup-*.sh").OrderBy(s => s.FullPath, StringComparer.Ordinal).ToList();
     if (scripts.Count == 0) Warning("no scripts/setup*.sh found");
     foreach (var script in scripts) Run("bash", $"\"{script}\"");
 });
