@@ -74,7 +74,9 @@ void BuildNative(string rid, string config, bool install, string toolchain = nul
 {
     var buildDir = NativeBuildDir(rid, config);
     var toolchainArg = toolchain is null ? "" : $" -DCMAKE_TOOLCHAIN_FILE=\"{root.CombineWithFilePath(toolchain)}\"";
-    Run("cmake", $"-S \"{root.Combine("native")}\" -B \"{buildDir}\" {CMakeGenerator()} -DCMAKE_BUILD_TYPE={config}" +
+    // A build folder keeps the generator it was configured with (dotnet build configures the host Release one too).
+    var generator = FileExists(buildDir.CombineWithFilePath("CMakeCache.txt")) ? "" : CMakeGenerator();
+    Run("cmake", $"-S \"{root.Combine("native")}\" -B \"{buildDir}\" {generator} -DCMAKE_BUILD_TYPE={config}" +
         $" -DCMAKE_INSTALL_PREFIX=\"{nativeInstall}\"{toolchainArg}");
     Run("cmake", $"--build \"{buildDir}\" --parallel {Environment.ProcessorCount}");
     if (install) Run("cmake", $"--install \"{buildDir}\"");
@@ -227,12 +229,60 @@ Task("Pack")
     .Does(() =>
 {
     CleanDirectory(packagesDir);
-    Run("dotnet", $"pack \"{solution}\" -c Release -o \"{packagesDir}\" -nologo");
+    // The SDK's built-in SourceLink adds the repository commit (and URL, for a hosted remote) to every package.
+    var packArgs = $"-c Release -o \"{packagesDir}\" -nologo -p:ContinuousIntegrationBuild=true -p:IncludeSymbols=true -p:SymbolPackageFormat=snupkg";
+    Run("dotnet", $"pack \"{solution}\" {packArgs}");
     // Projects not in the solution yet are packed alone so the packages are complete.
     var listed = System.IO.File.ReadAllText(solution.FullPath).Replace('\\', '/');
     foreach (var project in GetFiles("./src/*/*.csproj").Where(p => !listed.Contains(root.GetRelativePath(p).FullPath, StringComparison.OrdinalIgnoreCase)))
-        Run("dotnet", $"pack \"{project}\" -c Release -o \"{packagesDir}\" -nologo");
+        Run("dotnet", $"pack \"{project}\" {packArgs}");
     foreach (var package in GetFiles($"{packagesDir}/*.nupkg")) Information($"packed {package.GetFilename()}");
+});
+
+Task("PackageTest")
+    .Description("What an integrator does: installs the packages from artifacts/packages into a fresh console app and the CLI tool, and runs a model.")
+    .IsDependentOn("Pack")
+    .Does(() =>
+{
+    var model = MakeAbsolute(File(demoModel));
+    if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
+    var core = GetFiles($"{packagesDir}/AccelSdk.[0-9]*.nupkg").Single();
+    var version = core.GetFilenameWithoutExtension().FullPath.Substring("AccelSdk.".Length);
+
+    // Outside the repository, so none of its Directory.Build.props / central package versions apply.
+    var work = new DirectoryPath(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "accelsdk-package-test"));
+    EnsureDirectoryExists(work);
+    CleanDirectory(work);
+    CopyDirectory(root.Combine("tests/packaging/consumer"), work.Combine("consumer"));
+    System.IO.File.WriteAllText(work.CombineWithFilePath("nuget.config").FullPath,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n" +
+        $"    <add key=\"accelsdk-local\" value=\"{packagesDir.FullPath}\" />\n  </packageSources>\n</configuration>\n");
+
+    // The global packages folder caches by version: drop earlier builds of these packages so this run's are used.
+    var globalPackages = EnvironmentVariable("NUGET_PACKAGES") ?? System.IO.Path.Combine(EnvironmentVariable("HOME"), ".nuget/packages");
+    foreach (var package in GetFiles($"{packagesDir}/*.nupkg"))
+    {
+        var id = package.GetFilenameWithoutExtension().FullPath;
+        id = id.Substring(0, id.Length - version.Length - 1).ToLowerInvariant();
+        var cached = System.IO.Path.Combine(globalPackages, id, version);
+        if (System.IO.Directory.Exists(cached)) System.IO.Directory.Delete(cached, recursive: true);
+    }
+
+    Run("dotnet", $"run -c Release --project \"{work.Combine("consumer")}\" -p:AccelSdkVersion={version} -- \"{model}\"", work);
+
+    var tools = work.Combine("tools");
+    Run("dotnet", $"tool install AccelSdk.Cli --version {version} --tool-path \"{tools}\" --add-source \"{packagesDir}\"", work);
+    var exitCode = StartProcess(tools.CombineWithFilePath("accelsdk"), new ProcessSettings
+    {
+        Arguments = "devices",
+        WorkingDirectory = work,
+        RedirectStandardOutput = true,
+    }, out var lines);
+    var output = lines.ToList();
+    foreach (var line in output) Information(line);
+    if (exitCode != 0 || !output.Any(l => l.StartsWith("isa: ")) || !output.Any(l => l.StartsWith("ort-cpu")))
+        throw new Exception("the installed accelsdk tool did not list the probe's facts and the ort-cpu device");
+    Information("packaging: the installed accelsdk tool lists the probe's facts and ort-cpu");
 });
 
 Task("Demo")
