@@ -14,6 +14,8 @@ var configuration = Argument("configuration", "Release");
 var nativeConfigs = Argument("native-configs", "Release,Debug").Split(',', StringSplitOptions.RemoveEmptyEntries);
 // --model=path: the model the Demo target selects a device for and runs.
 var demoModel = Argument("model", ".models/resnet18/ResNet18.onnx");
+// --setup=false: Test skips the Setup target (system packages, test data and models already in place).
+var runSetup = Argument("setup", true);
 
 var root = MakeAbsolute(Directory("."));
 var artifacts = root.Combine("artifacts");
@@ -85,12 +87,113 @@ void BuildNative(string rid, string config, bool install, string toolchain = nul
 void CTest(string rid, string config) =>
     Run("ctest", $"--test-dir \"{NativeBuildDir(rid, config)}\" --output-on-failure --no-tests=error");
 
+// Totals over every suite the Test target runs, for one closing line CI can read.
+var testsPassed = 0;
+var testsFailed = 0;
+var failedSuites = new List<string>();
+var dotnetTestLine = new Regex(@"^\s*(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+)");
+var ctestLine = new Regex(@"tests passed, (\d+) tests failed out of (\d+)");
+var plainLine = new Regex(@"^(\w+: )?(\d+) passed, (\d+) failed");
+
+// Runs one test suite, echoing its output and adding its counts; a failure is recorded and the next suite still runs.
+void RunSuite(string name, string tool, string arguments, DirectoryPath workingDirectory = null)
+{
+    Information($"> {tool} {arguments}");
+    var counted = false;
+    var exitCode = StartProcess(tool, new ProcessSettings
+    {
+        Arguments = arguments,
+        WorkingDirectory = workingDirectory ?? root,
+        RedirectStandardOutput = true,
+        RedirectedStandardOutputHandler = line =>
+        {
+            if (line is null) return line;
+            Console.WriteLine(line);
+            if (dotnetTestLine.Match(line) is { Success: true } d)
+            {
+                testsFailed += int.Parse(d.Groups[2].Value);
+                testsPassed += int.Parse(d.Groups[3].Value);
+                counted = true;
+            }
+            else if (ctestLine.Match(line) is { Success: true } c)
+            {
+                var failed = int.Parse(c.Groups[1].Value);
+                testsFailed += failed;
+                testsPassed += int.Parse(c.Groups[2].Value) - failed;
+                counted = true;
+            }
+            else if (plainLine.Match(line) is { Success: true } p)
+            {
+                testsPassed += int.Parse(p.Groups[2].Value);
+                testsFailed += int.Parse(p.Groups[3].Value);
+                counted = true;
+            }
+            return line;
+        },
+    }, out _);
+    if (exitCode != 0)
+    {
+        failedSuites.Add($"{name} (exit code {exitCode})");
+        if (!counted) testsFailed++;
+    }
+    else if (!counted)
+    {
+        testsPassed++;
+    }
+}
+
 // Test projects under tests/ that AccelSdk.sln does not list yet are tested one by one, so none is skipped silently.
 IEnumerable<FilePath> TestProjectsOutsideSolution()
 {
     var listed = System.IO.File.ReadAllText(solution.FullPath).Replace('\\', '/');
     return GetFiles("./tests/*/*.csproj")
         .Where(p => !listed.Contains(root.GetRelativePath(p).FullPath, StringComparison.OrdinalIgnoreCase));
+}
+
+void PackageTest()
+{
+    var model = MakeAbsolute(File(demoModel));
+    if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
+    var core = GetFiles($"{packagesDir}/AccelSdk.[0-9]*.nupkg").Single();
+    var version = core.GetFilenameWithoutExtension().FullPath.Substring("AccelSdk.".Length);
+
+    // Outside the repository, so none of its Directory.Build.props / central package versions apply.
+    var work = new DirectoryPath(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "accelsdk-package-test"));
+    EnsureDirectoryExists(work);
+    CleanDirectory(work);
+    CopyDirectory(root.Combine("tests/packaging/consumer"), work.Combine("consumer"));
+    System.IO.File.WriteAllText(work.CombineWithFilePath("nuget.config").FullPath,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n" +
+        $"    <add key=\"accelsdk-local\" value=\"{packagesDir.FullPath}\" />\n  </packageSources>\n</configuration>\n");
+
+    // The global packages folder caches by version: drop earlier builds of these packages so this run's are used.
+    var globalPackages = EnvironmentVariable("NUGET_PACKAGES") ?? System.IO.Path.Combine(EnvironmentVariable("HOME"), ".nuget/packages");
+    foreach (var package in GetFiles($"{packagesDir}/*.nupkg"))
+    {
+        var id = package.GetFilenameWithoutExtension().FullPath;
+        id = id.Substring(0, id.Length - version.Length - 1).ToLowerInvariant();
+        var cached = System.IO.Path.Combine(globalPackages, id, version);
+        if (System.IO.Directory.Exists(cached)) System.IO.Directory.Delete(cached, recursive: true);
+    }
+
+    var failedBefore = failedSuites.Count;
+    RunSuite("package consumer", "dotnet", $"run -c Release --project \"{work.Combine("consumer")}\" -p:AccelSdkVersion={version} -- \"{model}\"", work);
+    if (failedSuites.Count > failedBefore) throw new Exception("the package consumer failed");
+
+    var tools = work.Combine("tools");
+    Run("dotnet", $"tool install AccelSdk.Cli --version {version} --tool-path \"{tools}\" --add-source \"{packagesDir}\"", work);
+    var exitCode = StartProcess(tools.CombineWithFilePath("accelsdk"), new ProcessSettings
+    {
+        Arguments = "devices",
+        WorkingDirectory = work,
+        RedirectStandardOutput = true,
+    }, out var lines);
+    var output = lines.ToList();
+    foreach (var line in output) Information(line);
+    if (exitCode != 0 || !output.Any(l => l.StartsWith("isa: ")) || !output.Any(l => l.StartsWith("ort-cpu")))
+        throw new Exception("the installed accelsdk tool did not list the probe's facts and the ort-cpu device");
+    Information("packaging: the installed accelsdk tool lists the probe's facts and ort-cpu");
+    testsPassed++;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -100,6 +203,11 @@ Task("Setup")
     .Description("System packages, test data and models: scripts/setup.sh (which runs every scripts/setup-*.sh), or those alone.")
     .Does(() =>
 {
+    if (!runSetup)
+    {
+        Information("--setup=false: skipped");
+        return;
+    }
     var main = root.CombineWithFilePath("scripts/setup.sh");
     var scripts = FileExists(main)
         ? new List<FilePath> { main }
@@ -192,22 +300,39 @@ Task("Build")
 });
 
 Task("Test")
-    .Description("Native + CrossBuild + Build, then CTest for every native build and dotnet test.")
+    .Description("Setup + Native + CrossBuild + Build + Pack, then every suite: CTest (host Release/Debug, arm64 under qemu), dotnet test, the GPU-flavour check, the local-feed package test.")
+    .IsDependentOn("Setup")
     .IsDependentOn("Native")
     .IsDependentOn("CrossBuild")
     .IsDependentOn("BindingsUpToDate")
     .IsDependentOn("Build")
+    .IsDependentOn("Pack")
     .Does(() =>
 {
-    foreach (var config in nativeConfigs) CTest(hostRid, config);
+    foreach (var config in nativeConfigs)
+        RunSuite($"ctest {hostRid}-{config}", "ctest", $"--test-dir \"{NativeBuildDir(hostRid, config)}\" --output-on-failure --no-tests=error");
     if (hostRid == "linux-x64")
     {
         if (FindOnPath("qemu-aarch64") is null) Warning("qemu-user is not installed: the arm64 build is compiled and linked but its tests do not run");
-        else CTest("linux-arm64", "Release");
+        else RunSuite("ctest linux-arm64-Release", "ctest", $"--test-dir \"{NativeBuildDir("linux-arm64", "Release")}\" --output-on-failure --no-tests=error");
     }
-    Run("dotnet", $"test \"{solution}\" -c {configuration} --no-build -nologo");
+    RunSuite("dotnet test AccelSdk.sln", "dotnet", $"test \"{solution}\" -c {configuration} --no-build -nologo");
     foreach (var project in TestProjectsOutsideSolution())
-        Run("dotnet", $"test \"{project}\" -c {configuration} --no-build -nologo");
+        RunSuite($"dotnet test {project.GetFilename()}", "dotnet", $"test \"{project}\" -c {configuration} --no-build -nologo");
+    var gpuFlavour = root.CombineWithFilePath("scripts/check-gpu-flavour.sh");
+    if (FileExists(gpuFlavour)) RunSuite("GPU flavour", "bash", $"\"{gpuFlavour}\"");
+    try
+    {
+        PackageTest();
+    }
+    catch (Exception e)
+    {
+        Error(e.Message);
+        failedSuites.Add("package test");
+        testsFailed++;
+    }
+    Information($"tests: {testsPassed} passed, {testsFailed} failed");
+    if (failedSuites.Count > 0) throw new Exception("failed: " + string.Join(", ", failedSuites));
 });
 
 Task("Bench")
@@ -242,48 +367,7 @@ Task("Pack")
 Task("PackageTest")
     .Description("What an integrator does: installs the packages from artifacts/packages into a fresh console app and the CLI tool, and runs a model.")
     .IsDependentOn("Pack")
-    .Does(() =>
-{
-    var model = MakeAbsolute(File(demoModel));
-    if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
-    var core = GetFiles($"{packagesDir}/AccelSdk.[0-9]*.nupkg").Single();
-    var version = core.GetFilenameWithoutExtension().FullPath.Substring("AccelSdk.".Length);
-
-    // Outside the repository, so none of its Directory.Build.props / central package versions apply.
-    var work = new DirectoryPath(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "accelsdk-package-test"));
-    EnsureDirectoryExists(work);
-    CleanDirectory(work);
-    CopyDirectory(root.Combine("tests/packaging/consumer"), work.Combine("consumer"));
-    System.IO.File.WriteAllText(work.CombineWithFilePath("nuget.config").FullPath,
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n" +
-        $"    <add key=\"accelsdk-local\" value=\"{packagesDir.FullPath}\" />\n  </packageSources>\n</configuration>\n");
-
-    // The global packages folder caches by version: drop earlier builds of these packages so this run's are used.
-    var globalPackages = EnvironmentVariable("NUGET_PACKAGES") ?? System.IO.Path.Combine(EnvironmentVariable("HOME"), ".nuget/packages");
-    foreach (var package in GetFiles($"{packagesDir}/*.nupkg"))
-    {
-        var id = package.GetFilenameWithoutExtension().FullPath;
-        id = id.Substring(0, id.Length - version.Length - 1).ToLowerInvariant();
-        var cached = System.IO.Path.Combine(globalPackages, id, version);
-        if (System.IO.Directory.Exists(cached)) System.IO.Directory.Delete(cached, recursive: true);
-    }
-
-    Run("dotnet", $"run -c Release --project \"{work.Combine("consumer")}\" -p:AccelSdkVersion={version} -- \"{model}\"", work);
-
-    var tools = work.Combine("tools");
-    Run("dotnet", $"tool install AccelSdk.Cli --version {version} --tool-path \"{tools}\" --add-source \"{packagesDir}\"", work);
-    var exitCode = StartProcess(tools.CombineWithFilePath("accelsdk"), new ProcessSettings
-    {
-        Arguments = "devices",
-        WorkingDirectory = work,
-        RedirectStandardOutput = true,
-    }, out var lines);
-    var output = lines.ToList();
-    foreach (var line in output) Information(line);
-    if (exitCode != 0 || !output.Any(l => l.StartsWith("isa: ")) || !output.Any(l => l.StartsWith("ort-cpu")))
-        throw new Exception("the installed accelsdk tool did not list the probe's facts and the ort-cpu device");
-    Information("packaging: the installed accelsdk tool lists the probe's facts and ort-cpu");
-});
+    .Does(() => PackageTest());
 
 Task("Demo")
     .Description("The CLI's main job: accelsdk select + run on ResNet18 (--model=PATH for another model).")
