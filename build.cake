@@ -331,7 +331,8 @@ Task("Test")
         failedSuites.Add("package test");
         testsFailed++;
     }
-    Information($"tests: {testsPassed} passed, {testsFailed} failed");
+    // Plain text (no colours) so CI's reader of closing lines sees it as is.
+    Console.WriteLine($"tests: {testsPassed} passed, {testsFailed} failed");
     if (failedSuites.Count > 0) throw new Exception("failed: " + string.Join(", ", failedSuites));
 });
 
