@@ -1,6 +1,7 @@
 using AccelSdk.Backends;
 using AccelSdk.Diagnostics;
 using AccelSdk.Ir;
+using AccelSdk.Native;
 using AccelSdk.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -33,7 +34,7 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>Enumerates the execution providers of the loaded ONNX Runtime.</summary>
     public OrtBackend()
     {
-        var env = OrtEnv.Instance();
+        var env = CreateEnvironment();
         Version = env.GetVersionString();
         AvailableProviders = env.GetAvailableProviders();
         _devices = AvailableProviders.Select(ProbeProvider).ToArray();
@@ -41,6 +42,32 @@ public sealed partial class OrtBackend : IBackend
 
     /// <inheritdoc />
     public string Name => BackendName;
+
+    /// <summary>
+    /// ONNX Runtime's own log goes to stderr in colour; AccelSdk already carries every native error in its exceptions
+    /// and warnings, so the log is limited to fatal messages unless <c>ACCELSDK_ORT_LOG_LEVEL</c>
+    /// (verbose, info, warning, error, fatal) asks for more. An environment created earlier by the application is reused.
+    /// </summary>
+    private static OrtEnv CreateEnvironment()
+    {
+        var level = Environment.GetEnvironmentVariable("ACCELSDK_ORT_LOG_LEVEL")?.ToLowerInvariant() switch
+        {
+            "verbose" => OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE,
+            "info" => OrtLoggingLevel.ORT_LOGGING_LEVEL_INFO,
+            "warning" => OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+            "error" => OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            _ => OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
+        };
+        try
+        {
+            var options = new EnvironmentCreationOptions { logId = "AccelSdk", logLevel = level };
+            return OrtEnv.CreateInstanceWithOptions(ref options);
+        }
+        catch (OnnxRuntimeException)
+        {
+            return OrtEnv.Instance();
+        }
+    }
 
     /// <inheritdoc />
     public string Version { get; }
@@ -173,6 +200,8 @@ public sealed partial class OrtBackend : IBackend
         InferenceSession session;
         try
         {
+            // The custom-op library is loaded only for partitions that use its domain.
+            if (partition.Graph.Nodes.Any(n => n.Domain == OrtCustomOps.Domain)) so.RegisterCustomOpLibrary(OrtCustomOps.LibraryPath);
             session = new InferenceSession(bytes, so);
         }
         catch (OnnxRuntimeException e)

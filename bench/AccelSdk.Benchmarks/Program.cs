@@ -1,0 +1,8 @@
+using BenchmarkDotNet.Running;
+
+if (args.Length > 0 && args[0] == "--interleaved")
+{
+    AccelSdk.Benchmarks.InterleavedRunner.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(AccelSdk.Benchmarks.OverheadBenchmarks).Assembly).Run(args);
