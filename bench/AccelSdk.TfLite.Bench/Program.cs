@@ -18,7 +18,7 @@ if (!TfLiteLibrary.IsAvailable)
     return 1;
 }
 var repo = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(repo, "Directory.Build.props"))) repo = Path.GetDirectoryName(repo) ?? throw new DirectoryNotFoundException("repository root");
+while (!File.Exists(Path.Combine(repo, "AccelSdk.sln"))) repo = Path.GetDirectoryName(repo) ?? throw new DirectoryNotFoundException("repository root");
 var models = new[]
 {
     "face_detection_short_range.tflite", "face_detection_full_range.tflite", "hand_landmark_lite.tflite", "hand_landmark_full.tflite",

@@ -8,7 +8,7 @@ namespace AccelSdk.TfLite.Tests;
 /// </summary>
 internal static class TestEnvironment
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => AccelSdk.TestSupport.RepoPaths.Root;
 
     public static string ModelDir => Path.Combine(RepoRoot, ".models", "tflite");
 
@@ -30,12 +30,5 @@ internal static class TestEnvironment
             Assert.Fail("The TFLite runtime is not loaded. Run scripts/setup-tflite.sh and run the tests with " +
                 "'dotnet test -- RunConfiguration.DotNetHostPath=<the dotnet it prints>'. Loader said: " + TfLiteLibrary.Failure);
         }
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Directory.Build.props) not found above " + AppContext.BaseDirectory);
     }
 }
