@@ -181,6 +181,20 @@ internal readonly struct KernelSet
         }
     }
 
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> ConvTranspose
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(ConvTranspose), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.ConvTranspose));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
+
     public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Pool
     {
         get
