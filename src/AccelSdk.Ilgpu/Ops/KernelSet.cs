@@ -139,6 +139,10 @@ internal readonly struct KernelSet
         }
     }
 
+    /// <summary>The shared-memory tiled MatMul (explicitly grouped: 16x16 threads per 64x64 tile of C).</summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulTiled =>
+        _cache.Get(nameof(MatMulTiled), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(TiledMatMulKernels.MatMulTiled));
+
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulEdge
     {
         get

@@ -10,7 +10,11 @@ internal static partial class OpRegistry
 {
     private static void RegisterLinear(Action<string, Func<Node, NodeContext, NodeSupport>, Func<OpContext, IlgpuTensor?[], IlgpuTensor?[]>, Action<OpContext>> add)
     {
-        Action<OpContext> matmulKernels = ctx => { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; };
+        Action<OpContext> matmulKernels = ctx =>
+        {
+            if (ctx.MatMul == MatMulVariant.Tiled) _ = ctx.Kernels.MatMulTiled;
+            else { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; }
+        };
         add("MatMul", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 2), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6)),
             (ctx, ins) => new[] { RunMatMul(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1)) }, matmulKernels);
         add("Gemm", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 3), RankIs(n, c, 0, 2), RankIs(n, c, 1, 2)),
@@ -35,6 +39,15 @@ internal static partial class OpRegistry
     internal static void LaunchMatMul(OpContext ctx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p)
     {
         if (p.M == 0 || p.N == 0 || p.Batch == 0) return;
+        if (ctx.MatMul == MatMulVariant.Tiled)
+        {
+            var grid = new ILGPU.Index3D(
+                (p.N + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
+                (p.M + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
+                p.Batch);
+            ctx.Kernels.MatMulTiled(new ILGPU.KernelConfig(grid, new ILGPU.Index3D(TiledMatMulKernels.Threads, TiledMatMulKernels.Threads, 1)), a, b, c, bias, p);
+            return;
+        }
         p.BlocksM = p.M / MatMulKernels.BlockM;
         p.BlocksN = p.N / MatMulKernels.BlockN;
         var blocks = (long)p.BlocksM * p.BlocksN * p.Batch;
