@@ -131,7 +131,12 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     for (var o = 0; o < node.Outputs.Count; o++)
                     {
                         var name = node.Outputs[o];
-                        if (name.Length == 0 || o >= outs.Length || outs[o] is not { } t) continue;
+                        if (o >= outs.Length || outs[o] is not { } t) continue;
+                        if (name.Length == 0)
+                        {
+                            t.Dispose();
+                            continue;
+                        }
                         values[name] = t;
                         owned.Add(t);
                         if (!_lastUse.ContainsKey(name) && !_outputNames.Contains(name)) Release(name, values, owned);
