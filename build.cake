@@ -383,7 +383,8 @@ Task("Demo")
     if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
     Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- devices");
     Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- select \"{model}\"");
-    Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- run \"{model}\"");
+    Run("dotnet", $"run -c {configuration} --no-build --project \"{cli}\" -- run \"{model}\" --output-dir \"{artifacts.Combine("demo")}\"");
+    Information($"outputs written to {artifacts.Combine("demo")}");
 });
 
 RunTarget(target);
