@@ -1,0 +1,35 @@
+namespace AccelSdk.Ilgpu.Kernels;
+
+/// <summary>
+/// Up to six dimensions (or strides) passed by value to kernels, outermost in <see cref="D0"/>. Shapes of lower rank
+/// are padded at the front with size 1 / stride 0, so one kernel serves every rank up to six.
+/// </summary>
+internal struct Dims6
+{
+    public int D0, D1, D2, D3, D4, D5;
+
+    public const int MaxRank = 6;
+
+    public static Dims6 From(ReadOnlySpan<long> values, long pad)
+    {
+        if (values.Length > MaxRank) throw new ArgumentException($"rank {values.Length} exceeds {MaxRank}");
+        Span<int> v = stackalloc int[MaxRank];
+        v.Fill(checked((int)pad));
+        var offset = MaxRank - values.Length;
+        for (var i = 0; i < values.Length; i++) v[offset + i] = checked((int)values[i]);
+        return new Dims6 { D0 = v[0], D1 = v[1], D2 = v[2], D3 = v[3], D4 = v[4], D5 = v[5] };
+    }
+
+    /// <summary>Offset of linear index <paramref name="i"/> of a region of dims <paramref name="d"/> under strides <paramref name="s"/>.</summary>
+    public static int Offset(int i, Dims6 d, Dims6 s)
+    {
+        var o = 0;
+        o += (i % d.D5) * s.D5; i /= d.D5;
+        o += (i % d.D4) * s.D4; i /= d.D4;
+        o += (i % d.D3) * s.D3; i /= d.D3;
+        o += (i % d.D2) * s.D2; i /= d.D2;
+        o += (i % d.D1) * s.D1; i /= d.D1;
+        o += i * s.D0;
+        return o;
+    }
+}
