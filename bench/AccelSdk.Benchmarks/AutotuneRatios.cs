@@ -20,7 +20,7 @@ public static class AutotuneRatios
     public static IReadOnlyList<(string Name, string Path, Func<Model, Dictionary<string, Tensor>> Inputs)> Models { get; } = new (string, string, Func<Model, Dictionary<string, Tensor>>)[]
     {
         ("resnet18", "resnet18/ResNet18.onnx", m => SampleInputs.Random(m)),
-        ("blazeface", "blazeface/face_detection_front_128x128.onnx", m => SampleInputs.Random(m)),
+        ("blazeface", "blazeface/face_detection_front_128x128_barracuda.onnx", m => SampleInputs.Random(m)),
         ("silero_vad", "silero/silero_vad_op18_ifless.onnx", m => Silero(m)),
         ("oww_melspectrogram", "openwakeword/melspectrogram.onnx", m => WithSymbols(m, 1760)),
         ("oww_embedding", "openwakeword/embedding_model.onnx", m => SampleInputs.Random(m)),
@@ -91,7 +91,7 @@ public class CachedSelectBenchmarks
     private Model _model = null!;
 
     /// <summary>Model.</summary>
-    [Params("resnet18/ResNet18.onnx", "blazeface/face_detection_front_128x128.onnx")]
+    [Params("resnet18/ResNet18.onnx", "blazeface/face_detection_front_128x128_barracuda.onnx")]
     public string ModelPath { get; set; } = "";
 
     [GlobalSetup]

@@ -120,7 +120,7 @@ namespace AccelSdk.Cli
             var options = new SelectOptions
             {
                 Policy = policy,
-                SampleInputs = inputFiles.Count > 0 ? ReadInputs(model, inputFiles) : null,
+                SampleInputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : null,
             };
             using var session = Accelerator.Select(model, options);
             var report = session.Selection!;
@@ -160,7 +160,7 @@ namespace AccelSdk.Cli
             var outputDir = cl.Option("output-dir");
             cl.RejectUnknown();
             var model = Model.Load(path);
-            var inputs = inputFiles.Count > 0 ? ReadInputs(model, inputFiles) : SampleInputs.Random(model);
+            var inputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : SampleInputs.Random(model);
             AccelSession session;
             if (backendName is null)
             {
@@ -226,23 +226,6 @@ namespace AccelSdk.Cli
             "gpu" => SelectionPolicy.PreferGpu,
             _ => throw new UsageException($"unknown policy '{value}' (latency, throughput, cpu, gpu)"),
         };
-
-        private static Dictionary<string, Tensor> ReadInputs(Model model, IReadOnlyList<string> files)
-        {
-            var required = model.Graph.RequiredInputs.ToList();
-            if (files.Count > required.Count)
-            {
-                throw new InputMismatchException(files[required.Count], $"{model.Label} takes {required.Count} input(s), {files.Count} files given");
-            }
-            var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            for (var i = 0; i < files.Count; i++)
-            {
-                var tensor = OnnxTensors.ReadFile(files[i]);
-                var name = tensor.Name is { Length: > 0 } n && required.Any(r => r.Name == n) ? n : required[i].Name;
-                inputs[name] = tensor;
-            }
-            return inputs;
-        }
 
         private static string Preview(Tensor t)
         {

@@ -31,7 +31,7 @@ public class ConformanceTests
         {
             var model = OnnxImporter.Load(Path.Combine(caseDir, "model.onnx"));
             if (model.Graph.Inputs.Concat(model.Graph.Outputs).Any(v => v.Type is not null and not Ir.TensorType)) return false;
-            return GraphPartitioner.Unsupported(model, Shared.Backend, Shared.Cpu).Count == 0;
+            return GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice).Count == 0;
         }
         catch (AccelSdkException)
         {
@@ -43,7 +43,7 @@ public class ConformanceTests
     [MemberData(nameof(ClaimedCases))]
     public void ClaimedNodeTestPasses(string testCase)
     {
-        var runner = new ConformanceRunner(Shared.Backend, Shared.Cpu);
+        var runner = new ConformanceRunner(Shared.Backend, Shared.TestDevice);
         var result = runner.RunCase("node", Path.Combine(NodeRoot, testCase));
         if (ExpectedFailures.TryGetValue(result.Key, out var expected))
         {

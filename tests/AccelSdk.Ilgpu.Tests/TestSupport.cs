@@ -3,13 +3,6 @@ using AccelSdk.Ilgpu;
 
 namespace AccelSdk.Ilgpu.Tests;
 
-/// <summary>The NuGet package folder at build time, where PackageDownload put the reference models.</summary>
-[AttributeUsage(AttributeTargets.Assembly)]
-public sealed class NuGetPackageRootAttribute(string path) : Attribute
-{
-    public string Path { get; } = path;
-}
-
 /// <summary>One ILGPU backend for the whole test run: accelerators and compiled kernels are shared like in an application.</summary>
 public static class Shared
 {
@@ -19,19 +12,24 @@ public static class Shared
 
     public static Device Cpu => Backend.Devices.Single(d => d.Id == "ilgpu-cpu");
 
-    /// <summary>The repository root (the folder holding Directory.Build.props).</summary>
-    public static string RepoRoot
+    /// <summary>
+    /// The device the conformance and model tests run on: <c>ilgpu-cpu</c>, or the one named by
+    /// <c>ACCELSDK_ILGPU_TEST_DEVICE</c> (tests/gpu/run-ilgpu-cuda.sh sets <c>ilgpu-cuda:0</c>).
+    /// </summary>
+    public static Device TestDevice
     {
         get
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Directory.Build.props"))) dir = dir.Parent;
-            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+            var id = Environment.GetEnvironmentVariable("ACCELSDK_ILGPU_TEST_DEVICE");
+            if (string.IsNullOrEmpty(id)) return Cpu;
+            var device = Backend.Devices.FirstOrDefault(d => d.Id == id)
+                ?? throw new InvalidOperationException($"ACCELSDK_ILGPU_TEST_DEVICE={id}: no such ILGPU device (have {string.Join(", ", Backend.Devices.Select(d => d.Id))})");
+            return device.IsAvailable ? device : throw new InvalidOperationException($"{id} is unavailable: {device.UnavailableReason}");
         }
     }
 
-    public const string OnnxTestData = "/usr/share/libonnx-testdata/data";
+    public static string RepoRoot => TestSupport.RepoPaths.Root;
 
-    public static string PackageRoot =>
-        typeof(Shared).Assembly.GetCustomAttributes(typeof(NuGetPackageRootAttribute), false).Cast<NuGetPackageRootAttribute>().Single().Path;
+    public const string OnnxTestData = TestSupport.RepoPaths.OnnxTestData;
+
 }

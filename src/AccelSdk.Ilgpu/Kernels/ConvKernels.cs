@@ -33,21 +33,26 @@ internal static class ConvKernels
 {
     /// <summary>Unfolds one image (one group) into columns [C*KH*KW, OH*OW]; padding reads as zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Im2Col(Index1D index, ArrayView<float> x, ArrayView<float> col, WindowParams p)
+    public static void Im2Col(Index1D index, ArrayView<float> x, ArrayView<float> col, WindowParams p, Launch launch)
     {
-        int spatial = p.OH * p.OW;
-        int r = index / spatial;
-        int s = index - r * spatial;
-        int oh = s / p.OW, ow = s - (s / p.OW) * p.OW;
-        int kw = r % p.KW;
-        int t = r / p.KW;
-        int kh = t % p.KH;
-        int c = t / p.KH;
-        int ih = oh * p.SH - p.PadTop + kh * p.DH;
-        int iw = ow * p.SW - p.PadLeft + kw * p.DW;
-        float v = 0f;
-        if (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) v = x[p.InOffset + (c * p.H + ih) * p.W + iw];
-        col[index] = v;
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int r = e / spatial;
+            int s = e - r * spatial;
+            int oh = s / p.OW, ow = s - (s / p.OW) * p.OW;
+            int kw = r % p.KW;
+            int t = r / p.KW;
+            int kh = t % p.KH;
+            int c = t / p.KH;
+            int ih = oh * p.SH - p.PadTop + kh * p.DH;
+            int iw = ow * p.SW - p.PadLeft + kw * p.DW;
+            float v = 0f;
+            if (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) v = x[p.InOffset + (c * p.H + ih) * p.W + iw];
+            col[e] = v;
+        }
     }
 
     /// <summary>
@@ -55,94 +60,109 @@ internal static class ConvKernels
     /// (depthwise and other grouped convolutions with few channels per group). Weight is [Cout, C/groups, KH, KW].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DirectConv(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p)
+    public static void DirectConv(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
     {
-        int spatial = p.OH * p.OW;
-        int cout = p.M * p.Groups;
-        int s = index % spatial;
-        int t = index / spatial;
-        int m = t % cout;
-        int n = t / cout;
-        int g = m / p.M;
-        int oh = s / p.OW, ow = s % p.OW;
-        float acc = p.HasBias != 0 ? bias[m] : 0f;
-        int inBase = n * p.BatchInStride + g * p.C * p.H * p.W;
-        int wBase = m * p.C * p.KH * p.KW;
-        for (int c = 0; c < p.C; c++)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            for (int kh = 0; kh < p.KH; kh++)
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int cout = p.M * p.Groups;
+            int s = e % spatial;
+            int t = e / spatial;
+            int m = t % cout;
+            int n = t / cout;
+            int g = m / p.M;
+            int oh = s / p.OW, ow = s % p.OW;
+            float acc = p.HasBias != 0 ? bias[m] : 0f;
+            int inBase = n * p.BatchInStride + g * p.C * p.H * p.W;
+            int wBase = m * p.C * p.KH * p.KW;
+            for (int c = 0; c < p.C; c++)
             {
-                int ih = oh * p.SH - p.PadTop + kh * p.DH;
-                if (ih < 0 || ih >= p.H) continue;
-                for (int kw = 0; kw < p.KW; kw++)
+                for (int kh = 0; kh < p.KH; kh++)
                 {
-                    int iw = ow * p.SW - p.PadLeft + kw * p.DW;
-                    if (iw < 0 || iw >= p.W) continue;
-                    acc += x[inBase + (c * p.H + ih) * p.W + iw] * w[wBase + (c * p.KH + kh) * p.KW + kw];
+                    int ih = oh * p.SH - p.PadTop + kh * p.DH;
+                    if (ih < 0 || ih >= p.H) continue;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        int iw = ow * p.SW - p.PadLeft + kw * p.DW;
+                        if (iw < 0 || iw >= p.W) continue;
+                        acc += x[inBase + (c * p.H + ih) * p.W + iw] * w[wBase + (c * p.KH + kh) * p.KW + kw];
+                    }
                 }
             }
+            y[e] = acc;
         }
-        y[index] = acc;
     }
 
     /// <summary>Max or average pooling, one output element per index over N*C planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Pool(Index1D index, ArrayView<float> x, ArrayView<float> y, WindowParams p)
+    public static void Pool(Index1D index, ArrayView<float> x, ArrayView<float> y, WindowParams p, Launch launch)
     {
-        int spatial = p.OH * p.OW;
-        int plane = index / spatial;
-        int s = index - plane * spatial;
-        int oh = s / p.OW, ow = s % p.OW;
-        int inBase = plane * p.H * p.W;
-        int hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
-        float best = float.NegativeInfinity;
-        float sum = 0f;
-        int count = 0;
-        for (int kh = 0; kh < p.KH; kh++)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            int ih = hs + kh * p.DH;
-            if (ih < 0 || ih >= p.H) continue;
-            for (int kw = 0; kw < p.KW; kw++)
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int plane = e / spatial;
+            int s = e - plane * spatial;
+            int oh = s / p.OW, ow = s % p.OW;
+            int inBase = plane * p.H * p.W;
+            int hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
+            float best = float.NegativeInfinity;
+            float sum = 0f;
+            int count = 0;
+            for (int kh = 0; kh < p.KH; kh++)
             {
-                int iw = ws + kw * p.DW;
-                if (iw < 0 || iw >= p.W) continue;
-                float v = x[inBase + ih * p.W + iw];
-                if (v > best || XMath.IsNaN(v)) best = v;
-                sum += v;
-                count++;
+                int ih = hs + kh * p.DH;
+                if (ih < 0 || ih >= p.H) continue;
+                for (int kw = 0; kw < p.KW; kw++)
+                {
+                    int iw = ws + kw * p.DW;
+                    if (iw < 0 || iw >= p.W) continue;
+                    float v = x[inBase + ih * p.W + iw];
+                    if (v > best || XMath.IsNaN(v)) best = v;
+                    sum += v;
+                    count++;
+                }
             }
+            if (p.Mode == 0)
+            {
+                y[e] = best;
+                continue;
+            }
+            if (p.M != 0)
+            {
+                // count_include_pad: the window clipped to the padded image (ONNX reference semantics).
+                int he = XMin(hs + (p.KH - 1) * p.DH + 1, p.H + p.PadBottom);
+                int we = XMin(ws + (p.KW - 1) * p.DW + 1, p.W + p.PadRight);
+                int hc = (he - hs + p.DH - 1) / p.DH;
+                int wc = (we - ws + p.DW - 1) / p.DW;
+                count = hc * wc;
+            }
+            y[e] = count > 0 ? sum / count : 0f;
         }
-        if (p.Mode == 0)
-        {
-            y[index] = best;
-            return;
-        }
-        if (p.M != 0)
-        {
-            // count_include_pad: the window clipped to the padded image (ONNX reference semantics).
-            int he = XMin(hs + (p.KH - 1) * p.DH + 1, p.H + p.PadBottom);
-            int we = XMin(ws + (p.KW - 1) * p.DW + 1, p.W + p.PadRight);
-            int hc = (he - hs + p.DH - 1) / p.DH;
-            int wc = (we - ws + p.DW - 1) / p.DW;
-            count = hc * wc;
-        }
-        y[index] = count > 0 ? sum / count : 0f;
     }
 
     private static int XMin(int a, int b) => a < b ? a : b;
 
     /// <summary>Global average (Mode 1) or max (Mode 0) over each N*C plane of Spatial elements (passed in H).</summary>
-    public static void GlobalPool(Index1D plane, ArrayView<float> x, ArrayView<float> y, WindowParams p)
+    public static void GlobalPool(Index1D plane, ArrayView<float> x, ArrayView<float> y, WindowParams p, Launch launch)
     {
-        int n = p.H;
-        int b = plane * n;
-        float sum = 0f, best = float.NegativeInfinity;
-        for (int i = 0; i < n; i++)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            float v = x[b + i];
-            sum += v;
-            if (v > best || XMath.IsNaN(v)) best = v;
+            int e = plane * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int n = p.H;
+            int b = e * n;
+            float sum = 0f, best = float.NegativeInfinity;
+            for (int i = 0; i < n; i++)
+            {
+                float v = x[b + i];
+                sum += v;
+                if (v > best || XMath.IsNaN(v)) best = v;
+            }
+            y[e] = p.Mode == 1 ? sum / n : best;
         }
-        y[plane] = p.Mode == 1 ? sum / n : best;
     }
 }

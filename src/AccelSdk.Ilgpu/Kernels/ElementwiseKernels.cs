@@ -41,8 +41,15 @@ internal struct BroadcastParams
 /// <summary>Elementwise kernels: one output element per index (cheap enough per element even on the CPU simulator).</summary>
 internal static class ElementwiseKernels
 {
-    public static void Unary(Index1D i, ArrayView<float> x, ArrayView<float> y, UnaryParams p) =>
-        y[i] = Apply((UnaryOp)p.Op, x[i], p.Alpha, p.Beta);
+    public static void Unary(Index1D i, ArrayView<float> x, ArrayView<float> y, UnaryParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = Apply((UnaryOp)p.Op, x[e], p.Alpha, p.Beta);
+        }
+    }
 
     public static float Apply(UnaryOp op, float v, float alpha, float beta)
     {
@@ -88,24 +95,29 @@ internal static class ElementwiseKernels
         return (float)(x >= 0 ? erf : -erf);
     }
 
-    public static void Binary(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BroadcastParams p)
+    public static void Binary(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BroadcastParams p, Launch launch)
     {
-        var va = a[Dims6.Offset(i, p.Out, p.A)];
-        var vb = b[Dims6.Offset(i, p.Out, p.B)];
-        float r;
-        switch ((BinaryOp)p.Op)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            case BinaryOp.Add: r = va + vb; break;
-            case BinaryOp.Sub: r = va - vb; break;
-            case BinaryOp.Mul: r = va * vb; break;
-            case BinaryOp.Div: r = va / vb; break;
-            case BinaryOp.Pow: r = Pow(va, vb); break;
-            case BinaryOp.Max: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Max(va, vb); break;
-            case BinaryOp.Min: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Min(va, vb); break;
-            case BinaryOp.PRelu: r = va < 0f ? va * vb : va; break;
-            default: r = 0f; break;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            float r;
+            switch ((BinaryOp)p.Op)
+            {
+                case BinaryOp.Add: r = va + vb; break;
+                case BinaryOp.Sub: r = va - vb; break;
+                case BinaryOp.Mul: r = va * vb; break;
+                case BinaryOp.Div: r = va / vb; break;
+                case BinaryOp.Pow: r = Pow(va, vb); break;
+                case BinaryOp.Max: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Max(va, vb); break;
+                case BinaryOp.Min: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Min(va, vb); break;
+                case BinaryOp.PRelu: r = va < 0f ? va * vb : va; break;
+                default: r = 0f; break;
+            }
+            y[e] = r;
         }
-        y[i] = r;
     }
 
     private static float Pow(float x, float e)
@@ -116,72 +128,180 @@ internal static class ElementwiseKernels
         return (float)XMath.Pow((double)x, (double)e);
     }
 
-    public static void Compare(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<byte> y, BroadcastParams p)
+    public static void Compare(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
     {
-        var va = a[Dims6.Offset(i, p.Out, p.A)];
-        var vb = b[Dims6.Offset(i, p.Out, p.B)];
-        bool r;
-        switch ((CompareOp)p.Op)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            case CompareOp.Equal: r = va == vb; break;
-            case CompareOp.Greater: r = va > vb; break;
-            case CompareOp.Less: r = va < vb; break;
-            case CompareOp.GreaterOrEqual: r = va >= vb; break;
-            default: r = va <= vb; break;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
         }
-        y[i] = r ? (byte)1 : (byte)0;
     }
 
-    public static void CompareInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<byte> y, BroadcastParams p)
+    public static void CompareInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
     {
-        var va = a[Dims6.Offset(i, p.Out, p.A)];
-        var vb = b[Dims6.Offset(i, p.Out, p.B)];
-        bool r;
-        switch ((CompareOp)p.Op)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            case CompareOp.Equal: r = va == vb; break;
-            case CompareOp.Greater: r = va > vb; break;
-            case CompareOp.Less: r = va < vb; break;
-            case CompareOp.GreaterOrEqual: r = va >= vb; break;
-            default: r = va <= vb; break;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
         }
-        y[i] = r ? (byte)1 : (byte)0;
     }
 
-    public static void CompareInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<byte> y, BroadcastParams p)
+    public static void CompareInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
     {
-        var va = a[Dims6.Offset(i, p.Out, p.A)];
-        var vb = b[Dims6.Offset(i, p.Out, p.B)];
-        bool r;
-        switch ((CompareOp)p.Op)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            case CompareOp.Equal: r = va == vb; break;
-            case CompareOp.Greater: r = va > vb; break;
-            case CompareOp.Less: r = va < vb; break;
-            case CompareOp.GreaterOrEqual: r = va >= vb; break;
-            default: r = va <= vb; break;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
         }
-        y[i] = r ? (byte)1 : (byte)0;
     }
 
     /// <summary>Where(cond, x, y) for any element type: a pure selection.</summary>
-    public static void Where<T>(Index1D i, ArrayView<byte> cond, ArrayView<T> x, ArrayView<T> y, ArrayView<T> z, BroadcastParams p)
+    public static void Where<T>(Index1D i, ArrayView<byte> cond, ArrayView<T> x, ArrayView<T> y, ArrayView<T> z, BroadcastParams p, Launch launch)
         where T : unmanaged
     {
-        var c = cond[Dims6.Offset(i, p.Out, p.C)];
-        z[i] = c != 0 ? x[Dims6.Offset(i, p.Out, p.A)] : y[Dims6.Offset(i, p.Out, p.B)];
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var c = cond[Dims6.Offset(e, p.Out, p.C)];
+            z[e] = c != 0 ? x[Dims6.Offset(e, p.Out, p.A)] : y[Dims6.Offset(e, p.Out, p.B)];
+        }
     }
 
-    public static void Fill<T>(Index1D i, ArrayView<T> y, T value) where T : unmanaged => y[i] = value;
+    public static void Fill<T>(Index1D i, ArrayView<T> y, T value, Launch launch) where T : unmanaged
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = value;
+        }
+    }
 
-    public static void CastFloatToInt64(Index1D i, ArrayView<float> x, ArrayView<long> y) => y[i] = (long)x[i];
-    public static void CastInt64ToFloat(Index1D i, ArrayView<long> x, ArrayView<float> y) => y[i] = x[i];
-    public static void CastFloatToInt32(Index1D i, ArrayView<float> x, ArrayView<int> y) => y[i] = (int)x[i];
-    public static void CastInt32ToFloat(Index1D i, ArrayView<int> x, ArrayView<float> y) => y[i] = x[i];
-    public static void CastInt64ToInt32(Index1D i, ArrayView<long> x, ArrayView<int> y) => y[i] = (int)x[i];
-    public static void CastInt32ToInt64(Index1D i, ArrayView<int> x, ArrayView<long> y) => y[i] = x[i];
-    public static void CastBoolToFloat(Index1D i, ArrayView<byte> x, ArrayView<float> y) => y[i] = x[i] != 0 ? 1f : 0f;
-    public static void CastFloatToBool(Index1D i, ArrayView<float> x, ArrayView<byte> y) => y[i] = x[i] != 0f ? (byte)1 : (byte)0;
-    public static void CastInt64ToBool(Index1D i, ArrayView<long> x, ArrayView<byte> y) => y[i] = x[i] != 0 ? (byte)1 : (byte)0;
-    public static void CastBoolToInt64(Index1D i, ArrayView<byte> x, ArrayView<long> y) => y[i] = x[i] != 0 ? 1L : 0L;
+    public static void CastFloatToInt64(Index1D i, ArrayView<float> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (long)x[e];
+        }
+    }
+    public static void CastInt64ToFloat(Index1D i, ArrayView<long> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastFloatToInt32(Index1D i, ArrayView<float> x, ArrayView<int> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (int)x[e];
+        }
+    }
+    public static void CastInt32ToFloat(Index1D i, ArrayView<int> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastInt64ToInt32(Index1D i, ArrayView<long> x, ArrayView<int> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (int)x[e];
+        }
+    }
+    public static void CastInt32ToInt64(Index1D i, ArrayView<int> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastBoolToFloat(Index1D i, ArrayView<byte> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? 1f : 0f;
+        }
+    }
+    public static void CastFloatToBool(Index1D i, ArrayView<float> x, ArrayView<byte> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0f ? (byte)1 : (byte)0;
+        }
+    }
+    public static void CastInt64ToBool(Index1D i, ArrayView<long> x, ArrayView<byte> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? (byte)1 : (byte)0;
+        }
+    }
+    public static void CastBoolToInt64(Index1D i, ArrayView<byte> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? 1L : 0L;
+        }
+    }
 }

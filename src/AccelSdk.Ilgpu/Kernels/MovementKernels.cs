@@ -46,24 +46,36 @@ internal struct ResizeParams
 /// <summary>Data movement kernels, generic over the element type (they only move bits).</summary>
 internal static class MovementKernels
 {
-    public static void StridedCopy<T>(Index1D i, ArrayView<T> src, ArrayView<T> dst, CopyParams p) where T : unmanaged =>
-        dst[p.DstOffset + Dims6.Offset(i, p.Dims, p.DstStrides)] = src[p.SrcOffset + Dims6.Offset(i, p.Dims, p.SrcStrides)];
-
-    public static void Pad(Index1D i, ArrayView<float> x, ArrayView<float> y, PadParams p)
+    public static void StridedCopy<T>(Index1D i, ArrayView<T> src, ArrayView<T> dst, CopyParams p, Launch launch) where T : unmanaged
     {
-        int rest = i;
-        int s5 = PadSource(rest % p.Out.D5, p.In.D5, p.Begin.D5, p.Mode); rest /= p.Out.D5;
-        int s4 = PadSource(rest % p.Out.D4, p.In.D4, p.Begin.D4, p.Mode); rest /= p.Out.D4;
-        int s3 = PadSource(rest % p.Out.D3, p.In.D3, p.Begin.D3, p.Mode); rest /= p.Out.D3;
-        int s2 = PadSource(rest % p.Out.D2, p.In.D2, p.Begin.D2, p.Mode); rest /= p.Out.D2;
-        int s1 = PadSource(rest % p.Out.D1, p.In.D1, p.Begin.D1, p.Mode); rest /= p.Out.D1;
-        int s0 = PadSource(rest, p.In.D0, p.Begin.D0, p.Mode);
-        if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || s5 < 0)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            y[i] = p.Value;
-            return;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            dst[p.DstOffset + Dims6.Offset(e, p.Dims, p.DstStrides)] = src[p.SrcOffset + Dims6.Offset(e, p.Dims, p.SrcStrides)];
         }
-        y[i] = x[s0 * p.InStrides.D0 + s1 * p.InStrides.D1 + s2 * p.InStrides.D2 + s3 * p.InStrides.D3 + s4 * p.InStrides.D4 + s5 * p.InStrides.D5];
+    }
+
+    public static void Pad(Index1D i, ArrayView<float> x, ArrayView<float> y, PadParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int rest = e;
+            int s5 = PadSource(rest % p.Out.D5, p.In.D5, p.Begin.D5, p.Mode); rest /= p.Out.D5;
+            int s4 = PadSource(rest % p.Out.D4, p.In.D4, p.Begin.D4, p.Mode); rest /= p.Out.D4;
+            int s3 = PadSource(rest % p.Out.D3, p.In.D3, p.Begin.D3, p.Mode); rest /= p.Out.D3;
+            int s2 = PadSource(rest % p.Out.D2, p.In.D2, p.Begin.D2, p.Mode); rest /= p.Out.D2;
+            int s1 = PadSource(rest % p.Out.D1, p.In.D1, p.Begin.D1, p.Mode); rest /= p.Out.D1;
+            int s0 = PadSource(rest, p.In.D0, p.Begin.D0, p.Mode);
+            if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || s5 < 0)
+            {
+                y[e] = p.Value;
+                continue;
+            }
+            y[e] = x[s0 * p.InStrides.D0 + s1 * p.InStrides.D1 + s2 * p.InStrides.D2 + s3 * p.InStrides.D3 + s4 * p.InStrides.D4 + s5 * p.InStrides.D5];
+        }
     }
 
     /// <summary>Source index along one dimension for output index <paramref name="o"/>, or -1 for constant padding.</summary>
@@ -77,54 +89,69 @@ internal static class MovementKernels
         return s < 0 ? -s : 2 * (inDim - 1) - s;
     }
 
-    public static void GatherInt64<T>(Index1D i, ArrayView<T> x, ArrayView<long> indices, ArrayView<T> y, GatherParams p) where T : unmanaged
+    public static void GatherInt64<T>(Index1D i, ArrayView<T> x, ArrayView<long> indices, ArrayView<T> y, GatherParams p, Launch launch) where T : unmanaged
     {
-        int inner = i % p.Inner;
-        int t = i / p.Inner;
-        int k = t % p.IndexCount;
-        int outer = t / p.IndexCount;
-        long idx = indices[k];
-        if (idx < 0) idx += p.AxisDim;
-        y[i] = x[(outer * p.AxisDim + (int)idx) * p.Inner + inner];
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int inner = e % p.Inner;
+            int t = e / p.Inner;
+            int k = t % p.IndexCount;
+            int outer = t / p.IndexCount;
+            long idx = indices[k];
+            if (idx < 0) idx += p.AxisDim;
+            y[e] = x[(outer * p.AxisDim + (int)idx) * p.Inner + inner];
+        }
     }
 
-    public static void GatherInt32<T>(Index1D i, ArrayView<T> x, ArrayView<int> indices, ArrayView<T> y, GatherParams p) where T : unmanaged
+    public static void GatherInt32<T>(Index1D i, ArrayView<T> x, ArrayView<int> indices, ArrayView<T> y, GatherParams p, Launch launch) where T : unmanaged
     {
-        int inner = i % p.Inner;
-        int t = i / p.Inner;
-        int k = t % p.IndexCount;
-        int outer = t / p.IndexCount;
-        int idx = indices[k];
-        if (idx < 0) idx += p.AxisDim;
-        y[i] = x[(outer * p.AxisDim + idx) * p.Inner + inner];
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int inner = e % p.Inner;
+            int t = e / p.Inner;
+            int k = t % p.IndexCount;
+            int outer = t / p.IndexCount;
+            int idx = indices[k];
+            if (idx < 0) idx += p.AxisDim;
+            y[e] = x[(outer * p.AxisDim + idx) * p.Inner + inner];
+        }
     }
 
     /// <summary>2-D resize of each N*C plane (nearest or bilinear).</summary>
-    public static void Resize(Index1D i, ArrayView<float> x, ArrayView<float> y, ResizeParams p)
+    public static void Resize(Index1D i, ArrayView<float> x, ArrayView<float> y, ResizeParams p, Launch launch)
     {
-        int ow = i % p.OutW;
-        int t = i / p.OutW;
-        int oh = t % p.OutH;
-        int plane = t / p.OutH;
-        float sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
-        float sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
-        int b = plane * p.InH * p.InW;
-        if (p.Mode == 0)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            int ih = Nearest(sh, p.NearestMode, p.InH);
-            int iw = Nearest(sw, p.NearestMode, p.InW);
-            y[i] = x[b + ih * p.InW + iw];
-            return;
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int ow = e % p.OutW;
+            int t = e / p.OutW;
+            int oh = t % p.OutH;
+            int plane = t / p.OutH;
+            float sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
+            float sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
+            int b = plane * p.InH * p.InW;
+            if (p.Mode == 0)
+            {
+                int ih = Nearest(sh, p.NearestMode, p.InH);
+                int iw = Nearest(sw, p.NearestMode, p.InW);
+                y[e] = x[b + ih * p.InW + iw];
+                continue;
+            }
+            sh = sh < 0f ? 0f : sh > p.InH - 1 ? p.InH - 1 : sh;
+            sw = sw < 0f ? 0f : sw > p.InW - 1 ? p.InW - 1 : sw;
+            int h0 = (int)sh, w0 = (int)sw;
+            int h1 = h0 + 1 < p.InH ? h0 + 1 : h0;
+            int w1 = w0 + 1 < p.InW ? w0 + 1 : w0;
+            float dh = sh - h0, dw = sw - w0;
+            float v00 = x[b + h0 * p.InW + w0], v01 = x[b + h0 * p.InW + w1];
+            float v10 = x[b + h1 * p.InW + w0], v11 = x[b + h1 * p.InW + w1];
+            y[e] = (v00 * (1f - dw) + v01 * dw) * (1f - dh) + (v10 * (1f - dw) + v11 * dw) * dh;
         }
-        sh = sh < 0f ? 0f : sh > p.InH - 1 ? p.InH - 1 : sh;
-        sw = sw < 0f ? 0f : sw > p.InW - 1 ? p.InW - 1 : sw;
-        int h0 = (int)sh, w0 = (int)sw;
-        int h1 = h0 + 1 < p.InH ? h0 + 1 : h0;
-        int w1 = w0 + 1 < p.InW ? w0 + 1 : w0;
-        float dh = sh - h0, dw = sw - w0;
-        float v00 = x[b + h0 * p.InW + w0], v01 = x[b + h0 * p.InW + w1];
-        float v10 = x[b + h1 * p.InW + w0], v11 = x[b + h1 * p.InW + w1];
-        y[i] = (v00 * (1f - dw) + v01 * dw) * (1f - dh) + (v10 * (1f - dw) + v11 * dw) * dh;
     }
 
     private static float SourceCoord(int o, float scale, int inLen, int outLen, int transform)

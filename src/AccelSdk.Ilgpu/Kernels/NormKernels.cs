@@ -34,89 +34,109 @@ internal static class NormKernels
 {
     /// <summary>Inference BatchNormalization on [N, C, inner...]: y = (x - mean) * scale / sqrt(var + eps) + bias.</summary>
     public static void BatchNorm(Index1D i, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias,
-        ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> y, NormParams p)
+        ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> y, NormParams p, Launch launch)
     {
-        int c = (i / p.Inner) % p.Channels;
-        y[i] = (x[i] - mean[c]) * (scale[c] / XMath.Sqrt(variance[c] + p.Epsilon)) + bias[c];
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int c = (e / p.Inner) % p.Channels;
+            y[e] = (x[e] - mean[c]) * (scale[c] / XMath.Sqrt(variance[c] + p.Epsilon)) + bias[c];
+        }
     }
 
     /// <summary>Softmax (or LogSoftmax) over the middle axis of [Outer, Channels, Inner]; one (outer, inner) per index.</summary>
-    public static void Softmax(Index1D index, ArrayView<float> x, ArrayView<float> y, NormParams p)
+    public static void Softmax(Index1D index, ArrayView<float> x, ArrayView<float> y, NormParams p, Launch launch)
     {
-        int outer = index / p.Inner;
-        int inner = index - outer * p.Inner;
-        int b = outer * p.Channels * p.Inner + inner;
-        float max = float.NegativeInfinity;
-        for (int c = 0; c < p.Channels; c++) max = XMath.Max(max, x[b + c * p.Inner]);
-        float sum = 0f;
-        for (int c = 0; c < p.Channels; c++) sum += XMath.Exp(x[b + c * p.Inner] - max);
-        if (p.Log != 0)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            float logSum = XMath.Log(sum);
-            for (int c = 0; c < p.Channels; c++) y[b + c * p.Inner] = x[b + c * p.Inner] - max - logSum;
-        }
-        else
-        {
-            float inv = 1f / sum;
-            for (int c = 0; c < p.Channels; c++) y[b + c * p.Inner] = XMath.Exp(x[b + c * p.Inner] - max) * inv;
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int outer = e / p.Inner;
+            int inner = e - outer * p.Inner;
+            int b = outer * p.Channels * p.Inner + inner;
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < p.Channels; c++) max = XMath.Max(max, x[b + c * p.Inner]);
+            float sum = 0f;
+            for (int c = 0; c < p.Channels; c++) sum += XMath.Exp(x[b + c * p.Inner] - max);
+            if (p.Log != 0)
+            {
+                float logSum = XMath.Log(sum);
+                for (int c = 0; c < p.Channels; c++) y[b + c * p.Inner] = x[b + c * p.Inner] - max - logSum;
+            }
+            else
+            {
+                float inv = 1f / sum;
+                for (int c = 0; c < p.Channels; c++) y[b + c * p.Inner] = XMath.Exp(x[b + c * p.Inner] - max) * inv;
+            }
         }
     }
 
     /// <summary>LayerNormalization of each of Outer rows of Channels elements; scale/bias have Channels elements.</summary>
-    public static void LayerNorm(Index1D row, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, NormParams p)
+    public static void LayerNorm(Index1D row, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, NormParams p, Launch launch)
     {
-        int b = row * p.Channels;
-        float mean = 0f;
-        for (int c = 0; c < p.Channels; c++) mean += x[b + c];
-        mean /= p.Channels;
-        float variance = 0f;
-        for (int c = 0; c < p.Channels; c++)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            float d = x[b + c] - mean;
-            variance += d * d;
-        }
-        variance /= p.Channels;
-        float inv = 1f / XMath.Sqrt(variance + p.Epsilon);
-        for (int c = 0; c < p.Channels; c++)
-        {
-            float v = (x[b + c] - mean) * inv * scale[c];
-            y[b + c] = p.HasBias != 0 ? v + bias[c] : v;
+            int e = row * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int b = e * p.Channels;
+            float mean = 0f;
+            for (int c = 0; c < p.Channels; c++) mean += x[b + c];
+            mean /= p.Channels;
+            float variance = 0f;
+            for (int c = 0; c < p.Channels; c++)
+            {
+                float d = x[b + c] - mean;
+                variance += d * d;
+            }
+            variance /= p.Channels;
+            float inv = 1f / XMath.Sqrt(variance + p.Epsilon);
+            for (int c = 0; c < p.Channels; c++)
+            {
+                float v = (x[b + c] - mean) * inv * scale[c];
+                y[b + c] = p.HasBias != 0 ? v + bias[c] : v;
+            }
         }
     }
 
     /// <summary>Reduces the <see cref="ReduceParams.Red"/> dims for each output element.</summary>
-    public static void Reduce(Index1D i, ArrayView<float> x, ArrayView<float> y, ReduceParams p)
+    public static void Reduce(Index1D i, ArrayView<float> x, ArrayView<float> y, ReduceParams p, Launch launch)
     {
-        int b = Dims6.Offset(i, p.Out, p.OutStrides);
-        var op = (ReduceOp)p.Op;
-        float acc = op == ReduceOp.Max ? float.NegativeInfinity : op == ReduceOp.Min ? float.PositiveInfinity : op == ReduceOp.Prod ? 1f : 0f;
-        float max = float.NegativeInfinity;
-        if (op == ReduceOp.LogSumExp)
+        for (int j = 0; j < launch.Chunk; j++)
         {
-            for (int r = 0; r < p.RedCount; r++) max = XMath.Max(max, x[b + Dims6.Offset(r, p.Red, p.RedStrides)]);
-        }
-        for (int r = 0; r < p.RedCount; r++)
-        {
-            float v = x[b + Dims6.Offset(r, p.Red, p.RedStrides)];
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int b = Dims6.Offset(e, p.Out, p.OutStrides);
+            var op = (ReduceOp)p.Op;
+            float acc = op == ReduceOp.Max ? float.NegativeInfinity : op == ReduceOp.Min ? float.PositiveInfinity : op == ReduceOp.Prod ? 1f : 0f;
+            float max = float.NegativeInfinity;
+            if (op == ReduceOp.LogSumExp)
+            {
+                for (int r = 0; r < p.RedCount; r++) max = XMath.Max(max, x[b + Dims6.Offset(r, p.Red, p.RedStrides)]);
+            }
+            for (int r = 0; r < p.RedCount; r++)
+            {
+                float v = x[b + Dims6.Offset(r, p.Red, p.RedStrides)];
+                switch (op)
+                {
+                    case ReduceOp.Max: acc = v > acc || XMath.IsNaN(v) ? v : acc; break;
+                    case ReduceOp.Min: acc = v < acc || XMath.IsNaN(v) ? v : acc; break;
+                    case ReduceOp.Prod: acc *= v; break;
+                    case ReduceOp.L1: acc += XMath.Abs(v); break;
+                    case ReduceOp.L2:
+                    case ReduceOp.SumSquare: acc += v * v; break;
+                    case ReduceOp.LogSumExp: acc += XMath.Exp(v - max); break;
+                    default: acc += v; break;
+                }
+            }
             switch (op)
             {
-                case ReduceOp.Max: acc = v > acc || XMath.IsNaN(v) ? v : acc; break;
-                case ReduceOp.Min: acc = v < acc || XMath.IsNaN(v) ? v : acc; break;
-                case ReduceOp.Prod: acc *= v; break;
-                case ReduceOp.L1: acc += XMath.Abs(v); break;
-                case ReduceOp.L2:
-                case ReduceOp.SumSquare: acc += v * v; break;
-                case ReduceOp.LogSumExp: acc += XMath.Exp(v - max); break;
-                default: acc += v; break;
+                case ReduceOp.Mean: acc /= p.RedCount; break;
+                case ReduceOp.L2: acc = XMath.Sqrt(acc); break;
+                case ReduceOp.LogSum: acc = XMath.Log(acc); break;
+                case ReduceOp.LogSumExp: acc = XMath.Log(acc) + max; break;
             }
+            y[e] = acc;
         }
-        switch (op)
-        {
-            case ReduceOp.Mean: acc /= p.RedCount; break;
-            case ReduceOp.L2: acc = XMath.Sqrt(acc); break;
-            case ReduceOp.LogSum: acc = XMath.Log(acc); break;
-            case ReduceOp.LogSumExp: acc = XMath.Log(acc) + max; break;
-        }
-        y[i] = acc;
     }
 }

@@ -12,78 +12,319 @@ using Accelerator = ILGPU.Runtime.Accelerator;
 internal readonly struct KernelSet
 {
     private readonly KernelCache _cache;
+    private readonly Func<int, (int Count, Launch Launch)> _plan;
 
-    public KernelSet(KernelCache cache) => _cache = cache;
+    /// <summary>Kernels of <paramref name="cache"/>; <paramref name="cpu"/> selects chunked (CPU) or grid-stride (GPU) element mapping.</summary>
+    public KernelSet(KernelCache cache, bool cpu, int cpuThreads)
+    {
+        _cache = cache;
+        _plan = total => Launch.Plan(total, cpu, cpuThreads);
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, UnaryParams> Unary =>
-        _cache.Get(nameof(Unary), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, UnaryParams>(ElementwiseKernels.Unary));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, UnaryParams> Unary
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Unary), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, UnaryParams, Launch>(ElementwiseKernels.Unary));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastParams> Binary =>
-        _cache.Get(nameof(Binary), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastParams>(ElementwiseKernels.Binary));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastParams> Binary
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Binary), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastParams, Launch>(ElementwiseKernels.Binary));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<byte>, BroadcastParams> Compare =>
-        _cache.Get(nameof(Compare), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<byte>, BroadcastParams>(ElementwiseKernels.Compare));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<byte>, BroadcastParams> Compare
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Compare), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<byte>, BroadcastParams, Launch>(ElementwiseKernels.Compare));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams> CompareInt64 =>
-        _cache.Get(nameof(CompareInt64), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams>(ElementwiseKernels.CompareInt64));
+    public Action<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams> CompareInt64
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(CompareInt64), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<byte>, BroadcastParams, Launch>(ElementwiseKernels.CompareInt64));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams> CompareInt32 =>
-        _cache.Get(nameof(CompareInt32), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams>(ElementwiseKernels.CompareInt32));
+    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams> CompareInt32
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(CompareInt32), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams, Launch>(ElementwiseKernels.CompareInt32));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams> Where<T>() where T : unmanaged =>
-        _cache.Get($"Where<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams>(ElementwiseKernels.Where));
+    public Action<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams> Where<T>() where T : unmanaged
+    {
+        var kernel = _cache.Get($"Where<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<byte>, ArrayView<T>, ArrayView<T>, ArrayView<T>, BroadcastParams, Launch>(ElementwiseKernels.Where));
+        var plan = _plan;
+        return (n, v0, v1, v2, v3, v4) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<T>, T> Fill<T>() where T : unmanaged =>
-        _cache.Get($"Fill<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T>(ElementwiseKernels.Fill));
+    public Action<Index1D, ArrayView<T>, T> Fill<T>() where T : unmanaged
+    {
+        var kernel = _cache.Get($"Fill<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, T, Launch>(ElementwiseKernels.Fill));
+        var plan = _plan;
+        return (n, v0, v1) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<TIn>, ArrayView<TOut>> Cast<TIn, TOut>(Action<Index1D, ArrayView<TIn>, ArrayView<TOut>> kernel)
-        where TIn : unmanaged where TOut : unmanaged =>
-        _cache.Get($"Cast<{typeof(TIn).Name},{typeof(TOut).Name}>", a => a.LoadAutoGroupedStreamKernel(kernel));
+    public Action<Index1D, ArrayView<TIn>, ArrayView<TOut>> Cast<TIn, TOut>(Action<Index1D, ArrayView<TIn>, ArrayView<TOut>, Launch> method)
+        where TIn : unmanaged where TOut : unmanaged
+    {
+        var kernel = _cache.Get($"Cast<{typeof(TIn).Name},{typeof(TOut).Name}>", a => a.LoadAutoGroupedStreamKernel(method));
+        var plan = _plan;
+        return (n, x, y) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, x, y, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulBlocked =>
-        _cache.Get(nameof(MatMulBlocked), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(MatMulKernels.MatMulBlocked));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulBlocked
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(MatMulBlocked), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, Launch>(MatMulKernels.MatMulBlocked));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulEdge =>
-        _cache.Get(nameof(MatMulEdge), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(MatMulKernels.MatMulEdge));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulEdge
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(MatMulEdge), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams, Launch>(MatMulKernels.MatMulEdge));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Im2Col =>
-        _cache.Get(nameof(Im2Col), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.Im2Col));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Im2Col
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Im2Col), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.Im2Col));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> DirectConv =>
-        _cache.Get(nameof(DirectConv), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.DirectConv));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> DirectConv
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(DirectConv), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.DirectConv));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Pool =>
-        _cache.Get(nameof(Pool), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.Pool));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> Pool
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Pool), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.Pool));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> GlobalPool =>
-        _cache.Get(nameof(GlobalPool), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams>(ConvKernels.GlobalPool));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, WindowParams> GlobalPool
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(GlobalPool), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.GlobalPool));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> BatchNorm =>
-        _cache.Get(nameof(BatchNorm), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams>(NormKernels.BatchNorm));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> BatchNorm
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(BatchNorm), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams, Launch>(NormKernels.BatchNorm));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4, v5, v6) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, v5, v6, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, NormParams> Softmax =>
-        _cache.Get(nameof(Softmax), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, NormParams>(NormKernels.Softmax));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, NormParams> Softmax
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Softmax), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, NormParams, Launch>(NormKernels.Softmax));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> LayerNorm =>
-        _cache.Get(nameof(LayerNorm), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams>(NormKernels.LayerNorm));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> LayerNorm
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(LayerNorm), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams, Launch>(NormKernels.LayerNorm));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ReduceParams> Reduce =>
-        _cache.Get(nameof(Reduce), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ReduceParams>(NormKernels.Reduce));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ReduceParams> Reduce
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Reduce), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ReduceParams, Launch>(NormKernels.Reduce));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<T>, ArrayView<T>, CopyParams> StridedCopy<T>() where T : unmanaged =>
-        _cache.Get($"StridedCopy<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, CopyParams>(MovementKernels.StridedCopy));
+    public Action<Index1D, ArrayView<T>, ArrayView<T>, CopyParams> StridedCopy<T>() where T : unmanaged
+    {
+        var kernel = _cache.Get($"StridedCopy<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<T>, CopyParams, Launch>(MovementKernels.StridedCopy));
+        var plan = _plan;
+        return (n, v0, v1, v2) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, PadParams> Pad =>
-        _cache.Get(nameof(Pad), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PadParams>(MovementKernels.Pad));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, PadParams> Pad
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Pad), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, PadParams, Launch>(MovementKernels.Pad));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
-    public Action<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams> GatherInt64<T>() where T : unmanaged =>
-        _cache.Get($"GatherInt64<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams>(MovementKernels.GatherInt64));
+    public Action<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams> GatherInt64<T>() where T : unmanaged
+    {
+        var kernel = _cache.Get($"GatherInt64<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<long>, ArrayView<T>, GatherParams, Launch>(MovementKernels.GatherInt64));
+        var plan = _plan;
+        return (n, v0, v1, v2, v3) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, GatherParams> GatherInt32<T>() where T : unmanaged =>
-        _cache.Get($"GatherInt32<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, GatherParams>(MovementKernels.GatherInt32));
+    public Action<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, GatherParams> GatherInt32<T>() where T : unmanaged
+    {
+        var kernel = _cache.Get($"GatherInt32<{typeof(T).Name}>", a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, ArrayView<int>, ArrayView<T>, GatherParams, Launch>(MovementKernels.GatherInt32));
+        var plan = _plan;
+        return (n, v0, v1, v2, v3) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+        };
+    }
 
-    public Action<Index1D, ArrayView<float>, ArrayView<float>, ResizeParams> Resize =>
-        _cache.Get(nameof(Resize), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ResizeParams>(MovementKernels.Resize));
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ResizeParams> Resize
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(Resize), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ResizeParams, Launch>(MovementKernels.Resize));
+            var plan = _plan;
+            return (n, v0, v1, v2) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
 
     /// <summary>Runs the strided copy with the kernel matching the element size of <paramref name="type"/>.</summary>
     public void StridedCopy(ElementType type, int count, IlgpuTensor src, IlgpuTensor dst, CopyParams p)

@@ -19,7 +19,7 @@ internal readonly struct OpContext
 
     public long Opset { get; }
 
-    public KernelSet Kernels => new(Slot.Kernels);
+    public KernelSet Kernels => new(Slot.Kernels, Slot.IsCpu, Environment.ProcessorCount);
 
     public IlgpuTensor Alloc(ElementType type, long[] shape)
     {

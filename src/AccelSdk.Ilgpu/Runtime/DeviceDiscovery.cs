@@ -94,6 +94,26 @@ internal static class DeviceDiscovery
         }
     }
 
+    private static string? ProbeOpenCl(Context context, CLDevice device)
+    {
+        try
+        {
+            using var accelerator = device.CreateCLAccelerator(context);
+            var kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>>(ProbeKernel);
+            using var buffer = accelerator.Allocate1D<float>(4);
+            kernel(4, buffer.View);
+            accelerator.Synchronize();
+            var values = buffer.GetAsArray1D();
+            return values[3] == 3f ? null : $"ILGPU's probe kernel computed {values[3]} instead of 3 on this device";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return $"ILGPU refused the device: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}";
+        }
+    }
+
+    private static void ProbeKernel(Index1D i, ArrayView<float> data) => data[i] = i;
+
     private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts)
     {
         if (Environment.GetEnvironmentVariable(OpenClOptIn) != "1") yield break;
@@ -116,7 +136,16 @@ internal static class DeviceDiscovery
                     ["opencl.c"] = cl.CVersion.ToString(),
                 };
                 var kind = cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU ? DeviceKind.Gpu : cl.DeviceType == CLDeviceType.CL_DEVICE_TYPE_CPU ? DeviceKind.Cpu : DeviceKind.Accelerator;
-                var device = new Device("ilgpu", id, $"{cl.Name} ({cl.PlatformName})", kind, id) { Properties = properties };
+                var name = $"{cl.Name} ({cl.PlatformName})";
+                // ILGPU lists some devices it cannot use (e.g. OpenCL C 1.2 without the generic address space): only a
+                // device on which ILGPU creates an accelerator and compiles a kernel is offered; the others keep ILGPU's words.
+                var refusal = ProbeOpenCl(context, cl);
+                if (refusal is not null)
+                {
+                    result.Add((null, new Device("ilgpu", id, name, kind, id) { IsAvailable = false, UnavailableReason = refusal, Properties = properties }));
+                    continue;
+                }
+                var device = new Device("ilgpu", id, name, kind, id) { Properties = properties };
                 var captured = cl;
                 result.Add((new IlgpuDeviceSlot(device, () => captured.CreateCLAccelerator(context)), device));
             }

@@ -68,6 +68,9 @@ internal sealed class IlgpuPartition : ICompiledPartition
     /// <summary>Part of <see cref="CompileTime"/> spent compiling kernels this accelerator had not compiled before.</summary>
     public TimeSpan KernelCompileTime { get; }
 
+    /// <summary>When set, each run synchronises after every node and records its time here (profiling only).</summary>
+    internal List<(Node Node, TimeSpan Time)>? NodeTimes { get; set; }
+
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -96,7 +99,13 @@ internal sealed class IlgpuPartition : ICompiledPartition
                         if (values.TryGetValue(name, out var v) || _constants.TryGetValue(name, out v)) args[i] = v;
                         else throw new InvalidModelException($"{_model.Label}: {node.Describe()} reads '{name}', which nothing before it produces", node.Name, node.OpType);
                     }
+                    var started = NodeTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                     var outs = OpRegistry.Run(new OpContext(_slot, node, _opset), args);
+                    if (NodeTimes is not null)
+                    {
+                        _slot.Accelerator.Synchronize();
+                        NodeTimes.Add((node, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+                    }
                     for (var o = 0; o < node.Outputs.Count; o++)
                     {
                         var name = node.Outputs[o];
