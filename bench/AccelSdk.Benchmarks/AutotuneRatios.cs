@@ -22,7 +22,7 @@ public static class AutotuneRatios
         ("resnet18", "resnet18/ResNet18.onnx", m => SampleInputs.Random(m)),
         ("blazeface", "blazeface/face_detection_front_128x128_barracuda.onnx", m => SampleInputs.Random(m)),
         ("silero_vad", "silero/silero_vad_op18_ifless.onnx", m => Silero(m)),
-        ("oww_melspectrogram", "openwakeword/melspectrogram.onnx", m => WithSymbols(m, 1760)),
+        ("oww_melspectrogram", "openwakeword/melspectrogram.onnx", m => Audio(m, 1760)),
         ("oww_embedding", "openwakeword/embedding_model.onnx", m => SampleInputs.Random(m)),
         ("oww_hey_jarvis", "openwakeword/hey_jarvis_v0.1.onnx", m => SampleInputs.Random(m)),
     };
@@ -56,7 +56,14 @@ public static class AutotuneRatios
         return 0;
     }
 
-    private static Dictionary<string, Tensor> WithSymbols(Model model, long symbolic) => SampleInputs.Random(model, symbolicDimension: symbolic);
+    /// <summary>[batch, samples] audio with batch 1.</summary>
+    private static Dictionary<string, Tensor> Audio(Model model, int samples)
+    {
+        var input = model.Graph.RequiredInputs.Single();
+        var random = new Random(2);
+        var data = Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray();
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input.Name] = Tensor.Create(data, 1, samples).WithName(input.Name) };
+    }
 
     private static Dictionary<string, Tensor> Silero(Model model)
     {

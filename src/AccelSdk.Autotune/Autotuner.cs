@@ -102,6 +102,7 @@ public static partial class Autotuner
                 Source = result.Chosen.Backend is null ? "autotuned" : "single_backend",
                 MeasuredMs = result.Chosen.MeasuredMs ?? 0,
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
+                SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
             };
             cache.Save();
         }
@@ -143,6 +144,7 @@ public static partial class Autotuner
         var devices = result.Plan.Devices.Select(d => d.Id).ToArray();
         result.Chosen = new PlanResult(cached.Source == "autotuned" ? "autotuned" : devices[0], cached.Source == "autotuned" ? null : result.Plan.Partitions[0].Backend.Name,
             devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false);
+        result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
     }
 

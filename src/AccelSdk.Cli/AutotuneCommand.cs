@@ -1,6 +1,7 @@
 using AccelSdk.Autotune;
 using AccelSdk.Autotune.Reporting;
 using AccelSdk.Ir;
+using AccelSdk.Onnx;
 
 namespace AccelSdk.Cli;
 
@@ -14,7 +15,7 @@ internal static class AutotuneCommand
                                                          DIR/report.json and DIR/report.html
         """;
 
-    public static int Run(CommandLine cl, Func<Model, IReadOnlyList<string>, Dictionary<string, Tensor>> readInputs, Func<string?, SelectionPolicy> parsePolicy)
+    public static int Run(CommandLine cl, Func<string?, SelectionPolicy> parsePolicy)
     {
         var path = cl.Positional(0, "MODEL");
         var reportDir = cl.Option("report") ?? throw new UsageException("autotune needs --report DIR");
@@ -39,7 +40,7 @@ internal static class AutotuneCommand
         var options = new AutotuneOptions
         {
             Policy = policy,
-            SampleInputs = inputFiles.Count > 0 ? readInputs(model, inputFiles) : null,
+            SampleInputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : null,
             Candidates = devices.Count > 0 ? devices : null,
             Pins = pinMap.Count > 0 ? pinMap : null,
             CacheDirectory = cacheDir,

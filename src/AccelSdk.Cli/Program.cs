@@ -48,7 +48,7 @@ namespace AccelSdk.Cli
                     "select" => Select(new CommandLine(rest, new HashSet<string> { "json" })),
                     "run" => Run(new CommandLine(rest, new HashSet<string>())),
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
-                    "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ReadInputs, ParsePolicy),
+                    "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ParsePolicy),
                     _ => throw new UsageException($"unknown command '{command}'"),
                 };
             }

@@ -46,7 +46,18 @@ public sealed record CachedPlan
 
     /// <summary>When it was tuned (UTC, ISO 8601).</summary>
     public string TunedAt { get; init; } = "";
+
+    /// <summary>The single-backend plans as measured when tuned, for the report of a cached selection.</summary>
+    public IReadOnlyList<CachedSingleBackend> SingleBackend { get; init; } = Array.Empty<CachedSingleBackend>();
 }
+
+/// <summary>One single-backend plan as measured when the model was tuned.</summary>
+/// <param name="Device">Device id.</param>
+/// <param name="Backend">Backend name.</param>
+/// <param name="MeasuredMs">Median latency, when it ran.</param>
+/// <param name="Abandoned">True when hopeless.</param>
+/// <param name="Error">Why it could not run.</param>
+public sealed record CachedSingleBackend(string Device, string Backend, double? MeasuredMs, bool Abandoned, string? Error);
 
 /// <summary>
 /// The tuning cache of one machine: one JSON file per <see cref="MachineFingerprint"/>, holding node timings keyed by

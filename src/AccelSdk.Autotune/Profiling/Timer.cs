@@ -45,8 +45,9 @@ public static class Timer
             {
                 return new TimingResult(ms, 0, 1, warmupMs, Abandoned: true);
             }
-            // Slow candidates stop on the budget even before MinRuns: a few-second run is stable enough once.
-            if (spent >= budgetMs || times.Count >= rules.MaxRuns) break;
+            // Over budget, stop after 3 runs (the median of 3 survives one stall of a busy machine), or after one run
+            // that alone took 10 budgets: a candidate that slow is not worth repeating.
+            if (times.Count >= rules.MaxRuns || (spent >= budgetMs && (times.Count >= Math.Min(3, rules.MinRuns) || ms >= 10 * budgetMs))) break;
             if (times.Count < rules.MinRuns) continue;
             if (Summarise(times).Spread <= rules.MaxRelativeSpread) break;
         }

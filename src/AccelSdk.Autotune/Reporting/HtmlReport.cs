@@ -51,7 +51,7 @@ internal static class HtmlReport
         var plans = new List<PlanResult>();
         if (r.Autotuned is not null) plans.Add(r.Autotuned);
         plans.AddRange(r.SingleBackend);
-        if (r.Chosen?.MeasuredMs is { } keptMs && keptMs > 0)
+        if (r.Chosen?.MeasuredMs is { } keptMs && keptMs > 0 && r.SingleBackend.Count > 0)
         {
             sb.Append("<h2>Speed-up of the kept plan over each single backend</h2>\n");
             var rows = r.SingleBackend.Select(s => (s.Label, Ratio: s.MeasuredMs is { } m && !s.Abandoned ? m / keptMs : (double?)null, Why: s.Error ?? (s.Abandoned ? "abandoned: hopeless" : null))).ToArray();
