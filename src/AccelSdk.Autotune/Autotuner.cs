@@ -59,16 +59,6 @@ public static partial class Autotuner
         var inputs = options.SampleInputs ?? DefaultInputs(model);
         var types = InferTypes(model, inputs);
 
-        var support = SupportMatrix(model, candidates, types, out var unsupported);
-        ApplyPins(model, candidates, support, options.Pins);
-        if (unsupported.Count > 0)
-        {
-            result.Unsupported = unsupported;
-            result.Nodes = model.Graph.Nodes.Select((n, i) => new NodeResult(i, NodeName(n), OpName(n), "",
-                candidates.Select((c, k) => new NodeCandidate(c.Device.Id, support[i][k] is null ? CandidateStatus.Unsupported : CandidateStatus.Measured, null, 0, 0, 0, 0, false, support[i][k] is null ? SupportReason(c, n, model, types) : null)).ToArray())).ToArray();
-            return result;
-        }
-
         var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
         result.CachePath = cache?.Path;
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
@@ -77,6 +67,16 @@ public static partial class Autotuner
 
         if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, options))
         {
+            return result;
+        }
+
+        var support = SupportMatrix(model, candidates, types, out var unsupported);
+        ApplyPins(model, candidates, support, options.Pins);
+        if (unsupported.Count > 0)
+        {
+            result.Unsupported = unsupported;
+            result.Nodes = model.Graph.Nodes.Select((n, i) => new NodeResult(i, NodeName(n), OpName(n), "",
+                candidates.Select((c, k) => new NodeCandidate(c.Device.Id, support[i][k] is null ? CandidateStatus.Unsupported : CandidateStatus.Measured, null, 0, 0, 0, 0, false, support[i][k] is null ? SupportReason(c, n, model, types) : null)).ToArray())).ToArray();
             return result;
         }
 
