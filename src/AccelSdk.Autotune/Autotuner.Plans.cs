@@ -95,7 +95,7 @@ public static partial class Autotuner
             if (unsupported.Count > 0)
             {
                 plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, null, null, 0,
-                    $"{unsupported.Count} node(s) not supported, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
+                    $"{unsupported.Count} node(s) not run by it{(options.Pins is { Count: > 0 } ? " or pinned elsewhere" : "")}, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
                 continue;
             }
             // A device excluded from per-node placement (its nodes failed alone, e.g. a backend that only runs whole

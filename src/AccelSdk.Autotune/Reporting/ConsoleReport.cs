@@ -25,7 +25,7 @@ public static class ConsoleReport
         rows.AddRange(r.SingleBackend);
         foreach (var p in rows)
         {
-            var label = p.Backend is null ? $"autotuned ({string.Join("+", p.Devices)})" : p.Label;
+            var label = p.Backend is null ? $"autotuned ({(p.Devices.Count > 0 ? string.Join("+", p.Devices) : "no plan")})" : p.Label;
             var isKept = r.Chosen is not null && (p == r.Chosen || (p.Label == r.Chosen.Label && p.Backend == r.Chosen.Backend));
             var predicted = p.PredictedMs is { } pr ? (p.PredictedIsLowerBound ? ">=" : "") + pr.ToString("F3", inv) : "-";
             var measured = p.MeasuredMs is { } m ? m.ToString("F3", inv) : "-";
