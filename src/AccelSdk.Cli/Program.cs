@@ -94,12 +94,20 @@ namespace AccelSdk.Cli
                 unavailable_reason = d.UnavailableReason,
                 properties = d.Properties,
             })).ToArray();
+            var machine = AccelSdk.Native.DeviceProbe.Current;
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { host, devices }, Json));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    host,
+                    probe = machine is null ? null : new { fingerprint = machine.Fingerprint, cpu = machine.Cpu, opencl = machine.OpenCl, cuda = machine.Cuda },
+                    probe_unavailable_reason = AccelSdk.Native.DeviceProbe.UnavailableReason,
+                    devices,
+                }, Json));
                 return 0;
             }
             Console.WriteLine($"host: {host.os}, {host.architecture}, {host.logical_cores} logical cores, .NET {host.dotnet}");
+            PrintMachine(machine);
             Console.WriteLine($"{"DEVICE",-18} {"KIND",-6} {"AVAILABLE",-9} NAME");
             foreach (var d in devices)
             {
@@ -107,6 +115,32 @@ namespace AccelSdk.Cli
                 if (!d.available) Console.WriteLine($"{"",-18} reason: {d.unavailable_reason}");
             }
             return 0;
+        }
+
+        private static void PrintMachine(AccelSdk.Native.MachineProfile? machine)
+        {
+            if (machine is null)
+            {
+                Console.WriteLine($"probe: unavailable: {AccelSdk.Native.DeviceProbe.UnavailableReason}");
+                return;
+            }
+            var cpu = machine.Cpu;
+            static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : bytes > 0 ? $"{bytes >> 10} KiB" : "?";
+            Console.WriteLine($"cpu: {cpu.Vendor} {cpu.Model} ({cpu.Architecture}), {cpu.PhysicalCores} physical / {cpu.LogicalCores} logical cores, " +
+                              $"{cpu.Packages} package(s), {cpu.NumaNodes} NUMA node(s)");
+            Console.WriteLine($"caches: L1d {Size(cpu.Caches.L1DataBytes)}, L1i {Size(cpu.Caches.L1InstructionBytes)}, " +
+                              $"L2 {Size(cpu.Caches.L2Bytes)} x{cpu.Caches.L2Instances}, L3 {Size(cpu.Caches.L3Bytes)} x{cpu.Caches.L3Instances}");
+            Console.WriteLine($"isa: {string.Join(' ', cpu.FeatureNames)}");
+            foreach (var api in new[] { machine.OpenCl, machine.Cuda })
+            {
+                Console.WriteLine($"{api.Api}: {(api.IsAvailable ? "" : "unavailable: ")}{api.Message}");
+                foreach (var d in api.Devices)
+                {
+                    Console.WriteLine($"  [{d.PlatformIndex}.{d.DeviceIndex}] {d.Name} ({d.Type.ToString().ToLowerInvariant()}, {d.Platform}, {d.Version}), " +
+                                      $"{d.ComputeUnits} compute units, {d.MaxClockMhz} MHz, {d.GlobalMemoryBytes >> 20} MiB, driver {d.DriverVersion}");
+                }
+            }
+            Console.WriteLine($"fingerprint: {machine.Fingerprint}");
         }
 
         private static int Select(CommandLine cl)

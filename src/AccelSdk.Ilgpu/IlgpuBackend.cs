@@ -50,6 +50,18 @@ public sealed class IlgpuBackend : IBackend
         }
     }
 
+    /// <summary>A backend over the given accelerators only (tests use it to run GPU code paths on simulated devices).</summary>
+    internal IlgpuBackend(IEnumerable<(IlgpuDeviceSlot Slot, Context Context)> slots)
+    {
+        var list = slots.ToList();
+        Devices = list.Select(s => s.Slot.Device).ToArray();
+        foreach (var (slot, context) in list)
+        {
+            _slots[slot.Device.Id] = slot;
+            if (!_contexts.Contains(context)) _contexts.Add(context);
+        }
+    }
+
     /// <inheritdoc />
     public string Name => BackendName;
 
@@ -73,7 +85,7 @@ public sealed class IlgpuBackend : IBackend
     public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
     {
         var slot = SlotOf(device);
-        return new IlgpuPartition(slot, partition);
+        return new IlgpuPartition(slot, partition, options);
     }
 
     /// <inheritdoc />

@@ -76,7 +76,11 @@ public sealed record CandidateResult(Device Device, double? MedianMs, double? Th
 /// <param name="Policy">The policy used.</param>
 /// <param name="Candidates">Each candidate's measurements.</param>
 /// <param name="Chosen">The chosen device.</param>
-public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen);
+/// <param name="MachineFingerprint">
+/// <see cref="IMachineProbe.Fingerprint"/> of the machine measured on (null without a probe): a selection holds for
+/// machines with the same fingerprint.
+/// </param>
+public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null);
 
 /// <summary>
 /// The entry point: finds the devices and backends of this machine and picks where a model runs fastest, by measuring.
@@ -98,6 +102,9 @@ public sealed class Accelerator
 
     /// <summary>The device.</summary>
     public Device Device { get; }
+
+    /// <summary>The first available machine probe (AccelSdk.Native's device probe when deployed), or null.</summary>
+    public static IMachineProbe? Machine => ExtensionRegistry.MachineProbes.FirstOrDefault(p => p.IsAvailable);
 
     /// <summary>Every device of every backend on this machine, unavailable ones included with their reason.</summary>
     public static IReadOnlyList<Device> Devices => BackendRegistry.AllDevices;
@@ -178,7 +185,7 @@ public sealed class Accelerator
         {
             if (!ReferenceEquals(s, chosen)) s.Dispose();
         }
-        chosen.Selection = new SelectionReport(options.Policy, results, chosen.Plan.Partitions[0].Device);
+        chosen.Selection = new SelectionReport(options.Policy, results, chosen.Plan.Partitions[0].Device, Machine?.Fingerprint);
         return chosen;
     }
 

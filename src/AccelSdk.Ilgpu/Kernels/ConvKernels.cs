@@ -95,6 +95,54 @@ internal static class ConvKernels
         }
     }
 
+    /// <summary>
+    /// Transposed convolution (gradient of Conv), one output element per element index over the whole batch:
+    /// output (oh, ow) gathers every input (ih, iw) and tap (kh, kw) with oh = ih*SH - PadTop + kh*DH.
+    /// Weight is [Cin, Cout/groups, KH, KW]; here C is input channels per group, M output channels per group,
+    /// H/W the input size and OH/OW the output size.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ConvTranspose(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int cout = p.M * p.Groups;
+            int s = e % spatial;
+            int t = e / spatial;
+            int m = t % cout;
+            int n = t / cout;
+            int g = m / p.M;
+            int mg = m - g * p.M;
+            int oh = s / p.OW, ow = s % p.OW;
+            float acc = p.HasBias != 0 ? bias[m] : 0f;
+            for (int c = 0; c < p.C; c++)
+            {
+                int ci = g * p.C + c;
+                int inBase = n * p.BatchInStride + ci * p.H * p.W;
+                int wBase = (ci * p.M + mg) * p.KH * p.KW;
+                for (int kh = 0; kh < p.KH; kh++)
+                {
+                    int hn = oh + p.PadTop - kh * p.DH;
+                    if (hn < 0 || hn % p.SH != 0) continue;
+                    int ih = hn / p.SH;
+                    if (ih >= p.H) continue;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        int wn = ow + p.PadLeft - kw * p.DW;
+                        if (wn < 0 || wn % p.SW != 0) continue;
+                        int iw = wn / p.SW;
+                        if (iw >= p.W) continue;
+                        acc += x[inBase + ih * p.W + iw] * w[wBase + kh * p.KW + kw];
+                    }
+                }
+            }
+            y[e] = acc;
+        }
+    }
+
     /// <summary>Max or average pooling, one output element per index over N*C planes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pool(Index1D index, ArrayView<float> x, ArrayView<float> y, WindowParams p, Launch launch)

@@ -120,6 +120,32 @@ internal static class ElementwiseKernels
         }
     }
 
+    /// <summary>Add, Sub or Mul of int64 tensors (shape arithmetic), wrapping on overflow like ONNX Runtime.</summary>
+    public static void BinaryInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<long> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            long va = a[Dims6.Offset(e, p.Out, p.A)];
+            long vb = b[Dims6.Offset(e, p.Out, p.B)];
+            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+        }
+    }
+
+    /// <summary>Add, Sub or Mul of int32 tensors.</summary>
+    public static void BinaryInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<int> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int va = a[Dims6.Offset(e, p.Out, p.A)];
+            int vb = b[Dims6.Offset(e, p.Out, p.B)];
+            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+        }
+    }
+
     private static float Pow(float x, float e)
     {
         if (e == 2f) return x * x;

@@ -99,6 +99,29 @@ internal static class NormKernels
         }
     }
 
+    /// <summary>LayerNormalization's optional outputs: the mean and 1/sqrt(variance + epsilon) of each row.</summary>
+    public static void LayerNormStats(Index1D row, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invStdDev, NormParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = row * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int b = e * p.Channels;
+            float m = 0f;
+            for (int c = 0; c < p.Channels; c++) m += x[b + c];
+            m /= p.Channels;
+            float variance = 0f;
+            for (int c = 0; c < p.Channels; c++)
+            {
+                float d = x[b + c] - m;
+                variance += d * d;
+            }
+            variance /= p.Channels;
+            mean[e] = m;
+            invStdDev[e] = 1f / XMath.Sqrt(variance + p.Epsilon);
+        }
+    }
+
     /// <summary>Reduces the <see cref="ReduceParams.Red"/> dims for each output element.</summary>
     public static void Reduce(Index1D i, ArrayView<float> x, ArrayView<float> y, ReduceParams p, Launch launch)
     {

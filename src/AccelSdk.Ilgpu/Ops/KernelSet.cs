@@ -77,6 +77,34 @@ internal readonly struct KernelSet
         }
     }
 
+    public Action<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<long>, BroadcastParams> BinaryInt64
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(BinaryInt64), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<long>, ArrayView<long>, BroadcastParams, Launch>(ElementwiseKernels.BinaryInt64));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
+
+    public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, BroadcastParams> BinaryInt32
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(BinaryInt32), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, BroadcastParams, Launch>(ElementwiseKernels.BinaryInt32));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+            };
+        }
+    }
+
     public Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<byte>, BroadcastParams> CompareInt32
     {
         get
@@ -139,6 +167,10 @@ internal readonly struct KernelSet
         }
     }
 
+    /// <summary>The shared-memory tiled MatMul (explicitly grouped: 16x16 threads per 64x64 tile of C).</summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulTiled =>
+        _cache.Get(nameof(MatMulTiled), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(TiledMatMulKernels.MatMulTiled));
+
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulEdge
     {
         get
@@ -172,6 +204,20 @@ internal readonly struct KernelSet
         get
         {
             var kernel = _cache.Get(nameof(DirectConv), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.DirectConv));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3, v4) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, v4, launch);
+            };
+        }
+    }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> ConvTranspose
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(ConvTranspose), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams, Launch>(ConvKernels.ConvTranspose));
             var plan = _plan;
             return (n, v0, v1, v2, v3, v4) =>
             {
@@ -233,6 +279,20 @@ internal readonly struct KernelSet
             {
                 var (count, launch) = plan(n);
                 if (count > 0) kernel(count, v0, v1, v2, launch);
+            };
+        }
+    }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams> LayerNormStats
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(LayerNormStats), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormParams, Launch>(NormKernels.LayerNormStats));
+            var plan = _plan;
+            return (n, v0, v1, v2, v3) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, v0, v1, v2, v3, launch);
             };
         }
     }

@@ -3,15 +3,31 @@ using AccelSdk.Ir;
 
 namespace AccelSdk.Ilgpu.Ops;
 
+/// <summary>
+/// MatMul kernel variants, chosen per partition through <c>CompileOptions.Settings["ilgpu.matmul"]</c>
+/// (<c>blocked</c> or <c>tiled</c>) so an autotuner can try both; the default is the one meant for the device.
+/// </summary>
+public enum MatMulVariant
+{
+    /// <summary>Barrier-free 4x8 register blocks per index: the CPU accelerator's kernel.</summary>
+    Blocked,
+    /// <summary>Shared-memory 64x64 tiles with 4x4 register blocks per thread: the GPU kernel.</summary>
+    Tiled,
+}
+
 /// <summary>What an operator implementation sees while it runs one node on one accelerator.</summary>
 internal readonly struct OpContext
 {
-    public OpContext(IlgpuDeviceSlot slot, Node node, long opset)
+    public OpContext(IlgpuDeviceSlot slot, Node node, long opset, MatMulVariant matMul)
     {
         Slot = slot;
         Node = node;
         Opset = opset;
+        MatMul = matMul;
     }
+
+    /// <summary>The MatMul kernel variant this partition uses (MatMul, Gemm and Conv all go through it).</summary>
+    public MatMulVariant MatMul { get; }
 
     public IlgpuDeviceSlot Slot { get; }
 

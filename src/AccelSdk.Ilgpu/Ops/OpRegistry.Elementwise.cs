@@ -37,8 +37,12 @@ internal static partial class OpRegistry
         add("Clip", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 3)), RunClip, ctx => _ = ctx.Kernels.Unary);
         foreach (var (name, op) in BinaryOps)
         {
-            add(name, (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 2), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6), LegacyBroadcast(n)),
-                (ctx, ins) => new[] { RunBinary(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1), op) }, ctx => _ = ctx.Kernels.Binary);
+            var integerToo = op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul;
+            add(name, (n, c) => All(OutputCount(n, 1),
+                    integerToo ? All(RequireType(n, c, 0, ElementType.Float32, ElementType.Int64, ElementType.Int32), SameType(n, c)) : Float32Inputs(n, c, 2),
+                    MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6), LegacyBroadcast(n)),
+                (ctx, ins) => new[] { RunBinary(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1), op) },
+                ctx => { _ = ctx.Kernels.Binary; if (integerToo) { _ = ctx.Kernels.BinaryInt64; _ = ctx.Kernels.BinaryInt32; } });
         }
         foreach (var (name, op) in new[] { ("Sum", BinaryOp.Add), ("Max", BinaryOp.Max), ("Min", BinaryOp.Min) })
         {
@@ -153,7 +157,8 @@ internal static partial class OpRegistry
         CheckRank(ctx, a, "input 0");
         CheckRank(ctx, b, "input 1");
         var outShape = op == BinaryOp.PRelu ? PreluShape(ctx, a, b) : BroadcastShape(ctx, a.Shape, b.Shape);
-        var y = ctx.Alloc(ElementType.Float32, outShape);
+        if (a.ElementType != b.ElementType) throw ctx.Fail($"inputs differ in element type ({a.ElementType.ShortName()} vs {b.ElementType.ShortName()})");
+        var y = ctx.Alloc(a.ElementType, outShape);
         var n = Count(ctx, outShape);
         if (n == 0) return y;
         var p = new BroadcastParams
@@ -163,7 +168,13 @@ internal static partial class OpRegistry
             A = BroadcastStrides(a.Shape, outShape),
             B = BroadcastStrides(b.Shape, outShape),
         };
-        ctx.Kernels.Binary(n, a.View<float>(), b.View<float>(), y.View<float>(), p);
+        switch (a.ElementType)
+        {
+            case ElementType.Float32: ctx.Kernels.Binary(n, a.View<float>(), b.View<float>(), y.View<float>(), p); break;
+            case ElementType.Int64 when op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul: ctx.Kernels.BinaryInt64(n, a.View<long>(), b.View<long>(), y.View<long>(), p); break;
+            case ElementType.Int32 when op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul: ctx.Kernels.BinaryInt32(n, a.View<int>(), b.View<int>(), y.View<int>(), p); break;
+            default: y.Dispose(); throw ctx.Fail($"{op} of {a.ElementType.ShortName()} is not supported");
+        }
         return y;
     }
 

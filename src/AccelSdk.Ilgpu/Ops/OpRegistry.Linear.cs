@@ -10,12 +10,17 @@ internal static partial class OpRegistry
 {
     private static void RegisterLinear(Action<string, Func<Node, NodeContext, NodeSupport>, Func<OpContext, IlgpuTensor?[], IlgpuTensor?[]>, Action<OpContext>> add)
     {
-        Action<OpContext> matmulKernels = ctx => { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; };
+        Action<OpContext> matmulKernels = ctx =>
+        {
+            if (ctx.MatMul == MatMulVariant.Tiled) _ = ctx.Kernels.MatMulTiled;
+            else { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; }
+        };
         add("MatMul", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 2), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6)),
             (ctx, ins) => new[] { RunMatMul(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1)) }, matmulKernels);
         add("Gemm", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 3), RankIs(n, c, 0, 2), RankIs(n, c, 1, 2)),
             (ctx, ins) => new[] { RunGemm(ctx, ins) },
             ctx => { matmulKernels(ctx); _ = ctx.Kernels.StridedCopy<int>(); _ = ctx.Kernels.Binary; _ = ctx.Kernels.Unary; });
+        add("ConvTranspose", CheckConv, (ctx, ins) => new[] { RunConvTranspose(ctx, ins) }, ctx => _ = ctx.Kernels.ConvTranspose);
         add("Conv", CheckConv, (ctx, ins) => new[] { RunConv(ctx, ins) },
             ctx => { matmulKernels(ctx); _ = ctx.Kernels.Im2Col; _ = ctx.Kernels.DirectConv; });
     }
@@ -34,6 +39,15 @@ internal static partial class OpRegistry
     internal static void LaunchMatMul(OpContext ctx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p)
     {
         if (p.M == 0 || p.N == 0 || p.Batch == 0) return;
+        if (ctx.MatMul == MatMulVariant.Tiled)
+        {
+            var grid = new ILGPU.Index3D(
+                (p.N + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
+                (p.M + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
+                p.Batch);
+            ctx.Kernels.MatMulTiled(new ILGPU.KernelConfig(grid, new ILGPU.Index3D(TiledMatMulKernels.Threads, TiledMatMulKernels.Threads, 1)), a, b, c, bias, p);
+            return;
+        }
         p.BlocksM = p.M / MatMulKernels.BlockM;
         p.BlocksN = p.N / MatMulKernels.BlockN;
         var blocks = (long)p.BlocksM * p.BlocksN * p.Batch;
@@ -307,6 +321,65 @@ internal static partial class OpRegistry
         {
             col?.Dispose();
         }
+        return y;
+    }
+
+    private static IlgpuTensor RunConvTranspose(OpContext ctx, IlgpuTensor?[] ins)
+    {
+        var x = ctx.Input(ins, 0);
+        var w = ctx.Input(ins, 1);
+        var bias = ctx.Optional(ins, 2);
+        if (x.Shape.Length != 4 || w.Shape.Length != 4) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} and W {TensorShape.Format(w.Shape)} must be rank 4");
+        var node = ctx.Node;
+        var group = node.GetInt("group", 1);
+        long batch = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+        if (group <= 0 || w.Shape[0] != c || c % group != 0) throw ctx.Fail($"W {TensorShape.Format(w.Shape)} must have X's {c} channels first, divisible by group {group}");
+        long mg = w.Shape[1], m = mg * group, kh = w.Shape[2], kw = w.Shape[3];
+        if (node.GetInts("kernel_shape") is { } ks && (ks.Count != 2 || ks[0] != kh || ks[1] != kw)) throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] disagrees with W");
+        if (bias is not null && (bias.Shape.Length != 1 || bias.Shape[0] != m)) throw ctx.Fail($"B must be [{m}], got {TensorShape.Format(bias.Shape)}");
+        var strides = node.GetInts("strides") ?? new long[] { 1, 1 };
+        var dilations = node.GetInts("dilations") ?? new long[] { 1, 1 };
+        var outputPadding = node.GetInts("output_padding") ?? new long[] { 0, 0 };
+        var pads = (node.GetInts("pads") ?? new long[] { 0, 0, 0, 0 }).ToArray();
+        if (strides.Count != 2 || dilations.Count != 2 || outputPadding.Count != 2 || pads.Length != 4) throw ctx.Fail("strides, dilations and output_padding need 2 values and pads 4");
+        if (strides.Any(v => v <= 0) || dilations.Any(v => v <= 0)) throw ctx.Fail("strides and dilations must be positive");
+        var autoPad = node.GetString("auto_pad", "NOTSET");
+        var input = new[] { h, wd };
+        var kernel = new[] { kh, kw };
+        var outShape = new long[2];
+        var outputShape = node.GetInts("output_shape");
+        for (var d = 0; d < 2; d++)
+        {
+            var full = strides[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilations[d] + 1;
+            if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                var target = outputShape is not null ? outputShape[outputShape.Count - 2 + d] : input[d] * strides[d];
+                // A negative total (output_shape larger than the input produces) extends the output with zeros;
+                // floor division puts the extension at the end, as the ONNX reference does.
+                var total = full - target;
+                var half = (long)Math.Floor(total / 2.0);
+                pads[d] = autoPad == "SAME_UPPER" ? half : total - half;
+                pads[d + 2] = total - pads[d];
+                outShape[d] = target;
+            }
+            else
+            {
+                if (autoPad == "VALID") pads[d] = pads[d + 2] = 0;
+                outShape[d] = full - pads[d] - pads[d + 2];
+            }
+            if (outShape[d] <= 0) throw ctx.Fail($"the output would have size {outShape[d]} in spatial dimension {d}");
+        }
+        var y = ctx.Alloc(ElementType.Float32, new[] { batch, m, outShape[0], outShape[1] });
+        var total2 = Count(ctx, y.Shape);
+        if (total2 == 0) return y;
+        var p = new WindowParams
+        {
+            C = (int)(c / group), M = (int)mg, Groups = (int)group, H = (int)h, W = (int)wd, KH = (int)kh, KW = (int)kw,
+            SH = (int)strides[0], SW = (int)strides[1], DH = (int)dilations[0], DW = (int)dilations[1],
+            PadTop = (int)pads[0], PadLeft = (int)pads[1], OH = (int)outShape[0], OW = (int)outShape[1],
+            BatchInStride = OpContext.ToInt(c * h * wd, "input size", ctx), HasBias = bias is null ? 0 : 1,
+        };
+        ctx.Kernels.ConvTranspose(total2, x.View<float>(), w.View<float>(), (bias ?? y).View<float>(), y.View<float>(), p);
         return y;
     }
 }

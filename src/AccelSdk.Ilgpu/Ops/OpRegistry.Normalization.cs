@@ -24,9 +24,9 @@ internal static partial class OpRegistry
             (ctx, ins) => new[] { RunSoftmax(ctx, ctx.Input(ins, 0), false) }, ctx => _ = ctx.Kernels.Softmax);
         add("LogSoftmax", (n, c) => All(OutputCount(n, 1), RequireType(n, c, 0, ElementType.Float32)),
             (ctx, ins) => new[] { RunSoftmax(ctx, ctx.Input(ins, 0), true) }, ctx => _ = ctx.Kernels.Softmax);
-        add("LayerNormalization", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 3),
+        add("LayerNormalization", (n, c) => All(OutputCount(n, 3), Float32Inputs(n, c, 3),
                 n.GetInt("stash_type", 1) != 1 ? NodeSupport.No("stash_type other than float32 is not implemented") : NodeSupport.Yes),
-            (ctx, ins) => new[] { RunLayerNorm(ctx, ins) }, ctx => _ = ctx.Kernels.LayerNorm);
+            RunLayerNorm, ctx => { _ = ctx.Kernels.LayerNorm; _ = ctx.Kernels.LayerNormStats; });
         foreach (var (name, op) in ReduceOps)
         {
             add(name, (n, c) => All(OutputCount(n, 1), RequireType(n, c, 0, ElementType.Float32), MaxRank(n, c, 0, 6)),
@@ -69,7 +69,7 @@ internal static partial class OpRegistry
         return y;
     }
 
-    private static IlgpuTensor RunLayerNorm(OpContext ctx, IlgpuTensor?[] ins)
+    private static IlgpuTensor?[] RunLayerNorm(OpContext ctx, IlgpuTensor?[] ins)
     {
         var x = ctx.Input(ins, 0);
         var scale = ctx.Input(ins, 1);
@@ -82,10 +82,22 @@ internal static partial class OpRegistry
         }
         var y = ctx.Alloc(ElementType.Float32, x.Shape);
         var rows = Count(ctx, x.Shape[..axis]);
-        if (rows == 0 || norm == 0) return y;
-        ctx.Kernels.LayerNorm(rows, x.View<float>(), scale.View<float>(), (bias ?? scale).View<float>(), y.View<float>(),
-            new NormParams { Channels = (int)norm, Epsilon = ctx.Node.GetFloat("epsilon", 1e-5f), HasBias = bias is null ? 0 : 1 });
-        return y;
+        var p = new NormParams { Channels = (int)norm, Epsilon = ctx.Node.GetFloat("epsilon", 1e-5f), HasBias = bias is null ? 0 : 1 };
+        if (rows > 0 && norm > 0) ctx.Kernels.LayerNorm(rows, x.View<float>(), scale.View<float>(), (bias ?? scale).View<float>(), y.View<float>(), p);
+        var outputs = new IlgpuTensor?[ctx.Node.Outputs.Count];
+        outputs[0] = y;
+        if (outputs.Length > 1)
+        {
+            // Mean and InvStdDev keep the leading dims and have 1 for each normalised one.
+            var statsShape = x.Shape.Select((d, i) => i < axis ? d : 1L).ToArray();
+            var mean = ctx.Alloc(ElementType.Float32, statsShape);
+            var inv = ctx.Alloc(ElementType.Float32, statsShape);
+            if (rows > 0 && norm > 0) ctx.Kernels.LayerNormStats(rows, x.View<float>(), mean.View<float>(), inv.View<float>(), p);
+            outputs[1] = mean;
+            if (outputs.Length > 2) outputs[2] = inv;
+            else inv.Dispose();
+        }
+        return outputs;
     }
 
     private static IlgpuTensor RunReduce(OpContext ctx, IlgpuTensor?[] ins, ReduceOp op)

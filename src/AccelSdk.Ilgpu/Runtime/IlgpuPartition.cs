@@ -20,12 +20,13 @@ internal sealed class IlgpuPartition : ICompiledPartition
     private readonly long _opset;
     private bool _disposed;
 
-    public IlgpuPartition(IlgpuDeviceSlot slot, Model model)
+    public IlgpuPartition(IlgpuDeviceSlot slot, Model model, CompileOptions options)
     {
         var watch = Stopwatch.StartNew();
         _slot = slot;
         _model = model;
         _opset = model.OpsetOf("") ?? 0;
+        MatMul = ChooseMatMul(slot, options);
         var graph = model.Graph;
         Inputs = graph.RequiredInputs.ToArray();
         Outputs = graph.Outputs.ToArray();
@@ -41,7 +42,7 @@ internal sealed class IlgpuPartition : ICompiledPartition
                 }
             }
             var before = slot.Kernels.TotalCompileTime;
-            foreach (var node in graph.Nodes) OpRegistry.Prepare(new OpContext(slot, node, _opset));
+            foreach (var node in graph.Nodes) OpRegistry.Prepare(new OpContext(slot, node, _opset, MatMul));
             KernelCompileTime = slot.Kernels.TotalCompileTime - before;
         }
         catch (Exception e) when (e is not AccelSdkException && e is not OutOfMemoryException)
@@ -58,6 +59,27 @@ internal sealed class IlgpuPartition : ICompiledPartition
     }
 
     public Device Device => _slot.Device;
+
+    /// <summary>The MatMul kernel variant of this partition.</summary>
+    public MatMulVariant MatMul { get; }
+
+    /// <summary>The setting that selects the MatMul variant.</summary>
+    public const string MatMulSetting = "ilgpu.matmul";
+
+    private static MatMulVariant ChooseMatMul(IlgpuDeviceSlot slot, CompileOptions options)
+    {
+        if (!options.Settings.TryGetValue(MatMulSetting, out var value)) return slot.IsCpu ? MatMulVariant.Blocked : MatMulVariant.Tiled;
+        return value switch
+        {
+            "blocked" => MatMulVariant.Blocked,
+            "tiled" when slot.Accelerator.MaxNumThreadsPerGroup >= TiledMatMulThreads => MatMulVariant.Tiled,
+            "tiled" => throw new BackendException(IlgpuBackend.BackendName,
+                $"{slot.Device.Id}: the tiled MatMul needs groups of {TiledMatMulThreads} threads; this accelerator allows {slot.Accelerator.MaxNumThreadsPerGroup}"),
+            _ => throw new BackendException(IlgpuBackend.BackendName, $"{MatMulSetting}='{value}' is not a MatMul variant (blocked, tiled)"),
+        };
+    }
+
+    private const int TiledMatMulThreads = Kernels.TiledMatMulKernels.Threads * Kernels.TiledMatMulKernels.Threads;
 
     public IReadOnlyList<ValueInfo> Inputs { get; }
 
@@ -100,7 +122,7 @@ internal sealed class IlgpuPartition : ICompiledPartition
                         else throw new InvalidModelException($"{_model.Label}: {node.Describe()} reads '{name}', which nothing before it produces", node.Name, node.OpType);
                     }
                     var started = NodeTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-                    var outs = OpRegistry.Run(new OpContext(_slot, node, _opset), args);
+                    var outs = OpRegistry.Run(new OpContext(_slot, node, _opset, MatMul), args);
                     if (NodeTimes is not null)
                     {
                         _slot.Accelerator.Synchronize();
@@ -109,7 +131,12 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     for (var o = 0; o < node.Outputs.Count; o++)
                     {
                         var name = node.Outputs[o];
-                        if (name.Length == 0 || o >= outs.Length || outs[o] is not { } t) continue;
+                        if (o >= outs.Length || outs[o] is not { } t) continue;
+                        if (name.Length == 0)
+                        {
+                            t.Dispose();
+                            continue;
+                        }
                         values[name] = t;
                         owned.Add(t);
                         if (!_lastUse.ContainsKey(name) && !_outputNames.Contains(name)) Release(name, values, owned);
