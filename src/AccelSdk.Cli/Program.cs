@@ -25,6 +25,7 @@ namespace AccelSdk.Cli
                                                              measure MODEL on every device; P = latency|throughput|cpu|gpu
               run MODEL [--backend NAME] [--input F.pb ...] [--output-dir DIR]
                                                              run once; inputs/outputs as ONNX TensorProto files
+              convert MODEL OUT.onnx                         write MODEL (.tflite or .onnx) as an ONNX model plain ONNX Runtime runs
               conformance DATA_ROOT --backend NAME [--csv FILE] [--expected FILE] [--suite S ...] [--filter TEXT]
                                                              run the ONNX backend test suite through AccelSdk
             """ + "\n" + AutotuneCommand.Usage;
@@ -48,6 +49,7 @@ namespace AccelSdk.Cli
                     "select" => Select(new CommandLine(rest, new HashSet<string> { "json" })),
                     "run" => Run(new CommandLine(rest, new HashSet<string>())),
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
+                    "convert" => Convert(new CommandLine(rest, new HashSet<string>())),
                     "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ParsePolicy),
                     _ => throw new UsageException($"unknown command '{command}'"),
                 };
@@ -249,6 +251,19 @@ namespace AccelSdk.Cli
                     return 1;
                 }
             }
+            return 0;
+        }
+
+        private static int Convert(CommandLine cl)
+        {
+            var input = cl.Positional(0, "MODEL");
+            var output = cl.Positional(1, "OUT.onnx");
+            cl.RejectUnknown();
+            var bytes = input.EndsWith(".tflite", StringComparison.OrdinalIgnoreCase)
+                ? AccelSdk.TfLite.Import.TfLiteConverter.ToOnnxBytes(input)
+                : OnnxExporter.ToBytes(Model.Load(input));
+            File.WriteAllBytes(output, bytes);
+            Console.WriteLine($"{Path.GetFileName(input)} -> {output} ({bytes.Length} bytes)");
             return 0;
         }
 

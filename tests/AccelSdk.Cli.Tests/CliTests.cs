@@ -116,6 +116,37 @@ public class CliTests
         }
     }
 
+    [Fact]
+    public void Convert_writes_a_tflite_model_as_onnx_that_plain_onnx_runtime_runs()
+    {
+        var dir = Directory.CreateTempSubdirectory("accelsdk-cli-").FullName;
+        try
+        {
+            var onnx = Path.Combine(dir, "face.onnx");
+            var (code, output, error) = Run("convert", RepoPaths.Model("tflite/face_detection_short_range.tflite"), onnx);
+            Assert.True(code == 0, error);
+            Assert.Contains("face.onnx", output);
+
+            var model = OnnxImporter.Load(onnx);
+            var input = AccelSdk.Execution.SampleInputs.Random(model).Single();
+            using var session = new InferenceSession(onnx);
+            using var value = OrtValue.CreateTensorValueFromMemory(input.Value.ToArray<float>(), input.Value.ShapeArray);
+            using var outputs = session.Run(new RunOptions(), new[] { input.Key }, new[] { value }, session.OutputNames);
+            Assert.Equal(model.Graph.Outputs.Count, outputs.Count);
+            Assert.All(outputs, o => Assert.True(o.GetTensorTypeAndShape().ElementCount > 0));
+
+            var garbage = Path.Combine(dir, "garbage.tflite");
+            File.WriteAllBytes(garbage, Enumerable.Range(0, 512).Select(i => (byte)(i * 31 % 256)).ToArray());
+            (code, _, error) = Run("convert", garbage, Path.Combine(dir, "g.onnx"));
+            Assert.Equal(1, code);
+            Assert.Contains("garbage.tflite", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("no-such-command")]
     [InlineData("run")]
