@@ -14,6 +14,8 @@ dotnet "$REPO/.cache/bindinggen/AccelSdk.BindingGen.dll" \
   --header tensorflow/lite/c/c_api.h \
   --header tensorflow/lite/c/c_api_types.h \
   --header tensorflow/lite/c/c_api_experimental.h \
+  --header tensorflow/lite/c/c_api_opaque.h \
+  --header tensorflow/lite/profiling/telemetry/c/profiler.h \
   -I "$INCLUDE" --clang-arg -isystem --clang-arg "$CLANG_BUILTINS" \
   --scope tensorflow/lite/ \
   --library tensorflowlite_c \

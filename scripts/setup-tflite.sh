@@ -90,5 +90,6 @@ if [ ! -x "$HOST" ] || [ "$DOTNET_REAL" -nt "$HOST" ] || ! patchelf --print-inte
     [ -e "$DOTNET_DIR/$entry" ] && ln -sfn "$DOTNET_DIR/$entry" "$DEST/$entry"
   done
 fi
+bash "$REPO/scripts/fetch-tflite-models.sh"
 "$HOST" --list-runtimes >/dev/null || { log "the patched dotnet host does not start"; exit 1; }
 echo "$HOST"

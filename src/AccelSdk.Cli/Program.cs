@@ -27,7 +27,7 @@ namespace AccelSdk.Cli
                                                              run once; inputs/outputs as ONNX TensorProto files
               conformance DATA_ROOT --backend NAME [--csv FILE] [--expected FILE] [--suite S ...] [--filter TEXT]
                                                              run the ONNX backend test suite through AccelSdk
-            """;
+            """ + "\n" + AutotuneCommand.Usage;
 
         private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -48,6 +48,7 @@ namespace AccelSdk.Cli
                     "select" => Select(new CommandLine(rest, new HashSet<string> { "json" })),
                     "run" => Run(new CommandLine(rest, new HashSet<string>())),
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
+                    "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ParsePolicy),
                     _ => throw new UsageException($"unknown command '{command}'"),
                 };
             }

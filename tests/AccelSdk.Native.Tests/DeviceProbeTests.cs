@@ -225,3 +225,32 @@ public sealed class DeviceProbeTests
         Assert.Same(DeviceProbe.Current, DeviceProbe.Current);
     }
 }
+
+/// <summary>The probe as the core sees it: Accelerator.Machine and the fingerprint recorded by Accelerator.Select.</summary>
+public sealed class MachineProbeExtensionTests
+{
+    [Fact]
+    public void AcceleratorMachineIsTheDeviceProbe()
+    {
+        var machine = Accelerator.Machine;
+        Assert.NotNull(machine);
+        Assert.IsType<DeviceProbeExtension>(machine);
+        Assert.Equal(DeviceProbe.Current!.Fingerprint, machine!.Fingerprint);
+        Assert.Equal(DeviceProbe.Current.Cpu.LogicalCores.ToString(System.Globalization.CultureInfo.InvariantCulture), machine.Facts["cpu.logical_cores"]);
+        Assert.Equal(string.Join(' ', DeviceProbe.Current.Cpu.FeatureNames), machine.Facts["cpu.isa"]);
+        Assert.Equal(DeviceProbe.Current.Cpu.Caches.L2Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), machine.Facts["cpu.l2_bytes"]);
+    }
+
+    [Fact]
+    public void SelectionRecordsTheMachineFingerprint()
+    {
+        var graph = new Ir.Graph { Name = "relu" };
+        graph.Inputs.Add(new Ir.ValueInfo("X", new Ir.TensorType(Ir.ElementType.Float32, new Ir.TensorShape(1, 4))));
+        graph.Outputs.Add(new Ir.ValueInfo("Y", new Ir.TensorType(Ir.ElementType.Float32, new Ir.TensorShape(1, 4))));
+        graph.Nodes.Add(new Ir.Node("Relu", new[] { "X" }, new[] { "Y" }, "relu"));
+        var model = new Ir.Model(graph);
+        model.OpsetImports[""] = 17;
+        using var session = Accelerator.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1, Candidates = new[] { "ort-cpu" } });
+        Assert.Equal(DeviceProbe.Current!.Fingerprint, session.Selection!.MachineFingerprint);
+    }
+}

@@ -8,6 +8,8 @@ internal sealed unsafe class DeclarationCollector
         ["size_t"] = "nuint", ["ssize_t"] = "nint", ["ptrdiff_t"] = "nint", ["intptr_t"] = "nint", ["uintptr_t"] = "nuint",
         ["int8_t"] = "sbyte", ["uint8_t"] = "byte", ["int16_t"] = "short", ["uint16_t"] = "ushort",
         ["int32_t"] = "int", ["uint32_t"] = "uint", ["int64_t"] = "long", ["uint64_t"] = "ulong",
+        ["__int8_t"] = "sbyte", ["__uint8_t"] = "byte", ["__int16_t"] = "short", ["__uint16_t"] = "ushort",
+        ["__int32_t"] = "int", ["__uint32_t"] = "uint", ["__int64_t"] = "long", ["__uint64_t"] = "ulong",
         ["va_list"] = "nint", ["__gnuc_va_list"] = "nint", ["__builtin_va_list"] = "nint",
     };
 
@@ -365,7 +367,12 @@ internal sealed unsafe class DeclarationCollector
             {
                 var pointee = LibClang.clang_getPointeeType(t);
                 var canonicalPointee = LibClang.clang_getCanonicalType(pointee);
-                if (canonicalPointee.Kind is CXTypeKind.FunctionProto or CXTypeKind.FunctionNoProto) return FunctionPointer(canonicalPointee);
+                if (canonicalPointee.Kind is CXTypeKind.FunctionProto or CXTypeKind.FunctionNoProto)
+                {
+                    // The sugared prototype keeps typedef names (int64_t stays long, not the canonical nint).
+                    var sugared = Strip(pointee);
+                    return FunctionPointer(sugared.Kind is CXTypeKind.FunctionProto or CXTypeKind.FunctionNoProto ? sugared : canonicalPointee);
+                }
                 if (use == TypeUse.Param && LibClang.clang_isConstQualifiedType(pointee) != 0 &&
                     canonicalPointee.Kind is CXTypeKind.Char_S or CXTypeKind.SChar or CXTypeKind.Char_U or CXTypeKind.UChar)
                 {

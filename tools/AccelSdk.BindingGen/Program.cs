@@ -33,8 +33,8 @@ namespace AccelSdk.BindingGen
                 var text = BindingGenerator.Generate(options);
                 if (options.Check)
                 {
-                    var existing = File.Exists(options.Output) ? File.ReadAllText(options.Output) : null;
-                    if (existing == text)
+                    var existing = File.Exists(options.Output) ? File.ReadAllBytes(options.Output) : null;
+                    if (existing is not null && existing.AsSpan().SequenceEqual(new System.Text.UTF8Encoding(false).GetBytes(text)))
                     {
                         Console.WriteLine($"{options.Output} is up to date");
                         return 0;

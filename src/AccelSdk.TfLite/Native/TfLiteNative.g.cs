@@ -3,6 +3,8 @@
 //   tensorflow/lite/c/c_api.h
 //   tensorflow/lite/c/c_api_types.h
 //   tensorflow/lite/c/c_api_experimental.h
+//   tensorflow/lite/c/c_api_opaque.h
+//   tensorflow/lite/profiling/telemetry/c/profiler.h
 // Input headers version: libtensorflow-lite-dev 2.14.1+dfsg-3.1+b1
 // Declarations emitted from: tensorflow/lite/
 // Do not edit by hand: regenerate instead (see tools/AccelSdk.BindingGen/README.md).
@@ -763,8 +765,53 @@ internal partial struct TfLiteSignatureRunner
 {
 }
 
+/// <summary>C API for TFLite telemetry profiler. See C++ interface in tflite::telemetry::TelemetryProfiler. Note: This struct does not comply with ABI stability.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 56)]
+internal unsafe partial struct TfLiteTelemetryProfilerStruct
+{
+    /// <summary>Data that profiler needs to identify itself. This data is owned by the profiler. The profiler is owned in the user code, so the profiler is responsible for deallocating this when it is destroyed.</summary>
+    [FieldOffset(0)] public void* data;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(8)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, ulong, void> ReportTelemetryEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(16)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, long, long, ulong, void> ReportTelemetryOpEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(24)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, TfLiteTelemetrySettings*, void> ReportSettings;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(32)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, long, long, uint> ReportBeginOpInvokeEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(40)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, uint, void> ReportEndOpInvokeEvent;
+    /// <summary>NOLINT</summary>
+    [FieldOffset(48)] public delegate* unmanaged<TfLiteTelemetryProfilerStruct*, byte*, ulong, long, long, void> ReportOpInvokeEvent;
+}
+
+/// <summary>TFLite model, interpreter or delegate settings that will be reported by telemetry. Note: This struct does not comply with ABI stability.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+internal unsafe partial struct TfLiteTelemetrySettings
+{
+    /// <summary>Source of the settings. Determines how `data` is interpreted. See tflite::telemetry::TelemetrySource for definition.</summary>
+    [FieldOffset(0)] public uint source;
+    /// <summary>Settings data. Interpretation based on `source`. If `source` is TFLITE_INTERPRETER, the type of `data` will be `TelemetryInterpreterSettings`. Otherwise, the data is provided by the individual delegate. Owned by the caller that exports TelemetrySettings (e.g. Interpreter).</summary>
+    [FieldOffset(8)] public void* data;
+}
+
 /// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
-internal partial struct TfLiteTelemetryProfilerStruct
+internal partial struct TfLiteTelemetryConversionMetadata
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetryInterpreterSettings
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetrySubgraphInfo
+{
+}
+
+/// <remarks>Opaque: the header declares no fields; only pointers to it are used.</remarks>
+internal partial struct TfLiteTelemetryGpuDelegateSettings
 {
 }
 
@@ -833,7 +880,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Same as `TfLiteModelCreate` with customizble error reporter. * `reporter` takes the provided `user_data` object, as well as a C-style format string and arg list (see also vprintf). * `user_data` is optional. If non-null, it is owned by the client and must remain valid for the duration of the interpreter lifetime.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateWithErrorReporter")]
-    internal static partial TfLiteModel* TfLiteModelCreateWithErrorReporter(void* model_data, nuint model_size, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial TfLiteModel* TfLiteModelCreateWithErrorReporter(void* model_data, nuint model_size, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Returns a model from the provided file, or null on failure.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateFromFile", StringMarshalling = StringMarshalling.Utf8)]
@@ -841,7 +888,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Same as `TfLiteModelCreateFromFile` with customizble error reporter. * `reporter` takes the provided `user_data` object, as well as a C-style format string and arg list (see also vprintf). * `user_data` is optional. If non-null, it is owned by the client and must remain valid for the duration of the interpreter lifetime.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelCreateFromFileWithErrorReporter", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial TfLiteModel* TfLiteModelCreateFromFileWithErrorReporter(string model_path, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial TfLiteModel* TfLiteModelCreateFromFileWithErrorReporter(string model_path, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Destroys the model instance.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteModelDelete")]
@@ -869,7 +916,7 @@ internal static unsafe partial class TfLiteNative
 
     /// <summary>Sets a custom error reporter for interpreter execution.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteInterpreterOptionsSetErrorReporter")]
-    internal static partial void TfLiteInterpreterOptionsSetErrorReporter(TfLiteInterpreterOptions* options, delegate* unmanaged<void*, byte*, void*, void> reporter, void* user_data);
+    internal static partial void TfLiteInterpreterOptionsSetErrorReporter(TfLiteInterpreterOptions* options, delegate* unmanaged<void*, byte*, nint, void> reporter, void* user_data);
 
     /// <summary>Adds an op registration to be applied during `TfLiteInterpreter` creation.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteInterpreterOptionsAddRegistrationExternal")]
@@ -1182,4 +1229,209 @@ internal static unsafe partial class TfLiteNative
     /// <summary>Registers the telemetry profiler to the interpreter. Note: The interpreter does not take the ownership of profiler, but callers must ensure profiler-&gt;data outlives the lifespan of the interpreter.</summary>
     [LibraryImport(LibraryName, EntryPoint = "TfLiteInterpreterOptionsSetTelemetryProfiler")]
     internal static partial void TfLiteInterpreterOptionsSetTelemetryProfiler(TfLiteInterpreterOptions* options, TfLiteTelemetryProfilerStruct* profiler);
+
+    /// <summary>Returns the type of a tensor element.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorType")]
+    internal static partial TfLiteType TfLiteOpaqueTensorType(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the number of dimensions that the tensor has. Returns -1 in case the &apos;opaque_tensor&apos; does not have its dimensions property set.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorNumDims")]
+    internal static partial int TfLiteOpaqueTensorNumDims(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the length of the tensor in the &quot;dim_index&quot; dimension.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorDim")]
+    internal static partial int TfLiteOpaqueTensorDim(TfLiteOpaqueTensor* opaque_tensor, int dim_index);
+
+    /// <summary>Loads into the provided &apos;num_dims&apos; the number of dimensions that the tensor&apos;s signature has. Returns &apos;kTfLiteOk&apos; if &apos;num_dims&apos; was successfully loaded. Any other return code indicates an error and &apos;num_dims&apos; won&apos;t be loaded.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetNumDimsSignature")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorGetNumDimsSignature(TfLiteOpaqueTensor* opaque_tensor, int* num_dims);
+
+    /// <summary>Loads into the provided &apos;dim_length&apos; the length of the tensor in the &apos;dim_index&apos; signature dimension or -1 if that dimension has unknown length. Returns &apos;kTfLiteOk&apos; if &apos;dim_length&apos; was successfully loaded. Any other return code indicates an error and &apos;dim_length&apos; won&apos;t be loaded.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetDimSignature")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorGetDimSignature(TfLiteOpaqueTensor* opaque_tensor, int dim_index, int* dim_length);
+
+    /// <summary>Returns &apos;non-zero&apos; if the provided &apos;opaque_tensor&apos; is a variable, and returns zero otherwise.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorIsVariable")]
+    internal static partial int TfLiteOpaqueTensorIsVariable(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the size of the underlying data in bytes.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorByteSize")]
+    internal static partial nuint TfLiteOpaqueTensorByteSize(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns a pointer to the underlying data buffer.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorData")]
+    internal static partial void* TfLiteOpaqueTensorData(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the &apos;opaque_tensor&apos;s allocation type.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetAllocationType")]
+    internal static partial TfLiteAllocationType TfLiteOpaqueTensorGetAllocationType(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the (null-terminated) name of the tensor.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorName")]
+    internal static partial byte* TfLiteOpaqueTensorName(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the &apos;opaque_tensor&apos;s quantization information.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetQuantization")]
+    internal static partial TfLiteQuantization TfLiteOpaqueTensorGetQuantization(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Returns the &apos;opaque_tensor&apos;s quantization parameters.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetQuantizationParams")]
+    internal static partial TfLiteQuantizationParams TfLiteOpaqueTensorGetQuantizationParams(TfLiteOpaqueTensor* opaque_tensor);
+
+    /// <summary>Copies from the provided input buffer into the tensor&apos;s buffer.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorCopyFromBuffer")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorCopyFromBuffer(TfLiteOpaqueTensor* opaque_tensor, void* input_data, nuint input_data_size);
+
+    /// <summary>Copies to the provided output buffer from the tensor&apos;s buffer.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorCopyToBuffer")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorCopyToBuffer(TfLiteOpaqueTensor* opaque_tensor, void* output_data, nuint output_data_size);
+
+    /// <summary>Returns the number of strings stored in the provided &apos;tensor&apos;. Returns -1 in case of failure.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetStringCount")]
+    internal static partial int TfLiteOpaqueTensorGetStringCount(TfLiteOpaqueTensor* tensor);
+
+    /// <summary>Stores the address of the n-th (denoted by the provided &apos;index&apos;) string contained in the provided &apos;tensor&apos; in the provided &apos;*str&apos; pointer. Stores the length of the string in the provided &apos;*len&apos; argument.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorGetString")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorGetString(TfLiteOpaqueTensor* tensor, int index, byte** str, int* len);
+
+    /// <summary>Writes the array of strings specified by &apos;str_array&apos; into the specified &apos;tensor&apos;. The strings provided via the &apos;str_array&apos; are being copied into the &apos;tensor&apos;. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorWriteStrings")]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorWriteStrings(TfLiteOpaqueTensor* tensor, byte** str_array, int str_array_len, int* str_n_len);
+
+    /// <summary>Writes the string pointed to by the provided &apos;str&apos; pointer of length &apos;len&apos; into the provided &apos;tensor&apos;. The string provided via &apos;str&apos; is copied into the &apos;tensor&apos;. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueTensorWriteString", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial TfLiteStatus TfLiteOpaqueTensorWriteString(TfLiteOpaqueTensor* tensor, string str, int len);
+
+    /// <summary>Returns the input tensor of the given node.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeGetInput")]
+    internal static partial TfLiteOpaqueTensor* TfLiteOpaqueNodeGetInput(TfLiteOpaqueContext* opaque_context, TfLiteOpaqueNode* opaque_node, int index);
+
+    /// <summary>Returns the output tensor of the given node.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeGetOutput")]
+    internal static partial TfLiteOpaqueTensor* TfLiteOpaqueNodeGetOutput(TfLiteOpaqueContext* opaque_context, TfLiteOpaqueNode* opaque_node, int index);
+
+    /// <summary>Gets the number of input tensors of the provided &apos;opaque_node&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeNumberOfInputs")]
+    internal static partial int TfLiteOpaqueNodeNumberOfInputs(TfLiteOpaqueNode* opaque_node);
+
+    /// <summary>Gets the number of output tensors of the provided &apos;opaque_node&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeNumberOfOutputs")]
+    internal static partial int TfLiteOpaqueNodeNumberOfOutputs(TfLiteOpaqueNode* opaque_node);
+
+    /// <summary>Returns opaque data provided by the node implementer. The value returned from this function is the value that was returned from the `init` callback that was passed to `TfLiteRegistrationExternalSetInit`.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeGetUserData")]
+    internal static partial void* TfLiteOpaqueNodeGetUserData(TfLiteOpaqueNode* opaque_node);
+
+    /// <summary>Returns the builtin data associated with the provided &apos;opaque_node&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeGetBuiltinData")]
+    internal static partial void* TfLiteOpaqueNodeGetBuiltinData(TfLiteOpaqueNode* opaque_node);
+
+    /// <summary>Loads into the provided &apos;*init_data&apos; pointer the address of the custom init data associated with the provided &apos;opaque_node&apos;. The length of data is loaded into the provided &apos;size&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;init_data&apos; and &apos;size&apos; in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeGetCustomInitialData")]
+    internal static partial TfLiteStatus TfLiteOpaqueNodeGetCustomInitialData(TfLiteOpaqueNode* opaque_node, void** init_data, int* size);
+
+    /// <summary>Loads into the provided &apos;*inputs&apos; pointer the starting address of an array of indices representing the tensors that are inputs of the provided &apos;opaque_node&apos;. The length of the array is loaded into the provided &apos;num_inputs&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;inputs&apos; and &apos;num_inputs&apos; in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeInputs")]
+    internal static partial TfLiteStatus TfLiteOpaqueNodeInputs(TfLiteOpaqueNode* opaque_node, int** inputs, int* num_inputs);
+
+    /// <summary>Loads into the provided &apos;*outputs&apos; pointer the starting address of an array of indices representing the tensors that are outputs of the provided &apos;opaque_node&apos;. The length of the array is loaded into the provided &apos;num_outputs&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;outputs&apos; and &apos;num_outputs&apos; in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeOutputs")]
+    internal static partial TfLiteStatus TfLiteOpaqueNodeOutputs(TfLiteOpaqueNode* opaque_node, int** outputs, int* num_outputs);
+
+    /// <summary>Loads into the provided &apos;*temporaries&apos; pointer the starting address of an array of indices representing the temporary tensors associated with the provided &apos;opaque_node&apos;. The length of the array is loaded into the provided &apos;num_temporaries&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;temporaries&apos; and &apos;num_temporaries&apos; in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueNodeTemporaries")]
+    internal static partial TfLiteStatus TfLiteOpaqueNodeTemporaries(TfLiteOpaqueNode* opaque_node, int** temporaries, int* num_temporaries);
+
+    /// <summary>Loads the provided `execution_plan` associated with the provided `opaque_context`. Returns `kTfLiteOk` if the `execution_plan` was successfully loaded. A return value different from `kTfLiteOk` indicates a failure and the `execution_plan` will be left in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetExecutionPlan")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetExecutionPlan(TfLiteOpaqueContext* opaque_context, TfLiteIntArray** execution_plan);
+
+    /// <summary>Given the specified &apos;opaque_context&apos; and &apos;node_index&apos;, load the caller&apos;s opaque &apos;*node&apos; and &apos;*registration_external&apos; pointer. Return &apos;kTfLiteOk&apos; if both the &apos;*node&apos; as well as the &apos;*registration_external&apos; have been loaded correctly. Any other return code indicates a failure and both &apos;*node&apos; as well as &apos;*registration_external&apos; will be in an unspecified state.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetNodeAndRegistration")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetNodeAndRegistration(TfLiteOpaqueContext* opaque_context, int node_index, TfLiteOpaqueNode** node, TfLiteRegistrationExternal** registration_external);
+
+    /// <summary>WARNING: This is an experimental API and subject to change. Entry point for C API ReplaceNodeSubsetsWithDelegateKernels</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextReplaceNodeSubsetsWithDelegateKernels")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextReplaceNodeSubsetsWithDelegateKernels(TfLiteOpaqueContext* opaque_context, TfLiteRegistrationExternal* registration_external, TfLiteIntArray* nodes_to_replace, TfLiteDelegate* opaque_delegate);
+
+    /// <summary>Returns modifiable access to the opaque tensor that corresponds to the specified `index` and is associated with the provided `opaque_context`.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetOpaqueTensor")]
+    internal static partial TfLiteOpaqueTensor* TfLiteOpaqueContextGetOpaqueTensor(TfLiteOpaqueContext* opaque_context, int index);
+
+    /// <summary>Loads into the provided &apos;*inputs&apos; pointer the starting address of an array of indices representing the tensors that are inputs to the subgraph that is associated with the provided &apos;opaque_context&apos;. The length of the array is loaded into the provided &apos;num_inputs&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;inputs&apos; and &apos;num_inputs&apos; in an unspecified state. Calls to &apos;SetInputs&apos; on the associated subgraph invalidate the loaded pointers.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetInputs")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetInputs(TfLiteOpaqueContext* opaque_context, int** inputs, int* num_inputs);
+
+    /// <summary>Loads into the provided &apos;*outputs&apos; pointer the starting address of an array of indices representing the tensors that are outputs to the subgraph that is associated with the provided &apos;opaque_context&apos;. The length of the array is loaded into the provided &apos;num_outputs&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;outputs&apos; and &apos;num_outputs&apos; in an unspecified state. Calls to &apos;SetOutputs&apos; on the associated subgraph invalidate the loaded pointers.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetOutputs")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetOutputs(TfLiteOpaqueContext* opaque_context, int** outputs, int* num_outputs);
+
+    /// <summary>Loads into the provided &apos;*variables&apos; pointer the starting address of an array of indices representing the tensors that are variables to the subgraph that is associated with the provided &apos;opaque_context&apos;. The length of the array is loaded into the provided &apos;num_variables&apos; pointer. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave &apos;variables&apos; and &apos;num_variables&apos; in an unspecified state. Calls to &apos;SetVariables&apos; on the associated subgraph invalidate the loaded pointers.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetVariables")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetVariables(TfLiteOpaqueContext* opaque_context, int** variables, int* num_variables);
+
+    /// <summary>Returns the number of nodes associated with the provided &apos;opaque_context&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetNumNodes")]
+    internal static partial nuint TfLiteOpaqueContextGetNumNodes(TfLiteOpaqueContext* opaque_context);
+
+    /// <summary>Returns the number of tensors associated with the provided &apos;opaque_context&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetNumTensors")]
+    internal static partial nuint TfLiteOpaqueContextGetNumTensors(TfLiteOpaqueContext* opaque_context);
+
+    /// <summary>Returns the name of the subgraph that is associated with the provided &apos;opaque_context&apos;. Typically the returned pointer will remain valid throughout the lifetime of the subgraph, but may be invalidated by a call to &apos;Subgraph::SetName&apos;.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetName")]
+    internal static partial byte* TfLiteOpaqueContextGetName(TfLiteOpaqueContext* opaque_context);
+
+    /// <summary>Resizes the provided &apos;tensor&apos; that is associated with the provided &apos;context&apos; so that the &apos;tensor&apos;s shape matches the dimensionality specified via the provided &apos;new_size&apos; array. Returns &apos;kTfLiteOk&apos; in case of success. Any other return value indicates a failure and will leave the &apos;tensor&apos; in an unspecified state. The TF Lite runtime takes ownership of the &apos;new_size&apos; array, even in case of failure.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextResizeTensor")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextResizeTensor(TfLiteOpaqueContext* context, TfLiteOpaqueTensor* tensor, TfLiteIntArray* new_size);
+
+    /// <summary>Entry point for C API AcquireSubgraphContext.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextAcquireSubgraphContext")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextAcquireSubgraphContext(TfLiteOpaqueContext* opaque_context, int subgraph_index, TfLiteOpaqueContext** acquired_opaque_context);
+
+    /// <summary>Entry point for C API ReleaseSubgraphContext.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextReleaseSubgraphContext")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextReleaseSubgraphContext(TfLiteOpaqueContext* opaque_context, int subgraph_index);
+
+    /// <summary>Entry point for C API MarkSubgraphAsDelegationSkippable</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextMarkSubgraphAsDelegationSkippable")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextMarkSubgraphAsDelegationSkippable(TfLiteOpaqueContext* opaque_context, int subgraph_index);
+
+    /// <summary>Loads metadata of a TF Lite node&apos;s custom initialization data. Specifically: * Loads into the supplied &apos;fd&apos; the file descriptor of the file that stores the &apos;node&apos;s custom initialization data. This output parameter will be loaded if the TF Lite runtime has access to the file descriptor, though this is not always the case, e.g. if a client provides a tflite::Model directly to the TF Lite runtime. If &apos;fd&apos; can be loaded then &apos;kTfLiteOk&apos; will be returned, otherwise &apos;kTfLiteError&apos; is returned. * Loads into the supplied &apos;custom_initial_data_offset_in_file&apos; pointer the offset of the &apos;node&apos;s custom init data in the file associated with &apos;fd&apos;. This output parameter will be set to -1 if the &apos;node&apos; does not have custom init data set. * Loads into the supplied &apos;custom_initial_data_size&apos; the size of the custom initialization data. This output parameter will be set to -1 if the &apos;node&apos; does not have custom init data set.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextGetNodeInitDataMmapInfo")]
+    internal static partial TfLiteStatus TfLiteOpaqueContextGetNodeInitDataMmapInfo(TfLiteOpaqueContext* context, TfLiteOpaqueNode* node, int* fd, long* custom_initial_data_offset_in_file, long* custom_initial_data_size);
+
+    // TfLiteOpaqueContextReportError is not bound: variadic functions cannot be bound with [LibraryImport].
+
+    /// <summary>Same as &apos;TfLiteOpaqueContextReportError&apos;, but with the variable arguments passed via a &apos;va_list&apos; instead of directly.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteOpaqueContextReportErrorVa", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void TfLiteOpaqueContextReportErrorVa(TfLiteOpaqueContext* opaque_context, string format, nint vlist);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryConversionMetadataGetModelOptimizationModes")]
+    internal static partial int* TfLiteTelemetryConversionMetadataGetModelOptimizationModes(TfLiteTelemetryConversionMetadata* metadata);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryConversionMetadataGetNumModelOptimizationModes")]
+    internal static partial nuint TfLiteTelemetryConversionMetadataGetNumModelOptimizationModes(TfLiteTelemetryConversionMetadata* metadata);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetConversionMetadata")]
+    internal static partial TfLiteTelemetryConversionMetadata* TfLiteTelemetryInterpreterSettingsGetConversionMetadata(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetNumSubgraphInfo")]
+    internal static partial nuint TfLiteTelemetryInterpreterSettingsGetNumSubgraphInfo(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryInterpreterSettingsGetSubgraphInfo")]
+    internal static partial TfLiteTelemetrySubgraphInfo* TfLiteTelemetryInterpreterSettingsGetSubgraphInfo(TfLiteTelemetryInterpreterSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetrySubgraphInfoGetNumQuantizations")]
+    internal static partial nuint TfLiteTelemetrySubgraphInfoGetNumQuantizations(TfLiteTelemetrySubgraphInfo* subgraph_info);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetrySubgraphInfoGetQuantizations")]
+    internal static partial TfLiteQuantization* TfLiteTelemetrySubgraphInfoGetQuantizations(TfLiteTelemetrySubgraphInfo* subgraph_info);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryGpuDelegateSettingsGetNumNodesDelegated")]
+    internal static partial nuint TfLiteTelemetryGpuDelegateSettingsGetNumNodesDelegated(TfLiteTelemetryGpuDelegateSettings* settings);
+
+    [LibraryImport(LibraryName, EntryPoint = "TfLiteTelemetryGpuDelegateSettingsGetBackend")]
+    internal static partial int TfLiteTelemetryGpuDelegateSettingsGetBackend(TfLiteTelemetryGpuDelegateSettings* settings);
 }
