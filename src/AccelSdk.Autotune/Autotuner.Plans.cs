@@ -48,8 +48,9 @@ public static partial class Autotuner
                     : Math.Max(0, c.MedianMs.Value - solverDevices[k].CallOverheadMs);
                 if (Avoided(candidates[k].Device.Kind, options.Policy) && !double.IsPositiveInfinity(costs[k])) costs[k] = costs[k] * AvoidedKindPenalty + AvoidedKindPenalty;
             }
-            // A node no usable device has a time for (all failed or unprofiled) goes where it is claimed, at no predicted cost.
-            if (costs.All(double.IsPositiveInfinity))
+            // A node no usable device has a time for (all failed or unprofiled) goes where it is claimed, at no predicted
+            // cost, unless nothing was profiled at all (then only whole-model plans are measured).
+            if (costs.All(double.IsPositiveInfinity) && result.Nodes.Any(n => n.BestMs is not null))
             {
                 for (var k = 0; k < candidates.Count; k++)
                 {
@@ -94,24 +95,24 @@ public static partial class Autotuner
             if (unsupported.Count > 0)
             {
                 plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, null, null, 0,
-                    $"{unsupported.Count} node(s) not supported, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
+                    $"{unsupported.Count} node(s) not run by it{(options.Pins is { Count: > 0 } ? " or pinned elsewhere" : "")}, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
                 continue;
             }
-            if (!usable[k])
-            {
-                plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, null, null, 0, "device excluded: " + result.ExcludedDevices[device.Id], false), null, all));
-                continue;
-            }
-            // Skipped nodes count as the abandon threshold (a lower bound), so a hopeless device's plan is predicted hopeless.
+            // A device excluded from per-node placement (its nodes failed alone, e.g. a backend that only runs whole
+            // source models) is still measured on the whole model.
+            // Skipped nodes count as the abandon threshold (a lower bound), so a hopeless device's plan is predicted
+            // hopeless; a node that failed alone says nothing about the whole model, so then there is no prediction.
             var lowerBound = false;
+            var unknown = false;
             var rawCosts = result.Nodes.Select(n =>
             {
                 var c = n.Candidates[k];
                 if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs);
+                if (c.Status != CandidateStatus.Skipped) unknown = true;
                 lowerBound = true;
                 return (n.BestMs ?? 0) * options.NodeTiming.AbandonFactor;
             }).ToArray();
-            var predicted = PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
+            var predicted = unknown ? null : PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
                 solverDevices, graphOutputs, TransferMs, all);
             plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0, null, false) { PredictedIsLowerBound = lowerBound },
                 PlanBuilder.Single(model, backend, device), all));
@@ -201,17 +202,22 @@ public static partial class Autotuner
                 p.Session.Run(inputs);
                 var first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 p.Result = p.Result with { CompileMs = p.Session.CompileTime.TotalMilliseconds };
-                if (best is { } b2 && first > b2 * factor * 2)
+                // The first run carries one-time costs: only an absurd one ends the plan there; otherwise the timed
+                // second run decides whether it is hopeless.
+                var hopeless = options.NodeTiming.HopelessFactor;
+                if (best is { } b2 && first > b2 * hopeless * 5)
                 {
-                    p.Result = p.Result with { MeasuredMs = first, Abandoned = true };
-                    p.Session.Dispose();
-                    p.Session = null;
+                    Abandon(p, first);
                     continue;
                 }
-                p.Session.Run(inputs);
                 start = Stopwatch.GetTimestamp();
                 p.Session.Run(inputs);
                 var second = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (best is { } b3 && second > b3 * hopeless)
+                {
+                    Abandon(p, second);
+                    continue;
+                }
                 p.Times.Add(second);
                 if (best is null || second < best) best = second;
             }
@@ -224,11 +230,14 @@ public static partial class Autotuner
             }
         }
         var live = distinct.Where(p => p.Session is not null).ToList();
-        for (var round = 1; round < Math.Max(3, options.PlanRuns); round++)
+        for (var round = 1; round < Math.Max(3, options.PlanRuns) && live.Count > 0; round++)
         {
             Report(options, "plans", round, options.PlanRuns, "timing " + string.Join(", ", live.Select(p => p.Result.Label)));
+            var bestMedian = live.Min(p => Profiling.Timer.Summarise(p.Times).Median);
             foreach (var p in live)
             {
+                // Plans several times slower than the best get 3 runs: enough for their median, cheap for the tuning.
+                if (p.Times.Count >= 3 && Profiling.Timer.Summarise(p.Times).Median > factor * bestMedian) continue;
                 var start = Stopwatch.GetTimestamp();
                 p.Session!.Run(inputs);
                 p.Times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -242,6 +251,13 @@ public static partial class Autotuner
             p.Result = p.Result with { MeasuredMs = twin.Result.MeasuredMs, CompileMs = twin.Result.CompileMs, Abandoned = twin.Result.Abandoned, Error = twin.Result.Error };
             p.Session = twin.Session;
         }
+    }
+
+    private static void Abandon(PlanCandidate p, double ms)
+    {
+        p.Result = p.Result with { MeasuredMs = ms, Abandoned = true };
+        p.Session!.Dispose();
+        p.Session = null;
     }
 
     private static long Bytes(Dictionary<string, Tensor> values, string name) =>

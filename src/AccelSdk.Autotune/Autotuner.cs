@@ -81,17 +81,19 @@ public static partial class Autotuner
         }
 
         Report(options, "capture", 0, 1, "running the model once to capture every intermediate value");
-        var greedy = model.Graph.Nodes.Select((_, i) => Enumerable.Range(0, candidates.Count)
-            .OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1)
-            .First(k => support[i][k] is not null)).ToArray();
-        var values = ValueCapture.Run(model, inputs, greedy.Select(k => new Execution.Placement(candidates[k].Backend, candidates[k].Device)).ToArray(), types, options.Compile);
+        var captured = Capture(model, inputs, candidates, support, types, options);
         Report(options, "capture", 1, 1, "done");
+        var values = captured ?? new Dictionary<string, Tensor>(inputs, StringComparer.Ordinal);
         var cutTypes = MergeTypes(types, values);
 
         var overheads = MeasureCallOverheads(candidates, options, cache, result);
         result.CallOverheadMs = overheads;
         result.Transfers = MeasureTransfers(candidates, options, cache, result);
-        result.Nodes = ProfileNodes(model, candidates, support, values, cutTypes, options, cache, result);
+        result.Nodes = captured is null
+            ? model.Graph.Nodes.Select((n, i) => new NodeResult(i, NodeName(n), OpName(n), OperatorSignature.Of(model, n, cutTypes),
+                candidates.Select((c, k) => new NodeCandidate(c.Device.Id, support[i][k] is null ? CandidateStatus.Unsupported : CandidateStatus.Failed, null, 0, 0, 0, 0, false,
+                    support[i][k] is null ? "not claimed" : "not profiled: the sample run failed")).ToArray())).ToArray()
+            : ProfileNodes(model, candidates, support, values, cutTypes, options, cache, result);
 
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
@@ -107,6 +109,42 @@ public static partial class Autotuner
             cache.Save();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Runs the model once keeping every value: on each device that claims every node in turn (host memory first),
+    /// until one runs it (a backend may claim nodes yet only run whole source models); else placed node by node.
+    /// </summary>
+    private static Dictionary<string, Tensor>? Capture(Model model, IReadOnlyDictionary<string, Tensor> inputs, List<(IBackend Backend, Device Device)> candidates,
+        (IBackend Backend, Device Device)?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
+    {
+        var nodes = model.Graph.Nodes;
+        var byPreference = Enumerable.Range(0, candidates.Count).OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
+        var failures = new List<string>();
+        foreach (var k in byPreference.Where(k => Enumerable.Range(0, nodes.Count).All(i => support[i][k] is not null)))
+        {
+            try
+            {
+                return ValueCapture.Run(model, inputs, Enumerable.Repeat(new Execution.Placement(candidates[k].Backend, candidates[k].Device), nodes.Count).ToArray(), types, options.Compile);
+            }
+            catch (AccelSdkException e) when (e is not InputMismatchException)
+            {
+                failures.Add($"{candidates[k].Device.Id}: {e.Message}");
+            }
+        }
+        // Devices that failed the whole-model run go last: they may claim nodes yet not run cut partitions.
+        var failed = failures.Select(f => f[..f.IndexOf(':')]).ToHashSet(StringComparer.Ordinal);
+        var greedy = nodes.Select((_, i) => byPreference.OrderBy(k => failed.Contains(candidates[k].Device.Id) ? 1 : 0).First(k => support[i][k] is not null)).ToArray();
+        try
+        {
+            return ValueCapture.Run(model, inputs, greedy.Select(k => new Execution.Placement(candidates[k].Backend, candidates[k].Device)).ToArray(), types, options.Compile);
+        }
+        catch (AccelSdkException e) when (e is not InputMismatchException)
+        {
+            AccelSdkDiagnostics.Warn($"{model.Label}: the sample run that captures intermediate values failed ({string.Join("; ", failures.Append("mixed placement: " + e.Message))}); " +
+                "nodes are not profiled and only whole-model plans are measured");
+            return null;
+        }
     }
 
     private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,

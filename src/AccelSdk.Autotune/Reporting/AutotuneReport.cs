@@ -112,7 +112,7 @@ public static class AutotuneReport
                 ["compile_ms"] = Num(s.CompileMs),
                 ["abandoned"] = s.Abandoned,
                 ["error"] = s.Error,
-                ["speedup_of_plan"] = Num(r.Chosen?.MeasuredMs is { } p && s.MeasuredMs is { } m && p > 0 && !s.Abandoned ? m / p : null),
+                ["speedup_of_plan"] = Num(r.Chosen?.MeasuredMs is { } p && s.MeasuredMs is { } m && p > 0 ? m / p : null),
             });
         }
 

@@ -25,12 +25,12 @@ public static class ConsoleReport
         rows.AddRange(r.SingleBackend);
         foreach (var p in rows)
         {
-            var label = p.Backend is null ? $"autotuned ({string.Join("+", p.Devices)})" : p.Label;
+            var label = p.Backend is null ? $"autotuned ({(p.Devices.Count > 0 ? string.Join("+", p.Devices) : "no plan")})" : p.Label;
             var isKept = r.Chosen is not null && (p == r.Chosen || (p.Label == r.Chosen.Label && p.Backend == r.Chosen.Backend));
             var predicted = p.PredictedMs is { } pr ? (p.PredictedIsLowerBound ? ">=" : "") + pr.ToString("F3", inv) : "-";
-            var measured = p.MeasuredMs is { } m && !p.Abandoned ? m.ToString("F3", inv) : "-";
-            var ratio = p.MeasuredMs is { } m2 && kept is { } k && k > 0 && !p.Abandoned ? (m2 / k).ToString("F2", inv) + "x" : "-";
-            var note = p.Error ?? (p.Abandoned ? "abandoned: hopeless" : isKept ? "kept" : "");
+            var measured = p.MeasuredMs is { } m ? m.ToString("F3", inv) : "-";
+            var ratio = p.MeasuredMs is { } m2 && kept is { } k && k > 0 ? (m2 / k).ToString("F2", inv) + "x" : "-";
+            var note = p.Error ?? (p.Abandoned ? (p.MeasuredMs is null ? "abandoned: predicted hopeless, not run" : "abandoned: hopeless after one timed run") : isKept ? "kept" : "");
             sb.AppendLine(inv, $"{(isKept ? "* " : "  ")}{Trim(label, 28),-28} {predicted,13} {measured,12} {ratio,8}  {note}");
         }
         if (r.FromCache && r.Chosen is not null)

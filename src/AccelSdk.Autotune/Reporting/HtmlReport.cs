@@ -54,7 +54,7 @@ internal static class HtmlReport
         if (r.Chosen?.MeasuredMs is { } keptMs && keptMs > 0 && r.SingleBackend.Count > 0)
         {
             sb.Append("<h2>Speed-up of the kept plan over each single backend</h2>\n");
-            var rows = r.SingleBackend.Select(s => (s.Label, Ratio: s.MeasuredMs is { } m && !s.Abandoned ? m / keptMs : (double?)null, Why: s.Error ?? (s.Abandoned ? "abandoned: hopeless" : null))).ToArray();
+            var rows = r.SingleBackend.Select(s => (s.Label, Ratio: s.MeasuredMs is { } m ? m / keptMs : (double?)null, Why: s.Error ?? (s.Abandoned ? "abandoned: predicted hopeless" : null))).ToArray();
             var maxRatio = Math.Max(1.2, rows.Max(x => x.Ratio ?? 0));
             sb.Append(BarChart(rows.Select(x => (x.Label, x.Ratio, ColorOf(x.Label), x.Ratio is { } v ? $"{v:F2}x" : x.Why ?? "not run")).ToArray(), maxRatio, 1.0));
         }
@@ -144,12 +144,12 @@ internal static class HtmlReport
     private static string PredictedVsMeasured(IReadOnlyList<PlanResult> plans, Func<string?, string> colorOf)
     {
         var rows = new List<(string, double?, string, string)>();
-        var max = plans.SelectMany(p => new[] { p.PredictedMs, p.Abandoned ? null : p.MeasuredMs }).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(1).Max();
+        var max = plans.SelectMany(p => new[] { p.PredictedMs, p.MeasuredMs }).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(1).Max();
         foreach (var p in plans)
         {
             var color = p.Backend is null ? "#444" : colorOf(p.Label);
             rows.Add((p.Label + " predicted", p.PredictedMs, color + "88", p.PredictedMs is { } pr ? $"{pr:F3} ms" + (p.PredictedIsLowerBound ? " (at least)" : "") : "unknown"));
-            rows.Add((p.Label + " measured", p.Abandoned ? null : p.MeasuredMs, color, p.Error ?? (p.Abandoned ? "abandoned (hopeless)" : p.MeasuredMs is { } m ? $"{m:F3} ms" : "not run")));
+            rows.Add((p.Label + " measured", p.MeasuredMs, color, p.Error ?? (p.MeasuredMs is { } m ? $"{m:F3} ms" + (p.Abandoned ? " (one run: hopeless)" : "") : p.Abandoned ? "not run: predicted hopeless" : "not run")));
         }
         return BarChart(rows, Math.Max(max, 1e-6), null);
     }
