@@ -240,7 +240,7 @@ namespace AccelSdk.Cli
             });
             if (csv is not null) report.WriteCsv(csv);
             var counts = report.Counts;
-            Console.WriteLine($"conformance on {device.Id}: {report.Results.Count} cases: {counts[CaseStatus.Pass]} pass, {counts[CaseStatus.Fail]} fail, {counts[CaseStatus.Error]} error, {counts[CaseStatus.Skip]} skip");
+            Console.WriteLine($"conformance on {device.Id}: {report.Results.Count} cases: {counts[CaseStatus.Pass]} pass, {counts[CaseStatus.Fail]} fail, {counts[CaseStatus.Error]} error, {counts[CaseStatus.Skip]} skip, {counts[CaseStatus.NotClaimed]} not claimed");
             if (expected is not null)
             {
                 foreach (var r in report.UnexpectedFailures) Console.WriteLine($"  UNEXPECTED {r.Status.ToString().ToLowerInvariant()}: {r.Key}: {r.Reason}");

@@ -21,7 +21,7 @@ if [ "${SKIP_BUILD:-0}" != "1" ]; then
   bash scripts/setup-ilgpu.sh || echo "setup-ilgpu.sh failed (no apt?): conformance data must already be present"
   dotnet build -c Release "$tests" -v q -nologo 2>&1 | tail -3 | tee "$out/build.txt"
   # The bench gets ONNX Runtime's GPU build so that ORT's CUDA EP runs next to ILGPU's CUDA kernels.
-  dotnet build -c Release "$bench" -p:AccelSdkOrtFlavour=Gpu -v q -nologo 2>&1 | tail -3 | tee -a "$out/build.txt"
+  dotnet build -c Release "$bench" -p:AccelSdkOrtFlavour=Gpu -o artifacts/gpu-bench -v q -nologo 2>&1 | tail -3 | tee -a "$out/build.txt"
 fi
 
 echo "== devices" | tee "$out/devices.txt"
@@ -35,5 +35,5 @@ ACCELSDK_ILGPU_TEST_DEVICE=ilgpu-cuda:0 timeout 600 dotnet test "$tests" -c Rele
   | grep -E "Failed |Error Message|^ +[A-Za-z].*(ResNet18|output )|Passed!|Failed!|Total tests" -A1 | tee -a "$out/conformance.txt"
 
 echo "== MatMul / conv GFLOP/s" | tee "$out/bench.txt"
-timeout 900 dotnet bench/AccelSdk.Ilgpu.Benchmarks/bin/Release/net10.0/AccelSdk.Ilgpu.Benchmarks.dll \
+timeout 900 dotnet artifacts/gpu-bench/AccelSdk.Ilgpu.Benchmarks.dll \
   --gflops --convs --ort-cuda --runs 9 2>&1 | tee -a "$out/bench.txt"

@@ -240,6 +240,26 @@ internal static class ElementwiseKernels
         }
     }
 
+    public static void CastFloatToHalf(Index1D i, ArrayView<float> x, ArrayView<ILGPU.Half> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (ILGPU.Half)x[e];
+        }
+    }
+
+    public static void CastHalfToFloat(Index1D i, ArrayView<ILGPU.Half> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (float)x[e];
+        }
+    }
+
     public static void CastFloatToInt64(Index1D i, ArrayView<float> x, ArrayView<long> y, Launch launch)
     {
         for (int j = 0; j < launch.Chunk; j++)

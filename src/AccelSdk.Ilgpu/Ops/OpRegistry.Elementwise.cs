@@ -253,7 +253,7 @@ internal static partial class OpRegistry
         (ElementType.Float32, ElementType.Int64), (ElementType.Int64, ElementType.Float32), (ElementType.Float32, ElementType.Int32),
         (ElementType.Int32, ElementType.Float32), (ElementType.Int64, ElementType.Int32), (ElementType.Int32, ElementType.Int64),
         (ElementType.Bool, ElementType.Float32), (ElementType.Float32, ElementType.Bool), (ElementType.Int64, ElementType.Bool),
-        (ElementType.Bool, ElementType.Int64),
+        (ElementType.Bool, ElementType.Int64), (ElementType.Float32, ElementType.Float16), (ElementType.Float16, ElementType.Float32),
     };
 
     private static NodeSupport CheckCast(Node node, NodeContext ctx)
@@ -286,6 +286,8 @@ internal static partial class OpRegistry
             case (ElementType.Float32, ElementType.Bool): k.Cast<float, byte>(ElementwiseKernels.CastFloatToBool)(n, x.View<float>(), y.View<byte>()); break;
             case (ElementType.Int64, ElementType.Bool): k.Cast<long, byte>(ElementwiseKernels.CastInt64ToBool)(n, x.View<long>(), y.View<byte>()); break;
             case (ElementType.Bool, ElementType.Int64): k.Cast<byte, long>(ElementwiseKernels.CastBoolToInt64)(n, x.View<byte>(), y.View<long>()); break;
+            case (ElementType.Float32, ElementType.Float16): k.Cast<float, ILGPU.Half>(ElementwiseKernels.CastFloatToHalf)(n, x.View<float>(), y.View<ILGPU.Half>()); break;
+            case (ElementType.Float16, ElementType.Float32): k.Cast<ILGPU.Half, float>(ElementwiseKernels.CastHalfToFloat)(n, x.View<ILGPU.Half>(), y.View<float>()); break;
             default: y.Dispose(); throw ctx.Fail($"Cast {x.ElementType.ShortName()} -> {to.ShortName()} is not supported");
         }
         return y;

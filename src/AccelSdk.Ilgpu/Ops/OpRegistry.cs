@@ -34,6 +34,8 @@ internal static partial class OpRegistry
     {
         ["Reshape"] = 5, ["Pad"] = 2, ["Split"] = 2, ["BatchNormalization"] = 7, ["Cast"] = 6, ["Gemm"] = 6, ["Upsample"] = 9,
         ["Clip"] = 6, ["Resize"] = 11, ["Sum"] = 6, ["Max"] = 6, ["Min"] = 6, ["Concat"] = 4, ["Gather"] = 1,
+        // PRelu before opset 7 applied the slope along axis 1 instead of broadcasting it from the right.
+        ["PRelu"] = 7,
     };
 
     public static NodeSupport Supports(Node node, NodeContext context)
