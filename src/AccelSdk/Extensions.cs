@@ -104,12 +104,28 @@ public static class ExtensionRegistry
             {
                 _directoryScanned = true;
                 var dir = AppContext.BaseDirectory;
+                // Extensions dropped beside the application are not in its deps.json, nor are their dependencies:
+                // resolve those from the application's folder.
+                System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+                {
+                    var candidate = Path.Combine(dir, name.Name + ".dll");
+                    return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
+                };
                 foreach (var file in Directory.EnumerateFiles(dir, "AccelSdk.*.dll"))
                 {
-                    var name = AssemblyName.GetAssemblyName(file);
                     try
                     {
-                        Assembly.Load(name);
+                        var name = AssemblyName.GetAssemblyName(file);
+                        if (AppDomain.CurrentDomain.GetAssemblies().Any(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name))) continue;
+                        try
+                        {
+                            Assembly.Load(name);
+                        }
+                        catch (FileNotFoundException)
+                        {
+                            // Not in the application's deps.json (an extension dropped beside the app): load it from its file.
+                            System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyPath(file);
+                        }
                     }
                     catch (Exception e) when (e is FileLoadException or BadImageFormatException or FileNotFoundException)
                     {
