@@ -1,6 +1,7 @@
 using System.Globalization;
 using AccelSdk.Ir;
 using AccelSdk.Optimize;
+using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
@@ -60,5 +61,16 @@ internal static class Scenarios
             var m = ResNet18;
             return (m, DynamicQuantizer.Quantize(m, new DynamicQuantizationOptions { QuantizeConv = true }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
         }),
+        new("resnet18-static-int8-minmax", () => Static(CalibrationMethod.MinMax)),
+        new("resnet18-static-int8-percentile", () => Static(CalibrationMethod.Percentile)),
+        new("resnet18-static-int8-entropy", () => Static(CalibrationMethod.Entropy)),
     };
+
+    private static (Model, OptimizationResult, List<IReadOnlyDictionary<string, Tensor>>, string) Static(CalibrationMethod method)
+    {
+        var m = ResNet18;
+        var options = new StaticQuantizationOptions { Calibration = new CalibrationOptions { Method = method } };
+        return (m, StaticQuantizer.Quantize(m, ImagesOf(m, "calibration"), options), ImagesOf(m, "evaluation"),
+            "8 scikit-image evaluation images (calibrated on 8 other ones)");
+    }
 }
