@@ -2,6 +2,7 @@ using System.Globalization;
 using AccelSdk.Ir;
 using AccelSdk.Optimize;
 using AccelSdk.Optimize.Calibration;
+using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
@@ -60,6 +61,16 @@ internal static class Scenarios
         {
             var m = ResNet18;
             return (m, DynamicQuantizer.Quantize(m, new DynamicQuantizationOptions { QuantizeConv = true }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("resnet18-fp16", () =>
+        {
+            var m = ResNet18;
+            return (m, Fp16Converter.Convert(m), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("minilm-fp16", () =>
+        {
+            var m = MiniLm;
+            return (m, Fp16Converter.Convert(m), SentencesOf(m), "40 English sentences");
         }),
         new("resnet18-static-int8-minmax", () => Static(CalibrationMethod.MinMax)),
         new("resnet18-static-int8-percentile", () => Static(CalibrationMethod.Percentile)),
