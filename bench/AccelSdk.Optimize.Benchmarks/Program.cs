@@ -3,6 +3,7 @@ using AccelSdk.Ir;
 using AccelSdk.Optimize;
 using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Conversion;
+using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
@@ -71,6 +72,16 @@ internal static class Scenarios
         {
             var m = MiniLm;
             return (m, Fp16Converter.Convert(m), SentencesOf(m), "40 English sentences");
+        }),
+        new("resnet18-prune-structured-30", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("resnet18-prune-unstructured-50", () =>
+        {
+            var m = ResNet18;
+            return (m, MagnitudePruner.Prune(m, new PruningOptions { Sparsity = 0.5 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
         }),
         new("resnet18-static-int8-minmax", () => Static(CalibrationMethod.MinMax)),
         new("resnet18-static-int8-percentile", () => Static(CalibrationMethod.Percentile)),
