@@ -27,7 +27,7 @@ namespace AccelSdk.Cli
                                                              run once; inputs/outputs as ONNX TensorProto files
               conformance DATA_ROOT --backend NAME [--csv FILE] [--expected FILE] [--suite S ...] [--filter TEXT]
                                                              run the ONNX backend test suite through AccelSdk
-            """;
+            """ + "\n" + OptimizeCommands.Usage;
 
         private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -48,6 +48,8 @@ namespace AccelSdk.Cli
                     "select" => Select(new CommandLine(rest, new HashSet<string> { "json" })),
                     "run" => Run(new CommandLine(rest, new HashSet<string>())),
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
+                    "quantize" => OptimizeCommands.Quantize(new CommandLine(rest, OptimizeCommands.QuantizeFlags)),
+                    "prune" => OptimizeCommands.Prune(new CommandLine(rest, OptimizeCommands.PruneFlags)),
                     _ => throw new UsageException($"unknown command '{command}'"),
                 };
             }
