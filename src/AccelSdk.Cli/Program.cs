@@ -27,7 +27,7 @@ namespace AccelSdk.Cli
                                                              run once; inputs/outputs as ONNX TensorProto files
               conformance DATA_ROOT --backend NAME [--csv FILE] [--expected FILE] [--suite S ...] [--filter TEXT]
                                                              run the ONNX backend test suite through AccelSdk
-            """ + "\n" + OptimizeCommands.Usage;
+            """ + "\n" + AutotuneCommand.Usage + "\n" + OptimizeCommands.Usage;
 
         private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -48,6 +48,7 @@ namespace AccelSdk.Cli
                     "select" => Select(new CommandLine(rest, new HashSet<string> { "json" })),
                     "run" => Run(new CommandLine(rest, new HashSet<string>())),
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
+                    "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ParsePolicy),
                     "quantize" => OptimizeCommands.Quantize(new CommandLine(rest, OptimizeCommands.QuantizeFlags)),
                     "prune" => OptimizeCommands.Prune(new CommandLine(rest, OptimizeCommands.PruneFlags)),
                     _ => throw new UsageException($"unknown command '{command}'"),
@@ -95,12 +96,20 @@ namespace AccelSdk.Cli
                 unavailable_reason = d.UnavailableReason,
                 properties = d.Properties,
             })).ToArray();
+            var machine = AccelSdk.Native.DeviceProbe.Current;
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { host, devices }, Json));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    host,
+                    probe = machine is null ? null : new { fingerprint = machine.Fingerprint, cpu = machine.Cpu, opencl = machine.OpenCl, cuda = machine.Cuda },
+                    probe_unavailable_reason = AccelSdk.Native.DeviceProbe.UnavailableReason,
+                    devices,
+                }, Json));
                 return 0;
             }
             Console.WriteLine($"host: {host.os}, {host.architecture}, {host.logical_cores} logical cores, .NET {host.dotnet}");
+            PrintMachine(machine);
             Console.WriteLine($"{"DEVICE",-18} {"KIND",-6} {"AVAILABLE",-9} NAME");
             foreach (var d in devices)
             {
@@ -108,6 +117,32 @@ namespace AccelSdk.Cli
                 if (!d.available) Console.WriteLine($"{"",-18} reason: {d.unavailable_reason}");
             }
             return 0;
+        }
+
+        private static void PrintMachine(AccelSdk.Native.MachineProfile? machine)
+        {
+            if (machine is null)
+            {
+                Console.WriteLine($"probe: unavailable: {AccelSdk.Native.DeviceProbe.UnavailableReason}");
+                return;
+            }
+            var cpu = machine.Cpu;
+            static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : bytes > 0 ? $"{bytes >> 10} KiB" : "?";
+            Console.WriteLine($"cpu: {cpu.Vendor} {cpu.Model} ({cpu.Architecture}), {cpu.PhysicalCores} physical / {cpu.LogicalCores} logical cores, " +
+                              $"{cpu.Packages} package(s), {cpu.NumaNodes} NUMA node(s)");
+            Console.WriteLine($"caches: L1d {Size(cpu.Caches.L1DataBytes)}, L1i {Size(cpu.Caches.L1InstructionBytes)}, " +
+                              $"L2 {Size(cpu.Caches.L2Bytes)} x{cpu.Caches.L2Instances}, L3 {Size(cpu.Caches.L3Bytes)} x{cpu.Caches.L3Instances}");
+            Console.WriteLine($"isa: {string.Join(' ', cpu.FeatureNames)}");
+            foreach (var api in new[] { machine.OpenCl, machine.Cuda })
+            {
+                Console.WriteLine($"{api.Api}: {(api.IsAvailable ? "" : "unavailable: ")}{api.Message}");
+                foreach (var d in api.Devices)
+                {
+                    Console.WriteLine($"  [{d.PlatformIndex}.{d.DeviceIndex}] {d.Name} ({d.Type.ToString().ToLowerInvariant()}, {d.Platform}, {d.Version}), " +
+                                      $"{d.ComputeUnits} compute units, {d.MaxClockMhz} MHz, {d.GlobalMemoryBytes >> 20} MiB, driver {d.DriverVersion}");
+                }
+            }
+            Console.WriteLine($"fingerprint: {machine.Fingerprint}");
         }
 
         private static int Select(CommandLine cl)
@@ -121,7 +156,7 @@ namespace AccelSdk.Cli
             var options = new SelectOptions
             {
                 Policy = policy,
-                SampleInputs = inputFiles.Count > 0 ? ReadInputs(model, inputFiles) : null,
+                SampleInputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : null,
             };
             using var session = Accelerator.Select(model, options);
             var report = session.Selection!;
@@ -161,7 +196,7 @@ namespace AccelSdk.Cli
             var outputDir = cl.Option("output-dir");
             cl.RejectUnknown();
             var model = Model.Load(path);
-            var inputs = inputFiles.Count > 0 ? ReadInputs(model, inputFiles) : SampleInputs.Random(model);
+            var inputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : SampleInputs.Random(model);
             AccelSession session;
             if (backendName is null)
             {
@@ -227,23 +262,6 @@ namespace AccelSdk.Cli
             "gpu" => SelectionPolicy.PreferGpu,
             _ => throw new UsageException($"unknown policy '{value}' (latency, throughput, cpu, gpu)"),
         };
-
-        private static Dictionary<string, Tensor> ReadInputs(Model model, IReadOnlyList<string> files)
-        {
-            var required = model.Graph.RequiredInputs.ToList();
-            if (files.Count > required.Count)
-            {
-                throw new InputMismatchException(files[required.Count], $"{model.Label} takes {required.Count} input(s), {files.Count} files given");
-            }
-            var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            for (var i = 0; i < files.Count; i++)
-            {
-                var tensor = OnnxTensors.ReadFile(files[i]);
-                var name = tensor.Name is { Length: > 0 } n && required.Any(r => r.Name == n) ? n : required[i].Name;
-                inputs[name] = tensor;
-            }
-            return inputs;
-        }
 
         private static string Preview(Tensor t)
         {

@@ -32,6 +32,34 @@ public static class OnnxTensors
         }
     }
 
+    /// <summary>
+    /// Reads input tensor files for <paramref name="model"/>: a file whose tensor is named after a graph input feeds
+    /// that input, others feed the required inputs in order. ONNX 1.12's test data stores bfloat16 as uint16 (numpy
+    /// has no bfloat16), so such bits are reinterpreted where the model declares bfloat16.
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadInputs(Model model, IReadOnlyList<string> files)
+    {
+        var required = model.Graph.RequiredInputs.ToList();
+        var all = model.Graph.Inputs;
+        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var tensor = ReadFile(files[i]);
+            string name;
+            if (tensor.Name is { Length: > 0 } n && all.Any(v => v.Name == n)) name = n;
+            else if (i < required.Count) name = required[i].Name;
+            else throw new InputMismatchException(Path.GetFileName(files[i]), $"{model.Label} takes {required.Count} input(s), {files.Count} files given");
+            inputs[name] = AsDeclared(tensor, all.FirstOrDefault(v => v.Name == name)?.TensorType?.ElementType);
+        }
+        return inputs;
+    }
+
+    /// <summary>Reinterprets uint16 data as bfloat16 where <paramref name="declared"/> is bfloat16 (see <see cref="ReadInputs"/>).</summary>
+    public static Tensor AsDeclared(Tensor tensor, ElementType? declared) =>
+        declared == ElementType.BFloat16 && tensor.ElementType == ElementType.UInt16
+            ? Tensor.FromBytes(ElementType.BFloat16, tensor.Shape, tensor.Bytes, tensor.Name)
+            : tensor;
+
     /// <summary>Writes <paramref name="tensor"/> as a serialized <c>TensorProto</c> file.</summary>
     public static void WriteFile(Tensor tensor, string path) => File.WriteAllBytes(path, ToProto(tensor).ToByteArray());
 

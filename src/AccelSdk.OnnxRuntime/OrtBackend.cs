@@ -1,6 +1,7 @@
 using AccelSdk.Backends;
 using AccelSdk.Diagnostics;
 using AccelSdk.Ir;
+using AccelSdk.Native;
 using AccelSdk.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
@@ -199,6 +200,8 @@ public sealed partial class OrtBackend : IBackend
         InferenceSession session;
         try
         {
+            // The custom-op library is loaded only for partitions that use its domain.
+            if (partition.Graph.Nodes.Any(n => n.Domain == OrtCustomOps.Domain)) so.RegisterCustomOpLibrary(OrtCustomOps.LibraryPath);
             session = new InferenceSession(bytes, so);
         }
         catch (OnnxRuntimeException e)

@@ -87,6 +87,9 @@ internal sealed class OrtPartition : ICompiledPartition
         finally
         {
             foreach (var v in ortInputs) v?.Dispose();
+            // The OrtValues point into the inputs' pinned buffers; pinned arrays can still be collected once
+            // unreferenced, so the inputs must outlive the native run.
+            GC.KeepAlive(inputs);
         }
     }
 
@@ -116,9 +119,14 @@ internal sealed class OrtPartition : ICompiledPartition
         finally
         {
             foreach (var v in ortOutputs) v?.Dispose();
+            GC.KeepAlive(tensors);
         }
     }
 
+    /// <summary>
+    /// Wraps a host tensor without copying. The OrtValue points into the tensor's pinned buffer: the caller keeps
+    /// the tensor alive (GC.KeepAlive) until the OrtValue is disposed.
+    /// </summary>
     internal static OrtValue ToOrtValue(Tensor tensor)
     {
         if (tensor.IsString)

@@ -39,6 +39,29 @@ public sealed record SelectOptions
 
     /// <summary>Options passed to each backend's compile step.</summary>
     public CompileOptions Compile { get; init; } = new();
+
+    /// <summary>
+    /// Place each node on the (backend, device) measured fastest for it, counting transfers, instead of running the
+    /// whole model on one device; the result is never slower than the best single device as measured. Needs a
+    /// registered <see cref="IPlanTuner"/> (the AccelSdk.Autotune package); tuning results are cached per machine.
+    /// </summary>
+    public bool Autotune { get; init; }
+
+    /// <summary>
+    /// Autotuning only: nodes pinned by hand, keyed by node name or op type, to a device id or backend name.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Pins { get; init; }
+}
+
+/// <summary>
+/// Chooses a multi-device plan for a model by measurement (implemented by AccelSdk.Autotune and found through
+/// <see cref="AccelSdkExtensionAttribute"/>); used by <see cref="Accelerator.Select(Model, SelectOptions?)"/> when
+/// <see cref="SelectOptions.Autotune"/> is set.
+/// </summary>
+public interface IPlanTuner
+{
+    /// <summary>Tunes (or reuses a cached tuning of) <paramref name="model"/> and returns a session on the chosen plan.</summary>
+    AccelSession Tune(Model model, SelectOptions options);
 }
 
 /// <summary>The measured result of one candidate device.</summary>
@@ -53,7 +76,11 @@ public sealed record CandidateResult(Device Device, double? MedianMs, double? Th
 /// <param name="Policy">The policy used.</param>
 /// <param name="Candidates">Each candidate's measurements.</param>
 /// <param name="Chosen">The chosen device.</param>
-public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen);
+/// <param name="MachineFingerprint">
+/// <see cref="IMachineProbe.Fingerprint"/> of the machine measured on (null without a probe): a selection holds for
+/// machines with the same fingerprint.
+/// </param>
+public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null);
 
 /// <summary>
 /// The entry point: finds the devices and backends of this machine and picks where a model runs fastest, by measuring.
@@ -75,6 +102,9 @@ public sealed class Accelerator
 
     /// <summary>The device.</summary>
     public Device Device { get; }
+
+    /// <summary>The first available machine probe (AccelSdk.Native's device probe when deployed), or null.</summary>
+    public static IMachineProbe? Machine => ExtensionRegistry.MachineProbes.FirstOrDefault(p => p.IsAvailable);
 
     /// <summary>Every device of every backend on this machine, unavailable ones included with their reason.</summary>
     public static IReadOnlyList<Device> Devices => BackendRegistry.AllDevices;
@@ -109,6 +139,12 @@ public sealed class Accelerator
     public static AccelSession Select(Model model, SelectOptions? options = null)
     {
         options ??= new SelectOptions();
+        if (options.Autotune)
+        {
+            var tuner = ExtensionRegistry.PlanTuners.FirstOrDefault()
+                ?? throw new AccelSdkException("SelectOptions.Autotune needs a plan tuner: reference the AccelSdk.Autotune package");
+            return tuner.Tune(model, options);
+        }
         var inputs = options.SampleInputs ?? SampleInputs.Random(model);
         var types = ShapeInference.Infer(model);
         var results = new List<CandidateResult>();
@@ -149,7 +185,7 @@ public sealed class Accelerator
         {
             if (!ReferenceEquals(s, chosen)) s.Dispose();
         }
-        chosen.Selection = new SelectionReport(options.Policy, results, chosen.Plan.Partitions[0].Device);
+        chosen.Selection = new SelectionReport(options.Policy, results, chosen.Plan.Partitions[0].Device, Machine?.Fingerprint);
         return chosen;
     }
 

@@ -6,9 +6,10 @@ using AccelSdk.Ir;
 namespace AccelSdk;
 
 /// <summary>
-/// Marks an assembly as an AccelSdk extension: <see cref="ExtensionType"/> implements <see cref="IBackendProvider"/>
-/// or <see cref="IModelFormat"/> and has a public parameterless constructor. AccelSdk finds such assemblies
-/// among the loaded ones and the <c>AccelSdk.*.dll</c> files beside the application, so a new backend is one project.
+/// Marks an assembly as an AccelSdk extension: <see cref="ExtensionType"/> implements <see cref="IBackendProvider"/>,
+/// <see cref="IModelFormat"/>, <see cref="IMachineProbe"/> or <see cref="IPlanTuner"/> and has a public parameterless
+/// constructor. AccelSdk finds such assemblies among the loaded ones and the <c>AccelSdk.*.dll</c> files beside the
+/// application, so a new backend is one project.
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
 public sealed class AccelSdkExtensionAttribute(Type extensionType) : Attribute
@@ -23,6 +24,8 @@ public static class ExtensionRegistry
     private static readonly object Gate = new();
     private static readonly List<IBackendProvider> Providers = new();
     private static readonly List<IModelFormat> Formats = new();
+    private static readonly List<IMachineProbe> Probes = new();
+    private static readonly List<IPlanTuner> Tuners = new();
     private static readonly HashSet<Assembly> Scanned = new();
     private static bool _directoryScanned;
 
@@ -44,6 +47,25 @@ public static class ExtensionRegistry
         }
     }
 
+    /// <summary>Registers a machine probe by hand.</summary>
+    public static void Register(IMachineProbe probe)
+    {
+        lock (Gate)
+        {
+            if (Probes.All(p => p.GetType() != probe.GetType())) Probes.Add(probe);
+        }
+    }
+
+    /// <summary>All machine probes found.</summary>
+    public static IReadOnlyList<IMachineProbe> MachineProbes
+    {
+        get
+        {
+            Discover();
+            lock (Gate) return Probes.ToArray();
+        }
+    }
+
     /// <summary>All backend providers found.</summary>
     public static IReadOnlyList<IBackendProvider> BackendProviders
     {
@@ -61,6 +83,16 @@ public static class ExtensionRegistry
         {
             Discover();
             lock (Gate) return Formats.ToArray();
+        }
+    }
+
+    /// <summary>All plan tuners found (at most one is expected: AccelSdk.Autotune).</summary>
+    public static IReadOnlyList<IPlanTuner> PlanTuners
+    {
+        get
+        {
+            Discover();
+            lock (Gate) return Tuners.ToArray();
         }
     }
 
@@ -93,6 +125,8 @@ public static class ExtensionRegistry
                     var instance = Activator.CreateInstance(attr.ExtensionType);
                     if (instance is IBackendProvider p && Providers.All(x => x.Name != p.Name)) Providers.Add(p);
                     if (instance is IModelFormat f && Formats.All(x => x.Name != f.Name)) Formats.Add(f);
+                    if (instance is IMachineProbe m && Probes.All(x => x.GetType() != m.GetType())) Probes.Add(m);
+                    if (instance is IPlanTuner t && Tuners.All(x => x.GetType() != t.GetType())) Tuners.Add(t);
                 }
             }
         }

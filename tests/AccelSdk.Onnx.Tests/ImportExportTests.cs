@@ -6,7 +6,7 @@ namespace AccelSdk.Onnx.Tests;
 
 public class ImportExportTests
 {
-    public static IEnumerable<object[]> Suites() => new[] { "node", "pytorch-converted", "pytorch-operator", "simple" }.Select(s => new object[] { s });
+    public static IEnumerable<object[]> Suites() => RepoPaths.OnnxSuites.Select(s => new object[] { s });
 
     [Theory]
     [MemberData(nameof(Suites))]

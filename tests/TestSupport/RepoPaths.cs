@@ -8,6 +8,9 @@ internal static class RepoPaths
     /// <summary>Debian libonnx-testdata's ONNX backend test suite.</summary>
     public const string OnnxTestData = "/usr/share/libonnx-testdata/data";
 
+    /// <summary>The suites of the ONNX backend test data.</summary>
+    public static readonly string[] OnnxSuites = { "node", "pytorch-converted", "pytorch-operator", "simple" };
+
     /// <summary>A model fetched by scripts/fetch-models.sh; fails loudly (never skips) when it is missing.</summary>
     public static string Model(string relative)
     {

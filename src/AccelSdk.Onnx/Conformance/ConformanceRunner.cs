@@ -170,7 +170,7 @@ public sealed class ConformanceRunner
             if (dataSets.Length == 0) return Result(CaseStatus.Error, "no test_data_set_* folder");
             foreach (var dataSet in dataSets)
             {
-                var inputs = ReadInputs(model, dataSet);
+                var inputs = OnnxTensors.ReadInputs(model, Directory.GetFiles(dataSet, "input_*.pb").OrderBy(f => Index(f)).ToArray());
                 var outputs = session.Run(inputs);
                 var expectedFiles = Directory.GetFiles(dataSet, "output_*.pb").OrderBy(f => Index(f)).ToArray();
                 if (expectedFiles.Length != outputs.Count)
@@ -179,7 +179,7 @@ public sealed class ConformanceRunner
                 }
                 for (var i = 0; i < expectedFiles.Length; i++)
                 {
-                    var expectedTensor = AsDeclared(OnnxTensors.ReadFile(expectedFiles[i]), outputs[i].ElementType);
+                    var expectedTensor = OnnxTensors.AsDeclared(OnnxTensors.ReadFile(expectedFiles[i]), outputs[i].ElementType);
                     var problem = TensorComparison.Compare(outputs[i], expectedTensor, RelativeTolerance, AbsoluteTolerance);
                     if (problem is not null)
                     {
@@ -194,33 +194,6 @@ public sealed class ConformanceRunner
             return Result(CaseStatus.Error, e.Message.ReplaceLineEndings(" "));
         }
     }
-
-    private static Dictionary<string, Tensor> ReadInputs(Model model, string dataSet)
-    {
-        var required = model.Graph.RequiredInputs.ToList();
-        var all = model.Graph.Inputs;
-        var files = Directory.GetFiles(dataSet, "input_*.pb").OrderBy(f => Index(f)).ToArray();
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        for (var i = 0; i < files.Length; i++)
-        {
-            var tensor = OnnxTensors.ReadFile(files[i]);
-            string name;
-            if (tensor.Name is { Length: > 0 } n && all.Any(v => v.Name == n)) name = n;
-            else if (i < required.Count) name = required[i].Name;
-            else throw new InputMismatchException(Path.GetFileName(files[i]), $"the model has only {required.Count} inputs to feed");
-            inputs[name] = AsDeclared(tensor, all.FirstOrDefault(v => v.Name == name)?.TensorType?.ElementType);
-        }
-        return inputs;
-    }
-
-    /// <summary>
-    /// ONNX 1.12's test data stores bfloat16 tensors as uint16 (numpy had no bfloat16): reinterpret those bits when the
-    /// model declares bfloat16. Every other mismatch is left for the session to report.
-    /// </summary>
-    private static Tensor AsDeclared(Tensor tensor, ElementType? declared) =>
-        declared == ElementType.BFloat16 && tensor.ElementType == ElementType.UInt16
-            ? Tensor.FromBytes(ElementType.BFloat16, tensor.Shape, tensor.Bytes, tensor.Name)
-            : tensor;
 
     private static int Index(string file)
     {

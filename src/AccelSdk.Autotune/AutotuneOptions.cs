@@ -1,0 +1,93 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Autotune;
+
+/// <summary>When a repeated measurement is good enough, and when a candidate is given up.</summary>
+public sealed record TimingRules
+{
+    /// <summary>Untimed runs before timing (their cost is reported apart, with the compile time).</summary>
+    public int WarmupRuns { get; init; } = 1;
+
+    /// <summary>Timed runs at least.</summary>
+    public int MinRuns { get; init; } = 5;
+
+    /// <summary>Timed runs at most.</summary>
+    public int MaxRuns { get; init; } = 40;
+
+    /// <summary>Stop once the interquartile range divided by the median is at most this.</summary>
+    public double MaxRelativeSpread { get; init; } = 0.05;
+
+    /// <summary>Stop once this much time was spent in timed runs of one candidate (even before <see cref="MinRuns"/>).</summary>
+    public TimeSpan BudgetPerCandidate { get; init; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>
+    /// A node candidate whose first timed run is this many times slower than the best measured for the node is
+    /// abandoned (marked so in the report); later, larger nodes of the same op are then not run on that device at all.
+    /// </summary>
+    public double AbandonFactor { get; init; } = 4.0;
+
+    /// <summary>
+    /// A device at least this many times slower than the best on every one of its first <see cref="HopelessAfterNodes"/>
+    /// nodes is not run on any further node that another device can run (marked skipped).
+    /// </summary>
+    public double HopelessFactor { get; init; } = 20.0;
+
+    /// <summary>Nodes a device is tried on before <see cref="HopelessFactor"/> can rule it out.</summary>
+    public int HopelessAfterNodes { get; init; } = 3;
+}
+
+/// <summary>Options of <see cref="Autotuner"/>.</summary>
+public sealed record AutotuneOptions
+{
+    /// <summary>What the plan optimises; <see cref="SelectionPolicy.PreferCpu"/>/<see cref="SelectionPolicy.PreferGpu"/>
+    /// keep nodes off the other kind unless only it can run them. Throughput is tuned like latency.</summary>
+    public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
+
+    /// <summary>Inputs with the real shapes; when null, fixed-seed inputs from the declared types (symbolic dimensions = 1).</summary>
+    public IReadOnlyDictionary<string, Tensor>? SampleInputs { get; init; }
+
+    /// <summary>Restricts candidates to these backend names or device ids; null means every available device.</summary>
+    public IReadOnlyList<string>? Candidates { get; init; }
+
+    /// <summary>Nodes pinned by hand: node name or op type -> device id or backend name.</summary>
+    public IReadOnlyDictionary<string, string>? Pins { get; init; }
+
+    /// <summary>Per-node timing rules.</summary>
+    public TimingRules NodeTiming { get; init; } = new();
+
+    /// <summary>Timed runs of each whole plan (the chosen plan and every single-backend plan), interleaved.</summary>
+    public int PlanRuns { get; init; } = 15;
+
+    /// <summary>Where the tuning cache lives; null means <see cref="Cache.TuningCache.DefaultDirectory"/>.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Ignore and do not write the cache.</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary>Re-measure everything even when the cache has it (the cache is rewritten).</summary>
+    public bool Retune { get; init; }
+
+    /// <summary>Options passed to each backend's compile step.</summary>
+    public CompileOptions Compile { get; init; } = new();
+
+    /// <summary>Receives progress while tuning (from the tuning thread).</summary>
+    public Action<AutotuneProgress>? Progress { get; init; }
+
+    /// <summary>The autotuner's options for <see cref="Accelerator.Select(Model, SelectOptions?)"/>'s.</summary>
+    public static AutotuneOptions From(SelectOptions options) => new()
+    {
+        Policy = options.Policy,
+        SampleInputs = options.SampleInputs,
+        Candidates = options.Candidates,
+        Pins = options.Pins,
+        Compile = options.Compile,
+    };
+}
+
+/// <summary>One progress step.</summary>
+/// <param name="Stage">What is being done (<c>capture</c>, <c>nodes</c>, <c>transfers</c>, <c>plans</c>).</param>
+/// <param name="Done">Steps done in this stage.</param>
+/// <param name="Total">Steps in this stage.</param>
+/// <param name="Detail">What the current step is.</param>
+public sealed record AutotuneProgress(string Stage, int Done, int Total, string Detail);

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using AccelSdk.Autotune.Placement;
+using AccelSdk.Backends;
+using AccelSdk.Diagnostics;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Autotune;
+
+public static partial class Autotuner
+{
+    /// <summary>Cost multiplier for a device of the kind a Prefer* policy avoids: used only where nothing else runs the node.</summary>
+    private const double AvoidedKindPenalty = 1000;
+
+    private sealed class PlanCandidate(PlanResult result, ExecutionPlan? plan, int[]? assignment)
+    {
+        public PlanResult Result { get; set; } = result;
+        public ExecutionPlan? Plan { get; } = plan;
+        public int[]? Assignment { get; } = assignment;
+        public AccelSession? Session { get; set; }
+        public List<double> Times { get; } = new();
+    }
+
+    private static void ChoosePlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
+        Dictionary<string, Ir.ValueType> types, Dictionary<string, Tensor> values, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
+    {
+        var nodes = model.Graph.Nodes;
+        var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id)).ToArray();
+        var transfers = result.Transfers.ToDictionary(t => t.MemorySpace, StringComparer.Ordinal);
+        double TransferMs(string from, string to, long bytes)
+        {
+            var ms = 0.0;
+            if (from != Device.HostMemory) ms += transfers.TryGetValue(from, out var f) ? f.DownloadMs(bytes) : 0;
+            if (to != Device.HostMemory) ms += transfers.TryGetValue(to, out var t) ? t.UploadMs(bytes) : 0;
+            return ms;
+        }
+        var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id))).ToArray();
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        var solverNodes = new List<SolverNode>();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var costs = new double[candidates.Count];
+            for (var k = 0; k < candidates.Count; k++)
+            {
+                var c = result.Nodes[i].Candidates[k];
+                costs[k] = !usable[k] || c.MedianMs is null || c.Status is CandidateStatus.Failed or CandidateStatus.Unsupported or CandidateStatus.Skipped
+                    ? double.PositiveInfinity
+                    : Math.Max(0, c.MedianMs.Value - solverDevices[k].CallOverheadMs);
+                if (Avoided(candidates[k].Device.Kind, options.Policy) && !double.IsPositiveInfinity(costs[k])) costs[k] = costs[k] * AvoidedKindPenalty + AvoidedKindPenalty;
+            }
+            // A node no usable device has a time for (all failed or unprofiled) goes where it is claimed, at no predicted cost.
+            if (costs.All(double.IsPositiveInfinity))
+            {
+                for (var k = 0; k < candidates.Count; k++)
+                {
+                    if (usable[k] && result.Nodes[i].Candidates[k].Status != CandidateStatus.Unsupported) costs[k] = 0;
+                }
+            }
+            var nodeInputs = nodes[i].Inputs.Where(v => v.Length > 0 && (producer.ContainsKey(v) || values.ContainsKey(v)) && model.Graph.FindInitializer(v) is null)
+                .Distinct().Select(v => (v, producer.GetValueOrDefault(v, -1), Bytes(values, v))).ToArray();
+            solverNodes.Add(new SolverNode(costs, nodeInputs));
+            foreach (var o in nodes[i].Outputs)
+            {
+                if (o.Length > 0) producer[o] = i;
+            }
+        }
+        var graphOutputs = model.Graph.Outputs.Select(o => (producer.GetValueOrDefault(o.Name, -1), Bytes(values, o.Name))).ToArray();
+
+        var plans = new List<PlanCandidate>();
+        var solved = PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs);
+        if (solved is { } s)
+        {
+            var devicesUsed = s.Assignment.Distinct().Select(k => candidates[k].Device.Id).ToArray();
+            var predicted = PlacementSolver.Evaluate(solverNodes, solverDevices, graphOutputs, TransferMs, s.Assignment);
+            try
+            {
+                var plan = PlanBuilder.Build(model, s.Assignment.Select(k => new Execution.Placement(candidates[k].Backend, candidates[k].Device)).ToArray(), types);
+                plans.Add(new PlanCandidate(new PlanResult("autotuned", devicesUsed.Length == 1 ? candidates[s.Assignment[0]].Backend.Name : null, devicesUsed, Unpenalised(predicted, s.Assignment, candidates, options), null, 0, null, false), plan, s.Assignment));
+            }
+            catch (AccelSdkException e)
+            {
+                plans.Add(new PlanCandidate(new PlanResult("autotuned", null, devicesUsed, predicted, null, 0, e.Message, false), null, s.Assignment));
+            }
+        }
+        else
+        {
+            plans.Add(new PlanCandidate(new PlanResult("autotuned", null, Array.Empty<string>(), null, null, 0, "no device has a usable time for some node", false), null, null));
+        }
+        for (var k = 0; k < candidates.Count; k++)
+        {
+            var (backend, device) = candidates[k];
+            var all = Enumerable.Repeat(k, nodes.Count).ToArray();
+            var unsupported = result.Nodes.Where(n => n.Candidates[k].Status == CandidateStatus.Unsupported).ToList();
+            if (unsupported.Count > 0)
+            {
+                plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, null, null, 0,
+                    $"{unsupported.Count} node(s) not supported, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
+                continue;
+            }
+            if (!usable[k])
+            {
+                plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, null, null, 0, "device excluded: " + result.ExcludedDevices[device.Id], false), null, all));
+                continue;
+            }
+            // Skipped nodes count as the abandon threshold (a lower bound), so a hopeless device's plan is predicted hopeless.
+            var lowerBound = false;
+            var rawCosts = result.Nodes.Select(n =>
+            {
+                var c = n.Candidates[k];
+                if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs);
+                lowerBound = true;
+                return (n.BestMs ?? 0) * options.NodeTiming.AbandonFactor;
+            }).ToArray();
+            var predicted = PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
+                solverDevices, graphOutputs, TransferMs, all);
+            plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0, null, false) { PredictedIsLowerBound = lowerBound },
+                PlanBuilder.Single(model, backend, device), all));
+        }
+        // An autotuned plan identical to a single-backend plan is measured once.
+        if (plans[0].Assignment is { } a && a.Distinct().Count() == 1)
+        {
+            var twin = plans.FirstOrDefault(p => p != plans[0] && p.Assignment is { } b && b.SequenceEqual(a) && p.Result.Error is null);
+            if (twin is not null && plans[0].Result.Error is null) plans[0] = new PlanCandidate(plans[0].Result with { }, twin.Plan, a);
+        }
+        MeasurePlans(plans, inputs, options, model);
+
+        var auto = plans[0];
+        if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same) auto.Result = auto.Result with { MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs };
+        result.Autotuned = auto.Result;
+        result.SingleBackend = plans.Skip(1).Select(p => p.Result).ToArray();
+        var measured = plans.Where(p => p.Session is not null && p.Result.MeasuredMs is not null && !p.Result.Abandoned).ToList();
+        if (measured.Count == 0)
+        {
+            foreach (var p in plans) p.Session?.Dispose();
+            throw new AccelSdkException($"{model.Label}: no plan could be run: " + string.Join("; ", plans.Select(p => $"{p.Result.Label}: {p.Result.Error ?? "abandoned"}")));
+        }
+        // Policy preference among measured plans: Prefer* keeps a plan of the preferred kind when one ran.
+        IEnumerable<PlanCandidate> pool = measured;
+        if (options.Policy is SelectionPolicy.PreferCpu or SelectionPolicy.PreferGpu)
+        {
+            var preferred = measured.Where(p => p.Plan!.Devices.All(d => !Avoided(d.Kind, options.Policy))).ToList();
+            if (preferred.Count > 0) pool = preferred;
+        }
+        var chosen = pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
+        result.Chosen = chosen.Result;
+        result.Plan = chosen.Plan;
+        result.Session = chosen.Session;
+        var assignment = chosen.Assignment!;
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            result.Nodes[i].Assigned = candidates[assignment[i]].Device.Id;
+            if (auto.Assignment is { } aa) result.Nodes[i].Autotuned = candidates[aa[i]].Device.Id;
+        }
+        result.TransferBytes = chosen.Plan!.Transfers.Select(t => t.ValueName).Distinct().ToDictionary(v => v, v => Bytes(values, v), StringComparer.Ordinal);
+
+        // Compare the kept plan's outputs with a single-backend reference (ORT when it ran, else the fastest other).
+        var reference = measured.Where(p => p != chosen && p.Result.Backend is not null).OrderBy(p => p.Result.Backend == "ort" ? 0 : 1).ThenBy(p => p.Result.MeasuredMs).FirstOrDefault();
+        if (reference is not null && reference.Plan != chosen.Plan)
+        {
+            var expected = reference.Session!.Run(inputs);
+            var actual = chosen.Session!.Run(inputs);
+            result.ReferenceDevice = reference.Result.Label;
+            result.MaxRelativeDifference = MaxRelativeDifference(actual, expected);
+        }
+        foreach (var p in plans)
+        {
+            if (p.Session is not null && p.Session != chosen.Session) p.Session.Dispose();
+        }
+        Report(options, "plans", plans.Count, plans.Count, "done");
+    }
+
+    private static double? Unpenalised(double? predicted, int[] assignment, List<(IBackend Backend, Device Device)> candidates, AutotuneOptions options) =>
+        assignment.Any(k => Avoided(candidates[k].Device.Kind, options.Policy)) ? null : predicted;
+
+    private static bool Avoided(DeviceKind kind, SelectionPolicy policy) =>
+        (policy == SelectionPolicy.PreferCpu && kind != DeviceKind.Cpu) || (policy == SelectionPolicy.PreferGpu && kind == DeviceKind.Cpu);
+
+    /// <summary>
+    /// Compiles each runnable plan, then times them in interleaved rounds (so drift hits all alike) and keeps medians.
+    /// Plans predicted or first-run more than the abandon factor slower than the best so far are not timed further.
+    /// </summary>
+    private static void MeasurePlans(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options, Model model)
+    {
+        var factor = options.NodeTiming.AbandonFactor;
+        var distinct = plans.Where(p => p.Plan is not null && p.Result.Error is null).GroupBy(p => p.Plan).Select(g => g.First())
+            .OrderBy(p => p.Result.PredictedMs ?? double.MaxValue).ToList();
+        double? best = null;
+        var done = 0;
+        foreach (var p in distinct)
+        {
+            Report(options, "plans", done++, distinct.Count, $"compiling and warming up {p.Result.Label}");
+            if (best is { } b && p.Result.PredictedMs is { } predicted && predicted > b * factor)
+            {
+                p.Result = p.Result with { Abandoned = true };
+                continue;
+            }
+            try
+            {
+                p.Session = new AccelSession(p.Plan!, options.Compile);
+                var start = Stopwatch.GetTimestamp();
+                p.Session.Run(inputs);
+                var first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                p.Result = p.Result with { CompileMs = p.Session.CompileTime.TotalMilliseconds };
+                if (best is { } b2 && first > b2 * factor * 2)
+                {
+                    p.Result = p.Result with { MeasuredMs = first, Abandoned = true };
+                    p.Session.Dispose();
+                    p.Session = null;
+                    continue;
+                }
+                p.Session.Run(inputs);
+                start = Stopwatch.GetTimestamp();
+                p.Session.Run(inputs);
+                var second = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                p.Times.Add(second);
+                if (best is null || second < best) best = second;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                p.Session?.Dispose();
+                p.Session = null;
+                p.Result = p.Result with { Error = e.Message.ReplaceLineEndings(" ") };
+                AccelSdkDiagnostics.Warn($"{model.Label}: plan {p.Result.Label} failed and is excluded: {p.Result.Error}");
+            }
+        }
+        var live = distinct.Where(p => p.Session is not null).ToList();
+        for (var round = 1; round < Math.Max(3, options.PlanRuns); round++)
+        {
+            Report(options, "plans", round, options.PlanRuns, "timing " + string.Join(", ", live.Select(p => p.Result.Label)));
+            foreach (var p in live)
+            {
+                var start = Stopwatch.GetTimestamp();
+                p.Session!.Run(inputs);
+                p.Times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
+        foreach (var p in live) p.Result = p.Result with { MeasuredMs = Profiling.Timer.Summarise(p.Times).Median };
+        // Plans that share a distinct plan object (autotuned == a single backend) share its numbers.
+        foreach (var p in plans.Where(p => p.Plan is not null && !distinct.Contains(p)))
+        {
+            var twin = distinct.First(d => d.Plan == p.Plan);
+            p.Result = p.Result with { MeasuredMs = twin.Result.MeasuredMs, CompileMs = twin.Result.CompileMs, Abandoned = twin.Result.Abandoned, Error = twin.Result.Error };
+            p.Session = twin.Session;
+        }
+    }
+
+    private static long Bytes(Dictionary<string, Tensor> values, string name) =>
+        values.TryGetValue(name, out var t) ? (t.IsString ? t.ElementCount * 16 : t.ByteLength) : 0;
+
+    /// <summary>Largest |a - b| over the largest |b|, per float output, maximised over outputs.</summary>
+    internal static double MaxRelativeDifference(IReadOnlyList<Tensor> actual, IReadOnlyList<Tensor> expected)
+    {
+        var worst = 0.0;
+        for (var o = 0; o < expected.Count; o++)
+        {
+            var a = actual[o];
+            var b = expected[o];
+            if (!b.ElementType.IsFloatingPoint() || a.ElementCount != b.ElementCount) continue;
+            double diff = 0, scale = 0;
+            for (long i = 0; i < b.ElementCount; i++)
+            {
+                var x = a.GetAsDouble(i);
+                var y = b.GetAsDouble(i);
+                if (double.IsNaN(x) != double.IsNaN(y)) return double.PositiveInfinity;
+                if (double.IsNaN(y)) continue;
+                diff = Math.Max(diff, Math.Abs(x - y));
+                scale = Math.Max(scale, Math.Abs(y));
+            }
+            worst = Math.Max(worst, scale > 0 ? diff / scale : diff);
+        }
+        return worst;
+    }
+}

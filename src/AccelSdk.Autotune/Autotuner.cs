@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using AccelSdk.Autotune.Cache;
+using AccelSdk.Autotune.Placement;
+using AccelSdk.Autotune.Profiling;
+using AccelSdk.Backends;
+using AccelSdk.Diagnostics;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Autotune;
+
+/// <summary>
+/// Places each node of a model on the (backend, device) measured fastest for it, counting transfers, then measures
+/// that plan against every single-backend plan and keeps the fastest measured one. Results are cached per machine.
+/// <code>
+/// var result = Autotuner.Tune(Model.Load("model.onnx"));
+/// using var session = result.Session!;
+/// AutotuneReport.Write(result, "report");
+/// </code>
+/// </summary>
+public static partial class Autotuner
+{
+    /// <summary>Tunes <paramref name="model"/> (or reuses its cached tuning). When nodes are unsupported everywhere the
+    /// result lists them and has no plan or session.</summary>
+    public static AutotuneResult Tune(Model model, AutotuneOptions? options = null)
+    {
+        options ??= new AutotuneOptions();
+        var watch = Stopwatch.StartNew();
+        var warnings = new List<string>();
+        void OnWarning(string message) { lock (warnings) warnings.Add(message); }
+        AccelSdkDiagnostics.Warning += OnWarning;
+        try
+        {
+            var result = TuneCore(model, options);
+            result.Warnings.AddRange(warnings);
+            result.TuningSeconds = watch.Elapsed.TotalSeconds;
+            return result;
+        }
+        finally
+        {
+            AccelSdkDiagnostics.Warning -= OnWarning;
+        }
+    }
+
+    private static AutotuneResult TuneCore(Model model, AutotuneOptions options)
+    {
+        var candidates = BackendRegistry.All
+            .SelectMany(b => b.Devices.Where(d => d.IsAvailable).Select(d => (Backend: b, Device: d)))
+            .Where(c => IsCandidate(c.Device, options.Candidates))
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            throw new AccelSdkException("autotune: no available device" + (options.Candidates is null ? "" : $" among {string.Join(", ", options.Candidates)}") +
+                ": " + string.Join("; ", BackendRegistry.AllDevices.Select(d => $"{d.Id}: {d.UnavailableReason ?? "available"}")));
+        }
+        var fingerprint = MachineFingerprint.Of(candidates);
+        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy };
+        var inputs = options.SampleInputs ?? DefaultInputs(model);
+        var types = InferTypes(model, inputs);
+
+        var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
+        result.CachePath = cache?.Path;
+        var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
+            "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
+        var modelKey = OperatorSignature.ModelKey(model, types, settings);
+
+        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, options))
+        {
+            return result;
+        }
+
+        var support = SupportMatrix(model, candidates, types, out var unsupported);
+        ApplyPins(model, candidates, support, options.Pins);
+        if (unsupported.Count > 0)
+        {
+            result.Unsupported = unsupported;
+            result.Nodes = model.Graph.Nodes.Select((n, i) => new NodeResult(i, NodeName(n), OpName(n), "",
+                candidates.Select((c, k) => new NodeCandidate(c.Device.Id, support[i][k] is null ? CandidateStatus.Unsupported : CandidateStatus.Measured, null, 0, 0, 0, 0, false, support[i][k] is null ? SupportReason(c, n, model, types) : null)).ToArray())).ToArray();
+            return result;
+        }
+
+        Report(options, "capture", 0, 1, "running the model once to capture every intermediate value");
+        var greedy = model.Graph.Nodes.Select((_, i) => Enumerable.Range(0, candidates.Count)
+            .OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1)
+            .First(k => support[i][k] is not null)).ToArray();
+        var values = ValueCapture.Run(model, inputs, greedy.Select(k => new Execution.Placement(candidates[k].Backend, candidates[k].Device)).ToArray(), types, options.Compile);
+        Report(options, "capture", 1, 1, "done");
+        var cutTypes = MergeTypes(types, values);
+
+        var overheads = MeasureCallOverheads(candidates, options, cache, result);
+        result.CallOverheadMs = overheads;
+        result.Transfers = MeasureTransfers(candidates, options, cache, result);
+        result.Nodes = ProfileNodes(model, candidates, support, values, cutTypes, options, cache, result);
+
+        ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
+        if (cache is not null && result.Plan is not null && result.Chosen is not null)
+        {
+            cache.Plans[modelKey] = new CachedPlan
+            {
+                Placements = result.Nodes.Select(n => n.Assigned ?? "").ToArray(),
+                Source = result.Chosen.Backend is null ? "autotuned" : "single_backend",
+                MeasuredMs = result.Chosen.MeasuredMs ?? 0,
+                TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
+                SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
+            };
+            cache.Save();
+        }
+        return result;
+    }
+
+    private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
+        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, AutotuneOptions options)
+    {
+        if (cached.Placements.Count != model.Graph.Nodes.Count) return false;
+        var byId = candidates.ToDictionary(c => c.Device.Id, StringComparer.Ordinal);
+        var placements = new List<Execution.Placement>();
+        foreach (var id in cached.Placements)
+        {
+            if (!byId.TryGetValue(id, out var c)) return false;
+            placements.Add(new Execution.Placement(c.Backend, c.Device));
+        }
+        try
+        {
+            var plan = PlanBuilder.Build(model, placements, types);
+            result.Session = new AccelSession(plan, options.Compile);
+            result.Plan = plan;
+        }
+        catch (AccelSdkException e)
+        {
+            AccelSdkDiagnostics.Warn($"cached plan for {model.Label} could not be used and is re-tuned: {e.Message}");
+            return false;
+        }
+        result.FromCache = true;
+        result.Nodes = model.Graph.Nodes.Select((node, i) =>
+        {
+            var signature = OperatorSignature.Of(model, node, types);
+            var profile = candidates.Select(c => cache.Nodes.TryGetValue(TuningCache.NodeKey(c.Device.Id, signature), out var t)
+                ? FromCache(c.Device.Id, t)
+                : new NodeCandidate(c.Device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, true, "not in the cache")).ToArray();
+            return new NodeResult(i, NodeName(node), OpName(node), signature, profile) { Assigned = cached.Placements[i], Autotuned = cached.Placements[i] };
+        }).ToArray();
+        result.CallOverheadMs = candidates.Where(c => cache.Overheads.ContainsKey(c.Device.Id)).ToDictionary(c => c.Device.Id, c => cache.Overheads[c.Device.Id]);
+        var devices = result.Plan.Devices.Select(d => d.Id).ToArray();
+        result.Chosen = new PlanResult(cached.Source == "autotuned" ? "autotuned" : devices[0], cached.Source == "autotuned" ? null : result.Plan.Partitions[0].Backend.Name,
+            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false);
+        result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
+        return true;
+    }
+
+    internal static string NodeName(Node node) => node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault(o => o.Length > 0) ?? "?";
+
+    internal static string OpName(Node node) => node.Domain.Length > 0 && node.Domain != "ai.onnx" ? node.Domain + "::" + node.OpType : node.OpType;
+
+    private static void Report(AutotuneOptions options, string stage, int done, int total, string detail) =>
+        options.Progress?.Invoke(new AutotuneProgress(stage, done, total, detail));
+
+    private static bool IsCandidate(Device device, IReadOnlyList<string>? filter) =>
+        filter is null || filter.Any(c => string.Equals(c, device.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(c, device.Backend, StringComparison.OrdinalIgnoreCase));
+
+    private static Dictionary<string, Tensor> DefaultInputs(Model model)
+    {
+        foreach (var input in model.Graph.RequiredInputs)
+        {
+            if (input.TensorType?.Shape is { IsFullyKnown: false } shape)
+            {
+                AccelSdkDiagnostics.Warn($"{model.Label}: input '{input.Name}' has shape {shape}; tuning with 1 for each unknown dimension. " +
+                    "Give sample inputs with the real shapes (accelsdk autotune --input FILE.pb, or AutotuneOptions.SampleInputs)");
+            }
+        }
+        return SampleInputs.Random(model);
+    }
+
+    /// <summary>Shape inference with the graph inputs declared at the sample inputs' concrete shapes.</summary>
+    private static Dictionary<string, Ir.ValueType> InferTypes(Model model, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var graph = model.Graph;
+        var specialised = new Graph { Name = graph.Name };
+        specialised.Nodes.AddRange(graph.Nodes);
+        specialised.Initializers.AddRange(graph.Initializers);
+        specialised.SparseInitializers.AddRange(graph.SparseInitializers);
+        specialised.Outputs.AddRange(graph.Outputs);
+        specialised.ValueInfos.AddRange(graph.ValueInfos);
+        foreach (var input in graph.Inputs)
+        {
+            specialised.Inputs.Add(inputs.TryGetValue(input.Name, out var t) ? new ValueInfo(input.Name, new TensorType(t.ElementType, new TensorShape(t.ShapeArray))) : input);
+        }
+        var copy = new Model(specialised) { IrVersion = model.IrVersion, SourcePath = model.SourcePath };
+        foreach (var kv in model.OpsetImports) copy.OpsetImports[kv.Key] = kv.Value;
+        copy.Functions.AddRange(model.Functions);
+        return ShapeInference.Infer(copy);
+    }
+
+    /// <summary>Inferred types, with captured concrete types where inference left the shape unknown.</summary>
+    private static Dictionary<string, Ir.ValueType> MergeTypes(Dictionary<string, Ir.ValueType> inferred, Dictionary<string, Tensor> values)
+    {
+        var merged = new Dictionary<string, Ir.ValueType>(inferred, StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            if (merged.GetValueOrDefault(name) is not TensorType { Shape.IsFullyKnown: true })
+            {
+                merged[name] = new TensorType(value.ElementType, new TensorShape(value.ShapeArray));
+            }
+        }
+        return merged;
+    }
+
+    /// <summary>[node][candidate]: the candidate when it claims the node, else null.</summary>
+    private static (IBackend Backend, Device Device)?[][] SupportMatrix(Model model, List<(IBackend Backend, Device Device)> candidates,
+        Dictionary<string, Ir.ValueType> types, out List<(string Node, string Op, string Reason)> unsupported)
+    {
+        var context = new NodeContext(model, types);
+        var nodes = model.Graph.Nodes;
+        var matrix = new (IBackend, Device)?[nodes.Count][];
+        unsupported = new List<(string, string, string)>();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            matrix[i] = new (IBackend, Device)?[candidates.Count];
+            var reasons = new List<string>();
+            for (var k = 0; k < candidates.Count; k++)
+            {
+                var (backend, device) = candidates[k];
+                NodeSupport s;
+                try
+                {
+                    s = backend.Supports(device, nodes[i], context);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    s = NodeSupport.No($"capability check failed: {e.Message}");
+                }
+                if (s.IsSupported) matrix[i][k] = candidates[k];
+                else reasons.Add($"{device.Id}: {s.Reason}");
+            }
+            if (matrix[i].All(m => m is null)) unsupported.Add((NodeName(nodes[i]), OpName(nodes[i]), string.Join("; ", reasons)));
+        }
+        return matrix;
+    }
+
+    private static string? SupportReason((IBackend Backend, Device Device) c, Node node, Model model, Dictionary<string, Ir.ValueType> types)
+    {
+        try
+        {
+            return c.Backend.Supports(c.Device, node, new NodeContext(model, types)).Reason;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Pinned nodes keep only their pinned device (a pin to a device that cannot run the node is an error).</summary>
+    private static void ApplyPins(Model model, List<(IBackend Backend, Device Device)> candidates, (IBackend Backend, Device Device)?[][] support,
+        IReadOnlyDictionary<string, string>? pins)
+    {
+        if (pins is null || pins.Count == 0) return;
+        var nodes = model.Graph.Nodes;
+        foreach (var (key, target) in pins)
+        {
+            var k = candidates.FindIndex(c => string.Equals(c.Device.Id, target, StringComparison.OrdinalIgnoreCase));
+            if (k < 0) k = candidates.FindIndex(c => string.Equals(c.Backend.Name, target, StringComparison.OrdinalIgnoreCase));
+            if (k < 0) throw new AccelSdkException($"pin '{key}' -> '{target}': no candidate device or backend of that name (candidates: {string.Join(", ", candidates.Select(c => c.Device.Id))})");
+            var matched = false;
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                if (nodes[i].Name != key && NodeName(nodes[i]) != key && nodes[i].OpType != key) continue;
+                matched = true;
+                if (support[i][k] is null) throw new AccelSdkException($"pin '{key}' -> '{target}': {candidates[k].Device.Id} does not run {nodes[i].Describe()}");
+                for (var j = 0; j < candidates.Count; j++)
+                {
+                    if (j != k) support[i][j] = null;
+                }
+            }
+            if (!matched) throw new AccelSdkException($"pin '{key}': {model.Label} has no node or op of that name");
+        }
+    }
+}

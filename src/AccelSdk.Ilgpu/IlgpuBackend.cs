@@ -1,0 +1,136 @@
+using AccelSdk.Backends;
+using AccelSdk.Ilgpu;
+using AccelSdk.Ilgpu.Ops;
+using AccelSdk.Ilgpu.Runtime;
+using AccelSdk.Ir;
+using ILGPU;
+
+[assembly: AccelSdk.AccelSdkExtension(typeof(IlgpuBackendProvider))]
+// ILGPU's CPU accelerator emits its kernel launchers into a dynamic assembly of this name; kernels and their
+// parameter structs stay internal.
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("ILGPURuntime")]
+
+namespace AccelSdk.Ilgpu;
+
+/// <summary>Creates the <see cref="IlgpuBackend"/>; found through <see cref="AccelSdkExtensionAttribute"/>.</summary>
+public sealed class IlgpuBackendProvider : IBackendProvider
+{
+    /// <inheritdoc />
+    public string Name => IlgpuBackend.BackendName;
+
+    /// <inheritdoc />
+    public IBackend Create() => new IlgpuBackend();
+}
+
+/// <summary>
+/// AccelSdk's own kernel library: each ONNX operator is a C# kernel compiled by ILGPU for the device's accelerator
+/// (<c>ilgpu-cpu</c>, <c>ilgpu-cuda:N</c>, and opt-in <c>ilgpu-opencl:N</c>). Tensors stay in accelerator buffers
+/// between consecutive nodes; buffers are pooled per accelerator and kernels are compiled once per accelerator.
+/// </summary>
+public sealed class IlgpuBackend : IBackend
+{
+    /// <summary>The backend name.</summary>
+    public const string BackendName = "ilgpu";
+
+    internal static readonly string IlgpuVersion =
+        typeof(Context).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+
+    private readonly List<Context> _contexts = new();
+    private readonly Dictionary<string, IlgpuDeviceSlot> _slots = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    /// <summary>Finds the accelerators; accelerators themselves are created on first use.</summary>
+    public IlgpuBackend()
+    {
+        var found = DeviceDiscovery.Discover(_contexts);
+        Devices = found.Select(f => f.Device).ToArray();
+        foreach (var (slot, device) in found)
+        {
+            if (slot is not null) _slots[device.Id] = slot;
+        }
+    }
+
+    /// <summary>A backend over the given accelerators only (tests use it to run GPU code paths on simulated devices).</summary>
+    internal IlgpuBackend(IEnumerable<(IlgpuDeviceSlot Slot, Context Context)> slots)
+    {
+        var list = slots.ToList();
+        Devices = list.Select(s => s.Slot.Device).ToArray();
+        foreach (var (slot, context) in list)
+        {
+            _slots[slot.Device.Id] = slot;
+            if (!_contexts.Contains(context)) _contexts.Add(context);
+        }
+    }
+
+    /// <inheritdoc />
+    public string Name => BackendName;
+
+    /// <inheritdoc />
+    public string Version => IlgpuVersion;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Device> Devices { get; }
+
+    /// <summary>Every operator type this backend claims for some dtype/attribute combination.</summary>
+    public static IReadOnlyCollection<string> ClaimedOps => OpRegistry.OpTypes;
+
+    /// <inheritdoc />
+    public NodeSupport Supports(Device device, Node node, NodeContext context)
+    {
+        if (!_slots.ContainsKey(device.Id)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
+        return OpRegistry.Supports(node, context);
+    }
+
+    /// <inheritdoc />
+    public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
+    {
+        var slot = SlotOf(device);
+        return new IlgpuPartition(slot, partition, options);
+    }
+
+    /// <inheritdoc />
+    public DeviceTensor Upload(Device device, Tensor host) => SlotOf(device).Upload(host);
+
+    /// <inheritdoc />
+    public Tensor Download(DeviceTensor tensor)
+    {
+        if (tensor is HostTensor h) return h.Value;
+        if (tensor is not IlgpuTensor t || !_slots.TryGetValue(t.Device.Id, out var slot))
+        {
+            throw new BackendException(BackendName, $"cannot download a {tensor.GetType().Name} of device {tensor.Device.Id}");
+        }
+        return slot.Download(t);
+    }
+
+    /// <summary>
+    /// Kernels compiled so far for <paramref name="device"/> with each one's compile time: the warm-up cost a new model
+    /// pays on this accelerator for kernels not compiled yet.
+    /// </summary>
+    public IReadOnlyList<KernelCompileRecord> CompiledKernels(Device device) => SlotOf(device).Kernels.Compiled;
+
+    /// <summary>Buffer pool statistics of <paramref name="device"/>: allocations, reuses, buffers outstanding, idle bytes.</summary>
+    public (long Allocations, long Reuses, int Outstanding, long PooledBytes) PoolStatistics(Device device)
+    {
+        var pool = SlotOf(device).Pool;
+        return (pool.Allocations, pool.Reuses, pool.Outstanding, pool.PooledBytes);
+    }
+
+    internal IlgpuDeviceSlot SlotOf(Device device)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_slots.TryGetValue(device.Id, out var slot)) return slot;
+        var known = Devices.FirstOrDefault(d => d.Id == device.Id);
+        throw new BackendException(BackendName, known is null
+            ? $"unknown device {device.Id}"
+            : $"device {device.Id} is unavailable: {known.UnavailableReason}");
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var slot in _slots.Values) slot.Dispose();
+        foreach (var context in _contexts) context.Dispose();
+    }
+}

@@ -1,0 +1,216 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace AccelSdk.Ilgpu.Kernels;
+
+/// <summary>Geometry of a 2-D convolution or pooling window over one NCHW image.</summary>
+internal struct WindowParams
+{
+    /// <summary>Channels of the input image (per group for Conv).</summary>
+    public int C;
+    public int H, W;
+    public int KH, KW;
+    public int SH, SW;
+    public int PadTop, PadLeft, PadBottom, PadRight;
+    public int DH, DW;
+    public int OH, OW;
+    /// <summary>Element offset of the image (and group) in the input.</summary>
+    public int InOffset;
+    /// <summary>Element offset of the first output channel written.</summary>
+    public int OutOffset;
+    /// <summary>Conv: output channels per group; pooling: 1 = count padding in averages.</summary>
+    public int M;
+    public int Groups;
+    public int BatchInStride, BatchOutStride;
+    /// <summary>Pooling: 0 = max, 1 = average.</summary>
+    public int Mode;
+    public int HasBias;
+}
+
+/// <summary>Convolution and pooling kernels.</summary>
+internal static class ConvKernels
+{
+    /// <summary>Unfolds one image (one group) into columns [C*KH*KW, OH*OW]; padding reads as zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Im2Col(Index1D index, ArrayView<float> x, ArrayView<float> col, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int r = e / spatial;
+            int s = e - r * spatial;
+            int oh = s / p.OW, ow = s - (s / p.OW) * p.OW;
+            int kw = r % p.KW;
+            int t = r / p.KW;
+            int kh = t % p.KH;
+            int c = t / p.KH;
+            int ih = oh * p.SH - p.PadTop + kh * p.DH;
+            int iw = ow * p.SW - p.PadLeft + kw * p.DW;
+            float v = 0f;
+            if (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) v = x[p.InOffset + (c * p.H + ih) * p.W + iw];
+            col[e] = v;
+        }
+    }
+
+    /// <summary>
+    /// Direct convolution, one output element per index over the whole batch; used where im2col would not pay off
+    /// (depthwise and other grouped convolutions with few channels per group). Weight is [Cout, C/groups, KH, KW].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DirectConv(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int cout = p.M * p.Groups;
+            int s = e % spatial;
+            int t = e / spatial;
+            int m = t % cout;
+            int n = t / cout;
+            int g = m / p.M;
+            int oh = s / p.OW, ow = s % p.OW;
+            float acc = p.HasBias != 0 ? bias[m] : 0f;
+            int inBase = n * p.BatchInStride + g * p.C * p.H * p.W;
+            int wBase = m * p.C * p.KH * p.KW;
+            for (int c = 0; c < p.C; c++)
+            {
+                for (int kh = 0; kh < p.KH; kh++)
+                {
+                    int ih = oh * p.SH - p.PadTop + kh * p.DH;
+                    if (ih < 0 || ih >= p.H) continue;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        int iw = ow * p.SW - p.PadLeft + kw * p.DW;
+                        if (iw < 0 || iw >= p.W) continue;
+                        acc += x[inBase + (c * p.H + ih) * p.W + iw] * w[wBase + (c * p.KH + kh) * p.KW + kw];
+                    }
+                }
+            }
+            y[e] = acc;
+        }
+    }
+
+    /// <summary>
+    /// Transposed convolution (gradient of Conv), one output element per element index over the whole batch:
+    /// output (oh, ow) gathers every input (ih, iw) and tap (kh, kw) with oh = ih*SH - PadTop + kh*DH.
+    /// Weight is [Cin, Cout/groups, KH, KW]; here C is input channels per group, M output channels per group,
+    /// H/W the input size and OH/OW the output size.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ConvTranspose(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int cout = p.M * p.Groups;
+            int s = e % spatial;
+            int t = e / spatial;
+            int m = t % cout;
+            int n = t / cout;
+            int g = m / p.M;
+            int mg = m - g * p.M;
+            int oh = s / p.OW, ow = s % p.OW;
+            float acc = p.HasBias != 0 ? bias[m] : 0f;
+            for (int c = 0; c < p.C; c++)
+            {
+                int ci = g * p.C + c;
+                int inBase = n * p.BatchInStride + ci * p.H * p.W;
+                int wBase = (ci * p.M + mg) * p.KH * p.KW;
+                for (int kh = 0; kh < p.KH; kh++)
+                {
+                    int hn = oh + p.PadTop - kh * p.DH;
+                    if (hn < 0 || hn % p.SH != 0) continue;
+                    int ih = hn / p.SH;
+                    if (ih >= p.H) continue;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        int wn = ow + p.PadLeft - kw * p.DW;
+                        if (wn < 0 || wn % p.SW != 0) continue;
+                        int iw = wn / p.SW;
+                        if (iw >= p.W) continue;
+                        acc += x[inBase + ih * p.W + iw] * w[wBase + kh * p.KW + kw];
+                    }
+                }
+            }
+            y[e] = acc;
+        }
+    }
+
+    /// <summary>Max or average pooling, one output element per index over N*C planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Pool(Index1D index, ArrayView<float> x, ArrayView<float> y, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = index * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int spatial = p.OH * p.OW;
+            int plane = e / spatial;
+            int s = e - plane * spatial;
+            int oh = s / p.OW, ow = s % p.OW;
+            int inBase = plane * p.H * p.W;
+            int hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
+            float best = float.NegativeInfinity;
+            float sum = 0f;
+            int count = 0;
+            for (int kh = 0; kh < p.KH; kh++)
+            {
+                int ih = hs + kh * p.DH;
+                if (ih < 0 || ih >= p.H) continue;
+                for (int kw = 0; kw < p.KW; kw++)
+                {
+                    int iw = ws + kw * p.DW;
+                    if (iw < 0 || iw >= p.W) continue;
+                    float v = x[inBase + ih * p.W + iw];
+                    if (v > best || XMath.IsNaN(v)) best = v;
+                    sum += v;
+                    count++;
+                }
+            }
+            if (p.Mode == 0)
+            {
+                y[e] = best;
+                continue;
+            }
+            if (p.M != 0)
+            {
+                // count_include_pad: the window clipped to the padded image (ONNX reference semantics).
+                int he = XMin(hs + (p.KH - 1) * p.DH + 1, p.H + p.PadBottom);
+                int we = XMin(ws + (p.KW - 1) * p.DW + 1, p.W + p.PadRight);
+                int hc = (he - hs + p.DH - 1) / p.DH;
+                int wc = (we - ws + p.DW - 1) / p.DW;
+                count = hc * wc;
+            }
+            y[e] = count > 0 ? sum / count : 0f;
+        }
+    }
+
+    private static int XMin(int a, int b) => a < b ? a : b;
+
+    /// <summary>Global average (Mode 1) or max (Mode 0) over each N*C plane of Spatial elements (passed in H).</summary>
+    public static void GlobalPool(Index1D plane, ArrayView<float> x, ArrayView<float> y, WindowParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = plane * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int n = p.H;
+            int b = e * n;
+            float sum = 0f, best = float.NegativeInfinity;
+            for (int i = 0; i < n; i++)
+            {
+                float v = x[b + i];
+                sum += v;
+                if (v > best || XMath.IsNaN(v)) best = v;
+            }
+            y[e] = p.Mode == 1 ? sum / n : best;
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace AccelSdk.Ilgpu.Kernels;
+
+/// <summary>Unary operator codes of <see cref="ElementwiseKernels.Unary"/>.</summary>
+internal enum UnaryOp
+{
+    Identity, Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Elu, Selu, Softplus, Clip, Erf, Exp, Log, Sqrt,
+    Neg, Abs, Reciprocal, Floor, Ceil, Scale, Softsign, Sin, Cos,
+}
+
+/// <summary>Binary operator codes of <see cref="ElementwiseKernels.Binary"/>.</summary>
+internal enum BinaryOp
+{
+    Add, Sub, Mul, Div, Pow, Max, Min, PRelu,
+}
+
+/// <summary>Comparison codes of <see cref="ElementwiseKernels.Compare"/>.</summary>
+internal enum CompareOp
+{
+    Equal, Greater, Less, GreaterOrEqual, LessOrEqual,
+}
+
+internal struct UnaryParams
+{
+    public int Op;
+    public float Alpha;
+    public float Beta;
+}
+
+internal struct BroadcastParams
+{
+    public int Op;
+    public Dims6 Out;
+    public Dims6 A;
+    public Dims6 B;
+    public Dims6 C;
+}
+
+/// <summary>Elementwise kernels: one output element per index (cheap enough per element even on the CPU simulator).</summary>
+internal static class ElementwiseKernels
+{
+    public static void Unary(Index1D i, ArrayView<float> x, ArrayView<float> y, UnaryParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = Apply((UnaryOp)p.Op, x[e], p.Alpha, p.Beta);
+        }
+    }
+
+    public static float Apply(UnaryOp op, float v, float alpha, float beta)
+    {
+        switch (op)
+        {
+            case UnaryOp.Relu: return v > 0f ? v : 0f;
+            case UnaryOp.LeakyRelu: return v >= 0f ? v : alpha * v;
+            case UnaryOp.Sigmoid: return v >= 0f ? 1f / (1f + XMath.Exp(-v)) : XMath.Exp(v) / (1f + XMath.Exp(v));
+            case UnaryOp.HardSigmoid: return XMath.Max(0f, XMath.Min(1f, alpha * v + beta));
+            case UnaryOp.HardSwish: return v * XMath.Max(0f, XMath.Min(1f, v / 6f + 0.5f));
+            case UnaryOp.Tanh: return XMath.Tanh(v);
+            case UnaryOp.Elu: return v >= 0f ? v : alpha * (XMath.Exp(v) - 1f);
+            case UnaryOp.Selu: return v > 0f ? beta * v : beta * (alpha * XMath.Exp(v) - alpha);
+            case UnaryOp.Softplus: return v > 20f ? v : XMath.Log(1f + XMath.Exp(v));
+            case UnaryOp.Clip: return XMath.Min(beta, XMath.Max(alpha, v));
+            case UnaryOp.Erf: return Erf(v);
+            case UnaryOp.Exp: return XMath.Exp(v);
+            case UnaryOp.Log: return XMath.Log(v);
+            case UnaryOp.Sqrt: return XMath.Sqrt(v);
+            case UnaryOp.Neg: return -v;
+            case UnaryOp.Abs: return XMath.Abs(v);
+            case UnaryOp.Reciprocal: return 1f / v;
+            case UnaryOp.Floor: return XMath.Floor(v);
+            case UnaryOp.Ceil: return XMath.Ceiling(v);
+            case UnaryOp.Scale: return alpha * v;
+            case UnaryOp.Softsign: return v / (1f + XMath.Abs(v));
+            case UnaryOp.Sin: return XMath.Sin(v);
+            case UnaryOp.Cos: return XMath.Cos(v);
+            default: return v;
+        }
+    }
+
+    /// <summary>erf with |error| below 1.2e-7 (Numerical Recipes' erfc Chebyshev fit), computed in double where available.</summary>
+    public static float Erf(float xf)
+    {
+        double x = xf;
+        double z = x < 0 ? -x : x;
+        double t = 1.0 / (1.0 + 0.5 * z);
+        double r = t * XMath.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+            t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+            t * (-0.82215223 + t * 0.17087277)))))))));
+        double erf = 1.0 - r;
+        return (float)(x >= 0 ? erf : -erf);
+    }
+
+    public static void Binary(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            float r;
+            switch ((BinaryOp)p.Op)
+            {
+                case BinaryOp.Add: r = va + vb; break;
+                case BinaryOp.Sub: r = va - vb; break;
+                case BinaryOp.Mul: r = va * vb; break;
+                case BinaryOp.Div: r = va / vb; break;
+                case BinaryOp.Pow: r = Pow(va, vb); break;
+                case BinaryOp.Max: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Max(va, vb); break;
+                case BinaryOp.Min: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Min(va, vb); break;
+                case BinaryOp.PRelu: r = va < 0f ? va * vb : va; break;
+                default: r = 0f; break;
+            }
+            y[e] = r;
+        }
+    }
+
+    /// <summary>Add, Sub or Mul of int64 tensors (shape arithmetic), wrapping on overflow like ONNX Runtime.</summary>
+    public static void BinaryInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<long> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            long va = a[Dims6.Offset(e, p.Out, p.A)];
+            long vb = b[Dims6.Offset(e, p.Out, p.B)];
+            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+        }
+    }
+
+    /// <summary>Add, Sub or Mul of int32 tensors.</summary>
+    public static void BinaryInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<int> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int va = a[Dims6.Offset(e, p.Out, p.A)];
+            int vb = b[Dims6.Offset(e, p.Out, p.B)];
+            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+        }
+    }
+
+    private static float Pow(float x, float e)
+    {
+        if (e == 2f) return x * x;
+        if (e == 1f) return x;
+        if (e == 0.5f && x >= 0f) return XMath.Sqrt(x);
+        return (float)XMath.Pow((double)x, (double)e);
+    }
+
+    public static void Compare(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
+        }
+    }
+
+    public static void CompareInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
+        }
+    }
+
+    public static void CompareInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<byte> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var va = a[Dims6.Offset(e, p.Out, p.A)];
+            var vb = b[Dims6.Offset(e, p.Out, p.B)];
+            bool r;
+            switch ((CompareOp)p.Op)
+            {
+                case CompareOp.Equal: r = va == vb; break;
+                case CompareOp.Greater: r = va > vb; break;
+                case CompareOp.Less: r = va < vb; break;
+                case CompareOp.GreaterOrEqual: r = va >= vb; break;
+                default: r = va <= vb; break;
+            }
+            y[e] = r ? (byte)1 : (byte)0;
+        }
+    }
+
+    /// <summary>Where(cond, x, y) for any element type: a pure selection.</summary>
+    public static void Where<T>(Index1D i, ArrayView<byte> cond, ArrayView<T> x, ArrayView<T> y, ArrayView<T> z, BroadcastParams p, Launch launch)
+        where T : unmanaged
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            var c = cond[Dims6.Offset(e, p.Out, p.C)];
+            z[e] = c != 0 ? x[Dims6.Offset(e, p.Out, p.A)] : y[Dims6.Offset(e, p.Out, p.B)];
+        }
+    }
+
+    public static void Fill<T>(Index1D i, ArrayView<T> y, T value, Launch launch) where T : unmanaged
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = value;
+        }
+    }
+
+    public static void CastFloatToInt64(Index1D i, ArrayView<float> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (long)x[e];
+        }
+    }
+    public static void CastInt64ToFloat(Index1D i, ArrayView<long> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastFloatToInt32(Index1D i, ArrayView<float> x, ArrayView<int> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (int)x[e];
+        }
+    }
+    public static void CastInt32ToFloat(Index1D i, ArrayView<int> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastInt64ToInt32(Index1D i, ArrayView<long> x, ArrayView<int> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (int)x[e];
+        }
+    }
+    public static void CastInt32ToInt64(Index1D i, ArrayView<int> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e];
+        }
+    }
+    public static void CastBoolToFloat(Index1D i, ArrayView<byte> x, ArrayView<float> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? 1f : 0f;
+        }
+    }
+    public static void CastFloatToBool(Index1D i, ArrayView<float> x, ArrayView<byte> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0f ? (byte)1 : (byte)0;
+        }
+    }
+    public static void CastInt64ToBool(Index1D i, ArrayView<long> x, ArrayView<byte> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? (byte)1 : (byte)0;
+        }
+    }
+    public static void CastBoolToInt64(Index1D i, ArrayView<byte> x, ArrayView<long> y, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = x[e] != 0 ? 1L : 0L;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace AccelSdk.Ilgpu.Runtime;
+
+using Accelerator = ILGPU.Runtime.Accelerator;
+
+/// <summary>
+/// Reuses accelerator buffers across runs. Sizes are rounded up to a size class so that a run of the same model finds
+/// the buffers the previous run released. Pooled bytes are capped; past the cap released buffers are freed at once.
+/// </summary>
+internal sealed class BufferPool : IDisposable
+{
+    private const long MaxPooledBytes = 2L << 30;
+    private readonly Accelerator _accelerator;
+    private readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> _free = new();
+    private readonly object _gate = new();
+    private long _pooledBytes;
+    private bool _disposed;
+
+    public BufferPool(Accelerator accelerator) => _accelerator = accelerator;
+
+    /// <summary>Buffers handed out and not yet returned.</summary>
+    public int Outstanding { get; private set; }
+
+    /// <summary>Allocations that found no pooled buffer.</summary>
+    public long Allocations { get; private set; }
+
+    /// <summary>Requests served from the pool.</summary>
+    public long Reuses { get; private set; }
+
+    /// <summary>Bytes currently held idle in the pool.</summary>
+    public long PooledBytes
+    {
+        get
+        {
+            lock (_gate) return _pooledBytes;
+        }
+    }
+
+    public static long SizeClass(long bytes)
+    {
+        if (bytes <= 256) return 256;
+        if (bytes <= 1 << 20) return (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes);
+        const long mb = 1 << 20;
+        return (bytes + mb - 1) / mb * mb;
+    }
+
+    public DeviceBuffer Rent(long bytes)
+    {
+        var size = SizeClass(bytes);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Outstanding++;
+            if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
+            {
+                Reuses++;
+                _pooledBytes -= size;
+                return new DeviceBuffer(this, stack.Pop(), bytes);
+            }
+            Allocations++;
+        }
+        return new DeviceBuffer(this, _accelerator.Allocate1D<byte>(size), bytes);
+    }
+
+    internal void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        lock (_gate)
+        {
+            Outstanding--;
+            if (_disposed || _pooledBytes + buffer.Length > MaxPooledBytes)
+            {
+                buffer.Dispose();
+                return;
+            }
+            if (!_free.TryGetValue(buffer.Length, out var stack)) _free[buffer.Length] = stack = new();
+            stack.Push(buffer);
+            _pooledBytes += buffer.Length;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            foreach (var stack in _free.Values)
+            {
+                foreach (var b in stack) b.Dispose();
+            }
+            _free.Clear();
+            _pooledBytes = 0;
+        }
+    }
+}
+
+/// <summary>
+/// A reference-counted lease on a pooled buffer: tensors that alias the same data (Reshape, Flatten, Squeeze...) share
+/// one lease, and the buffer goes back to the pool when the last of them is disposed.
+/// </summary>
+internal sealed class DeviceBuffer
+{
+    private readonly BufferPool _pool;
+    private MemoryBuffer1D<byte, Stride1D.Dense>? _buffer;
+    private int _references = 1;
+
+    public DeviceBuffer(BufferPool pool, MemoryBuffer1D<byte, Stride1D.Dense> buffer, long byteLength)
+    {
+        _pool = pool;
+        _buffer = buffer;
+        ByteLength = byteLength;
+    }
+
+    public long ByteLength { get; }
+
+    public ArrayView<byte> Bytes
+    {
+        get
+        {
+            var b = _buffer ?? throw new ObjectDisposedException(nameof(DeviceBuffer));
+            return b.View.SubView(0, Math.Max(ByteLength, 0)).AsContiguous();
+        }
+    }
+
+    public ArrayView<T> View<T>() where T : unmanaged => Bytes.Cast<T>();
+
+    public DeviceBuffer AddReference()
+    {
+        if (Interlocked.Increment(ref _references) <= 1) throw new ObjectDisposedException(nameof(DeviceBuffer));
+        return this;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) != 0) return;
+        var b = Interlocked.Exchange(ref _buffer, null);
+        if (b is not null) _pool.Return(b);
+    }
+}

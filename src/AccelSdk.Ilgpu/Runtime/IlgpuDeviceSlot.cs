@@ -1,0 +1,121 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+using ILGPU;
+using ILGPU.Runtime;
+using Device = AccelSdk.Backends.Device;
+
+namespace AccelSdk.Ilgpu.Runtime;
+
+using Accelerator = ILGPU.Runtime.Accelerator;
+
+/// <summary>
+/// One ILGPU accelerator behind an AccelSdk <see cref="Device"/>: created on first use, then shared by every partition
+/// compiled for the device together with its buffer pool and kernel cache. Launches are serialised by <see cref="Gate"/>
+/// because an ILGPU accelerator stream is not safe for concurrent use.
+/// </summary>
+internal sealed class IlgpuDeviceSlot : IDisposable
+{
+    private readonly Func<Accelerator> _create;
+    private Accelerator? _accelerator;
+    private BufferPool? _pool;
+    private KernelCache? _kernels;
+
+    public IlgpuDeviceSlot(Device device, Func<Accelerator> create)
+    {
+        Device = device;
+        _create = create;
+    }
+
+    public Device Device { get; }
+
+    public object Gate { get; } = new();
+
+    public bool IsCpu => Device.Kind == DeviceKind.Cpu;
+
+    public Accelerator Accelerator
+    {
+        get
+        {
+            lock (Gate)
+            {
+                if (_accelerator is null)
+                {
+                    try
+                    {
+                        _accelerator = _create();
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        throw new BackendException("ilgpu", $"{Device.Id}: ILGPU could not create the accelerator: {e.Message}", e);
+                    }
+                }
+                return _accelerator;
+            }
+        }
+    }
+
+    public BufferPool Pool
+    {
+        get
+        {
+            lock (Gate) return _pool ??= new BufferPool(Accelerator);
+        }
+    }
+
+    public KernelCache Kernels
+    {
+        get
+        {
+            lock (Gate) return _kernels ??= new KernelCache(Accelerator);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (Gate)
+        {
+            _pool?.Dispose();
+            _accelerator?.Dispose();
+            _pool = null;
+            _kernels = null;
+            _accelerator = null;
+        }
+    }
+}
+
+internal static class DeviceSlotTransfers
+{
+    public static IlgpuTensor Upload(this IlgpuDeviceSlot slot, Tensor host)
+    {
+        if (host.IsString) throw new BackendException("ilgpu", $"{slot.Device.Id}: string tensors cannot live on an ILGPU accelerator ('{host.Name}')");
+        var size = host.ElementType.SizeInBytes();
+        if (size is not (1 or 2 or 4 or 8))
+        {
+            throw new BackendException("ilgpu", $"{slot.Device.Id}: element type {host.ElementType.ShortName()} of '{host.Name}' is not supported");
+        }
+        lock (slot.Gate)
+        {
+            var buffer = slot.Pool.Rent(host.ByteLength);
+            if (host.ByteLength > 0)
+            {
+                buffer.Bytes.CopyFromCPU(ref host.Bytes[0], host.ByteLength);
+            }
+            // Small integer tensors (shapes, axes, indices) keep a host copy so shape arithmetic never waits for the device.
+            var keepHostCopy = host.ElementCount <= 64 && host.ElementType is ElementType.Int64 or ElementType.Int32;
+            return new IlgpuTensor(slot.Device, host.ElementType, host.ShapeArray, buffer, keepHostCopy ? host : null);
+        }
+    }
+
+    public static Tensor Download(this IlgpuDeviceSlot slot, IlgpuTensor tensor)
+    {
+        if (tensor.HostCopy is { } copy) return Tensor.FromBytes(copy.ElementType, copy.Shape, copy.Bytes);
+        var host = Tensor.Zeros(tensor.ElementType, tensor.Shape);
+        if (host.ByteLength == 0) return host;
+        lock (slot.Gate)
+        {
+            slot.Accelerator.Synchronize();
+            tensor.Buffer.Bytes.CopyToCPU(ref host.Bytes[0], host.ByteLength);
+        }
+        return host;
+    }
+}

@@ -1,0 +1,63 @@
+using AccelSdk.Ir;
+
+namespace AccelSdk.TfLite.Import;
+
+/// <summary>
+/// Imports a <c>.tflite</c> flatbuffer into the IR (ONNX operator semantics, opset <see cref="Opset"/>). Activations keep
+/// TFLite's NHWC layout; layout-sensitive ops (convolutions, pooling, resize, depth-to-space) are wrapped in transposes
+/// to ONNX's NCHW and their weights are re-laid out at import time. Quantized tensors are dequantized around each op
+/// (QDQ form), fp16 and int8 constants are dequantized at import, sparse constants are densified.
+/// Ops with no IR form are kept as nodes of domain <see cref="CustomDomain"/> named after the TFLite op, so the model
+/// still loads, the TFLite backend still runs it whole, and other backends name those ops when they refuse them.
+/// </summary>
+public static partial class TfLiteImporter
+{
+    /// <summary>The ONNX opset the imported graph uses.</summary>
+    public const long Opset = 17;
+
+    /// <summary>Domain of nodes kept as TFLite ops (no IR form).</summary>
+    public const string CustomDomain = "ai.accelsdk.tflite";
+
+    /// <summary>Metadata key holding the source <c>.tflite</c> path (the TFLite backend runs that file).</summary>
+    public const string SourceMetadataKey = "accelsdk.tflite.source";
+
+    /// <summary>Metadata key holding the number of IR nodes the import produced (the TFLite backend runs whole models only).</summary>
+    public const string NodeCountMetadataKey = "accelsdk.tflite.nodes";
+
+    /// <summary>Loads and imports <paramref name="path"/>.</summary>
+    public static Model Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, e);
+        }
+        return Import(bytes, path);
+    }
+
+    /// <summary>Imports a flatbuffer; <paramref name="sourcePath"/> (when the bytes are a file) lets the TFLite backend run it.</summary>
+    public static Model Import(byte[] bytes, string sourcePath)
+    {
+        if (bytes.Length < 8 || bytes[4] != (byte)'T' || bytes[5] != (byte)'F' || bytes[6] != (byte)'L' || bytes[7] != (byte)'3')
+        {
+            throw new ModelLoadException(sourcePath, $"not a TFLite flatbuffer: {bytes.Length} bytes without the 'TFL3' identifier");
+        }
+        try
+        {
+            var context = new ImportContext(bytes, sourcePath);
+            return context.Run();
+        }
+        catch (FlatBufferException e)
+        {
+            throw new ModelLoadException(sourcePath, "corrupt or truncated flatbuffer: " + e.Message, e);
+        }
+        catch (OverflowException e)
+        {
+            throw new ModelLoadException(sourcePath, "corrupt flatbuffer: a size or offset overflows", e);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Runtime.InteropServices;
+using AccelSdk.Ir;
+using AccelSdk.TfLite.Native;
+
+namespace AccelSdk.TfLite;
+
+/// <summary>
+/// A TFLite interpreter over a <see cref="LiteModel"/>: feeds inputs (resizing them when their shape changes), invokes,
+/// and returns outputs as IR tensors. A failed TFLite status throws a <see cref="BackendException"/> with the message
+/// TFLite reported through the installed error reporter. Not thread-safe: one run at a time (calls are serialized).
+/// </summary>
+public sealed unsafe partial class LiteInterpreter : IDisposable
+{
+    private readonly LiteModel _model;
+    private readonly ErrorReporter _reporter = new();
+    private readonly TfLiteInterpreterOptionsHandle _options;
+    private readonly TfLiteInterpreterHandle _handle;
+    private readonly object _gate = new();
+    private readonly LiteOpProfiler? _profiler;
+    private bool _allocated;
+
+    /// <summary>Creates the interpreter and allocates its tensors.</summary>
+    public LiteInterpreter(LiteModel model, LiteInterpreterOptions? options = null)
+    {
+        TfLiteLibrary.Require();
+        options ??= new LiteInterpreterOptions();
+        _model = model;
+        if (options.UseXnnPack && !TfLiteLibrary.HasExport("TfLiteXNNPackDelegateCreate"))
+        {
+            _reporter.Dispose();
+            throw new BackendException("tflite", $"XNNPACK was requested but the loaded TFLite library ({TfLiteLibrary.LoadedFrom}) has no XNNPACK delegate (Debian builds TFLite with XNNPACK off)");
+        }
+        _options = TfLiteInterpreterOptionsHandle.Create();
+        TfLiteNative.TfLiteInterpreterOptionsSetNumThreads(_options.Pointer, options.Threads > 0 ? options.Threads : -1);
+        TfLiteNative.TfLiteInterpreterOptionsSetErrorReporter(_options.Pointer, ErrorReporter.Callback, _reporter.UserData);
+        if (options.ProfileOps)
+        {
+            _profiler = new LiteOpProfiler();
+            TfLiteNative.TfLiteInterpreterOptionsSetTelemetryProfiler(_options.Pointer, _profiler.Native);
+        }
+        if (options.MediaPipeCustomOps)
+        {
+            TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
+        }
+        var interpreter = TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, _options.Pointer);
+        if (interpreter == null)
+        {
+            var why = _reporter.TakeMessages();
+            _options.Dispose();
+            _reporter.Dispose();
+            _profiler?.Dispose();
+            throw new BackendException("tflite", $"{model.Label}: TFLite could not create an interpreter: {why ?? "no reason given"}");
+        }
+        _handle = TfLiteInterpreterHandle.Wrap(interpreter);
+        // Allocate now so that unresolved ops fail here; a model whose inputs have dynamic sizes may only allocate
+        // once its inputs are resized, so other allocation failures wait for the first run.
+        var status = TfLiteNative.TfLiteInterpreterAllocateTensors(Pointer);
+        if (status == TfLiteStatus.kTfLiteOk) _allocated = true;
+        else if (status == TfLiteStatus.kTfLiteUnresolvedOps)
+        {
+            var why = _reporter.TakeMessages();
+            Dispose();
+            throw new BackendException("tflite", $"{model.Label}: the model needs ops this TFLite build does not have: {why ?? status.ToString()}");
+        }
+        else _reporter.TakeMessages();
+    }
+
+    /// <summary>The model.</summary>
+    public LiteModel Model => _model;
+
+    internal TfLiteInterpreter* Pointer => _handle.Pointer;
+
+    /// <summary>The inputs, with their current shapes.</summary>
+    public IReadOnlyList<LiteTensorInfo> Inputs
+    {
+        get
+        {
+            var n = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
+            var list = new LiteTensorInfo[n];
+            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i));
+            return list;
+        }
+    }
+
+    /// <summary>The outputs, with their current shapes.</summary>
+    public IReadOnlyList<LiteTensorInfo> Outputs
+    {
+        get
+        {
+            var n = TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer);
+            var list = new LiteTensorInfo[n];
+            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
+            return list;
+        }
+    }
+
+    /// <summary>Resizes input <paramref name="index"/> and reallocates tensors.</summary>
+    public void ResizeInput(int index, ReadOnlySpan<int> shape)
+    {
+        lock (_gate)
+        {
+            CheckInputIndex(index);
+            fixed (int* dims = shape)
+            {
+                Check(TfLiteNative.TfLiteInterpreterResizeInputTensor(Pointer, index, dims, shape.Length), $"resizing input {index} to [{string.Join(",", shape.ToArray())}]");
+            }
+            _allocated = false;
+            AllocateTensors();
+        }
+    }
+
+    /// <summary>Runs once with inputs in model order; an input whose shape differs from the current one is resized first.</summary>
+    public Tensor[] Run(params Tensor[] inputs)
+    {
+        lock (_gate)
+        {
+            var count = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
+            if (inputs.Length != count)
+            {
+                throw new InputMismatchException(inputs.Length < count ? Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, inputs.Length)).Name : $"#{inputs.Length}",
+                    $"{_model.Label} takes {count} input(s), {inputs.Length} given");
+            }
+            for (var i = 0; i < inputs.Length; i++) ResizeIfNeeded(i, inputs[i]);
+            if (!_allocated) AllocateTensors();
+            for (var i = 0; i < inputs.Length; i++) CopyIn(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i), inputs[i]);
+            Check(TfLiteNative.TfLiteInterpreterInvoke(Pointer), "invoke");
+            var outputs = new Tensor[TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer)];
+            for (var i = 0; i < outputs.Length; i++) outputs[i] = CopyOut(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
+            return outputs;
+        }
+    }
+
+    /// <summary>
+    /// Per-operator time over the runs since creation or <see cref="ResetOpTimings"/>; empty unless
+    /// <see cref="LiteInterpreterOptions.ProfileOps"/> was set.
+    /// </summary>
+    public IReadOnlyList<LiteOpTiming> OpTimings => _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+
+    /// <summary>Clears the per-operator timings.</summary>
+    public void ResetOpTimings() => _profiler?.Reset();
+
+    /// <summary>Resets variable tensors (the state of streaming models) to their initial values.</summary>
+    public void ResetVariables()
+    {
+        lock (_gate) Check(TfLiteNative.TfLiteInterpreterResetVariableTensors(Pointer), "resetting variable tensors");
+    }
+
+    private void ResizeIfNeeded(int index, Tensor input)
+    {
+        var tensor = TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, index);
+        var rank = TfLiteNative.TfLiteTensorNumDims(tensor);
+        var same = rank == input.Rank;
+        for (var d = 0; same && d < rank; d++) same = TfLiteNative.TfLiteTensorDim(tensor, d) == input.Shape[d];
+        if (same) return;
+        var dims = new int[input.Rank];
+        for (var d = 0; d < dims.Length; d++) dims[d] = checked((int)input.Shape[d]);
+        fixed (int* p = dims)
+        {
+            var status = TfLiteNative.TfLiteInterpreterResizeInputTensor(Pointer, index, p, dims.Length);
+            if (status != TfLiteStatus.kTfLiteOk)
+            {
+                var name = Describe(tensor).Name;
+                throw new InputMismatchException(name, $"cannot resize to {TensorShape.Format(input.Shape)}: {_reporter.TakeMessages() ?? status.ToString()}");
+            }
+        }
+        _allocated = false;
+    }
+
+    private void AllocateTensors()
+    {
+        Check(TfLiteNative.TfLiteInterpreterAllocateTensors(Pointer), "allocating tensors");
+        _allocated = true;
+    }
+
+    private void CheckInputIndex(int index)
+    {
+        var count = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
+        if ((uint)index >= (uint)count) throw new InputMismatchException($"#{index}", $"{_model.Label} has {count} input(s)");
+    }
+
+    internal void Check(TfLiteStatus status, string what)
+    {
+        if (status == TfLiteStatus.kTfLiteOk) return;
+        var why = _reporter.TakeMessages();
+        throw new BackendException("tflite", $"{_model.Label}: {what} failed with {status}: {why ?? "TFLite gave no message"}");
+    }
+
+    internal static LiteTensorInfo Describe(TfLiteTensor* tensor)
+    {
+        var type = TfLiteNative.TfLiteTensorType(tensor);
+        var rank = TfLiteNative.TfLiteTensorNumDims(tensor);
+        var shape = new int[Math.Max(rank, 0)];
+        for (var d = 0; d < shape.Length; d++) shape[d] = TfLiteNative.TfLiteTensorDim(tensor, d);
+        var q = TfLiteNative.TfLiteTensorQuantizationParams(tensor);
+        var name = Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteTensorName(tensor)) ?? "";
+        return new LiteTensorInfo(name, LiteTypes.ToElementType(type), LiteTypes.Describe(type), shape,
+            (long)TfLiteNative.TfLiteTensorByteSize(tensor), q.scale, q.zero_point);
+    }
+
+    internal void CopyIn(TfLiteTensor* tensor, Tensor value)
+    {
+        var info = Describe(tensor);
+        if (info.ElementType != value.ElementType)
+        {
+            throw new InputMismatchException(info.Name, $"{_model.Label} expects {info.TfLiteType}{TensorShape.Format(info.Shape.Select(d => (long)d).ToArray())}, got {value.ElementType.ShortName()}{TensorShape.Format(value.Shape)}");
+        }
+        if (value.IsString) throw new InputMismatchException(info.Name, "string inputs are not supported by the TFLite backend");
+        if (value.ByteLength != info.ByteSize)
+        {
+            throw new InputMismatchException(info.Name, $"{_model.Label} expects {info.ByteSize} bytes ({info.TfLiteType}{TensorShape.Format(info.Shape.Select(d => (long)d).ToArray())}), got {value.ByteLength} ({value.ElementType.ShortName()}{TensorShape.Format(value.Shape)})");
+        }
+        fixed (byte* p = value.Bytes)
+        {
+            Check(TfLiteNative.TfLiteTensorCopyFromBuffer(tensor, p, (nuint)value.ByteLength), $"copying input '{info.Name}'");
+        }
+    }
+
+    internal Tensor CopyOut(TfLiteTensor* tensor)
+    {
+        var info = Describe(tensor);
+        if (info.ElementType == ElementType.Undefined || info.ElementType == ElementType.String)
+        {
+            throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' is of TFLite type {info.TfLiteType}, which has no IR form");
+        }
+        var result = Tensor.Zeros(info.ElementType, info.Shape.Select(d => (long)d).ToArray(), info.Name);
+        if (result.ByteLength != info.ByteSize)
+        {
+            throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' holds {info.ByteSize} bytes, its shape needs {result.ByteLength}");
+        }
+        fixed (byte* p = result.Bytes)
+        {
+            Check(TfLiteNative.TfLiteTensorCopyToBuffer(tensor, p, (nuint)result.ByteLength), $"copying output '{info.Name}'");
+        }
+        return result;
+    }
+
+    /// <summary>Releases the interpreter (the model stays with its owner).</summary>
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        _options.Dispose();
+        _reporter.Dispose();
+        _profiler?.Dispose();
+    }
+}

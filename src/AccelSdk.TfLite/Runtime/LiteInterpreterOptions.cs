@@ -1,0 +1,23 @@
+namespace AccelSdk.TfLite;
+
+/// <summary>How a <see cref="LiteInterpreter"/> is set up.</summary>
+public sealed record LiteInterpreterOptions
+{
+    /// <summary>Threads TFLite may use; 0 or less lets TFLite decide.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>
+    /// Applies the XNNPACK delegate. The loaded library must export it; Debian's build has XNNPACK off, and asking for
+    /// it there throws a <see cref="BackendException"/> that says so.
+    /// </summary>
+    public bool UseXnnPack { get; init; }
+
+    /// <summary>
+    /// Registers AccelSdk's implementations of MediaPipe's custom ops (Convolution2DTransposeBias), which stock TFLite
+    /// lacks, so models such as selfie_segmentation run. Off by default: stock TFLite behaviour.
+    /// </summary>
+    public bool MediaPipeCustomOps { get; init; }
+
+    /// <summary>Collects per-operator timings (see <see cref="LiteInterpreter.OpTimings"/>) through TFLite's telemetry profiler.</summary>
+    public bool ProfileOps { get; init; }
+}

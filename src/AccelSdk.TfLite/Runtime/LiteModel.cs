@@ -1,0 +1,77 @@
+using AccelSdk.TfLite.Native;
+
+namespace AccelSdk.TfLite;
+
+/// <summary>
+/// A <c>.tflite</c> flatbuffer loaded and verified by the TFLite runtime. Owns the native model and the pinned bytes
+/// it points into; dispose it after every interpreter made from it.
+/// </summary>
+public sealed unsafe class LiteModel : IDisposable
+{
+    private readonly byte[] _data;
+    private readonly ErrorReporter _reporter;
+    private readonly TfLiteModelHandle _handle;
+
+    private LiteModel(byte[] data, ErrorReporter reporter, TfLiteModelHandle handle, string label)
+    {
+        _data = data;
+        _reporter = reporter;
+        _handle = handle;
+        Label = label;
+    }
+
+    /// <summary>The file path or label given when loading, for messages.</summary>
+    public string Label { get; }
+
+    /// <summary>Size of the flatbuffer in bytes.</summary>
+    public int Size => _data.Length;
+
+    internal TfLiteModelHandle Handle => _handle;
+
+    /// <summary>Loads a <c>.tflite</c> file; a missing, truncated or corrupt file throws <see cref="ModelLoadException"/>.</summary>
+    public static LiteModel FromFile(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, e);
+        }
+        return FromBytes(bytes, path);
+    }
+
+    /// <summary>Loads a model from bytes (copied into pinned memory that the model keeps).</summary>
+    public static LiteModel FromBytes(ReadOnlySpan<byte> bytes, string label)
+    {
+        TfLiteLibrary.Require();
+        if (bytes.Length < 8 || bytes[4] != (byte)'T' || bytes[5] != (byte)'F' || bytes[6] != (byte)'L' || bytes[7] != (byte)'3')
+        {
+            throw new ModelLoadException(label, $"not a TFLite flatbuffer: {bytes.Length} bytes without the 'TFL3' identifier");
+        }
+        var data = GC.AllocateArray<byte>(bytes.Length, pinned: true);
+        bytes.CopyTo(data);
+        var reporter = new ErrorReporter();
+        TfLiteModel* model;
+        fixed (byte* p = data)
+        {
+            model = TfLiteNative.TfLiteModelCreateWithErrorReporter(p, (nuint)data.Length, ErrorReporter.Callback, reporter.UserData);
+        }
+        if (model == null)
+        {
+            var why = reporter.TakeMessages();
+            reporter.Dispose();
+            throw new ModelLoadException(label, "TFLite rejected the model" + (why is null ? " (corrupt or truncated flatbuffer)" : ": " + why));
+        }
+        return new LiteModel(data, reporter, TfLiteModelHandle.Wrap(model), label);
+    }
+
+    /// <summary>Releases the native model.</summary>
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _reporter.Dispose();
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using AccelSdk.Autotune.Cache;
+using AccelSdk.Diagnostics;
+
+namespace AccelSdk.Autotune.Tests;
+
+public sealed class CacheTests
+{
+    private static AutotuneOptions Options(string dir) => new()
+    {
+        CacheDirectory = dir,
+        Candidates = new[] { "ort-cpu" },
+        NodeTiming = TestModels.QuickTiming,
+        PlanRuns = 5,
+    };
+
+    [Fact]
+    public void Second_tuning_of_a_model_reuses_the_cached_plan_and_node_timings()
+    {
+        var dir = TestModels.TempDirectory("cache");
+        var first = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        first.Session!.Dispose();
+        Assert.False(first.FromCache);
+        Assert.True(File.Exists(first.CachePath));
+
+        var second = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        using var session = second.Session!;
+        Assert.True(second.FromCache);
+        Assert.Equal(first.Nodes.Select(n => n.Assigned), second.Nodes.Select(n => n.Assigned));
+        Assert.All(second.Nodes, n => Assert.True(n.Candidates.Single().FromCache));
+        Assert.Equal(first.Nodes.Select(n => n.Candidates[0].MedianMs), second.Nodes.Select(n => n.Candidates[0].MedianMs));
+        // The cached session runs and gives the first session's numbers.
+        var x = Execution.SampleInputs.Random(TestModels.Chain());
+        var y = session.Run(x)[0];
+        Assert.Equal(1L * 64 * 32 * 32, y.ElementCount);
+    }
+
+    [Fact]
+    public void A_corrupt_cache_file_is_ignored_with_a_warning_and_rebuilt()
+    {
+        var dir = TestModels.TempDirectory("corrupt");
+        var first = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        first.Session!.Dispose();
+        var path = first.CachePath!;
+        var text = File.ReadAllText(path);
+        File.WriteAllText(path, text[..(text.Length / 2)]); // truncated mid-document
+
+        var warnings = new List<string>();
+        void Collect(string w) => warnings.Add(w);
+        AccelSdkDiagnostics.Warning += Collect;
+        AutotuneResult second;
+        try
+        {
+            second = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        }
+        finally
+        {
+            AccelSdkDiagnostics.Warning -= Collect;
+        }
+        second.Session!.Dispose();
+        Assert.False(second.FromCache);
+        Assert.Contains(warnings, w => w.Contains(path, StringComparison.Ordinal) && w.Contains("ignored and will be rebuilt", StringComparison.Ordinal));
+        // Rebuilt: valid again, and a third tuning uses it.
+        using (var doc = JsonDocument.Parse(File.ReadAllText(path))) Assert.Equal(TuningCache.Format, doc.RootElement.GetProperty("format").GetString());
+        var third = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        third.Session!.Dispose();
+        Assert.True(third.FromCache);
+    }
+
+    [Fact]
+    public void A_cache_file_of_another_machine_or_format_is_ignored()
+    {
+        var dir = TestModels.TempDirectory("foreign");
+        var first = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        first.Session!.Dispose();
+        var path = first.CachePath!;
+        File.WriteAllText(path, File.ReadAllText(path).Replace(first.Fingerprint.Hash, "0123456789abcdef", StringComparison.Ordinal));
+        var opened = TuningCache.Open(dir, first.Fingerprint);
+        Assert.False(opened.Loaded);
+        Assert.Empty(opened.Plans);
+
+        File.WriteAllText(path, """{"format":"something-else/9","fingerprint_hash":"x"}""");
+        Assert.False(TuningCache.Open(dir, first.Fingerprint).Loaded);
+        File.WriteAllBytes(path, new byte[] { 0, 1, 2, 0xff, 0xfe });
+        Assert.False(TuningCache.Open(dir, first.Fingerprint).Loaded);
+    }
+
+    [Fact]
+    public void Node_timings_are_shared_across_models_by_operator_signature()
+    {
+        var dir = TestModels.TempDirectory("shared");
+        var first = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        first.Session!.Dispose();
+        // Same layers, another model (renamed graph and nodes, extra pins setting changes the plan key).
+        var other = TestModels.Chain();
+        other.Graph.Name = "other";
+        foreach (var n in other.Graph.Nodes) n.Name = "renamed_" + n.Name;
+        var second = Autotuner.Tune(other, Options(dir) with { Pins = new Dictionary<string, string> { ["Relu"] = "ort-cpu" } });
+        second.Session!.Dispose();
+        Assert.False(second.FromCache);
+        Assert.All(second.Nodes, n => Assert.True(n.Candidates.Single().FromCache, n.Name));
+    }
+}

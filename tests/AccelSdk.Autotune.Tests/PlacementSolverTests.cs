@@ -1,0 +1,70 @@
+using AccelSdk.Autotune.Placement;
+
+namespace AccelSdk.Autotune.Tests;
+
+public sealed class PlacementSolverTests
+{
+    private static readonly SolverDevice Host = new("host", 0.01);
+    private static readonly SolverDevice Remote = new("remote", 0.01);
+
+    // Transfers cost 1 ms fixed plus 1 ms per MiB in each direction.
+    private static double Transfer(string from, string to, long bytes) =>
+        (from != "host" ? 1 + bytes / 1048576.0 : 0) + (to != "host" ? 1 + bytes / 1048576.0 : 0);
+
+    private static SolverNode Node(double host, double remote, params (string Value, int Producer)[] inputs) =>
+        new(new[] { host, remote }, inputs.Select(i => (i.Value, i.Producer, 1048576L)).ToArray());
+
+    [Fact]
+    public void Moves_a_chain_segment_when_the_saving_exceeds_the_transfers()
+    {
+        // Middle nodes are 10 ms faster each on the remote device; moving in and out costs 2 + 2 ms.
+        var nodes = new[]
+        {
+            Node(1, 5, ("x", -1)),
+            Node(20, 10, ("a", 0)),
+            Node(20, 10, ("b", 1)),
+            Node(1, 5, ("c", 2)),
+        };
+        var solved = PlacementSolver.Solve(nodes, new[] { Host, Remote }, new[] { (3, 1048576L) }, Transfer)!.Value;
+        Assert.Equal(new[] { 0, 1, 1, 0 }, solved.Assignment);
+        Assert.Equal(PlacementSolver.Evaluate(nodes, new[] { Host, Remote }, new[] { (3, 1048576L) }, Transfer, solved.Assignment)!.Value, solved.PredictedMs, 9);
+        Assert.True(solved.PredictedMs < PlacementSolver.Evaluate(nodes, new[] { Host, Remote }, new[] { (3, 1048576L) }, Transfer, new[] { 0, 0, 0, 0 })!.Value);
+    }
+
+    [Fact]
+    public void Stays_on_one_device_when_transfers_eat_the_saving()
+    {
+        // The remote device saves 1 ms on one node but moving there and back costs 4 ms.
+        var nodes = new[] { Node(1, 5, ("x", -1)), Node(3, 2, ("a", 0)), Node(1, 5, ("b", 1)) };
+        var solved = PlacementSolver.Solve(nodes, new[] { Host, Remote }, new[] { (2, 1048576L) }, Transfer)!.Value;
+        Assert.Equal(new[] { 0, 0, 0 }, solved.Assignment);
+    }
+
+    [Fact]
+    public void Counts_a_skip_connection_read_from_a_non_adjacent_producer()
+    {
+        // Node 2 also reads the graph input x (a skip edge). Moving nodes 1 and 2 saves 2 x 2.5 ms and costs upload(a)
+        // and download(c), 4 ms: worth it without the skip edge, but x must be uploaded too (2 ms), so it loses.
+        var nodes = new[]
+        {
+            Node(1, 100, ("x", -1)),
+            Node(4.5, 2, ("a", 0)),
+            Node(4.5, 2, ("b", 1), ("x", -1)),
+        };
+        var outputs = new[] { (2, 1048576L) };
+        var moved = PlacementSolver.Evaluate(nodes, new[] { Host, Remote }, outputs, Transfer, new[] { 0, 1, 1 })!.Value;
+        var stayed = PlacementSolver.Evaluate(nodes, new[] { Host, Remote }, outputs, Transfer, new[] { 0, 0, 0 })!.Value;
+        Assert.Equal(1 + 0.01 + 4.5 + 4.5, stayed, 9);
+        Assert.Equal(1 + 0.01 + (2 + 0.01 + 2) + (2 + 2) + 2, moved, 9);
+        var solved = PlacementSolver.Solve(nodes, new[] { Host, Remote }, outputs, Transfer)!.Value;
+        Assert.Equal(new[] { 0, 0, 0 }, solved.Assignment);
+        Assert.Equal(stayed, solved.PredictedMs, 9);
+    }
+
+    [Fact]
+    public void Returns_null_when_a_node_has_no_usable_device()
+    {
+        var nodes = new[] { Node(1, 1, ("x", -1)), Node(double.PositiveInfinity, double.PositiveInfinity, ("a", 0)) };
+        Assert.Null(PlacementSolver.Solve(nodes, new[] { Host, Remote }, Array.Empty<(int, long)>(), Transfer));
+    }
+}

@@ -1,0 +1,51 @@
+using AccelSdk.Ir;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace AccelSdk.Autotune.Tests;
+
+/// <summary>Small models built in code, and a fresh cache directory per test.</summary>
+internal static class TestModels
+{
+    /// <summary>x[1,64,32,32] -> Relu -> Add(x) -> Sigmoid -> Mul(0.5) -> y: every op claimed by ORT and ILGPU.</summary>
+    public static Model Chain()
+    {
+        var shape = new TensorShape(1, 64, 32, 32);
+        var graph = new Graph { Name = "chain" };
+        graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, shape)));
+        graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, shape)));
+        graph.Initializers.Add(Tensor.FromArray(0.5f).WithName("half"));
+        graph.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "r" }, "relu"));
+        graph.Nodes.Add(new Node("Add", new[] { "r", "x" }, new[] { "a" }, "add"));
+        graph.Nodes.Add(new Node("Sigmoid", new[] { "a" }, new[] { "s" }, "sigmoid"));
+        graph.Nodes.Add(new Node("Mul", new[] { "s", "half" }, new[] { "y" }, "scale"));
+        var model = new Model(graph) { IrVersion = 8 };
+        model.OpsetImports[""] = 13;
+        return model;
+    }
+
+    /// <summary>x -> Relu -> test.custom::Frobnicate -> y: the custom op is claimed by no backend.</summary>
+    public static Model WithUnclaimedOp()
+    {
+        var shape = new TensorShape(1, 8);
+        var graph = new Graph { Name = "unclaimed" };
+        graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, shape)));
+        graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, shape)));
+        graph.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "r" }, "relu"));
+        graph.Nodes.Add(new Node("Frobnicate", new[] { "r" }, new[] { "y" }, "frob", "test.custom"));
+        var model = new Model(graph) { IrVersion = 8 };
+        model.OpsetImports[""] = 13;
+        model.OpsetImports["test.custom"] = 1;
+        return model;
+    }
+
+    public static string TempDirectory(string what)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"accelsdk-autotune-tests-{what}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Quick node timing for small test models (the defaults are for real models).</summary>
+    public static TimingRules QuickTiming { get; } = new() { MinRuns = 3, MaxRuns = 10, BudgetPerCandidate = TimeSpan.FromMilliseconds(30) };
+}

@@ -1,0 +1,72 @@
+using AccelSdk.Execution;
+using AccelSdk.Onnx;
+using AccelSdk.Onnx.Conformance;
+using Xunit;
+
+namespace AccelSdk.Ilgpu.Tests;
+
+/// <summary>
+/// ONNX backend node tests (Debian libonnx-testdata) on the ILGPU CPU accelerator: every case whose nodes the backend
+/// claims must pass with the suite's tolerance (rtol 1e-3, atol 1e-5); cases it does not claim are not run here.
+/// </summary>
+public class ConformanceTests
+{
+    private static readonly string NodeRoot = Path.Combine(Shared.OnnxTestData, "node");
+
+    private static readonly IReadOnlyDictionary<string, ExpectedFailure> ExpectedFailures =
+        ConformanceRunner.ReadExpectedFailures(Path.Combine(Shared.RepoRoot, "tests", "conformance", "ilgpu-expected-failures.txt"));
+
+    /// <summary>Node test cases whose every node ILGPU claims on ilgpu-cpu.</summary>
+    public static IEnumerable<object[]> ClaimedCases()
+    {
+        foreach (var dir in Directory.GetDirectories(NodeRoot).OrderBy(d => d, StringComparer.Ordinal))
+        {
+            if (IsClaimed(dir)) yield return new object[] { Path.GetFileName(dir) };
+        }
+    }
+
+    private static bool IsClaimed(string caseDir)
+    {
+        try
+        {
+            var model = OnnxImporter.Load(Path.Combine(caseDir, "model.onnx"));
+            if (model.Graph.Inputs.Concat(model.Graph.Outputs).Any(v => v.Type is not null and not Ir.TensorType)) return false;
+            return GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice).Count == 0;
+        }
+        catch (AccelSdkException)
+        {
+            return false;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ClaimedCases))]
+    public void ClaimedNodeTestPasses(string testCase)
+    {
+        var runner = new ConformanceRunner(Shared.Backend, Shared.TestDevice);
+        var result = runner.RunCase("node", Path.Combine(NodeRoot, testCase));
+        if (ExpectedFailures.TryGetValue(result.Key, out var expected))
+        {
+            Assert.True(result.Status == CaseStatus.Fail, $"{testCase} is listed as expected to fail ({expected.Reason}) but is {result.Status}: remove the line");
+            return;
+        }
+        Assert.True(result.Status == CaseStatus.Pass, $"{testCase}: {result.Status}: {result.Reason}");
+    }
+
+    [Fact]
+    public void ClaimsTheCoreOperatorSet()
+    {
+        var claimedCases = ClaimedCases().Select(c => (string)c[0]).ToHashSet();
+        // One representative node test per operator of the core list must be claimed (and so run above).
+        string[] mustClaim =
+        {
+            "test_matmul_2d", "test_gemm_default_matrix_bias", "test_basic_conv_with_padding", "test_conv_with_strides_padding",
+            "test_batchnorm_example", "test_relu", "test_maxpool_2d_default", "test_globalaveragepool", "test_add_bcast",
+            "test_flatten_axis0", "test_reshape_reordered_all_dims", "test_softmax_axis_1", "test_transpose_default",
+            "test_concat_2d_axis_0", "test_reduce_mean_default_axes_keepdims_example", "test_slice", "test_gather_0",
+            "test_squeeze", "test_unsqueeze_axis_0", "test_shape", "test_where_example", "test_equal", "test_sigmoid", "test_tanh",
+        };
+        var missing = mustClaim.Where(c => !claimedCases.Contains(c)).ToArray();
+        Assert.True(missing.Length == 0, "not claimed: " + string.Join(", ", missing));
+    }
+}

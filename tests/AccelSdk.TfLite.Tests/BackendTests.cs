@@ -1,0 +1,100 @@
+using AccelSdk.Backends;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+using AccelSdk.Onnx;
+using AccelSdk.TfLite.Import;
+using Microsoft.ML.OnnxRuntime;
+using Tensor = AccelSdk.Ir.Tensor;
+using DenseTensorOfFloat = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace AccelSdk.TfLite.Tests;
+
+/// <summary>The <c>tflite</c> backend through the SDK's session API, model format discovery and ONNX conversion.</summary>
+public sealed class BackendTests
+{
+    public BackendTests() => TestEnvironment.RequireRuntime();
+
+    [Fact]
+    public void Backend_reports_its_device_runtime_and_missing_xnnpack()
+    {
+        using var backend = new TfLiteBackend();
+        var device = backend.Devices.Single();
+        Assert.Equal("tflite-cpu", device.Id);
+        Assert.True(device.IsAvailable, device.UnavailableReason);
+        Assert.StartsWith("2.14", backend.Version);
+        Assert.Equal("absent from this build", device.Properties["xnnpack"]);
+        Assert.Contains(BackendRegistry.All, b => b.Name == "tflite");
+    }
+
+    [Fact]
+    public void Model_load_finds_the_tflite_format_and_a_session_on_tflite_cpu_runs_the_file()
+    {
+        var path = TestEnvironment.Model("add.bin");
+        var model = Model.Load(path);
+        Assert.Equal(TfLiteImporter.Opset, model.OpsetOf(""));
+        var (backend, device) = BackendRegistry.Resolve("tflite-cpu");
+        using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
+        var x = Tensor.Create(Enumerable.Range(0, 192).Select(i => i * 0.25f).ToArray(), 1, 8, 8, 3);
+        var y = session.Run(x)[0];
+        Assert.Equal(x.ToArray<float>().Select(v => 3 * v), y.ToArray<float>());
+    }
+
+    [Fact]
+    public void Select_measures_tflite_and_ort_on_an_imported_model()
+    {
+        var model = Model.Load(TestEnvironment.Model("face_detection_short_range.tflite"));
+        using var session = Accelerator.Select(model, new SelectOptions { Candidates = new[] { "tflite-cpu", "ort-cpu" }, MeasuredRuns = 3, WarmupRuns = 1 });
+        var report = session.Selection!;
+        Assert.All(report.Candidates, c => Assert.True(c.MedianMs > 0, $"{c.Device.Id}: {c.Error}"));
+        Assert.Equal(2, report.Candidates.Count);
+    }
+
+    [Fact]
+    public void Models_from_other_formats_are_refused_with_the_reason()
+    {
+        var graph = new Graph { Name = "relu" };
+        graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(4))));
+        graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(4))));
+        graph.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y" }, "relu"));
+        var model = new Model(graph);
+        model.OpsetImports[""] = 17;
+        using var backend = new TfLiteBackend();
+        var e = Assert.Throws<UnsupportedOperatorException>(() => GraphPartitioner.WholeModel(model, backend, backend.Devices[0]));
+        Assert.Contains(".tflite", e.Message);
+    }
+
+    [Theory]
+    [InlineData("face_detection_short_range.tflite")]
+    [InlineData("hand_landmark_lite.tflite")]
+    [InlineData("embedding_model.tflite")]
+    public void Converted_onnx_runs_on_plain_onnx_runtime_with_tflites_outputs(string file)
+    {
+        var path = TestEnvironment.Model(file);
+        using var liteModel = LiteModel.FromFile(path);
+        using var interpreter = new LiteInterpreter(liteModel);
+        var inputs = TestData.RandomInputs(interpreter.Inputs);
+        var expected = interpreter.Run(inputs);
+        var onnx = Path.Combine(Path.GetTempPath(), $"accelsdk-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            TfLiteConverter.Convert(path, onnx);
+            using var plain = new InferenceSession(onnx);
+            var feeds = plain.InputMetadata.Keys.Select((name, i) =>
+                NamedOnnxValue.CreateFromTensor(name, new DenseTensorOfFloat(inputs[i].ToArray<float>(), inputs[i].ShapeArray.Select(d => (int)d).ToArray()))).ToList();
+            using var results = plain.Run(feeds);
+            var outputs = results.ToList();
+            Assert.Equal(expected.Length, outputs.Count);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                var t = outputs[i].AsTensor<float>();
+                var actual = Tensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+                TestData.AssertClose(expected[i], actual, 1e-4, 1e-6, $"{file} output {i}");
+            }
+            Assert.Equal(OnnxImporter.Load(onnx).Graph.Nodes.Count, TfLiteImporter.Load(path).Graph.Nodes.Count);
+        }
+        finally
+        {
+            File.Delete(onnx);
+        }
+    }
+}
