@@ -49,7 +49,11 @@ public sealed class OptimizeCommandsTests : IDisposable
         var root = json.RootElement;
         Assert.Equal("static-int8", root.GetProperty("optimization").GetString());
         Assert.True(root.GetProperty("optimized_bytes").GetInt64() < root.GetProperty("baseline_bytes").GetInt64());
-        Assert.True(root.GetProperty("latency")[0].GetProperty("speedup").GetDouble() > 0);
+        // One row per available device; a backend that cannot run QDQ says why instead of giving a number.
+        var rows = root.GetProperty("latency").EnumerateArray().ToList();
+        Assert.All(rows, r => Assert.True(r.TryGetProperty("speedup", out _) || r.TryGetProperty("error", out _)));
+        var ort = rows.Single(r => r.GetProperty("device").GetString() == "ort-cpu");
+        Assert.True(ort.GetProperty("speedup").GetDouble() > 0);
         Assert.True(root.GetProperty("accuracy")[0].GetProperty("min_cosine").GetDouble() >= 0.99);
         Assert.True(File.Exists(Path.Combine(reportDir, "report.txt")));
     }
