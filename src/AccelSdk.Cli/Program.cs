@@ -28,7 +28,7 @@ namespace AccelSdk.Cli
               convert MODEL OUT.onnx                         write MODEL (.tflite or .onnx) as an ONNX model plain ONNX Runtime runs
               conformance DATA_ROOT --backend NAME [--csv FILE] [--expected FILE] [--suite S ...] [--filter TEXT]
                                                              run the ONNX backend test suite through AccelSdk
-            """ + "\n" + AutotuneCommand.Usage;
+            """ + "\n" + AutotuneCommand.Usage + "\n" + OptimizeCommands.Usage;
 
         private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -51,6 +51,8 @@ namespace AccelSdk.Cli
                     "conformance" => Conformance(new CommandLine(rest, new HashSet<string>())),
                     "convert" => Convert(new CommandLine(rest, new HashSet<string>())),
                     "autotune" => AutotuneCommand.Run(new CommandLine(rest, new HashSet<string> { "no-cache", "retune" }), ParsePolicy),
+                    "quantize" => OptimizeCommands.Quantize(new CommandLine(rest, OptimizeCommands.QuantizeFlags)),
+                    "prune" => OptimizeCommands.Prune(new CommandLine(rest, OptimizeCommands.PruneFlags)),
                     _ => throw new UsageException($"unknown command '{command}'"),
                 };
             }

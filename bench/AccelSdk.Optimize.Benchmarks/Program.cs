@@ -1,0 +1,98 @@
+using System.Globalization;
+using AccelSdk.Ir;
+using AccelSdk.Optimize;
+using AccelSdk.Optimize.Calibration;
+using AccelSdk.Optimize.Conversion;
+using AccelSdk.Optimize.Pruning;
+using AccelSdk.Optimize.Data;
+using AccelSdk.Optimize.Quantization;
+using AccelSdk.Optimize.Reports;
+using AccelSdk.TestSupport;
+
+// Before/after rows for issue 7: each scenario optimizes a real model, then measures the original and the optimized
+// model in the same run (interleaved, medians) on every available device, and accuracy on real held-out inputs.
+// usage: dotnet run -c Release --project bench/AccelSdk.Optimize.Benchmarks -- [--runs N] [SCENARIO ...]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var runs = 30;
+var selected = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--runs") runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else selected.Add(args[i]);
+}
+var scenarios = Scenarios.All;
+if (selected.Count > 0) scenarios = scenarios.Where(s => selected.Contains(s.Name)).ToArray();
+var outDir = Path.Combine(RepoPaths.Root, "artifacts", "bench", "optimize");
+foreach (var scenario in scenarios)
+{
+    var (baseline, result, evaluation, source) = scenario.Run();
+    var report = ModelEvaluator.Compare(baseline, result, evaluation, new EvaluationOptions { MeasuredRuns = runs, WarmupRuns = 5 }, source);
+    Console.WriteLine($"== {scenario.Name}");
+    Console.WriteLine(ReportWriter.ToTable(report));
+    ReportWriter.Save(report, Path.Combine(outDir, scenario.Name));
+}
+
+internal sealed record Scenario(string Name, Func<(Model Baseline, OptimizationResult Result, List<IReadOnlyDictionary<string, Tensor>> Evaluation, string Source)> Run);
+
+internal static class Scenarios
+{
+    private static Model ResNet18 => Model.Load(RepoPaths.ResNet18);
+
+    private static Model MiniLm => Model.Load(RepoPaths.Model("minilm/model.onnx"));
+
+    private static string Images(string split) => Path.Combine(RepoPaths.Root, ".models", "images", split);
+
+    private static List<IReadOnlyDictionary<string, Tensor>> ImagesOf(Model model, string split) =>
+        InputSets.FromDirectory(model, Images(split)).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+
+    private static List<IReadOnlyDictionary<string, Tensor>> SentencesOf(Model model) =>
+        InputSets.FromSentences(model, File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt")),
+            WordPieceTokenizer.Load(RepoPaths.Model("minilm/vocab.txt"))).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+
+    public static readonly Scenario[] All =
+    {
+        new("minilm-dynamic-int8", () =>
+        {
+            var m = MiniLm;
+            return (m, DynamicQuantizer.Quantize(m), SentencesOf(m), "40 English sentences (tests/AccelSdk.Optimize.Tests/Data/sentences.txt)");
+        }),
+        new("resnet18-dynamic-int8-conv", () =>
+        {
+            var m = ResNet18;
+            return (m, DynamicQuantizer.Quantize(m, new DynamicQuantizationOptions { QuantizeConv = true }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("resnet18-fp16", () =>
+        {
+            var m = ResNet18;
+            return (m, Fp16Converter.Convert(m), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("minilm-fp16", () =>
+        {
+            var m = MiniLm;
+            return (m, Fp16Converter.Convert(m), SentencesOf(m), "40 English sentences");
+        }),
+        new("resnet18-prune-structured-30", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("resnet18-prune-unstructured-50", () =>
+        {
+            var m = ResNet18;
+            return (m, MagnitudePruner.Prune(m, new PruningOptions { Sparsity = 0.5 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+        }),
+        new("resnet18-static-int8-minmax", () => Static(CalibrationMethod.MinMax)),
+        new("resnet18-static-int8-percentile", () => Static(CalibrationMethod.Percentile)),
+        new("resnet18-static-int8-entropy", () => Static(CalibrationMethod.Entropy)),
+    };
+
+    private static (Model, OptimizationResult, List<IReadOnlyDictionary<string, Tensor>>, string) Static(CalibrationMethod method)
+    {
+        var m = ResNet18;
+        var options = new StaticQuantizationOptions { Calibration = new CalibrationOptions { Method = method } };
+        return (m, StaticQuantizer.Quantize(m, ImagesOf(m, "calibration"), options), ImagesOf(m, "evaluation"),
+            "8 scikit-image evaluation images (calibrated on 8 other ones)");
+    }
+}

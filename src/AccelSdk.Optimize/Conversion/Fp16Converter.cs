@@ -1,0 +1,161 @@
+using AccelSdk.Ir;
+
+namespace AccelSdk.Optimize.Conversion;
+
+/// <summary>Options of float16 conversion.</summary>
+public sealed record Fp16Options
+{
+    /// <summary>Keep float32 graph inputs and outputs (Cast nodes at the edges); false makes them float16.</summary>
+    public bool KeepIoFloat32 { get; init; } = true;
+
+    /// <summary>Operator types that keep computing in float32 (Cast nodes around them).</summary>
+    public IReadOnlyCollection<string> BlockedOpTypes { get; init; } = Array.Empty<string>();
+
+    /// <summary>Node names that keep computing in float32.</summary>
+    public IReadOnlyCollection<string> BlockedNodes { get; init; } = Array.Empty<string>();
+}
+
+/// <summary>Converts float32 weights and computation to float16, keeping blocked ops and (by default) the graph I/O in float32.</summary>
+public static class Fp16Converter
+{
+    // Inputs that the ONNX spec requires to be float32 whatever the data type (op, input slot).
+    private static readonly HashSet<(string, int)> Float32Only = new() { ("Resize", 2), ("Upsample", 1) };
+
+    /// <summary>Converts a copy of <paramref name="model"/>.</summary>
+    public static OptimizationResult Convert(Model model, Fp16Options? options = null)
+    {
+        options ??= new Fp16Options();
+        if (model.Graph.Nodes.Any(n => n.Domain.Length == 0 && ModelPreparation.QuantizedOperators.Contains(n.OpType)))
+        {
+            throw new AlreadyQuantizedException(model.Label, "it holds quantized operators; convert the float32 model to fp16");
+        }
+        var copy = ModelPreparation.Clone(model);
+        var graph = copy.Graph;
+        var types = ShapeInference.Infer(copy);
+        bool IsFloat32(string name) => name.Length > 0 && types.TryGetValue(name, out var t) && t is TensorType { ElementType: ElementType.Float32 };
+        bool Blocked(Node n) => options.BlockedOpTypes.Contains(n.OpType) || options.BlockedNodes.Contains(n.Name) || n.Domain.Length > 0 && n.Domain != "ai.onnx";
+        var editor = new GraphEditor(graph);
+        var changed = new List<string>();
+        var skipped = new List<(string, string)>();
+
+        var keepFloat32 = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++) if (Float32Only.Contains((n.OpType, i))) keepFloat32.Add(n.Inputs[i]);
+        }
+        for (var i = 0; i < graph.Initializers.Count; i++)
+        {
+            var t = graph.Initializers[i];
+            if (t.ElementType == ElementType.Float32 && !keepFloat32.Contains(t.Name!)) graph.Initializers[i] = ToHalf(t).WithName(t.Name);
+        }
+
+        var newNodes = new List<Node>();
+        foreach (var n in graph.Nodes)
+        {
+            var label = n.Name.Length > 0 ? n.Name : n.Outputs[0];
+            if (Blocked(n))
+            {
+                skipped.Add((label, "blocked: computes in float32"));
+                for (var i = 0; i < n.Inputs.Count; i++)
+                {
+                    if (!IsFloat32(n.Inputs[i]) || keepFloat32.Contains(n.Inputs[i])) continue;
+                    var cast = editor.FreshName(n.Inputs[i] + "_float32");
+                    newNodes.Add(Cast(editor, n.Inputs[i], cast, ElementType.Float32));
+                    n.Inputs[i] = cast;
+                }
+                newNodes.Add(n);
+                for (var o = 0; o < n.Outputs.Count; o++)
+                {
+                    if (!IsFloat32(n.Outputs[o])) continue;
+                    var original = n.Outputs[o];
+                    var raw = editor.FreshName(original + "_float32");
+                    n.Outputs[o] = raw;
+                    newNodes.Add(Cast(editor, raw, original, ElementType.Float16));
+                }
+                continue;
+            }
+            foreach (var a in n.Attributes.ToList())
+            {
+                if (n.OpType == "Cast" && a.Name == "to" && a.AsInt() == (long)ElementType.Float32)
+                {
+                    n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.Int("to", (long)ElementType.Float16);
+                }
+                else if (a.Kind == AttributeKind.Tensor && a.AsTensor().ElementType == ElementType.Float32 && n.OpType is "Constant" or "ConstantOfShape")
+                {
+                    n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.FromTensor(a.Name, ToHalf(a.AsTensor()));
+                }
+            }
+            if (n.Outputs.Any(IsFloat32)) changed.Add(label);
+            newNodes.Add(n);
+        }
+        graph.Nodes.Clear();
+        graph.Nodes.AddRange(newNodes);
+
+        for (var i = 0; i < graph.ValueInfos.Count; i++)
+        {
+            if (graph.ValueInfos[i].Type is TensorType { ElementType: ElementType.Float32 } vt)
+            {
+                graph.ValueInfos[i] = graph.ValueInfos[i] with { Type = vt with { ElementType = ElementType.Float16 } };
+            }
+        }
+        var initializerNames = new HashSet<string>(graph.Initializers.Select(t => t.Name!), StringComparer.Ordinal);
+        for (var i = 0; i < graph.Inputs.Count; i++)
+        {
+            var input = graph.Inputs[i];
+            if (input.Type is not TensorType { ElementType: ElementType.Float32 } it) continue;
+            if (initializerNames.Contains(input.Name))
+            {
+                if (!keepFloat32.Contains(input.Name)) graph.Inputs[i] = input with { Type = it with { ElementType = ElementType.Float16 } };
+                continue;
+            }
+            if (options.KeepIoFloat32)
+            {
+                var half = editor.FreshName(input.Name + "_float16");
+                editor.RenameUses(input.Name, half);
+                graph.Nodes.Insert(0, Cast(editor, input.Name, half, ElementType.Float16));
+            }
+            else
+            {
+                graph.Inputs[i] = input with { Type = it with { ElementType = ElementType.Float16 } };
+            }
+        }
+        for (var i = 0; i < graph.Outputs.Count; i++)
+        {
+            var output = graph.Outputs[i];
+            if (output.Type is not TensorType { ElementType: ElementType.Float32 } ot) continue;
+            if (!options.KeepIoFloat32)
+            {
+                graph.Outputs[i] = output with { Type = ot with { ElementType = ElementType.Float16 } };
+                continue;
+            }
+            var half = editor.FreshName(output.Name + "_float16");
+            foreach (var n in graph.Nodes)
+            {
+                for (var o = 0; o < n.Outputs.Count; o++) if (n.Outputs[o] == output.Name) n.Outputs[o] = half;
+            }
+            editor.RenameUses(output.Name, half);
+            graph.Nodes.Add(Cast(editor, half, output.Name, ElementType.Float32));
+        }
+        editor.SortTopologically();
+        copy.ProducerName = "AccelSdk.Optimize";
+        copy.MetadataProps.Add(new("accelsdk.optimization", "fp16"));
+        var settings = new Dictionary<string, string>
+        {
+            ["io"] = options.KeepIoFloat32 ? "float32 (Cast at the edges)" : "float16",
+            ["blocked_ops"] = options.BlockedOpTypes.Count == 0 ? "none" : string.Join(" ", options.BlockedOpTypes),
+        };
+        return new OptimizationResult("fp16", copy, changed, skipped, settings);
+    }
+
+    private static Node Cast(GraphEditor editor, string input, string output, ElementType to) =>
+        GraphEditor.MakeNode("Cast", new[] { input }, new[] { output }, editor.FreshName(output + "_Cast"), "", NodeAttribute.Int("to", (long)to));
+
+    private static Tensor ToHalf(Tensor t)
+    {
+        var src = t.AsSpan<float>();
+        var result = Tensor.Zeros(ElementType.Float16, t.Shape);
+        var dst = result.AsSpan<Half>();
+        for (var i = 0; i < src.Length; i++) dst[i] = (Half)Math.Clamp(src[i], -65504f, 65504f);
+        return result;
+    }
+}

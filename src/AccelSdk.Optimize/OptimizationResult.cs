@@ -1,0 +1,10 @@
+namespace AccelSdk.Optimize;
+
+/// <summary>The output of one optimization: the new model and what changed.</summary>
+/// <param name="Optimization">Its name: dynamic-int8, static-int8, fp16, prune-unstructured, prune-structured.</param>
+/// <param name="Model">The optimized model (the input model is never modified).</param>
+/// <param name="ChangedNodes">Names of the nodes the optimization rewrote.</param>
+/// <param name="SkippedNodes">Nodes it left as they were, with the reason.</param>
+/// <param name="Settings">The settings that shaped the result, for reports.</param>
+public sealed record OptimizationResult(string Optimization, Ir.Model Model, IReadOnlyList<string> ChangedNodes,
+    IReadOnlyList<(string Node, string Reason)> SkippedNodes, IReadOnlyDictionary<string, string> Settings);

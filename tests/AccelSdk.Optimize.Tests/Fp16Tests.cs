@@ -1,0 +1,39 @@
+using AccelSdk.Ir;
+using AccelSdk.Optimize.Conversion;
+using AccelSdk.Optimize.Reports;
+
+namespace AccelSdk.Optimize.Tests;
+
+public sealed class Fp16Tests
+{
+    [Fact]
+    public void ResNet18_fp16_halves_the_file_keeps_float32_io_and_cosine_0_999()
+    {
+        var model = TestData.ResNet18;
+        var result = Fp16Converter.Convert(model);
+        var graph = result.Model.Graph;
+        Assert.All(graph.Initializers, t => Assert.NotEqual(ElementType.Float32, t.ElementType));
+        Assert.Equal(ElementType.Float32, graph.Inputs[0].TensorType!.ElementType);
+        Assert.Equal(ElementType.Float32, graph.Outputs[0].TensorType!.ElementType);
+        var report = ModelEvaluator.Compare(model, result, TestData.Images(model, "evaluation").Take(3).ToList(),
+            new EvaluationOptions { MeasuredRuns = 1, WarmupRuns = 0, Devices = new[] { "ort-cpu" } });
+        Assert.InRange(report.SizeRatio, 0.49, 0.51);
+        Assert.True(report.Accuracy[0].MinCosine >= 0.999, $"min cosine {report.Accuracy[0].MinCosine:F6}");
+    }
+
+    [Fact]
+    public void Blocked_op_types_compute_in_float32_between_casts_and_MiniLm_stays_exact()
+    {
+        var model = TestData.MiniLm;
+        var result = Fp16Converter.Convert(model, new Fp16Options { BlockedOpTypes = new[] { "Softmax", "Erf" } });
+        var graph = result.Model.Graph;
+        var producers = graph.Nodes.SelectMany(n => n.Outputs.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
+        var softmaxes = graph.Nodes.Where(n => n.OpType == "Softmax").ToList();
+        Assert.Equal(6, softmaxes.Count);
+        Assert.All(softmaxes, s => Assert.Equal((long)ElementType.Float32, producers[s.Inputs[0]].GetInt("to", 0)));
+        Assert.Equal(12, result.SkippedNodes.Count);
+        var report = ModelEvaluator.Compare(model, result, TestData.Sentences(model, 5),
+            new EvaluationOptions { MeasuredRuns = 1, WarmupRuns = 0, Devices = new[] { "ort-cpu" } });
+        Assert.All(report.Accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
+    }
+}
