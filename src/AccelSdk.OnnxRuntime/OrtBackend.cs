@@ -29,6 +29,9 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>The backend name.</summary>
     public const string BackendName = "ort";
 
+    /// <summary>ORT session config entry that lets intra-op threads busy-wait after a run.</summary>
+    internal const string SpinningKey = "session.intra_op.allow_spinning";
+
     private readonly Device[] _devices;
 
     /// <summary>Enumerates the execution providers of the loaded ONNX Runtime.</summary>
@@ -138,6 +141,8 @@ public sealed partial class OrtBackend : IBackend
         try
         {
             if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
+            // Spinning pool threads would keep the cores busy while the plan's other partitions run.
+            if (options.SharesCoresWithOtherPartitions && !options.Settings.ContainsKey(SpinningKey)) so.AddSessionConfigEntry(SpinningKey, "0");
             foreach (var kv in options.Settings)
             {
                 if (kv.Key == "ort.graph_optimization_level")

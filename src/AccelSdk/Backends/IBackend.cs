@@ -32,6 +32,13 @@ public sealed record CompileOptions
 
     /// <summary>Backend-specific settings (for example ORT session config entries).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// True when other partitions of the same plan run in this process between this partition's runs. Backends
+    /// whose worker threads busy-wait after a run (ONNX Runtime's intra-op pool) should then let them sleep, so they
+    /// do not steal the cores the next partition needs.
+    /// </summary>
+    public bool SharesCoresWithOtherPartitions { get; init; }
 }
 
 /// <summary>

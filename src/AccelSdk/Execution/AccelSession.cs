@@ -61,6 +61,7 @@ public sealed class AccelSession : IDisposable
     {
         Plan = plan;
         options ??= new CompileOptions();
+        if (plan.Partitions.Count > 1) options = options with { SharesCoresWithOtherPartitions = true };
         _compiled = new ICompiledPartition[plan.Partitions.Count];
         var watch = Stopwatch.StartNew();
         try
