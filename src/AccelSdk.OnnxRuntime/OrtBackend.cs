@@ -61,6 +61,7 @@ public sealed partial class OrtBackend : IBackend
             "error" => OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
             _ => OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
+        if (OrtEnv.IsCreated) return OrtEnv.Instance();
         try
         {
             var options = new EnvironmentCreationOptions { logId = "AccelSdk", logLevel = level };
@@ -68,6 +69,7 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (OnnxRuntimeException)
         {
+            // Another thread created it between the check and the call.
             return OrtEnv.Instance();
         }
     }
