@@ -17,8 +17,6 @@ if (!TfLiteLibrary.IsAvailable)
     Console.Error.WriteLine("TFLite runtime not loaded: " + TfLiteLibrary.Failure);
     return 1;
 }
-var repo = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(repo, "AccelSdk.sln"))) repo = Path.GetDirectoryName(repo) ?? throw new DirectoryNotFoundException("repository root");
 var models = new[]
 {
     "face_detection_short_range.tflite", "face_detection_full_range.tflite", "hand_landmark_lite.tflite", "hand_landmark_full.tflite",
@@ -31,7 +29,7 @@ Console.WriteLine($"TFLite {tflite.Version} vs ONNX Runtime {ort.Version}; {thre
 Console.WriteLine($"{"model",-36} {"tflite",9} {"ort(imported)",14} {"ratio",7}");
 foreach (var file in models)
 {
-    var path = Path.Combine(repo, ".models", "tflite", file);
+    var path = AccelSdk.TestSupport.RepoPaths.Model(Path.Combine("tflite", file));
     using var liteModel = LiteModel.FromFile(path);
     using var interpreter = new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads });
     var random = new Random(1);
