@@ -194,12 +194,9 @@ public sealed partial class OrtBackend : IBackend
     public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
     {
         CheckDevice(device);
-        foreach (var io in partition.Graph.RequiredInputs.Concat(partition.Graph.Outputs))
+        if (partition.Graph.FirstNonTensorInputOrOutput() is { } io)
         {
-            if (io.Type is not null and not TensorType)
-            {
-                throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
-            }
+            throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var bytes = OnnxExporter.ToBytes(partition);

@@ -160,8 +160,7 @@ public sealed class ConformanceRunner
         {
             return Result(CaseStatus.Error, "load: " + e.Problem);
         }
-        var nonTensor = model.Graph.Inputs.Concat(model.Graph.Outputs).FirstOrDefault(v => v.Type is not null and not TensorType);
-        if (nonTensor is not null)
+        if (model.Graph.FirstNonTensorInputOrOutput() is { } nonTensor)
         {
             return Result(CaseStatus.Skip, $"non-tensor I/O: '{nonTensor.Name}' is {nonTensor.Type}; AccelSdk sessions exchange dense tensors only");
         }

@@ -41,6 +41,13 @@ public sealed class Graph
         }
     }
 
+    /// <summary>
+    /// The first graph input or output whose declared type is not a dense tensor (a sequence, map, optional or sparse
+    /// tensor), or null. AccelSdk sessions exchange dense tensors only.
+    /// </summary>
+    public ValueInfo? FirstNonTensorInputOrOutput() =>
+        Inputs.Concat(Outputs).FirstOrDefault(v => v.Type is not null and not TensorType);
+
     /// <summary>The initializer called <paramref name="name"/>, or null.</summary>
     public Tensor? FindInitializer(string name) => Initializers.Find(t => t.Name == name);
 
