@@ -357,8 +357,40 @@ internal static class ElementwiseKernels
         {
             int e = i * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            y[e] = (ILGPU.Half)x[e];
+            y[e] = Interop.IntAsFloat(FloatToHalfBits(x[e]));
         }
+    }
+
+    /// <summary>
+    /// IEEE float32 -> float16 bits, rounding to nearest even (overflow to infinity, subnormals kept, NaN stays NaN).
+    /// ILGPU 1.5.3's own <c>(Half)float</c> truncates the mantissa (measured: about half of all values one ulp toward
+    /// zero), which ONNX's Cast and float16 arithmetic must not do.
+    /// </summary>
+    public static ushort FloatToHalfBits(float value)
+    {
+        uint x = Interop.FloatAsInt(value);
+        uint sign = (x >> 16) & 0x8000u;
+        int exponent = (int)((x >> 23) & 0xFFu);
+        uint mantissa = x & 0x7FFFFFu;
+        if (exponent == 0xFF) return (ushort)(sign | 0x7C00u | (mantissa != 0 ? 0x200u | (mantissa >> 13) : 0u));
+        int e = exponent - 127 + 15;
+        if (e >= 31) return (ushort)(sign | 0x7C00u);
+        if (e <= 0)
+        {
+            if (e < -10) return (ushort)sign;
+            uint full = mantissa | 0x800000u;
+            int shift = 14 - e;
+            uint half = full >> shift;
+            uint rest = full & ((1u << shift) - 1u);
+            uint halfway = 1u << (shift - 1);
+            if (rest > halfway || (rest == halfway && (half & 1u) != 0)) half++;
+            return (ushort)(sign | half);
+        }
+        uint bits = sign | ((uint)e << 10) | (mantissa >> 13);
+        uint remainder = mantissa & 0x1FFFu;
+        // A carry out of the mantissa moves into the exponent, which is the correctly rounded result (up to infinity).
+        if (remainder > 0x1000u || (remainder == 0x1000u && (bits & 1u) != 0)) bits++;
+        return (ushort)bits;
     }
 
     public static void CastHalfToFloat(Index1D i, ArrayView<ILGPU.Half> x, ArrayView<float> y, Launch launch)
