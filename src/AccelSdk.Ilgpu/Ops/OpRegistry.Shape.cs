@@ -480,7 +480,7 @@ internal static partial class OpRegistry
     {
         if (ctx.OpsetOf(node) < 11) return NodeSupport.No("Resize before opset 11 is not implemented");
         var mode = node.GetString("mode", "nearest");
-        if (mode is not ("nearest" or "linear")) return NodeSupport.No($"Resize mode '{mode}' is not implemented");
+        if (mode is not ("nearest" or "linear" or "cubic")) return NodeSupport.No($"Resize mode '{mode}' is not implemented");
         var transform = node.GetString("coordinate_transformation_mode", "half_pixel");
         if (transform is not ("half_pixel" or "asymmetric" or "align_corners" or "pytorch_half_pixel"))
         {
@@ -488,11 +488,11 @@ internal static partial class OpRegistry
         }
         var nearest = node.GetString("nearest_mode", "round_prefer_floor");
         if (nearest is not ("round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil")) return NodeSupport.No($"nearest_mode '{nearest}' is unknown");
-        if (node.GetInt("antialias", 0) != 0 || node.GetInt("exclude_outside", 0) != 0 || node.Attribute("axes") is not null ||
-            node.GetString("keep_aspect_ratio_policy", "stretch") != "stretch")
+        if (node.GetInt("antialias", 0) != 0 || node.Attribute("axes") is not null || node.GetString("keep_aspect_ratio_policy", "stretch") != "stretch")
         {
-            return NodeSupport.No("antialias, exclude_outside, axes and keep_aspect_ratio_policy are not implemented");
+            return NodeSupport.No("antialias, axes and keep_aspect_ratio_policy are not implemented");
         }
+        if (node.GetInt("exclude_outside", 0) != 0 && mode != "cubic") return NodeSupport.No($"exclude_outside with mode '{mode}' is not implemented (only with cubic)");
         var rank = RankOf(node, ctx, 0);
         if (rank is not null && rank != 4) return NodeSupport.No($"only rank-4 (N,C,H,W) Resize is implemented, got rank {rank}");
         if (rank is null) return NodeSupport.No("the rank of X is unknown");
@@ -535,7 +535,9 @@ internal static partial class OpRegistry
             InH = (int)x.Shape[2], InW = (int)x.Shape[3], OutH = (int)outShape[2], OutW = (int)outShape[3],
             ScaleH = scales[2], ScaleW = scales[3],
             Transform = transform switch { "asymmetric" => 1, "align_corners" => 2, "pytorch_half_pixel" => 3, _ => 0 },
-            Mode = ctx.Node.GetString("mode", "nearest") == "linear" ? 1 : 0,
+            Mode = ctx.Node.GetString("mode", "nearest") switch { "linear" => 1, "cubic" => 2, _ => 0 },
+            CubicA = ctx.Node.GetFloat("cubic_coeff_a", -0.75f),
+            ExcludeOutside = ctx.Node.GetInt("exclude_outside", 0) != 0 ? 1 : 0,
             NearestMode = nearest switch { "round_prefer_ceil" => 1, "floor" => 2, "ceil" => 3, _ => 0 },
         });
         return y;
