@@ -35,8 +35,10 @@ internal struct ResizeParams
 {
     public int InH, InW, OutH, OutW;
     public float ScaleH, ScaleW;
-    /// <summary>0 half_pixel, 1 asymmetric, 2 align_corners, 3 pytorch_half_pixel.</summary>
+    /// <summary>0 half_pixel, 1 asymmetric, 2 align_corners, 3 pytorch_half_pixel, 4 tf_half_pixel_for_nn, 5 tf_crop_and_resize.</summary>
     public int Transform;
+    /// <summary>tf_crop_and_resize: the region of interest (normalised start/end per axis) and the value outside it.</summary>
+    public float RoiStartH, RoiEndH, RoiStartW, RoiEndW, Extrapolation;
     /// <summary>0 nearest, 1 linear, 2 cubic.</summary>
     public int Mode;
     /// <summary>Cubic: the kernel's a (cubic_coeff_a).</summary>
@@ -136,9 +138,23 @@ internal static class MovementKernels
             int t = e / p.OutW;
             int oh = t % p.OutH;
             int plane = t / p.OutH;
-            float sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
-            float sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
+            float sh, sw;
             int b = plane * p.InH * p.InW;
+            if (p.Transform == 5)
+            {
+                sh = CropCoord(oh, p.RoiStartH, p.RoiEndH, p.InH, p.OutH);
+                sw = CropCoord(ow, p.RoiStartW, p.RoiEndW, p.InW, p.OutW);
+                if (sh < 0f || sh > p.InH - 1 || sw < 0f || sw > p.InW - 1)
+                {
+                    y[e] = p.Extrapolation;
+                    continue;
+                }
+            }
+            else
+            {
+                sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
+                sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
+            }
             if (p.Mode == 0)
             {
                 int ih = Nearest(sh, p.NearestMode, p.InH);
@@ -217,6 +233,9 @@ internal static class MovementKernels
         return CubicWeight(s, b, 0, len, p) + CubicWeight(s, b, 1, len, p) + CubicWeight(s, b, 2, len, p) + CubicWeight(s, b, 3, len, p);
     }
 
+    private static float CropCoord(int o, float start, float end, int inLen, int outLen) =>
+        outLen > 1 ? start * (inLen - 1) + o * (end - start) * (inLen - 1) / (outLen - 1) : 0.5f * (start + end) * (inLen - 1);
+
     private static float SourceCoord(int o, float scale, int inLen, int outLen, int transform)
     {
         switch (transform)
@@ -224,6 +243,7 @@ internal static class MovementKernels
             case 1: return o / scale;
             case 2: return outLen == 1 ? 0f : o * (float)(inLen - 1) / (outLen - 1);
             case 3: return outLen > 1 ? (o + 0.5f) / scale - 0.5f : -0.5f;
+            case 4: return (o + 0.5f) / scale;
             default: return (o + 0.5f) / scale - 0.5f;
         }
     }
