@@ -125,17 +125,19 @@ public class Float16Tests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// BlazeFace (front) converted to float16 by the SDK's own converter (float32 I/O, Casts at the edges) runs whole
-    /// on ilgpu-cpu. Three references: ORT on the same float16 model and ORT on the float32 original (ILGPU within 5e-3
-    /// of the largest |output|), and ORT on the float32 original with every value rounded to float16 by Cast pairs, which
-    /// is the float16 model's semantics when each node computes in float32 (ILGPU within 2e-3). Measured: 7e-4..2.8e-3 vs
-    /// ORT-fp16, 6e-4..2.5e-3 vs float32, 7e-4..1.4e-3 vs the rounded model (ORT-fp16 itself is 3e-4..6e-4 from float32:
-    /// it keeps float32 between some nodes).
+    /// BlazeFace (front) and ResNet18 converted to float16 by the SDK's own converter (float32 I/O, Casts at the edges)
+    /// run whole on ilgpu-cpu. The tight reference is ORT running the float32 model with every value the converted model
+    /// holds in float16 rounded to float16 by Cast pairs (the converted model's semantics with float32 arithmetic per
+    /// node): ILGPU within 2e-3 of the largest |output| (measured 2.5e-4 ResNet18, 7e-4..1.4e-3 BlazeFace). Against ORT
+    /// on the float16 model and ORT on the float32 original: within 2e-2 (measured ResNet18 1.1e-2 and 1.0e-2, BlazeFace
+    /// 7e-4..2.8e-3 and 6e-4..2.5e-3); ORT-fp16 keeps float32 between some nodes, so it is nearer float32 than the model.
     /// </summary>
-    [Fact]
-    public void BlazeFaceInFloat16MatchesOnnxRuntimeFloat16()
+    [Theory]
+    [InlineData("blazeface/face_detection_front_128x128_barracuda.onnx")]
+    [InlineData("resnet18/ResNet18.onnx")]
+    public void ModelInFloat16MatchesOnnxRuntimeFloat16(string file)
     {
-        var original = OnnxImporter.Load(TestSupport.RepoPaths.Model(Path.Combine("blazeface", "face_detection_front_128x128_barracuda.onnx")));
+        var original = OnnxImporter.Load(TestSupport.RepoPaths.Model(file));
         // Concat stays float32: the converter leaves BlazeFace's value-less ConstantOfShape (float32 zeros) feeding a
         // Concat with float16 data, which is not a valid float16 model without that block.
         var half = Fp16Converter.Convert(original, new Fp16Options { BlockedOpTypes = new[] { "Concat" } }).Model;
@@ -147,11 +149,15 @@ public class Float16Tests(ITestOutputHelper output)
         var ortCpu = Ort.Value.Devices.Single(d => d.Id == "ort-cpu");
         using var ortFloat = new AccelSession(GraphPartitioner.WholeModel(original, Ort.Value, ortCpu));
         var reference32 = ortFloat.Run(inputs);
-        // The float16 model's semantics computed by ORT in float32: every weight, input and node output rounded to float16.
-        var fresh = OnnxImporter.Load(TestSupport.RepoPaths.Model(Path.Combine("blazeface", "face_detection_front_128x128_barracuda.onnx")));
-        using var ortRounded = new AccelSession(GraphPartitioner.WholeModel(RoundEveryValueToHalf(fresh), Ort.Value, ortCpu));
+        // The float16 model's semantics computed by ORT in float32: the inputs and every weight and node output that the
+        // converted model holds in float16 rounded to float16 (the converter keeps some, e.g. BatchNormalization statistics, in float32).
+        var fresh = OnnxImporter.Load(TestSupport.RepoPaths.Model(file));
+        var halfTypes = ShapeInference.Infer(half);
+        bool IsHalfInConverted(string name) => halfTypes.TryGetValue(name, out var t) && t is TensorType { ElementType: ElementType.Float16 } ||
+            half.Graph.FindInitializer(name) is { ElementType: ElementType.Float16 };
+        using var ortRounded = new AccelSession(GraphPartitioner.WholeModel(RoundToHalf(fresh, IsHalfInConverted), Ort.Value, ortCpu));
         var roundedReference = ortRounded.Run(inputs);
-        const double Tolerance = 5e-3, PerNodeTolerance = 2e-3;
+        const double Tolerance = 2e-2, PerNodeTolerance = 2e-3;
         var failures = new List<string?>();
         for (var o = 0; o < ortHalf.Count; o++)
         {
@@ -160,7 +166,7 @@ public class Float16Tests(ITestOutputHelper output)
             var (ilgpuError, _) = ModelTests.Compare(ilgpuHalf[o], reference32[o]);
             var (perNodeDiff, perNodeScale) = ModelTests.Compare(ilgpuHalf[o], roundedReference[o]);
             output.WriteLine($"output {o}: ILGPU-fp16 vs ORT-fp16 {diff / scale:g3} relative; vs ORT-fp32: ILGPU-fp16 {ilgpuError / scale32:g3}, " +
-                $"ORT-fp16 {ortError / scale32:g3}; ILGPU-fp16 vs ORT-fp32 rounding every value to float16 {perNodeDiff / perNodeScale:g3}");
+                $"ORT-fp16 {ortError / scale32:g3}; ILGPU-fp16 vs ORT-fp32 rounding the float16 values {perNodeDiff / perNodeScale:g3}");
             failures.Add(perNodeDiff <= PerNodeTolerance * perNodeScale ? null : $"output {o}: ILGPU-fp16 is {perNodeDiff / perNodeScale:g3} of max |ref| from per-node-rounded ORT");
             failures.Add(diff <= Tolerance * scale ? null : $"output {o}: max |diff| vs ORT-fp16 {diff} is {diff / scale:g3} of max |ref| {scale}");
             failures.Add(ilgpuError <= Tolerance * scale32 ? null : $"output {o}: ILGPU's float16 result is {ilgpuError / scale32:g3} of max |ref| away from float32");
@@ -168,16 +174,20 @@ public class Float16Tests(ITestOutputHelper output)
         Assert.True(failures.All(f => f is null), string.Join("\n", failures.Where(f => f is not null)));
     }
 
-    /// <summary>A float32 copy of <paramref name="model"/> in which every float32 value is rounded to float16 (Cast pairs).</summary>
-    private static Model RoundEveryValueToHalf(Model model)
+    /// <summary>
+    /// <paramref name="model"/> (modified) with its float32 inputs and every float32 initializer and node output that
+    /// <paramref name="round"/> names rounded to float16: initializers in place, values by Cast pairs.
+    /// </summary>
+    internal static Model RoundToHalf(Model model, Func<string, bool> round)
     {
         var types = ShapeInference.Infer(model);
         var graph = model.Graph;
         for (var i = 0; i < graph.Initializers.Count; i++)
         {
             var t = graph.Initializers[i];
-            if (t.ElementType != ElementType.Float32) continue;
-            var rounded = t.AsSpan<float>().ToArray().Select(v => (float)(Half)v).ToArray();
+            if (t.ElementType != ElementType.Float32 || !round(t.Name!)) continue;
+            // Clamped to the finite float16 range as Fp16Converter does (ResNet18 has two infinite BatchNormalization variances).
+            var rounded = t.AsSpan<float>().ToArray().Select(v => (float)(Half)Math.Clamp(v, -65504f, 65504f)).ToArray();
             graph.Initializers[i] = Tensor.Create(rounded, t.ShapeArray).WithName(t.Name);
         }
         var nodes = new List<Node>();
@@ -209,7 +219,7 @@ public class Float16Tests(ITestOutputHelper output)
             nodes.Add(node);
             for (var o = 0; o < node.Outputs.Count; o++)
             {
-                if (!IsFloat(node.Outputs[o])) continue;
+                if (!IsFloat(node.Outputs[o]) || !round(node.Outputs[o])) continue;
                 var original = node.Outputs[o];
                 node.Outputs[o] = original + "__raw";
                 RoundInto(node.Outputs[o], original);
