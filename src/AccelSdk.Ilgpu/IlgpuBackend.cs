@@ -77,8 +77,8 @@ public sealed class IlgpuBackend : IBackend
     /// <inheritdoc />
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {
-        if (!_slots.ContainsKey(device.Id)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
-        return OpRegistry.Supports(node, context);
+        if (!_slots.TryGetValue(device.Id, out var slot)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
+        return OpRegistry.Supports(node, context, slot.SupportsFloat16);
     }
 
     /// <inheritdoc />

@@ -84,4 +84,51 @@ public class BadInputTests
         var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[6], 2, 3), Tensor.Create(new float[8], 4, 2)));
         Assert.Contains("A [2,3], B [4,2]", e.Message);
     }
+
+    [Fact]
+    public void Conv3dKernelShapeThatDisagreesWithTheWeightNamesTheNode()
+    {
+        var conv = new Node("Conv", new[] { "X", "W" }, new[] { "Y" }, "conv3d");
+        conv.Attributes.Add(NodeAttribute.Ints("kernel_shape", 3, 3, 2));
+        var model = TinyModels.Single(conv, new[] { TinyModels.F32("X", 1, 2, 4, 4, 4), TinyModels.F32("W", 3, 2, 3, 3, 3) },
+            new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) });
+        using var session = Session(model);
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[128], 1, 2, 4, 4, 4), Tensor.Create(new float[162], 3, 2, 3, 3, 3)));
+        Assert.Equal("conv3d", e.NodeName);
+        Assert.Contains("kernel_shape [3,3,2] disagrees with W [3,2,3,3,3]", e.Message);
+    }
+
+    [Fact]
+    public void PoolingWindowLargerThanThePaddedInputIsATypedError()
+    {
+        var pool = new Node("MaxPool", new[] { "X" }, new[] { "Y" }, "pool1d");
+        pool.Attributes.Add(NodeAttribute.Ints("kernel_shape", 5));
+        var x = new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Known(1), Dimension.Known(1), Dimension.Symbolic("n") })));
+        var model = TinyModels.Single(pool, new[] { x }, new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) });
+        using var session = Session(model);
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[3], 1, 1, 3)));
+        Assert.Equal("pool1d", e.NodeName);
+        Assert.Contains("does not fit spatial dimension 0 of size 3", e.Message);
+    }
+
+    [Fact]
+    public void IntegerTypesWithoutKernelsAreRefusedWithTheReason()
+    {
+        var u8 = new ValueInfo("A", new TensorType(ElementType.UInt8, new TensorShape(4)));
+        var model = TinyModels.Single(new Node("Div", new[] { "A", "A" }, new[] { "Y" }, "div_u8"), new[] { u8 },
+            new[] { new ValueInfo("Y", new TensorType(ElementType.UInt8, new TensorShape(4))) });
+        Assert.Contains("uint8", Assert.Single(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.Cpu)).Reason);
+    }
+
+    [Fact]
+    public void IntegerDivisionTruncatesTowardZeroAndDivisionByZeroDoesNotFault()
+    {
+        var a = new ValueInfo("A", new TensorType(ElementType.Int64, new TensorShape(5)));
+        var b = new ValueInfo("B", new TensorType(ElementType.Int64, new TensorShape(5)));
+        var model = TinyModels.Single(new Node("Div", new[] { "A", "B" }, new[] { "Y" }, "div"), new[] { a, b },
+            new[] { new ValueInfo("Y", new TensorType(ElementType.Int64, new TensorShape(5))) });
+        using var session = Session(model);
+        var y = session.Run(Tensor.FromArray(7L, -7L, 7L, long.MinValue, 5L), Tensor.FromArray(2L, 2L, -2L, -1L, 0L))[0];
+        Assert.Equal(new[] { 3L, -3L, -3L, long.MinValue, 0L }, y.AsSpan<long>().ToArray());
+    }
 }

@@ -88,4 +88,16 @@ public sealed class GpuPathTests
             Assert.True(Math.Abs(r[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"blocked [{batch},{row},{col}] = {r[i]}, expected {expected}");
         }
     }
+
+    /// <summary>float16, integer, 1-D/3-D window and cubic-resize cases on the grid-stride (GPU) element mapping.</summary>
+    public static IEnumerable<object[]> ExtendedOpCases() => new[]
+    {
+        "test_max_float16", "test_min_int64", "test_pow_types_int64_int64", "test_pow_types_float32_int32", "test_div",
+        "test_convtranspose_3d", "test_convtranspose_1d", "test_maxpool_3d_default", "test_averagepool_1d_default",
+        "test_resize_upsample_scales_cubic", "test_resize_downsample_scales_cubic_A_n0p5_exclude_outside", "test_cast_FLOAT_to_FLOAT16",
+    }.Select(n => new object[] { n });
+
+    [Theory]
+    [MemberData(nameof(ExtendedOpCases))]
+    public void ExtendedOpNodeTestPassesOnTheGpuCodePath(string testCase) => NodeTestPassesOnTheGpuCodePath(testCase);
 }

@@ -4,17 +4,20 @@ using ILGPU.Algorithms;
 
 namespace AccelSdk.Ilgpu.Kernels;
 
-/// <summary>Geometry of a 2-D convolution or pooling window over one NCHW image.</summary>
+/// <summary>
+/// Geometry of a 1-D, 2-D or 3-D convolution or pooling window over one N,C,spatial... image. Every window op is
+/// computed as 3-D: lower ranks have leading spatial dimensions of size 1 with kernel 1, stride 1, dilation 1, no padding.
+/// </summary>
 internal struct WindowParams
 {
     /// <summary>Channels of the input image (per group for Conv).</summary>
     public int C;
-    public int H, W;
-    public int KH, KW;
-    public int SH, SW;
-    public int PadTop, PadLeft, PadBottom, PadRight;
-    public int DH, DW;
-    public int OH, OW;
+    public int D, H, W;
+    public int KD, KH, KW;
+    public int SD, SH, SW;
+    public int PadFront, PadTop, PadLeft, PadBack, PadBottom, PadRight;
+    public int DD, DH, DW;
+    public int OD, OH, OW;
     /// <summary>Element offset of the image (and group) in the input.</summary>
     public int InOffset;
     /// <summary>Element offset of the first output channel written.</summary>
@@ -28,10 +31,10 @@ internal struct WindowParams
     public int HasBias;
 }
 
-/// <summary>Convolution and pooling kernels.</summary>
+/// <summary>Convolution and pooling kernels (3-D windows; 1-D and 2-D are the degenerate cases).</summary>
 internal static class ConvKernels
 {
-    /// <summary>Unfolds one image (one group) into columns [C*KH*KW, OH*OW]; padding reads as zero.</summary>
+    /// <summary>Unfolds one image (one group) into columns [C*KD*KH*KW, OD*OH*OW]; padding reads as zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Im2Col(Index1D index, ArrayView<float> x, ArrayView<float> col, WindowParams p, Launch launch)
     {
@@ -39,25 +42,31 @@ internal static class ConvKernels
         {
             int e = index * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            int spatial = p.OH * p.OW;
+            int spatial = p.OD * p.OH * p.OW;
             int r = e / spatial;
             int s = e - r * spatial;
-            int oh = s / p.OW, ow = s - (s / p.OW) * p.OW;
+            int ow = s % p.OW;
+            int st = s / p.OW;
+            int oh = st % p.OH;
+            int od = st / p.OH;
             int kw = r % p.KW;
             int t = r / p.KW;
             int kh = t % p.KH;
-            int c = t / p.KH;
+            t /= p.KH;
+            int kd = t % p.KD;
+            int c = t / p.KD;
+            int id = od * p.SD - p.PadFront + kd * p.DD;
             int ih = oh * p.SH - p.PadTop + kh * p.DH;
             int iw = ow * p.SW - p.PadLeft + kw * p.DW;
             float v = 0f;
-            if (ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) v = x[p.InOffset + (c * p.H + ih) * p.W + iw];
+            if (id >= 0 && id < p.D && ih >= 0 && ih < p.H && iw >= 0 && iw < p.W) v = x[p.InOffset + ((c * p.D + id) * p.H + ih) * p.W + iw];
             col[e] = v;
         }
     }
 
     /// <summary>
     /// Direct convolution, one output element per index over the whole batch; used where im2col would not pay off
-    /// (depthwise and other grouped convolutions with few channels per group). Weight is [Cout, C/groups, KH, KW].
+    /// (depthwise and other grouped convolutions with few channels per group). Weight is [Cout, C/groups, KD, KH, KW].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DirectConv(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
@@ -66,28 +75,36 @@ internal static class ConvKernels
         {
             int e = index * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            int spatial = p.OH * p.OW;
+            int spatial = p.OD * p.OH * p.OW;
             int cout = p.M * p.Groups;
             int s = e % spatial;
             int t = e / spatial;
             int m = t % cout;
             int n = t / cout;
             int g = m / p.M;
-            int oh = s / p.OW, ow = s % p.OW;
+            int ow = s % p.OW;
+            int st = s / p.OW;
+            int oh = st % p.OH;
+            int od = st / p.OH;
             float acc = p.HasBias != 0 ? bias[m] : 0f;
-            int inBase = n * p.BatchInStride + g * p.C * p.H * p.W;
-            int wBase = m * p.C * p.KH * p.KW;
+            int inBase = n * p.BatchInStride + g * p.C * p.D * p.H * p.W;
+            int wBase = m * p.C * p.KD * p.KH * p.KW;
             for (int c = 0; c < p.C; c++)
             {
-                for (int kh = 0; kh < p.KH; kh++)
+                for (int kd = 0; kd < p.KD; kd++)
                 {
-                    int ih = oh * p.SH - p.PadTop + kh * p.DH;
-                    if (ih < 0 || ih >= p.H) continue;
-                    for (int kw = 0; kw < p.KW; kw++)
+                    int id = od * p.SD - p.PadFront + kd * p.DD;
+                    if (id < 0 || id >= p.D) continue;
+                    for (int kh = 0; kh < p.KH; kh++)
                     {
-                        int iw = ow * p.SW - p.PadLeft + kw * p.DW;
-                        if (iw < 0 || iw >= p.W) continue;
-                        acc += x[inBase + (c * p.H + ih) * p.W + iw] * w[wBase + (c * p.KH + kh) * p.KW + kw];
+                        int ih = oh * p.SH - p.PadTop + kh * p.DH;
+                        if (ih < 0 || ih >= p.H) continue;
+                        for (int kw = 0; kw < p.KW; kw++)
+                        {
+                            int iw = ow * p.SW - p.PadLeft + kw * p.DW;
+                            if (iw < 0 || iw >= p.W) continue;
+                            acc += x[inBase + ((c * p.D + id) * p.H + ih) * p.W + iw] * w[wBase + ((c * p.KD + kd) * p.KH + kh) * p.KW + kw];
+                        }
                     }
                 }
             }
@@ -97,9 +114,9 @@ internal static class ConvKernels
 
     /// <summary>
     /// Transposed convolution (gradient of Conv), one output element per element index over the whole batch:
-    /// output (oh, ow) gathers every input (ih, iw) and tap (kh, kw) with oh = ih*SH - PadTop + kh*DH.
-    /// Weight is [Cin, Cout/groups, KH, KW]; here C is input channels per group, M output channels per group,
-    /// H/W the input size and OH/OW the output size.
+    /// output o gathers every input i and tap k with o = i*S - Pad + k*Dil, per spatial dimension.
+    /// Weight is [Cin, Cout/groups, KD, KH, KW]; here C is input channels per group, M output channels per group,
+    /// D/H/W the input size and OD/OH/OW the output size.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ConvTranspose(Index1D index, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, WindowParams p, Launch launch)
@@ -108,7 +125,7 @@ internal static class ConvKernels
         {
             int e = index * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            int spatial = p.OH * p.OW;
+            int spatial = p.OD * p.OH * p.OW;
             int cout = p.M * p.Groups;
             int s = e % spatial;
             int t = e / spatial;
@@ -116,26 +133,37 @@ internal static class ConvKernels
             int n = t / cout;
             int g = m / p.M;
             int mg = m - g * p.M;
-            int oh = s / p.OW, ow = s % p.OW;
+            int ow = s % p.OW;
+            int st = s / p.OW;
+            int oh = st % p.OH;
+            int od = st / p.OH;
+            int taps = p.KD * p.KH * p.KW;
             float acc = p.HasBias != 0 ? bias[m] : 0f;
             for (int c = 0; c < p.C; c++)
             {
                 int ci = g * p.C + c;
-                int inBase = n * p.BatchInStride + ci * p.H * p.W;
-                int wBase = (ci * p.M + mg) * p.KH * p.KW;
-                for (int kh = 0; kh < p.KH; kh++)
+                int inBase = n * p.BatchInStride + ci * p.D * p.H * p.W;
+                int wBase = (ci * p.M + mg) * taps;
+                for (int kd = 0; kd < p.KD; kd++)
                 {
-                    int hn = oh + p.PadTop - kh * p.DH;
-                    if (hn < 0 || hn % p.SH != 0) continue;
-                    int ih = hn / p.SH;
-                    if (ih >= p.H) continue;
-                    for (int kw = 0; kw < p.KW; kw++)
+                    int dn = od + p.PadFront - kd * p.DD;
+                    if (dn < 0 || dn % p.SD != 0) continue;
+                    int id = dn / p.SD;
+                    if (id >= p.D) continue;
+                    for (int kh = 0; kh < p.KH; kh++)
                     {
-                        int wn = ow + p.PadLeft - kw * p.DW;
-                        if (wn < 0 || wn % p.SW != 0) continue;
-                        int iw = wn / p.SW;
-                        if (iw >= p.W) continue;
-                        acc += x[inBase + ih * p.W + iw] * w[wBase + kh * p.KW + kw];
+                        int hn = oh + p.PadTop - kh * p.DH;
+                        if (hn < 0 || hn % p.SH != 0) continue;
+                        int ih = hn / p.SH;
+                        if (ih >= p.H) continue;
+                        for (int kw = 0; kw < p.KW; kw++)
+                        {
+                            int wn = ow + p.PadLeft - kw * p.DW;
+                            if (wn < 0 || wn % p.SW != 0) continue;
+                            int iw = wn / p.SW;
+                            if (iw >= p.W) continue;
+                            acc += x[inBase + (id * p.H + ih) * p.W + iw] * w[wBase + (kd * p.KH + kh) * p.KW + kw];
+                        }
                     }
                 }
             }
@@ -151,27 +179,35 @@ internal static class ConvKernels
         {
             int e = index * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            int spatial = p.OH * p.OW;
+            int spatial = p.OD * p.OH * p.OW;
             int plane = e / spatial;
             int s = e - plane * spatial;
-            int oh = s / p.OW, ow = s % p.OW;
-            int inBase = plane * p.H * p.W;
-            int hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
+            int ow = s % p.OW;
+            int st = s / p.OW;
+            int oh = st % p.OH;
+            int od = st / p.OH;
+            int inBase = plane * p.D * p.H * p.W;
+            int ds = od * p.SD - p.PadFront, hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
             float best = float.NegativeInfinity;
             float sum = 0f;
             int count = 0;
-            for (int kh = 0; kh < p.KH; kh++)
+            for (int kd = 0; kd < p.KD; kd++)
             {
-                int ih = hs + kh * p.DH;
-                if (ih < 0 || ih >= p.H) continue;
-                for (int kw = 0; kw < p.KW; kw++)
+                int id = ds + kd * p.DD;
+                if (id < 0 || id >= p.D) continue;
+                for (int kh = 0; kh < p.KH; kh++)
                 {
-                    int iw = ws + kw * p.DW;
-                    if (iw < 0 || iw >= p.W) continue;
-                    float v = x[inBase + ih * p.W + iw];
-                    if (v > best || XMath.IsNaN(v)) best = v;
-                    sum += v;
-                    count++;
+                    int ih = hs + kh * p.DH;
+                    if (ih < 0 || ih >= p.H) continue;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        int iw = ws + kw * p.DW;
+                        if (iw < 0 || iw >= p.W) continue;
+                        float v = x[inBase + (id * p.H + ih) * p.W + iw];
+                        if (v > best || XMath.IsNaN(v)) best = v;
+                        sum += v;
+                        count++;
+                    }
                 }
             }
             if (p.Mode == 0)
@@ -182,11 +218,13 @@ internal static class ConvKernels
             if (p.M != 0)
             {
                 // count_include_pad: the window clipped to the padded image (ONNX reference semantics).
+                int de = XMin(ds + (p.KD - 1) * p.DD + 1, p.D + p.PadBack);
                 int he = XMin(hs + (p.KH - 1) * p.DH + 1, p.H + p.PadBottom);
                 int we = XMin(ws + (p.KW - 1) * p.DW + 1, p.W + p.PadRight);
+                int dc = (de - ds + p.DD - 1) / p.DD;
                 int hc = (he - hs + p.DH - 1) / p.DH;
                 int wc = (we - ws + p.DW - 1) / p.DW;
-                count = hc * wc;
+                count = dc * hc * wc;
             }
             y[e] = count > 0 ? sum / count : 0f;
         }

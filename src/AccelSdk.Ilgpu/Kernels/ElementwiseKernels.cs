@@ -120,7 +120,10 @@ internal static class ElementwiseKernels
         }
     }
 
-    /// <summary>Add, Sub or Mul of int64 tensors (shape arithmetic), wrapping on overflow like ONNX Runtime.</summary>
+    /// <summary>
+    /// Integer Add/Sub/Mul/Div/Pow/Max/Min of int64 tensors with ONNX semantics: wrapping on overflow like ONNX Runtime,
+    /// Div truncating toward zero. Division by zero (undefined in ONNX) gives 0 instead of faulting the accelerator.
+    /// </summary>
     public static void BinaryInt64(Index1D i, ArrayView<long> a, ArrayView<long> b, ArrayView<long> y, BroadcastParams p, Launch launch)
     {
         for (int j = 0; j < launch.Chunk; j++)
@@ -129,11 +132,23 @@ internal static class ElementwiseKernels
             if (e >= launch.Total) return;
             long va = a[Dims6.Offset(e, p.Out, p.A)];
             long vb = b[Dims6.Offset(e, p.Out, p.B)];
-            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+            long r;
+            switch ((BinaryOp)p.Op)
+            {
+                case BinaryOp.Add: r = va + vb; break;
+                case BinaryOp.Sub: r = va - vb; break;
+                case BinaryOp.Mul: r = va * vb; break;
+                // -1 separately: MinValue / -1 overflows (wraps to MinValue, as -MinValue does).
+                case BinaryOp.Div: r = vb == 0 ? 0L : vb == -1 ? -va : va / vb; break;
+                case BinaryOp.Pow: r = PowInt64(va, vb); break;
+                case BinaryOp.Max: r = va > vb ? va : vb; break;
+                default: r = va < vb ? va : vb; break;
+            }
+            y[e] = r;
         }
     }
 
-    /// <summary>Add, Sub or Mul of int32 tensors.</summary>
+    /// <summary>The int32 counterpart of <see cref="BinaryInt64"/>.</summary>
     public static void BinaryInt32(Index1D i, ArrayView<int> a, ArrayView<int> b, ArrayView<int> y, BroadcastParams p, Launch launch)
     {
         for (int j = 0; j < launch.Chunk; j++)
@@ -142,7 +157,103 @@ internal static class ElementwiseKernels
             if (e >= launch.Total) return;
             int va = a[Dims6.Offset(e, p.Out, p.A)];
             int vb = b[Dims6.Offset(e, p.Out, p.B)];
-            y[e] = p.Op == (int)BinaryOp.Add ? va + vb : p.Op == (int)BinaryOp.Sub ? va - vb : va * vb;
+            int r;
+            switch ((BinaryOp)p.Op)
+            {
+                case BinaryOp.Add: r = va + vb; break;
+                case BinaryOp.Sub: r = va - vb; break;
+                case BinaryOp.Mul: r = va * vb; break;
+                case BinaryOp.Div: r = vb == 0 ? 0 : vb == -1 ? -va : va / vb; break;
+                case BinaryOp.Pow: r = (int)PowInt64(va, vb); break;
+                case BinaryOp.Max: r = va > vb ? va : vb; break;
+                default: r = va < vb ? va : vb; break;
+            }
+            y[e] = r;
+        }
+    }
+
+    /// <summary>
+    /// Integer power by squaring (wrapping like the products it is made of). A negative exponent gives the truncated
+    /// reciprocal power: 1 for base 1, +-1 for base -1, else 0.
+    /// </summary>
+    public static long PowInt64(long x, long n)
+    {
+        if (n < 0) return x == 1 ? 1L : x == -1 ? ((n & 1) == 0 ? 1L : -1L) : 0L;
+        long result = 1;
+        while (n > 0)
+        {
+            if ((n & 1) != 0) result *= x;
+            x *= x;
+            n >>= 1;
+        }
+        return result;
+    }
+
+    /// <summary>Abs (Alpha = 0) or Neg (Alpha = 1) of int64, wrapping at MinValue like two's complement.</summary>
+    public static void UnaryInt64(Index1D i, ArrayView<long> x, ArrayView<long> y, UnaryParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            long v = x[e];
+            y[e] = (UnaryOp)p.Op == UnaryOp.Neg ? -v : v < 0 ? -v : v;
+        }
+    }
+
+    /// <summary>Abs or Neg of int32.</summary>
+    public static void UnaryInt32(Index1D i, ArrayView<int> x, ArrayView<int> y, UnaryParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int v = x[e];
+            y[e] = (UnaryOp)p.Op == UnaryOp.Neg ? -v : v < 0 ? -v : v;
+        }
+    }
+
+    /// <summary>Pow with a float base and an int64 exponent (ONNX Pow's T1=float, T2=int64), in double.</summary>
+    public static void PowFloatInt64(Index1D i, ArrayView<float> a, ArrayView<long> b, ArrayView<float> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (float)XMath.Pow((double)a[Dims6.Offset(e, p.Out, p.A)], (double)b[Dims6.Offset(e, p.Out, p.B)]);
+        }
+    }
+
+    /// <summary>Pow with a float base and an int32 exponent.</summary>
+    public static void PowFloatInt32(Index1D i, ArrayView<float> a, ArrayView<int> b, ArrayView<float> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (float)XMath.Pow((double)a[Dims6.Offset(e, p.Out, p.A)], (double)b[Dims6.Offset(e, p.Out, p.B)]);
+        }
+    }
+
+    /// <summary>Pow with an int64 base and a float exponent: pow in double, truncated to int64 (as ONNX Runtime casts).</summary>
+    public static void PowInt64Float(Index1D i, ArrayView<long> a, ArrayView<float> b, ArrayView<long> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (long)XMath.Pow((double)a[Dims6.Offset(e, p.Out, p.A)], (double)b[Dims6.Offset(e, p.Out, p.B)]);
+        }
+    }
+
+    /// <summary>Pow with an int32 base and a float exponent.</summary>
+    public static void PowInt32Float(Index1D i, ArrayView<int> a, ArrayView<float> b, ArrayView<int> y, BroadcastParams p, Launch launch)
+    {
+        for (int j = 0; j < launch.Chunk; j++)
+        {
+            int e = i * launch.IndexStride + j * launch.ElementStride;
+            if (e >= launch.Total) return;
+            y[e] = (int)XMath.Pow((double)a[Dims6.Offset(e, p.Out, p.A)], (double)b[Dims6.Offset(e, p.Out, p.B)]);
         }
     }
 
@@ -246,8 +357,40 @@ internal static class ElementwiseKernels
         {
             int e = i * launch.IndexStride + j * launch.ElementStride;
             if (e >= launch.Total) return;
-            y[e] = (ILGPU.Half)x[e];
+            y[e] = Interop.IntAsFloat(FloatToHalfBits(x[e]));
         }
+    }
+
+    /// <summary>
+    /// IEEE float32 -> float16 bits, rounding to nearest even (overflow to infinity, subnormals kept, NaN stays NaN).
+    /// ILGPU 1.5.3's own <c>(Half)float</c> truncates the mantissa (measured: about half of all values one ulp toward
+    /// zero), which ONNX's Cast and float16 arithmetic must not do.
+    /// </summary>
+    public static ushort FloatToHalfBits(float value)
+    {
+        uint x = Interop.FloatAsInt(value);
+        uint sign = (x >> 16) & 0x8000u;
+        int exponent = (int)((x >> 23) & 0xFFu);
+        uint mantissa = x & 0x7FFFFFu;
+        if (exponent == 0xFF) return (ushort)(sign | 0x7C00u | (mantissa != 0 ? 0x200u | (mantissa >> 13) : 0u));
+        int e = exponent - 127 + 15;
+        if (e >= 31) return (ushort)(sign | 0x7C00u);
+        if (e <= 0)
+        {
+            if (e < -10) return (ushort)sign;
+            uint full = mantissa | 0x800000u;
+            int shift = 14 - e;
+            uint half = full >> shift;
+            uint rest = full & ((1u << shift) - 1u);
+            uint halfway = 1u << (shift - 1);
+            if (rest > halfway || (rest == halfway && (half & 1u) != 0)) half++;
+            return (ushort)(sign | half);
+        }
+        uint bits = sign | ((uint)e << 10) | (mantissa >> 13);
+        uint remainder = mantissa & 0x1FFFu;
+        // A carry out of the mantissa moves into the exponent, which is the correctly rounded result (up to infinity).
+        if (remainder > 0x1000u || (remainder == 0x1000u && (bits & 1u) != 0)) bits++;
+        return (ushort)bits;
     }
 
     public static void CastHalfToFloat(Index1D i, ArrayView<ILGPU.Half> x, ArrayView<float> y, Launch launch)

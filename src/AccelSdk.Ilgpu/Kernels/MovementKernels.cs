@@ -35,10 +35,16 @@ internal struct ResizeParams
 {
     public int InH, InW, OutH, OutW;
     public float ScaleH, ScaleW;
-    /// <summary>0 half_pixel, 1 asymmetric, 2 align_corners, 3 pytorch_half_pixel.</summary>
+    /// <summary>0 half_pixel, 1 asymmetric, 2 align_corners, 3 pytorch_half_pixel, 4 tf_half_pixel_for_nn, 5 tf_crop_and_resize.</summary>
     public int Transform;
-    /// <summary>0 nearest, 1 linear.</summary>
+    /// <summary>tf_crop_and_resize: the region of interest (normalised start/end per axis) and the value outside it.</summary>
+    public float RoiStartH, RoiEndH, RoiStartW, RoiEndW, Extrapolation;
+    /// <summary>0 nearest, 1 linear, 2 cubic.</summary>
     public int Mode;
+    /// <summary>Cubic: the kernel's a (cubic_coeff_a).</summary>
+    public float CubicA;
+    /// <summary>Cubic: 1 = taps outside the input get weight 0 and the rest is renormalised (exclude_outside).</summary>
+    public int ExcludeOutside;
     /// <summary>0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil.</summary>
     public int NearestMode;
 }
@@ -121,7 +127,7 @@ internal static class MovementKernels
         }
     }
 
-    /// <summary>2-D resize of each N*C plane (nearest or bilinear).</summary>
+    /// <summary>2-D resize of each N*C plane (nearest, bilinear or bicubic).</summary>
     public static void Resize(Index1D i, ArrayView<float> x, ArrayView<float> y, ResizeParams p, Launch launch)
     {
         for (int j = 0; j < launch.Chunk; j++)
@@ -132,14 +138,33 @@ internal static class MovementKernels
             int t = e / p.OutW;
             int oh = t % p.OutH;
             int plane = t / p.OutH;
-            float sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
-            float sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
+            float sh, sw;
             int b = plane * p.InH * p.InW;
+            if (p.Transform == 5)
+            {
+                sh = CropCoord(oh, p.RoiStartH, p.RoiEndH, p.InH, p.OutH);
+                sw = CropCoord(ow, p.RoiStartW, p.RoiEndW, p.InW, p.OutW);
+                if (sh < 0f || sh > p.InH - 1 || sw < 0f || sw > p.InW - 1)
+                {
+                    y[e] = p.Extrapolation;
+                    continue;
+                }
+            }
+            else
+            {
+                sh = SourceCoord(oh, p.ScaleH, p.InH, p.OutH, p.Transform);
+                sw = SourceCoord(ow, p.ScaleW, p.InW, p.OutW, p.Transform);
+            }
             if (p.Mode == 0)
             {
                 int ih = Nearest(sh, p.NearestMode, p.InH);
                 int iw = Nearest(sw, p.NearestMode, p.InW);
                 y[e] = x[b + ih * p.InW + iw];
+                continue;
+            }
+            if (p.Mode == 2)
+            {
+                y[e] = Bicubic(x, b, sh, sw, p);
                 continue;
             }
             sh = sh < 0f ? 0f : sh > p.InH - 1 ? p.InH - 1 : sh;
@@ -154,13 +179,71 @@ internal static class MovementKernels
         }
     }
 
+    /// <summary>
+    /// Bicubic sample of one plane at source (sh, sw) as the ONNX reference computes it: taps at base-1 .. base+2 where
+    /// base = floor(s), or s-1 when s is integral (ratio in (0, 1]); taps outside the input read the edge, or get
+    /// weight 0 with the rest renormalised under exclude_outside.
+    /// </summary>
+    private static float Bicubic(ArrayView<float> x, int plane, float sh, float sw, ResizeParams p)
+    {
+        int bh = CubicBase(sh), bw = CubicBase(sw);
+        float sumH = CubicWeightSum(sh, bh, p.InH, p), sumW = CubicWeightSum(sw, bw, p.InW, p);
+        float acc = 0f;
+        for (int kh = 0; kh < 4; kh++)
+        {
+            float wh = CubicWeight(sh, bh, kh, p.InH, p) / sumH;
+            if (wh == 0f) continue;
+            int ih = bh - 1 + kh;
+            ih = ih < 0 ? 0 : ih >= p.InH ? p.InH - 1 : ih;
+            float row = 0f;
+            for (int kw = 0; kw < 4; kw++)
+            {
+                int iw = bw - 1 + kw;
+                iw = iw < 0 ? 0 : iw >= p.InW ? p.InW - 1 : iw;
+                row += CubicWeight(sw, bw, kw, p.InW, p) / sumW * x[plane + ih * p.InW + iw];
+            }
+            acc += wh * row;
+        }
+        return acc;
+    }
+
+    private static int CubicBase(float s)
+    {
+        float f = ILGPU.Algorithms.XMath.Floor(s);
+        return s == f ? (int)f - 1 : (int)f;
+    }
+
+    /// <summary>Weight of tap k (source index base-1+k) for source coordinate s: the cubic kernel at their distance.</summary>
+    private static float CubicWeight(float s, int b, int k, int len, ResizeParams p)
+    {
+        int idx = b - 1 + k;
+        if (p.ExcludeOutside != 0 && (idx < 0 || idx >= len)) return 0f;
+        float d = s - idx;
+        d = d < 0f ? -d : d;
+        float a = p.CubicA;
+        if (d <= 1f) return ((a + 2f) * d - (a + 3f)) * d * d + 1f;
+        if (d < 2f) return ((a * d - 5f * a) * d + 8f * a) * d - 4f * a;
+        return 0f;
+    }
+
+    /// <summary>The renormalising divisor: the sum of the taps' weights under exclude_outside, else 1.</summary>
+    private static float CubicWeightSum(float s, int b, int len, ResizeParams p)
+    {
+        if (p.ExcludeOutside == 0) return 1f;
+        return CubicWeight(s, b, 0, len, p) + CubicWeight(s, b, 1, len, p) + CubicWeight(s, b, 2, len, p) + CubicWeight(s, b, 3, len, p);
+    }
+
+    private static float CropCoord(int o, float start, float end, int inLen, int outLen) =>
+        outLen > 1 ? start * (inLen - 1) + o * (end - start) * (inLen - 1) / (outLen - 1) : 0.5f * (start + end) * (inLen - 1);
+
     private static float SourceCoord(int o, float scale, int inLen, int outLen, int transform)
     {
         switch (transform)
         {
             case 1: return o / scale;
             case 2: return outLen == 1 ? 0f : o * (float)(inLen - 1) / (outLen - 1);
-            case 3: return outLen > 1 ? (o + 0.5f) / scale - 0.5f : 0f;
+            case 3: return outLen > 1 ? (o + 0.5f) / scale - 0.5f : -0.5f;
+            case 4: return (o + 0.5f) / scale;
             default: return (o + 0.5f) / scale - 0.5f;
         }
     }

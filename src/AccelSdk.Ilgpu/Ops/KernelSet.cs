@@ -141,6 +141,33 @@ internal readonly struct KernelSet
         };
     }
 
+    /// <summary>A broadcasting binary kernel over element types <typeparamref name="TA"/>, <typeparamref name="TB"/> -> <typeparamref name="TY"/>, cached under <paramref name="name"/>.</summary>
+    public Action<Index1D, ArrayView<TA>, ArrayView<TB>, ArrayView<TY>, BroadcastParams> Broadcast<TA, TB, TY>(string name,
+        Action<Index1D, ArrayView<TA>, ArrayView<TB>, ArrayView<TY>, BroadcastParams, Launch> method)
+        where TA : unmanaged where TB : unmanaged where TY : unmanaged
+    {
+        var kernel = _cache.Get(name, a => a.LoadAutoGroupedStreamKernel(method));
+        var plan = _plan;
+        return (n, v0, v1, v2, v3) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, v3, launch);
+        };
+    }
+
+    /// <summary>An element-wise unary kernel over <typeparamref name="T"/>, cached under <paramref name="name"/>.</summary>
+    public Action<Index1D, ArrayView<T>, ArrayView<T>, UnaryParams> TypedUnary<T>(string name, Action<Index1D, ArrayView<T>, ArrayView<T>, UnaryParams, Launch> method)
+        where T : unmanaged
+    {
+        var kernel = _cache.Get(name, a => a.LoadAutoGroupedStreamKernel(method));
+        var plan = _plan;
+        return (n, v0, v1, v2) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, v0, v1, v2, launch);
+        };
+    }
+
     public Action<Index1D, ArrayView<TIn>, ArrayView<TOut>> Cast<TIn, TOut>(Action<Index1D, ArrayView<TIn>, ArrayView<TOut>, Launch> method)
         where TIn : unmanaged where TOut : unmanaged
     {

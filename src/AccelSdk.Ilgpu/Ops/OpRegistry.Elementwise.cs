@@ -32,21 +32,29 @@ internal static partial class OpRegistry
     {
         foreach (var (name, op) in UnaryOps)
         {
-            add(name, (n, c) => All(OutputCount(n, 1), RequireType(n, c, 0, ElementType.Float32)), (ctx, ins) => new[] { RunUnary(ctx, ctx.Input(ins, 0), op, UnaryAttributes(ctx.Node, op)) }, ctx => _ = ctx.Kernels.Unary);
+            var integerToo = op is UnaryOp.Abs or UnaryOp.Neg;
+            add(name, (n, c) => All(OutputCount(n, 1), integerToo ? RequireType(n, c, 0, IntegerArithmeticTypes) : RequireType(n, c, 0, ElementType.Float32)),
+                (ctx, ins) => new[] { RunUnary(ctx, ctx.Input(ins, 0), op, UnaryAttributes(ctx.Node, op)) },
+                ctx => { _ = ctx.Kernels.Unary; if (integerToo) { _ = ctx.Kernels.TypedUnary<long>("UnaryInt64", ElementwiseKernels.UnaryInt64); _ = ctx.Kernels.TypedUnary<int>("UnaryInt32", ElementwiseKernels.UnaryInt32); } });
         }
         add("Clip", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 3)), RunClip, ctx => _ = ctx.Kernels.Unary);
         foreach (var (name, op) in BinaryOps)
         {
-            var integerToo = op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul;
+            var integerToo = op is not BinaryOp.PRelu;
             add(name, (n, c) => All(OutputCount(n, 1),
-                    integerToo ? All(RequireType(n, c, 0, ElementType.Float32, ElementType.Int64, ElementType.Int32), SameType(n, c)) : Float32Inputs(n, c, 2),
+                    op == BinaryOp.Pow ? CheckPowTypes(n, c) : integerToo ? All(RequireType(n, c, 0, IntegerArithmeticTypes), SameType(n, c)) : Float32Inputs(n, c, 2),
                     MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6), LegacyBroadcast(n)),
                 (ctx, ins) => new[] { RunBinary(ctx, ctx.Input(ins, 0), ctx.Input(ins, 1), op) },
-                ctx => { _ = ctx.Kernels.Binary; if (integerToo) { _ = ctx.Kernels.BinaryInt64; _ = ctx.Kernels.BinaryInt32; } });
+                ctx =>
+                {
+                    _ = ctx.Kernels.Binary;
+                    if (integerToo) { _ = ctx.Kernels.BinaryInt64; _ = ctx.Kernels.BinaryInt32; }
+                    if (op == BinaryOp.Pow) PreparePowMixed(ctx.Kernels);
+                });
         }
         foreach (var (name, op) in new[] { ("Sum", BinaryOp.Add), ("Max", BinaryOp.Max), ("Min", BinaryOp.Min) })
         {
-            add(name, (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, n.Inputs.Count), n.Inputs.Count == 0 ? NodeSupport.No("no inputs") : NodeSupport.Yes),
+            add(name, (n, c) => All(OutputCount(n, 1), n.Inputs.Count == 0 ? NodeSupport.No("no inputs") : NodeSupport.Yes, SameTypeAll(n, c, IntegerArithmeticTypes)),
                 (ctx, ins) => new[] { RunVariadic(ctx, ins, op) }, ctx => { _ = ctx.Kernels.Binary; _ = ctx.Kernels.StridedCopy<int>(); });
         }
         foreach (var (name, op) in CompareOps)
@@ -65,6 +73,39 @@ internal static partial class OpRegistry
         node.Attribute("broadcast") is not null || node.Attribute("axis") is not null
             ? NodeSupport.No("the legacy broadcast/axis attributes (opset < 7) are not supported")
             : NodeSupport.Yes;
+
+    /// <summary>Element types of the arithmetic kernels: float32 compute, int64/int32 with ONNX integer semantics.</summary>
+    private static readonly ElementType[] IntegerArithmeticTypes = { ElementType.Float32, ElementType.Int64, ElementType.Int32 };
+
+    /// <summary>Every (present) input has the same element type, one of <paramref name="allowed"/>.</summary>
+    private static NodeSupport SameTypeAll(Node node, NodeContext ctx, ElementType[] allowed)
+    {
+        for (var i = 0; i < node.Inputs.Count; i++)
+        {
+            var r = All(RequireType(node, ctx, i, allowed), HasInput(node, i) ? SameType(node, ctx, 0, i) : NodeSupport.Yes);
+            if (!r.IsSupported) return r;
+        }
+        return NodeSupport.Yes;
+    }
+
+    /// <summary>Pow: base float32/int64/int32 with an exponent of the same type, or float32 with an integer exponent, or an integer base with a float32 exponent.</summary>
+    private static NodeSupport CheckPowTypes(Node node, NodeContext ctx)
+    {
+        var r = All(RequireType(node, ctx, 0, IntegerArithmeticTypes), RequireType(node, ctx, 1, IntegerArithmeticTypes));
+        if (!r.IsSupported) return r;
+        var a = TypeOf(node, ctx, 0)!.Value;
+        var b = TypeOf(node, ctx, 1)!.Value;
+        if (a == b || a == ElementType.Float32 || b == ElementType.Float32) return NodeSupport.Yes;
+        return NodeSupport.No($"Pow of {a.ShortName()} by {b.ShortName()} has no ILGPU kernel");
+    }
+
+    private static void PreparePowMixed(KernelSet k)
+    {
+        _ = k.Broadcast<float, long, float>("PowFloatInt64", ElementwiseKernels.PowFloatInt64);
+        _ = k.Broadcast<float, int, float>("PowFloatInt32", ElementwiseKernels.PowFloatInt32);
+        _ = k.Broadcast<long, float, long>("PowInt64Float", ElementwiseKernels.PowInt64Float);
+        _ = k.Broadcast<int, float, int>("PowInt32Float", ElementwiseKernels.PowInt32Float);
+    }
 
     private static NodeSupport SameType(Node node, NodeContext ctx, int a = 0, int b = 1)
     {
@@ -86,9 +127,18 @@ internal static partial class OpRegistry
     internal static IlgpuTensor RunUnary(OpContext ctx, IlgpuTensor x, UnaryOp op, UnaryParams p)
     {
         p.Op = (int)op;
-        var y = ctx.Alloc(ElementType.Float32, x.Shape);
+        var y = ctx.Alloc(x.ElementType, x.Shape);
         var n = Count(ctx, x.Shape);
-        if (n > 0) ctx.Kernels.Unary(n, x.View<float>(), y.View<float>(), p);
+        if (n == 0) return y;
+        switch (x.ElementType)
+        {
+            case ElementType.Float32: ctx.Kernels.Unary(n, x.View<float>(), y.View<float>(), p); break;
+            case ElementType.Int64 when op is UnaryOp.Abs or UnaryOp.Neg:
+                ctx.Kernels.TypedUnary<long>("UnaryInt64", ElementwiseKernels.UnaryInt64)(n, x.View<long>(), y.View<long>(), p); break;
+            case ElementType.Int32 when op is UnaryOp.Abs or UnaryOp.Neg:
+                ctx.Kernels.TypedUnary<int>("UnaryInt32", ElementwiseKernels.UnaryInt32)(n, x.View<int>(), y.View<int>(), p); break;
+            default: y.Dispose(); throw ctx.Fail($"{op} of {x.ElementType.ShortName()} is not supported");
+        }
         return y;
     }
 
@@ -157,7 +207,8 @@ internal static partial class OpRegistry
         CheckRank(ctx, a, "input 0");
         CheckRank(ctx, b, "input 1");
         var outShape = op == BinaryOp.PRelu ? PreluShape(ctx, a, b) : BroadcastShape(ctx, a.Shape, b.Shape);
-        if (a.ElementType != b.ElementType) throw ctx.Fail($"inputs differ in element type ({a.ElementType.ShortName()} vs {b.ElementType.ShortName()})");
+        var mixedPow = op == BinaryOp.Pow && a.ElementType != b.ElementType;
+        if (!mixedPow && a.ElementType != b.ElementType) throw ctx.Fail($"inputs differ in element type ({a.ElementType.ShortName()} vs {b.ElementType.ShortName()})");
         var y = ctx.Alloc(a.ElementType, outShape);
         var n = Count(ctx, outShape);
         if (n == 0) return y;
@@ -168,12 +219,21 @@ internal static partial class OpRegistry
             A = BroadcastStrides(a.Shape, outShape),
             B = BroadcastStrides(b.Shape, outShape),
         };
-        switch (a.ElementType)
+        var k = ctx.Kernels;
+        switch (a.ElementType, b.ElementType)
         {
-            case ElementType.Float32: ctx.Kernels.Binary(n, a.View<float>(), b.View<float>(), y.View<float>(), p); break;
-            case ElementType.Int64 when op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul: ctx.Kernels.BinaryInt64(n, a.View<long>(), b.View<long>(), y.View<long>(), p); break;
-            case ElementType.Int32 when op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul: ctx.Kernels.BinaryInt32(n, a.View<int>(), b.View<int>(), y.View<int>(), p); break;
-            default: y.Dispose(); throw ctx.Fail($"{op} of {a.ElementType.ShortName()} is not supported");
+            case (ElementType.Float32, ElementType.Float32): k.Binary(n, a.View<float>(), b.View<float>(), y.View<float>(), p); break;
+            case (ElementType.Int64, ElementType.Int64) when op is not BinaryOp.PRelu: k.BinaryInt64(n, a.View<long>(), b.View<long>(), y.View<long>(), p); break;
+            case (ElementType.Int32, ElementType.Int32) when op is not BinaryOp.PRelu: k.BinaryInt32(n, a.View<int>(), b.View<int>(), y.View<int>(), p); break;
+            case (ElementType.Float32, ElementType.Int64) when mixedPow:
+                k.Broadcast<float, long, float>("PowFloatInt64", ElementwiseKernels.PowFloatInt64)(n, a.View<float>(), b.View<long>(), y.View<float>(), p); break;
+            case (ElementType.Float32, ElementType.Int32) when mixedPow:
+                k.Broadcast<float, int, float>("PowFloatInt32", ElementwiseKernels.PowFloatInt32)(n, a.View<float>(), b.View<int>(), y.View<float>(), p); break;
+            case (ElementType.Int64, ElementType.Float32) when mixedPow:
+                k.Broadcast<long, float, long>("PowInt64Float", ElementwiseKernels.PowInt64Float)(n, a.View<long>(), b.View<float>(), y.View<long>(), p); break;
+            case (ElementType.Int32, ElementType.Float32) when mixedPow:
+                k.Broadcast<int, float, int>("PowInt32Float", ElementwiseKernels.PowInt32Float)(n, a.View<int>(), b.View<float>(), y.View<int>(), p); break;
+            default: y.Dispose(); throw ctx.Fail($"{op} of {a.ElementType.ShortName()} by {b.ElementType.ShortName()} is not supported");
         }
         return y;
     }

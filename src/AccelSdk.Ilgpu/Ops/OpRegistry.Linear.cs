@@ -186,105 +186,131 @@ internal static partial class OpRegistry
         if (!basic.IsSupported) return basic;
         var rank = RankOf(node, ctx, 1) ?? RankOf(node, ctx, 0);
         if (rank is null) return NodeSupport.No("the rank of X and W is unknown");
-        if (rank != 4) return NodeSupport.No($"only 2-D convolution (rank-4 tensors) is implemented, got rank {rank}");
+        if (rank is < 3 or > 5) return NodeSupport.No($"1-D, 2-D and 3-D convolutions (rank 3-5 tensors) are implemented, got rank {rank}");
         var autoPad = node.GetString("auto_pad", "NOTSET");
         if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER")) return NodeSupport.No($"auto_pad '{autoPad}' is unknown");
         return NodeSupport.Yes;
     }
 
-    /// <summary>Resolved geometry of a 2-D window op (Conv or pooling) from its attributes and input size.</summary>
-    internal static WindowParams Window(OpContext ctx, long h, long w, long kh, long kw, bool ceilMode = false)
+    /// <summary>
+    /// Resolved geometry of a 1-D, 2-D or 3-D window op (Conv or pooling) from its attributes and the spatial size of
+    /// its input, as a 3-D window (see <see cref="WindowParams"/>).
+    /// </summary>
+    internal static WindowParams Window(OpContext ctx, ReadOnlySpan<long> input, ReadOnlySpan<long> kernel, bool ceilMode = false)
     {
         var node = ctx.Node;
-        var strides = node.GetInts("strides") ?? new long[] { 1, 1 };
-        var dilations = node.GetInts("dilations") ?? new long[] { 1, 1 };
-        var pads = node.GetInts("pads") ?? new long[] { 0, 0, 0, 0 };
-        if (strides.Count != 2 || dilations.Count != 2 || pads.Count != 4) throw ctx.Fail("strides/dilations need 2 values and pads 4 for a 2-D window");
-        if (strides.Any(s => s <= 0) || dilations.Any(d => d <= 0) || kh <= 0 || kw <= 0) throw ctx.Fail("kernel sizes, strides and dilations must be positive");
-        var autoPad = node.GetString("auto_pad", "NOTSET");
-        long sh = strides[0], sw = strides[1], dh = dilations[0], dw = dilations[1];
-        long ekh = (kh - 1) * dh + 1, ekw = (kw - 1) * dw + 1;
-        long pt = pads[0], pl = pads[1], pb = pads[2], pr = pads[3];
-        long oh, ow;
-        switch (autoPad)
+        var dims = input.Length;
+        if (dims is < 1 or > 3 || kernel.Length != dims) throw ctx.Fail($"a window over {dims} spatial dimension(s) with a {kernel.Length}-D kernel is not supported (1-3 dimensions)");
+        var strides = node.GetInts("strides")?.ToArray() ?? Enumerable.Repeat(1L, dims).ToArray();
+        var dilations = node.GetInts("dilations")?.ToArray() ?? Enumerable.Repeat(1L, dims).ToArray();
+        var pads = node.GetInts("pads")?.ToArray() ?? new long[2 * dims];
+        if (strides.Length != dims || dilations.Length != dims || pads.Length != 2 * dims)
         {
-            case "SAME_UPPER":
-            case "SAME_LOWER":
-                oh = (h + sh - 1) / sh;
-                ow = (w + sw - 1) / sw;
-                var th = Math.Max(0, (oh - 1) * sh + ekh - h);
-                var tw = Math.Max(0, (ow - 1) * sw + ekw - w);
-                pt = autoPad == "SAME_UPPER" ? th / 2 : th - th / 2;
-                pl = autoPad == "SAME_UPPER" ? tw / 2 : tw - tw / 2;
-                pb = th - pt;
-                pr = tw - pl;
-                break;
-            case "VALID":
-                pt = pl = pb = pr = 0;
-                oh = (h - ekh) / sh + 1;
-                ow = (w - ekw) / sw + 1;
-                break;
-            default:
-                if (ceilMode)
-                {
-                    oh = (long)Math.Ceiling((double)(h + pt + pb - ekh) / sh) + 1;
-                    ow = (long)Math.Ceiling((double)(w + pl + pr - ekw) / sw) + 1;
-                    // The last window must start inside the input or the left padding (ONNX/PyTorch rule).
-                    if ((oh - 1) * sh >= h + pt) oh--;
-                    if ((ow - 1) * sw >= w + pl) ow--;
-                }
-                else
-                {
-                    oh = (h + pt + pb - ekh) / sh + 1;
-                    ow = (w + pl + pr - ekw) / sw + 1;
-                }
-                break;
+            throw ctx.Fail($"strides/dilations need {dims} values and pads {2 * dims} for a {dims}-D window");
         }
-        if (oh <= 0 || ow <= 0) throw ctx.Fail($"the window ({kh}x{kw}, dilation {dh}x{dw}) does not fit the {h}x{w} input with its padding");
+        if (strides.Any(v => v <= 0) || dilations.Any(v => v <= 0)) throw ctx.Fail("strides and dilations must be positive");
+        if (pads.Any(v => v < 0)) throw ctx.Fail("pads must not be negative");
+        var autoPad = node.GetString("auto_pad", "NOTSET");
+        // Leading unused dimensions of the 3-D window: size 1, kernel 1, stride 1, dilation 1, no padding.
+        Span<long> size = stackalloc long[3], k = stackalloc long[3], st = stackalloc long[3], dil = stackalloc long[3];
+        Span<long> begin = stackalloc long[3], end = stackalloc long[3], output = stackalloc long[3];
+        size.Fill(1); k.Fill(1); st.Fill(1); dil.Fill(1); begin.Clear(); end.Clear(); output.Fill(1);
+        for (var d = 0; d < dims; d++)
+        {
+            var i = 3 - dims + d;
+            size[i] = input[d];
+            k[i] = kernel[d];
+            st[i] = strides[d];
+            dil[i] = dilations[d];
+            if (k[i] <= 0) throw ctx.Fail("kernel sizes must be positive");
+            var effective = (k[i] - 1) * dil[i] + 1;
+            long pb = pads[d], pe = pads[d + dims], o;
+            switch (autoPad)
+            {
+                case "SAME_UPPER":
+                case "SAME_LOWER":
+                    o = (size[i] + st[i] - 1) / st[i];
+                    var total = Math.Max(0, (o - 1) * st[i] + effective - size[i]);
+                    pb = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+                    pe = total - pb;
+                    break;
+                case "VALID":
+                    pb = pe = 0;
+                    o = (size[i] - effective) / st[i] + 1;
+                    break;
+                default:
+                    if (ceilMode)
+                    {
+                        o = (long)Math.Ceiling((double)(size[i] + pb + pe - effective) / st[i]) + 1;
+                        // The last window must start inside the input or the leading padding (ONNX/PyTorch rule).
+                        if ((o - 1) * st[i] >= size[i] + pb) o--;
+                    }
+                    else
+                    {
+                        o = (size[i] + pb + pe - effective) / st[i] + 1;
+                    }
+                    break;
+            }
+            if (o <= 0 || size[i] + pb + pe < effective)
+            {
+                throw ctx.Fail($"the window (kernel {k[i]}, dilation {dil[i]}) does not fit spatial dimension {d} of size {size[i]} with its padding");
+            }
+            begin[i] = pb;
+            end[i] = pe;
+            output[i] = o;
+        }
         return new WindowParams
         {
-            H = (int)h, W = (int)w, KH = (int)kh, KW = (int)kw, SH = (int)sh, SW = (int)sw, DH = (int)dh, DW = (int)dw,
-            PadTop = (int)pt, PadLeft = (int)pl, PadBottom = (int)pb, PadRight = (int)pr, OH = (int)oh, OW = (int)ow,
+            D = (int)size[0], H = (int)size[1], W = (int)size[2], KD = (int)k[0], KH = (int)k[1], KW = (int)k[2],
+            SD = (int)st[0], SH = (int)st[1], SW = (int)st[2], DD = (int)dil[0], DH = (int)dil[1], DW = (int)dil[2],
+            PadFront = (int)begin[0], PadTop = (int)begin[1], PadLeft = (int)begin[2], PadBack = (int)end[0], PadBottom = (int)end[1], PadRight = (int)end[2],
+            OD = (int)output[0], OH = (int)output[1], OW = (int)output[2],
         };
     }
+
+    /// <summary>The spatial output shape of a window in <paramref name="dims"/> dimensions.</summary>
+    internal static long[] WindowOutput(WindowParams p, int dims) => new long[] { p.OD, p.OH, p.OW }[(3 - dims)..];
 
     private static IlgpuTensor RunConv(OpContext ctx, IlgpuTensor?[] ins)
     {
         var x = ctx.Input(ins, 0);
         var w = ctx.Input(ins, 1);
         var bias = ctx.Optional(ins, 2);
-        if (x.Shape.Length != 4 || w.Shape.Length != 4) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} and W {TensorShape.Format(w.Shape)} must be rank 4");
+        var rank = x.Shape.Length;
+        if (rank is < 3 or > 5 || w.Shape.Length != rank) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} and W {TensorShape.Format(w.Shape)} must both be rank 3, 4 or 5");
+        var dims = rank - 2;
         var group = ctx.Node.GetInt("group", 1);
         long batch = x.Shape[0], c = x.Shape[1], m = w.Shape[0], cg = w.Shape[1];
         if (group <= 0 || c != cg * group || m % group != 0)
         {
             throw ctx.Fail($"X has {c} channels, W {TensorShape.Format(w.Shape)} with group {group}: channels must equal W[1]*group and W[0] divide by group");
         }
-        if (ctx.Node.GetInts("kernel_shape") is { } ks && (ks.Count != 2 || ks[0] != w.Shape[2] || ks[1] != w.Shape[3]))
+        if (ctx.Node.GetInts("kernel_shape") is { } ks && !ks.SequenceEqual(w.Shape[2..]))
         {
             throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] disagrees with W {TensorShape.Format(w.Shape)}");
         }
         if (bias is not null && (bias.Shape.Length != 1 || bias.Shape[0] != m)) throw ctx.Fail($"B must be [{m}], got {TensorShape.Format(bias.Shape)}");
-        var p = Window(ctx, x.Shape[2], x.Shape[3], w.Shape[2], w.Shape[3]);
-        var y = ctx.Alloc(ElementType.Float32, new[] { batch, m, (long)p.OH, (long)p.OW });
+        var p = Window(ctx, x.Shape.AsSpan(2), w.Shape.AsSpan(2));
+        var y = ctx.Alloc(ElementType.Float32, new[] { batch, m }.Concat(WindowOutput(p, dims)).ToArray());
         var total = Count(ctx, y.Shape);
         if (total == 0) return y;
-        long spatial = (long)p.OH * p.OW;
+        long spatial = (long)p.OD * p.OH * p.OW;
         long mg = m / group;
         p.C = (int)cg;
         p.M = (int)mg;
         p.Groups = (int)group;
-        p.BatchInStride = OpContext.ToInt(c * x.Shape[2] * x.Shape[3], "input size", ctx);
+        p.BatchInStride = OpContext.ToInt(c * p.D * p.H * p.W, "input size", ctx);
         p.HasBias = bias is null ? 0 : 1;
         var biasView = (bias ?? y).View<float>();
         if (group > 1 && cg * mg <= 4)
         {
-            // Depthwise-like: im2col would copy every input element KH*KW times for a product of width 1.
+            // Depthwise-like: im2col would copy every input element KD*KH*KW times for a product of width 1.
             ctx.Kernels.DirectConv(total, x.View<float>(), w.View<float>(), biasView, y.View<float>(), p);
             return y;
         }
-        long rows = cg * p.KH * p.KW;
-        var pointwise = p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
+        long rows = cg * p.KD * p.KH * p.KW;
+        var pointwise = p.KD == 1 && p.KH == 1 && p.KW == 1 && p.SD == 1 && p.SH == 1 && p.SW == 1 &&
+            p.PadFront == 0 && p.PadTop == 0 && p.PadLeft == 0 && p.PadBack == 0 && p.PadBottom == 0 && p.PadRight == 0;
         var col = pointwise ? null : ctx.Alloc(ElementType.Float32, new[] { rows, spatial });
         try
         {
@@ -293,7 +319,7 @@ internal static partial class OpRegistry
                 M = (int)mg, N = (int)spatial, K = (int)rows, Batch = 1, As0 = (int)rows, As1 = 1, Bs0 = (int)spatial, Alpha = 1f,
                 BiasMode = bias is null ? 0 : 1,
             };
-            var planeSize = (int)(x.Shape[2] * x.Shape[3]);
+            var planeSize = (long)p.D * p.H * p.W;
             for (long n = 0; n < batch; n++)
             {
                 for (long g = 0; g < group; g++)
@@ -329,57 +355,69 @@ internal static partial class OpRegistry
         var x = ctx.Input(ins, 0);
         var w = ctx.Input(ins, 1);
         var bias = ctx.Optional(ins, 2);
-        if (x.Shape.Length != 4 || w.Shape.Length != 4) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} and W {TensorShape.Format(w.Shape)} must be rank 4");
+        var rank = x.Shape.Length;
+        if (rank is < 3 or > 5 || w.Shape.Length != rank) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} and W {TensorShape.Format(w.Shape)} must both be rank 3, 4 or 5");
+        var dims = rank - 2;
         var node = ctx.Node;
         var group = node.GetInt("group", 1);
-        long batch = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+        long batch = x.Shape[0], c = x.Shape[1];
         if (group <= 0 || w.Shape[0] != c || c % group != 0) throw ctx.Fail($"W {TensorShape.Format(w.Shape)} must have X's {c} channels first, divisible by group {group}");
-        long mg = w.Shape[1], m = mg * group, kh = w.Shape[2], kw = w.Shape[3];
-        if (node.GetInts("kernel_shape") is { } ks && (ks.Count != 2 || ks[0] != kh || ks[1] != kw)) throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] disagrees with W");
+        long mg = w.Shape[1], m = mg * group;
+        var input = x.Shape[2..];
+        var kernel = w.Shape[2..];
+        if (node.GetInts("kernel_shape") is { } ks && !ks.SequenceEqual(kernel)) throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] disagrees with W");
         if (bias is not null && (bias.Shape.Length != 1 || bias.Shape[0] != m)) throw ctx.Fail($"B must be [{m}], got {TensorShape.Format(bias.Shape)}");
-        var strides = node.GetInts("strides") ?? new long[] { 1, 1 };
-        var dilations = node.GetInts("dilations") ?? new long[] { 1, 1 };
-        var outputPadding = node.GetInts("output_padding") ?? new long[] { 0, 0 };
-        var pads = (node.GetInts("pads") ?? new long[] { 0, 0, 0, 0 }).ToArray();
-        if (strides.Count != 2 || dilations.Count != 2 || outputPadding.Count != 2 || pads.Length != 4) throw ctx.Fail("strides, dilations and output_padding need 2 values and pads 4");
+        var strides = node.GetInts("strides")?.ToArray() ?? Enumerable.Repeat(1L, dims).ToArray();
+        var dilations = node.GetInts("dilations")?.ToArray() ?? Enumerable.Repeat(1L, dims).ToArray();
+        var outputPadding = node.GetInts("output_padding")?.ToArray() ?? new long[dims];
+        var pads = node.GetInts("pads")?.ToArray() ?? new long[2 * dims];
+        if (strides.Length != dims || dilations.Length != dims || outputPadding.Length != dims || pads.Length != 2 * dims)
+        {
+            throw ctx.Fail($"strides, dilations and output_padding need {dims} values and pads {2 * dims}");
+        }
         if (strides.Any(v => v <= 0) || dilations.Any(v => v <= 0)) throw ctx.Fail("strides and dilations must be positive");
         var autoPad = node.GetString("auto_pad", "NOTSET");
-        var input = new[] { h, wd };
-        var kernel = new[] { kh, kw };
-        var outShape = new long[2];
+        var outShape = new long[dims];
         var outputShape = node.GetInts("output_shape");
-        for (var d = 0; d < 2; d++)
+        if (outputShape is not null && outputShape.Count < dims) throw ctx.Fail($"output_shape needs at least {dims} values");
+        for (var d = 0; d < dims; d++)
         {
             var full = strides[d] * (input[d] - 1) + outputPadding[d] + (kernel[d] - 1) * dilations[d] + 1;
             if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
             {
-                var target = outputShape is not null ? outputShape[outputShape.Count - 2 + d] : input[d] * strides[d];
+                var target = outputShape is not null ? outputShape[outputShape.Count - dims + d] : input[d] * strides[d];
                 // A negative total (output_shape larger than the input produces) extends the output with zeros;
                 // floor division puts the extension at the end, as the ONNX reference does.
                 var total = full - target;
                 var half = (long)Math.Floor(total / 2.0);
                 pads[d] = autoPad == "SAME_UPPER" ? half : total - half;
-                pads[d + 2] = total - pads[d];
+                pads[d + dims] = total - pads[d];
                 outShape[d] = target;
             }
             else
             {
-                if (autoPad == "VALID") pads[d] = pads[d + 2] = 0;
-                outShape[d] = full - pads[d] - pads[d + 2];
+                if (autoPad == "VALID") pads[d] = pads[d + dims] = 0;
+                outShape[d] = full - pads[d] - pads[d + dims];
             }
             if (outShape[d] <= 0) throw ctx.Fail($"the output would have size {outShape[d]} in spatial dimension {d}");
         }
-        var y = ctx.Alloc(ElementType.Float32, new[] { batch, m, outShape[0], outShape[1] });
-        var total2 = Count(ctx, y.Shape);
-        if (total2 == 0) return y;
+        var y = ctx.Alloc(ElementType.Float32, new[] { batch, m }.Concat(outShape).ToArray());
+        var count = Count(ctx, y.Shape);
+        if (count == 0) return y;
+        // Leading unused dimensions of the 3-D window: size 1, kernel 1, stride 1, dilation 1, no padding.
+        long At(long[] values, int i, long fill) => i >= 3 - dims ? values[i - (3 - dims)] : fill;
         var p = new WindowParams
         {
-            C = (int)(c / group), M = (int)mg, Groups = (int)group, H = (int)h, W = (int)wd, KH = (int)kh, KW = (int)kw,
-            SH = (int)strides[0], SW = (int)strides[1], DH = (int)dilations[0], DW = (int)dilations[1],
-            PadTop = (int)pads[0], PadLeft = (int)pads[1], OH = (int)outShape[0], OW = (int)outShape[1],
-            BatchInStride = OpContext.ToInt(c * h * wd, "input size", ctx), HasBias = bias is null ? 0 : 1,
+            C = (int)(c / group), M = (int)mg, Groups = (int)group,
+            D = (int)At(input, 0, 1), H = (int)At(input, 1, 1), W = (int)At(input, 2, 1),
+            KD = (int)At(kernel, 0, 1), KH = (int)At(kernel, 1, 1), KW = (int)At(kernel, 2, 1),
+            SD = (int)At(strides, 0, 1), SH = (int)At(strides, 1, 1), SW = (int)At(strides, 2, 1),
+            DD = (int)At(dilations, 0, 1), DH = (int)At(dilations, 1, 1), DW = (int)At(dilations, 2, 1),
+            PadFront = (int)At(pads[..dims], 0, 0), PadTop = (int)At(pads[..dims], 1, 0), PadLeft = (int)At(pads[..dims], 2, 0),
+            OD = (int)At(outShape, 0, 1), OH = (int)At(outShape, 1, 1), OW = (int)At(outShape, 2, 1),
+            BatchInStride = OpContext.ToInt(Tensor.CountElements(x.Shape[1..]), "input size", ctx), HasBias = bias is null ? 0 : 1,
         };
-        ctx.Kernels.ConvTranspose(total2, x.View<float>(), w.View<float>(), (bias ?? y).View<float>(), y.View<float>(), p);
+        ctx.Kernels.ConvTranspose(count, x.View<float>(), w.View<float>(), (bias ?? y).View<float>(), y.View<float>(), p);
         return y;
     }
 }

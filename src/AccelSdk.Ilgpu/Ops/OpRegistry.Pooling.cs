@@ -23,7 +23,8 @@ internal static partial class OpRegistry
         if (!basic.IsSupported) return basic;
         var kernel = node.GetInts("kernel_shape");
         if (kernel is null) return NodeSupport.No("kernel_shape is required");
-        if (kernel.Count != 2) return NodeSupport.No($"only 2-D pooling is implemented, kernel_shape has {kernel.Count} dims");
+        if (kernel.Count is < 1 or > 3) return NodeSupport.No($"1-D, 2-D and 3-D pooling are implemented, kernel_shape has {kernel.Count} dims");
+        if (RankOf(node, ctx, 0) is { } rank && rank != kernel.Count + 2) return NodeSupport.No($"X has rank {rank}, kernel_shape {kernel.Count} dims");
         if (node.GetInt("storage_order", 0) != 0) return NodeSupport.No("storage_order=1 is not implemented");
         var autoPad = node.GetString("auto_pad", "NOTSET");
         if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER")) return NodeSupport.No($"auto_pad '{autoPad}' is unknown");
@@ -37,12 +38,12 @@ internal static partial class OpRegistry
 
     private static IlgpuTensor RunPool(OpContext ctx, IlgpuTensor x, int mode)
     {
-        if (x.Shape.Length != 4) throw ctx.Fail($"X must be rank 4 (N,C,H,W), got {TensorShape.Format(x.Shape)}");
-        var kernel = ctx.Node.GetInts("kernel_shape")!;
-        var p = Window(ctx, x.Shape[2], x.Shape[3], kernel[0], kernel[1], ctx.Node.GetInt("ceil_mode", 0) != 0);
+        var kernel = ctx.Node.GetInts("kernel_shape")!.ToArray();
+        if (x.Shape.Length != kernel.Length + 2) throw ctx.Fail($"X {TensorShape.Format(x.Shape)} must have rank {kernel.Length + 2} for a {kernel.Length}-D kernel_shape");
+        var p = Window(ctx, x.Shape.AsSpan(2), kernel, ctx.Node.GetInt("ceil_mode", 0) != 0);
         p.Mode = mode;
         p.M = (int)ctx.Node.GetInt("count_include_pad", 0);
-        var y = ctx.Alloc(ElementType.Float32, new[] { x.Shape[0], x.Shape[1], (long)p.OH, (long)p.OW });
+        var y = ctx.Alloc(ElementType.Float32, new[] { x.Shape[0], x.Shape[1] }.Concat(WindowOutput(p, kernel.Length)).ToArray());
         var n = Count(ctx, y.Shape);
         if (n > 0) ctx.Kernels.Pool(n, x.View<float>(), y.View<float>(), p);
         return y;

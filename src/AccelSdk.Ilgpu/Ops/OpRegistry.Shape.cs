@@ -480,23 +480,25 @@ internal static partial class OpRegistry
     {
         if (ctx.OpsetOf(node) < 11) return NodeSupport.No("Resize before opset 11 is not implemented");
         var mode = node.GetString("mode", "nearest");
-        if (mode is not ("nearest" or "linear")) return NodeSupport.No($"Resize mode '{mode}' is not implemented");
+        if (mode is not ("nearest" or "linear" or "cubic")) return NodeSupport.No($"Resize mode '{mode}' is not implemented");
         var transform = node.GetString("coordinate_transformation_mode", "half_pixel");
-        if (transform is not ("half_pixel" or "asymmetric" or "align_corners" or "pytorch_half_pixel"))
+        if (transform is not ("half_pixel" or "asymmetric" or "align_corners" or "pytorch_half_pixel" or "tf_half_pixel_for_nn" or "tf_crop_and_resize"))
         {
             return NodeSupport.No($"coordinate_transformation_mode '{transform}' is not implemented");
         }
         var nearest = node.GetString("nearest_mode", "round_prefer_floor");
         if (nearest is not ("round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil")) return NodeSupport.No($"nearest_mode '{nearest}' is unknown");
-        if (node.GetInt("antialias", 0) != 0 || node.GetInt("exclude_outside", 0) != 0 || node.Attribute("axes") is not null ||
-            node.GetString("keep_aspect_ratio_policy", "stretch") != "stretch")
+        if (node.GetInt("antialias", 0) != 0 || node.Attribute("axes") is not null || node.GetString("keep_aspect_ratio_policy", "stretch") != "stretch")
         {
-            return NodeSupport.No("antialias, exclude_outside, axes and keep_aspect_ratio_policy are not implemented");
+            return NodeSupport.No("antialias, axes and keep_aspect_ratio_policy are not implemented");
         }
+        if (node.GetInt("exclude_outside", 0) != 0 && mode != "cubic") return NodeSupport.No($"exclude_outside with mode '{mode}' is not implemented (only with cubic)");
         var rank = RankOf(node, ctx, 0);
         if (rank is not null && rank != 4) return NodeSupport.No($"only rank-4 (N,C,H,W) Resize is implemented, got rank {rank}");
         if (rank is null) return NodeSupport.No("the rank of X is unknown");
-        return All(OutputCount(node, 1), RequireType(node, ctx, 0, ElementType.Float32), RequireType(node, ctx, 2, ElementType.Float32), RequireType(node, ctx, 3, ElementType.Int64));
+        var roi = transform == "tf_crop_and_resize" ? RequireType(node, ctx, 1, ElementType.Float32) : NodeSupport.Yes;
+        if (transform == "tf_crop_and_resize" && !HasInput(node, 1)) roi = NodeSupport.No("tf_crop_and_resize needs the roi input");
+        return All(OutputCount(node, 1), RequireType(node, ctx, 0, ElementType.Float32), roi, RequireType(node, ctx, 2, ElementType.Float32), RequireType(node, ctx, 3, ElementType.Int64));
     }
 
     private static IlgpuTensor RunResize(OpContext ctx, IlgpuTensor?[] ins)
@@ -505,6 +507,17 @@ internal static partial class OpRegistry
         if (x.Shape.Length != 4) throw ctx.Fail($"X must be rank 4, got {TensorShape.Format(x.Shape)}");
         var scalesTensor = ctx.Optional(ins, 2);
         var sizesTensor = ctx.Optional(ins, 3);
+        var transform = ctx.Node.GetString("coordinate_transformation_mode", "half_pixel");
+        var crop = transform == "tf_crop_and_resize";
+        var roi = new float[] { 0, 0, 0, 0, 1, 1, 1, 1 };
+        if (crop)
+        {
+            if (ctx.Optional(ins, 1) is not { } roiTensor || roiTensor.ElementCount != 8 || roiTensor.ElementType != ElementType.Float32)
+            {
+                throw ctx.Fail("tf_crop_and_resize needs roi as 8 float values (start and end per axis)");
+            }
+            roi = ctx.ReadHost(roiTensor).ToArray<float>();
+        }
         float[] scales;
         long[] outShape;
         if (sizesTensor is not null && sizesTensor.ElementCount > 0)
@@ -518,6 +531,11 @@ internal static partial class OpRegistry
             scales = ctx.ReadHost(scalesTensor).ToArray<float>();
             if (scales.Length != 4) throw ctx.Fail("scales must have 4 values");
             outShape = scales.Select((s, i) => (long)Math.Floor(x.Shape[i] * (double)s)).ToArray();
+            if (crop)
+            {
+                // tf_crop_and_resize scales the cropped extent: floor(input * (roi_end - roi_start) * scale).
+                outShape = scales.Select((s, i) => (long)Math.Floor(x.Shape[i] * (double)(roi[i + 4] - roi[i]) * s)).ToArray();
+            }
         }
         else
         {
@@ -528,14 +546,17 @@ internal static partial class OpRegistry
         var y = ctx.Alloc(ElementType.Float32, outShape);
         var n = Count(ctx, outShape);
         if (n == 0) return y;
-        var transform = ctx.Node.GetString("coordinate_transformation_mode", "half_pixel");
         var nearest = ctx.Node.GetString("nearest_mode", "round_prefer_floor");
         ctx.Kernels.Resize(n, x.View<float>(), y.View<float>(), new ResizeParams
         {
             InH = (int)x.Shape[2], InW = (int)x.Shape[3], OutH = (int)outShape[2], OutW = (int)outShape[3],
             ScaleH = scales[2], ScaleW = scales[3],
-            Transform = transform switch { "asymmetric" => 1, "align_corners" => 2, "pytorch_half_pixel" => 3, _ => 0 },
-            Mode = ctx.Node.GetString("mode", "nearest") == "linear" ? 1 : 0,
+            Transform = transform switch { "asymmetric" => 1, "align_corners" => 2, "pytorch_half_pixel" => 3, "tf_half_pixel_for_nn" => 4, "tf_crop_and_resize" => 5, _ => 0 },
+            RoiStartH = roi[2], RoiStartW = roi[3], RoiEndH = roi[6], RoiEndW = roi[7],
+            Extrapolation = ctx.Node.GetFloat("extrapolation_value", 0f),
+            Mode = ctx.Node.GetString("mode", "nearest") switch { "linear" => 1, "cubic" => 2, _ => 0 },
+            CubicA = ctx.Node.GetFloat("cubic_coeff_a", -0.75f),
+            ExcludeOutside = ctx.Node.GetInt("exclude_outside", 0) != 0 ? 1 : 0,
             NearestMode = nearest switch { "round_prefer_ceil" => 1, "floor" => 2, "ceil" => 3, _ => 0 },
         });
         return y;

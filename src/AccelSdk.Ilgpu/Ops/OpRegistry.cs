@@ -38,7 +38,74 @@ internal static partial class OpRegistry
         ["PRelu"] = 7,
     };
 
-    public static NodeSupport Supports(Node node, NodeContext context)
+    /// <summary>
+    /// Operators that take float16 data by converting every float16 input to float32 on the accelerator, running the
+    /// float32 kernel and rounding output 0 back to float16 once (ONNX Runtime's CPU EP does the same through inserted
+    /// Casts). Data-movement ops need no conversion: they move float16 bits as they are.
+    /// </summary>
+    private static readonly Lazy<HashSet<string>> LazyHalfViaFloat = new(() =>
+    {
+        var ops = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "Clip", "Sum", "Max", "Min", "MatMul", "Gemm", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+            "GlobalMaxPool", "BatchNormalization", "Softmax", "LogSoftmax", "LayerNormalization", "Pad", "Resize",
+        };
+        ops.UnionWith(UnaryOps!.Keys);
+        ops.UnionWith(BinaryOps!.Keys);
+        ops.UnionWith(CompareOps!.Keys);
+        ops.UnionWith(ReduceOps!.Keys);
+        return ops;
+    });
+
+    /// <summary>Inputs of float16 nodes that ONNX lets be float32 (or another float type) next to float16 data.</summary>
+    private static readonly Dictionary<string, int[]> OtherFloatTypeInputs = new(StringComparer.Ordinal)
+    {
+        ["Pow"] = new[] { 1 }, ["Resize"] = new[] { 1, 2 }, ["BatchNormalization"] = new[] { 1, 2, 3, 4 },
+    };
+
+    /// <summary>Whether <paramref name="op"/> runs float16 data through its float32 kernel.</summary>
+    internal static bool ComputesHalfInFloat(string op) => LazyHalfViaFloat.Value.Contains(op);
+
+    public static NodeSupport Supports(Node node, NodeContext context, bool float16Storage = true)
+    {
+        if (node.EffectiveDomain == "ai.onnx" && ComputesHalfInFloat(node.OpType) && TypeOf(node, context, 0) == ElementType.Float16)
+        {
+            return SupportsHalf(node, context, float16Storage);
+        }
+        return SupportsAsIs(node, context);
+    }
+
+    /// <summary>
+    /// A float16 node is claimed when the same node with float32 in place of float16 is, every other float input is
+    /// float16 too (unless ONNX allows another type there) and only output 0 is used.
+    /// </summary>
+    private static NodeSupport SupportsHalf(Node node, NodeContext context, bool float16Storage)
+    {
+        if (!float16Storage) return NodeSupport.No("float16 tensors are not supported by this accelerator (OpenCL without cl_khr_fp16)");
+        var otherTypes = OtherFloatTypeInputs.GetValueOrDefault(node.OpType) ?? Array.Empty<int>();
+        for (var i = 1; i < node.Inputs.Count; i++)
+        {
+            if (!HasInput(node, i) || Array.IndexOf(otherTypes, i) >= 0) continue;
+            if (TypeOf(node, context, i) is ElementType.Float32 or ElementType.Float64 or ElementType.BFloat16)
+            {
+                return NodeSupport.No($"input {i} is {TypeOf(node, context, i)!.Value.ShortName()} next to float16 input 0");
+            }
+        }
+        for (var o = 1; o < node.Outputs.Count; o++)
+        {
+            if (node.Outputs[o].Length > 0) return NodeSupport.No($"output {o} of a float16 {node.OpType} is not produced by the ILGPU backend");
+        }
+        var asFloat = new Dictionary<string, Ir.ValueType>(StringComparer.Ordinal);
+        foreach (var name in node.Inputs.Concat(node.Outputs))
+        {
+            if (context.TensorTypeOf(name) is not { } t) continue;
+            asFloat[name] = t.ElementType == ElementType.Float16 ? t with { ElementType = ElementType.Float32 } : t;
+        }
+        var support = SupportsAsIs(node, context with { Types = asFloat });
+        return support.IsSupported ? support : NodeSupport.No($"{support.Reason} (float16 is computed with the float32 kernel)");
+    }
+
+    private static NodeSupport SupportsAsIs(Node node, NodeContext context)
     {
         if (node.EffectiveDomain != "ai.onnx") return NodeSupport.No($"domain '{node.Domain}' is not supported by the ILGPU backend");
         if (!Table.TryGetValue(node.OpType, out var def)) return NodeSupport.No($"op {node.OpType} is not implemented by the ILGPU backend");
@@ -58,7 +125,57 @@ internal static partial class OpRegistry
     public static IlgpuTensor?[] Run(OpContext ctx, IlgpuTensor?[] inputs)
     {
         if (!Table.TryGetValue(ctx.Node.OpType, out var def)) throw ctx.Fail("op is not implemented by the ILGPU backend");
+        if (inputs.Length > 0 && inputs[0]?.ElementType == ElementType.Float16 && ComputesHalfInFloat(ctx.Node.OpType)) return RunHalfInFloat(ctx, def, inputs);
         return def.Run(ctx, inputs);
+    }
+
+    /// <summary>Float16 data through a float32 kernel: widen the float16 inputs, run, round output 0 back to float16.</summary>
+    private static IlgpuTensor?[] RunHalfInFloat(OpContext ctx, OpDefinition def, IlgpuTensor?[] inputs)
+    {
+        var widened = new IlgpuTensor?[inputs.Length];
+        try
+        {
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                widened[i] = inputs[i] is { ElementType: ElementType.Float16 } h ? ConvertFloat(ctx, h, ElementType.Float32) : null;
+            }
+            var outputs = def.Run(ctx, inputs.Select((t, i) => widened[i] ?? t).ToArray());
+            if (outputs.Length > 0 && outputs[0] is { ElementType: ElementType.Float32 } y)
+            {
+                try
+                {
+                    outputs[0] = ConvertFloat(ctx, y, ElementType.Float16);
+                }
+                finally
+                {
+                    y.Dispose();
+                }
+            }
+            return outputs;
+        }
+        finally
+        {
+            foreach (var w in widened) w?.Dispose();
+        }
+    }
+
+    /// <summary>float16 to float32 or back (round to nearest even) on the accelerator.</summary>
+    internal static IlgpuTensor ConvertFloat(OpContext ctx, IlgpuTensor x, ElementType to)
+    {
+        var y = ctx.Alloc(to, x.Shape);
+        var n = Count(ctx, x.Shape);
+        if (n == 0) return y;
+        var k = ctx.Kernels;
+        if (to == ElementType.Float32) k.Cast<ILGPU.Half, float>(Kernels.ElementwiseKernels.CastHalfToFloat)(n, x.View<ILGPU.Half>(), y.View<float>());
+        else k.Cast<float, ILGPU.Half>(Kernels.ElementwiseKernels.CastFloatToHalf)(n, x.View<float>(), y.View<ILGPU.Half>());
+        return y;
+    }
+
+    /// <summary>Compiles the float16 conversion kernels (partitions that carry float16 data).</summary>
+    public static void PrepareHalf(OpContext ctx)
+    {
+        _ = ctx.Kernels.Cast<ILGPU.Half, float>(Kernels.ElementwiseKernels.CastHalfToFloat);
+        _ = ctx.Kernels.Cast<float, ILGPU.Half>(Kernels.ElementwiseKernels.CastFloatToHalf);
     }
 
     private static Dictionary<string, OpDefinition> Build()

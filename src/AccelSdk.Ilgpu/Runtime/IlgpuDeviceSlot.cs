@@ -70,6 +70,13 @@ internal sealed class IlgpuDeviceSlot : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether kernels may load and store float16 (ILGPU.Half): always on the CPU and CUDA accelerators (conversions
+    /// only, no half arithmetic is used); on OpenCL only with the cl_khr_fp16 extension.
+    /// </summary>
+    public bool SupportsFloat16 => !Device.Id.StartsWith("ilgpu-opencl", StringComparison.Ordinal) ||
+        Accelerator.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext cl || cl.Float16;
+
     public void Dispose()
     {
         lock (Gate)

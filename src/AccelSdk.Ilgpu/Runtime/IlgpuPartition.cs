@@ -43,6 +43,10 @@ internal sealed class IlgpuPartition : ICompiledPartition
             }
             var before = slot.Kernels.TotalCompileTime;
             foreach (var node in graph.Nodes) OpRegistry.Prepare(new OpContext(slot, node, _opset, MatMul));
+            if (graph.Nodes.Count > 0 && ShapeInference.Infer(model).Values.Any(t => t is TensorType { ElementType: ElementType.Float16 }))
+            {
+                OpRegistry.PrepareHalf(new OpContext(slot, graph.Nodes[0], _opset, MatMul));
+            }
             KernelCompileTime = slot.Kernels.TotalCompileTime - before;
         }
         catch (Exception e) when (e is not AccelSdkException && e is not OutOfMemoryException)
