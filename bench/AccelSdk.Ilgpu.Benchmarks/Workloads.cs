@@ -104,10 +104,16 @@ public sealed class OrtRunner : IRunner
     private readonly string[] _outputNames;
     private readonly RunOptions _runOptions = new();
 
-    public OrtRunner(Workload workload, bool cuda, int threads)
+    /// <param name="spinning">
+    /// ORT's intra-op threads spin for a while after each run; interleaved with other runners they then take the cores
+    /// the next runner needs (measured: ILGPU's first kernel after an ORT run took 5-15 ms instead of 0.25 ms), so the
+    /// side-by-side table runs ORT with spinning off, as AccelSdk's own multi-partition plans do.
+    /// </param>
+    public OrtRunner(Workload workload, bool cuda, int threads, bool spinning = false)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (!spinning) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (cuda) options.AppendExecutionProvider_CUDA(0);
         _session = new InferenceSession(OnnxExporter.ToBytes(workload.Model), options);
         SetupTime = watch.Elapsed;

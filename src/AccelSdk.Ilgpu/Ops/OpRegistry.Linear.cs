@@ -13,6 +13,7 @@ internal static partial class OpRegistry
         Action<OpContext> matmulKernels = ctx =>
         {
             if (ctx.MatMul == MatMulVariant.Tiled) _ = ctx.Kernels.MatMulTiled;
+            else if (ctx.MatMul == MatMulVariant.Packed) PackedMatMul.Prepare(ctx);
             else { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; }
         };
         add("MatMul", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 2), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6)),
@@ -46,6 +47,11 @@ internal static partial class OpRegistry
                 (p.M + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
                 p.Batch);
             ctx.Kernels.MatMulTiled(new ILGPU.KernelConfig(grid, new ILGPU.Index3D(TiledMatMulKernels.Threads, TiledMatMulKernels.Threads, 1)), a, b, c, bias, p);
+            return;
+        }
+        if (ctx.MatMul == MatMulVariant.Packed)
+        {
+            PackedMatMul.Launch(ctx, a, b, c, bias, p);
             return;
         }
         p.BlocksM = p.M / MatMulKernels.BlockM;

@@ -32,6 +32,9 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
     public bool IsCpu => Device.Kind == DeviceKind.Cpu;
 
+    /// <summary>ILGPU's own CPU accelerator: its buffers are pinned host memory that kernels may address directly.</summary>
+    public bool IsCpuAccelerator => Accelerator.AcceleratorType == AcceleratorType.CPU;
+
     public Accelerator Accelerator
     {
         get
