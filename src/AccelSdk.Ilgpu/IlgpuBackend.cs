@@ -77,7 +77,9 @@ public sealed class IlgpuBackend : IBackend
     /// <inheritdoc />
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {
-        if (!_slots.ContainsKey(device.Id)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
+        if (!_slots.TryGetValue(device.Id, out var slot)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
+        var unsupportedType = slot.UnsupportedElementType(node, context);
+        if (unsupportedType is not null) return NodeSupport.No(unsupportedType);
         return OpRegistry.Supports(node, context);
     }
 

@@ -15,6 +15,7 @@ using Accelerator = ILGPU.Runtime.Accelerator;
 /// Finds the ILGPU accelerators of this machine: the CPU accelerator always, CUDA GPUs when the driver is there, and
 /// OpenCL devices only when <c>ACCELSDK_ILGPU_OPENCL=1</c> (each in its own ILGPU context, so a failing OpenCL
 /// runtime cannot disturb the others). A device ILGPU refuses is listed as unavailable with ILGPU's reason.
+/// <c>ACCELSDK_ILGPU_OPENCL=pocl-compat</c> additionally applies <see cref="PoclCompatibility"/> to PoCL devices.
 /// </summary>
 internal static class DeviceDiscovery
 {
@@ -116,7 +117,9 @@ internal static class DeviceDiscovery
 
     private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts)
     {
-        if (Environment.GetEnvironmentVariable(OpenClOptIn) != "1") yield break;
+        var optIn = Environment.GetEnvironmentVariable(OpenClOptIn);
+        if (optIn != "1" && optIn != PoclCompatibility.OptInValue) yield break;
+        var poclCompat = optIn == PoclCompatibility.OptInValue;
         var result = new List<(IlgpuDeviceSlot?, Device)>();
         try
         {
@@ -139,7 +142,20 @@ internal static class DeviceDiscovery
                 var name = $"{cl.Name} ({cl.PlatformName})";
                 // ILGPU lists some devices it cannot use (e.g. OpenCL C 1.2 without the generic address space): only a
                 // device on which ILGPU creates an accelerator and compiles a kernel is offered; the others keep ILGPU's words.
-                var refusal = ProbeOpenCl(context, cl);
+                string? refusal = null;
+                if (PoclCompatibility.Applies(cl))
+                {
+                    if (poclCompat)
+                    {
+                        refusal = PoclCompatibility.Enable(cl);
+                        properties[PoclCompatibility.PropertyName] = PoclCompatibility.Description;
+                    }
+                }
+                refusal ??= ProbeOpenCl(context, cl);
+                if (refusal is not null && PoclCompatibility.Applies(cl) && !poclCompat)
+                {
+                    refusal += $" ({OpenClOptIn}={PoclCompatibility.OptInValue} enables AccelSdk's isolated PoCL workaround)";
+                }
                 if (refusal is not null)
                 {
                     result.Add((null, new Device("ilgpu", id, name, kind, id) { IsAvailable = false, UnavailableReason = refusal, Properties = properties }));
