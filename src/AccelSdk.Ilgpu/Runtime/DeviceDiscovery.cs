@@ -21,12 +21,12 @@ internal static class DeviceDiscovery
 {
     public const string OpenClOptIn = "ACCELSDK_ILGPU_OPENCL";
 
-    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts)
+    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts, string? openClOptIn)
     {
         var found = new List<(IlgpuDeviceSlot?, Device)>();
         found.Add(Cpu(contexts));
         found.AddRange(Cuda(contexts));
-        found.AddRange(OpenCl(contexts));
+        found.AddRange(OpenCl(contexts, openClOptIn));
         return found;
     }
 
@@ -115,9 +115,8 @@ internal static class DeviceDiscovery
 
     private static void ProbeKernel(Index1D i, ArrayView<float> data) => data[i] = i;
 
-    private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts)
+    private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts, string? optIn)
     {
-        var optIn = Environment.GetEnvironmentVariable(OpenClOptIn);
         if (optIn != "1" && optIn != PoclCompatibility.OptInValue) yield break;
         var poclCompat = optIn == PoclCompatibility.OptInValue;
         var result = new List<(IlgpuDeviceSlot?, Device)>();
