@@ -5,9 +5,11 @@ using AccelSdk.Ilgpu.Benchmarks;
 using BenchmarkDotNet.Running;
 
 // Two modes:
-//   --gflops [--sizes 256,512,1024] [--convs] [--ort-cuda] [--ort-spinning] [--devices ID,...] [--runs N]
+//   --gflops [--sizes 256,512,1024] [--convs] [--ort-cuda] [--ort-spinning] [--devices ID,...] [--variants V,...] [--runs N]
 //       a quick side-by-side table (median of N timed runs after warm-up) for scripts and the GPU check; ORT runs with
 //       intra-op spinning off unless --ort-spinning (spinning ORT threads steal the cores from the next runner);
+//       --variants packed,blocked,tiled runs each ILGPU device with each MatMul variant it accepts (default: its own);
+//       OpenCL devices need ACCELSDK_ILGPU_OPENCL=1 (or =pocl-compat for Debian's PoCL) in the environment;
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*MatMul*').
 if (!args.Contains("--gflops"))
 {
@@ -24,6 +26,7 @@ var threads = Environment.ProcessorCount;
 
 using var backend = new IlgpuBackend();
 var wanted = Option("--devices")?.Split(',');
+var variants = Option("--variants")?.Split(',') ?? new string?[] { null };
 var devices = backend.Devices.Where(d => d.IsAvailable && (wanted is null || wanted.Contains(d.Id))).ToArray();
 foreach (var d in backend.Devices.Where(d => !d.IsAvailable)) Console.WriteLine($"# {d.Id} unavailable: {d.UnavailableReason}");
 
@@ -38,7 +41,7 @@ foreach (var w in workloads)
     var rows = new List<(string Device, double Setup, double Median, double Gflops)>();
     var factories = new List<Func<IRunner>> { () => new OrtRunner(w, false, threads, ortSpinning) };
     if (ortCuda) factories.Add(() => new OrtRunner(w, true, threads, ortSpinning));
-    factories.AddRange(devices.Select(d => (Func<IRunner>)(() => new IlgpuRunner(backend, d, w))));
+    factories.AddRange(devices.SelectMany(d => variants.Select(v => (Func<IRunner>)(() => new IlgpuRunner(backend, d, w, v)))));
     var runners = new List<IRunner>();
     foreach (var create in factories)
     {

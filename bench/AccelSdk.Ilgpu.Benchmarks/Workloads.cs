@@ -71,10 +71,14 @@ public sealed class IlgpuRunner : IRunner
     private readonly ICompiledPartition _partition;
     private readonly DeviceTensor[] _inputs;
 
-    public IlgpuRunner(IlgpuBackend backend, Device device, Workload workload)
+    /// <param name="matMulVariant">An <c>ilgpu.matmul</c> setting (packed, blocked, tiled), or null for the device's default.</param>
+    public IlgpuRunner(IlgpuBackend backend, Device device, Workload workload, string? matMulVariant = null)
     {
-        Label = device.Id;
-        _partition = backend.Compile(device, workload.Model, new CompileOptions());
+        var settings = new Dictionary<string, string>();
+        if (matMulVariant is not null) settings[Runtime.IlgpuPartition.MatMulSetting] = matMulVariant;
+        var options = new CompileOptions { Settings = settings };
+        _partition = backend.Compile(device, workload.Model, options);
+        Label = $"{device.Id}/{((Runtime.IlgpuPartition)_partition).MatMul.ToString().ToLowerInvariant()}";
         SetupTime = _partition.CompileTime;
         _inputs = workload.Inputs.Select(t => backend.Upload(device, t)).ToArray();
     }
