@@ -93,6 +93,47 @@ internal static class PackedMatMulKernels
         }
     }
 
+    /// <summary>
+    /// Conv's B operand (the im2col matrix, K = C*KH*KW rows by OH*OW columns) written straight into packed panels:
+    /// index e = panel * K + k gathers the NR input pixels of row k (zero outside the image). <see cref="PackedMatMulParams.B"/> is the
+    /// input image's address; <paramref name="w"/>.InOffset selects the image and group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void PackIm2Col(Index1D index, PackedMatMulParams p, WindowParams w, Launch launch)
+    {
+        float* x = (float*)p.B + w.InOffset;
+        float* dst = (float*)p.PackedB;
+        int k = p.Mm.K;
+        int spatial = w.OH * w.OW;
+        for (int t = 0; t < launch.Chunk; t++)
+        {
+            int e = index * launch.IndexStride + t * launch.ElementStride;
+            if (e >= launch.Total) return;
+            int panel = e / k;
+            int q = e - panel * k;
+            int kw = q % w.KW;
+            int r = q / w.KW;
+            int kh = r % w.KH;
+            int c = r / w.KH;
+            float* plane = x + (long)c * w.H * w.W;
+            float* o = dst + (long)e * NR;
+            int s = panel * NR;
+            int oh = s / w.OW;
+            int ow = s - oh * w.OW;
+            for (int j = 0; j < NR; j++, s++, ow++)
+            {
+                if (ow == w.OW)
+                {
+                    ow = 0;
+                    oh++;
+                }
+                int ih = oh * w.SH - w.PadTop + kh * w.DH;
+                int iw = ow * w.SW - w.PadLeft + kw * w.DW;
+                o[j] = s < spatial && ih >= 0 && ih < w.H && iw >= 0 && iw < w.W ? plane[ih * w.W + iw] : 0f;
+            }
+        }
+    }
+
     /// <summary>Index e = (batch * PanelsN + jp) * PanelsM + ip computes the 8x3 block (ip, jp) of C in one pass over K.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void MicroKernel(Index1D index, PackedMatMulParams p, Launch launch)

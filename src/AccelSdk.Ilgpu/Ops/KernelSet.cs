@@ -173,6 +173,21 @@ internal readonly struct KernelSet
     /// <summary>The packed MatMul's B-panel copy.</summary>
     public Action<int, PackedMatMulParams> PackB => Chunked<PackedMatMulParams>(nameof(PackB), PackedMatMulKernels.PackB);
 
+    /// <summary>The packed Conv's im2col written straight into B panels.</summary>
+    public Action<int, PackedMatMulParams, WindowParams> PackIm2Col
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(PackIm2Col), a => a.LoadAutoGroupedStreamKernel<Index1D, PackedMatMulParams, WindowParams, Launch>(PackedMatMulKernels.PackIm2Col));
+            var plan = _plan;
+            return (n, parameters, window) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, parameters, window, launch);
+            };
+        }
+    }
+
     /// <summary>The packed MatMul's 8x3 register-block kernel over packed panels.</summary>
     public Action<int, PackedMatMulParams> PackedMicroKernel => Chunked<PackedMatMulParams>(nameof(PackedMicroKernel), PackedMatMulKernels.MicroKernel);
 

@@ -291,7 +291,7 @@ internal static partial class OpRegistry
         }
         long rows = cg * p.KH * p.KW;
         var pointwise = p.KH == 1 && p.KW == 1 && p.SH == 1 && p.SW == 1 && p.PadTop == 0 && p.PadLeft == 0 && p.PadBottom == 0 && p.PadRight == 0;
-        var col = pointwise ? null : ctx.Alloc(ElementType.Float32, new[] { rows, spatial });
+        var col = pointwise || ctx.MatMul == MatMulVariant.Packed ? null : ctx.Alloc(ElementType.Float32, new[] { rows, spatial });
         try
         {
             var mm = new MatMulParams
@@ -308,10 +308,15 @@ internal static partial class OpRegistry
                     mm.AOffset = (int)(g * mg * rows);
                     mm.COffset = OpContext.ToInt((n * m + g * mg) * spatial, "offset", ctx);
                     mm.BiasOffset = (int)(g * mg);
-                    if (col is null)
+                    if (pointwise)
                     {
                         mm.BOffset = inOffset;
                         LaunchMatMul(ctx, w.View<float>(), x.View<float>(), y.View<float>(), biasView, mm);
+                    }
+                    else if (col is null)
+                    {
+                        p.InOffset = inOffset;
+                        PackedMatMul.LaunchConv(ctx, w.View<float>(), x.View<float>(), y.View<float>(), biasView, mm, p);
                     }
                     else
                     {

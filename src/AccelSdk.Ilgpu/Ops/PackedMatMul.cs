@@ -16,10 +16,22 @@ internal static class PackedMatMul
         _ = ctx.Kernels.PackA;
         _ = ctx.Kernels.PackB;
         _ = ctx.Kernels.PackedMicroKernel;
+        if (ctx.Node.OpType == "Conv") _ = ctx.Kernels.PackIm2Col;
     }
 
-    public static void Launch(OpContext ctx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p)
+    public static void Launch(OpContext ctx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p) =>
+        Launch(ctx, a, b, c, bias, p, null);
+
+    /// <summary>
+    /// Conv as W·im2col(x) for one image and group: the im2col matrix is never materialised, <see cref="PackedMatMulKernels.PackIm2Col"/>
+    /// writes its panels directly (<paramref name="p"/>: M = output channels, K = C*KH*KW, N = OH*OW, Batch = 1).
+    /// </summary>
+    public static void LaunchConv(OpContext ctx, ArrayView<float> weights, ArrayView<float> x, ArrayView<float> y, ArrayView<float> bias, MatMulParams p, WindowParams window) =>
+        Launch(ctx, weights, x, y, bias, p, window);
+
+    private static void Launch(OpContext ctx, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, MatMulParams p, WindowParams? window)
     {
+        if (p.M == 0 || p.N == 0 || p.Batch == 0) return;
         if (!ctx.Slot.IsCpuAccelerator) throw ctx.Fail("the packed MatMul runs only on ILGPU's CPU accelerator");
         long panelsM = (p.M + PackedMatMulKernels.MR - 1) / PackedMatMulKernels.MR;
         long panelsN = (p.N + PackedMatMulKernels.NR - 1) / PackedMatMulKernels.NR;
@@ -39,7 +51,9 @@ internal static class PackedMatMul
         if (p.K > 0)
         {
             kernels.PackA(OpContext.ToInt(batchesA * panelsM * p.K, "packed A rows", ctx), args);
-            kernels.PackB(OpContext.ToInt(batchesB * panelsN * p.K, "packed B rows", ctx), args);
+            var packedBRows = OpContext.ToInt(batchesB * panelsN * p.K, "packed B rows", ctx);
+            if (window is { } w) kernels.PackIm2Col(packedBRows, args, w);
+            else kernels.PackB(packedBRows, args);
         }
         kernels.PackedMicroKernel(OpContext.ToInt(p.Batch * panelsM * panelsN, "block count", ctx), args);
     }
