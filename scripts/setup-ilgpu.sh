@@ -18,3 +18,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 test -f /usr/share/libonnx-testdata/data/node/test_relu/model.onnx || { echo "setup-ilgpu: ONNX test data missing after install" >&2; exit 1; }
+test -f /etc/OpenCL/vendors/pocl.icd || { echo "setup-ilgpu: PoCL ICD (/etc/OpenCL/vendors/pocl.icd) missing after install" >&2; exit 1; }
