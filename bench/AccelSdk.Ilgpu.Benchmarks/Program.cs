@@ -5,8 +5,11 @@ using AccelSdk.Ilgpu.Benchmarks;
 using BenchmarkDotNet.Running;
 
 // Two modes:
-//   --gflops [--sizes 256,512,1024] [--convs] [--ort-cuda] [--devices ID,...] [--runs N]
-//       a quick side-by-side table (median of N timed runs after warm-up) for scripts and the GPU check;
+//   --gflops [--sizes 256,512,1024] [--convs] [--ort-cuda] [--ort-spinning] [--devices ID,...] [--variants V,...] [--runs N]
+//       a quick side-by-side table (median of N timed runs after warm-up) for scripts and the GPU check; ORT runs with
+//       intra-op spinning off unless --ort-spinning (spinning ORT threads steal the cores from the next runner);
+//       --variants packed,blocked,tiled runs each ILGPU device with each MatMul variant it accepts (default: its own);
+//       OpenCL devices need ACCELSDK_ILGPU_OPENCL=1 (or =pocl-compat for Debian's PoCL) in the environment;
 //   anything else goes to BenchmarkDotNet (e.g. --filter '*MatMul*').
 if (!args.Contains("--gflops"))
 {
@@ -18,25 +21,27 @@ string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i 
 var sizes = (Option("--sizes") ?? "256,512,1024").Split(',').Select(int.Parse).ToArray();
 var runs = int.Parse(Option("--runs") ?? "7", CultureInfo.InvariantCulture);
 var ortCuda = args.Contains("--ort-cuda");
+var ortSpinning = args.Contains("--ort-spinning");
 var threads = Environment.ProcessorCount;
 
 using var backend = new IlgpuBackend();
 var wanted = Option("--devices")?.Split(',');
+var variants = Option("--variants")?.Split(',') ?? new string?[] { null };
 var devices = backend.Devices.Where(d => d.IsAvailable && (wanted is null || wanted.Contains(d.Id))).ToArray();
 foreach (var d in backend.Devices.Where(d => !d.IsAvailable)) Console.WriteLine($"# {d.Id} unavailable: {d.UnavailableReason}");
 
 var workloads = sizes.Select(Workload.MatMul).ToList();
 if (args.Contains("--convs")) workloads.AddRange(Workload.ResNet18Convs());
 
-Console.WriteLine($"# {threads} CPU threads; ORT intra-op threads {threads}; median of {runs} interleaved runs after 2 warm-up runs each");
+Console.WriteLine($"# {threads} CPU threads; ORT intra-op threads {threads}, spinning {(ortSpinning ? "on" : "off")}; median of {runs} interleaved runs after 2 warm-up runs each");
 Console.WriteLine("workload,device,setup_ms,median_ms,gflops,percent_of_ort");
 foreach (var w in workloads)
 {
     var ortGflops = new Dictionary<string, double>();
     var rows = new List<(string Device, double Setup, double Median, double Gflops)>();
-    var factories = new List<Func<IRunner>> { () => new OrtRunner(w, false, threads) };
-    if (ortCuda) factories.Add(() => new OrtRunner(w, true, threads));
-    factories.AddRange(devices.Select(d => (Func<IRunner>)(() => new IlgpuRunner(backend, d, w))));
+    var factories = new List<Func<IRunner>> { () => new OrtRunner(w, false, threads, ortSpinning) };
+    if (ortCuda) factories.Add(() => new OrtRunner(w, true, threads, ortSpinning));
+    factories.AddRange(devices.SelectMany(d => variants.Select(v => (Func<IRunner>)(() => new IlgpuRunner(backend, d, w, v)))));
     var runners = new List<IRunner>();
     foreach (var create in factories)
     {

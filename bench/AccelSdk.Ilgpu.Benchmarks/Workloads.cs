@@ -71,10 +71,14 @@ public sealed class IlgpuRunner : IRunner
     private readonly ICompiledPartition _partition;
     private readonly DeviceTensor[] _inputs;
 
-    public IlgpuRunner(IlgpuBackend backend, Device device, Workload workload)
+    /// <param name="matMulVariant">An <c>ilgpu.matmul</c> setting (packed, blocked, tiled), or null for the device's default.</param>
+    public IlgpuRunner(IlgpuBackend backend, Device device, Workload workload, string? matMulVariant = null)
     {
-        Label = device.Id;
-        _partition = backend.Compile(device, workload.Model, new CompileOptions());
+        var settings = new Dictionary<string, string>();
+        if (matMulVariant is not null) settings[Runtime.IlgpuPartition.MatMulSetting] = matMulVariant;
+        var options = new CompileOptions { Settings = settings };
+        _partition = backend.Compile(device, workload.Model, options);
+        Label = $"{device.Id}/{((Runtime.IlgpuPartition)_partition).MatMul.ToString().ToLowerInvariant()}";
         SetupTime = _partition.CompileTime;
         _inputs = workload.Inputs.Select(t => backend.Upload(device, t)).ToArray();
     }
@@ -104,10 +108,16 @@ public sealed class OrtRunner : IRunner
     private readonly string[] _outputNames;
     private readonly RunOptions _runOptions = new();
 
-    public OrtRunner(Workload workload, bool cuda, int threads)
+    /// <param name="spinning">
+    /// ORT's intra-op threads spin for a while after each run; interleaved with other runners they then take the cores
+    /// the next runner needs (measured: ILGPU's first kernel after an ORT run took 5-15 ms instead of 0.25 ms), so the
+    /// side-by-side table runs ORT with spinning off, as AccelSdk's own multi-partition plans do.
+    /// </param>
+    public OrtRunner(Workload workload, bool cuda, int threads, bool spinning = false)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (!spinning) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (cuda) options.AppendExecutionProvider_CUDA(0);
         _session = new InferenceSession(OnnxExporter.ToBytes(workload.Model), options);
         SetupTime = watch.Elapsed;

@@ -41,8 +41,17 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>Finds the accelerators; accelerators themselves are created on first use.</summary>
     public IlgpuBackend()
+        : this(Environment.GetEnvironmentVariable(DeviceDiscovery.OpenClOptIn))
     {
-        var found = DeviceDiscovery.Discover(_contexts);
+    }
+
+    /// <summary>
+    /// Like the public constructor, with the value of <c>ACCELSDK_ILGPU_OPENCL</c> given instead of read (tests: the
+    /// process environment is shared by tests running in parallel).
+    /// </summary>
+    internal IlgpuBackend(string? openClOptIn)
+    {
+        var found = DeviceDiscovery.Discover(_contexts, openClOptIn);
         Devices = found.Select(f => f.Device).ToArray();
         foreach (var (slot, device) in found)
         {
@@ -78,7 +87,9 @@ public sealed class IlgpuBackend : IBackend
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {
         if (!_slots.TryGetValue(device.Id, out var slot)) return NodeSupport.No($"device {device.Id} is not an available ILGPU device");
-        return OpRegistry.Supports(node, context, slot.SupportsFloat16);
+        var unsupportedType = slot.UnsupportedElementType(node, context);
+        if (unsupportedType is not null) return NodeSupport.No(unsupportedType);
+        return OpRegistry.Supports(node, context);
     }
 
     /// <inheritdoc />

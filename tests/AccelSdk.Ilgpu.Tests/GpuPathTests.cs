@@ -63,6 +63,41 @@ public sealed class GpuPathTests
         var bad = new CompileOptions { Settings = new Dictionary<string, string> { ["ilgpu.matmul"] = "tiled" } };
         var e = Assert.Throws<BackendException>(() => Shared.Backend.Compile(Shared.Cpu, model, bad));
         Assert.Contains("groups of 256 threads", e.Message);
+        using (var packed = (IlgpuPartition)Shared.Backend.Compile(Shared.Cpu, model, new CompileOptions()))
+        {
+            Assert.Equal(Ops.MatMulVariant.Packed, packed.MatMul);
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 70, 33, 90, false)]
+    [InlineData(3, 70, 33, 90, true)]
+    [InlineData(2, 1, 5, 1, false)]
+    [InlineData(1, 17, 1, 4, false)]
+    public void PackedMatMulMatchesADoubleReferenceWithBatchBroadcastOnEitherSide(int batch, int m, int k, int n, bool batchOnB)
+    {
+        var a = batchOnB ? TinyModels.F32("A", m, k) : TinyModels.F32("A", batch, m, k);
+        var b = batchOnB ? TinyModels.F32("B", batch, k, n) : TinyModels.F32("B", k, n);
+        var model = TinyModels.Single(new Ir.Node("MatMul", new[] { "A", "B" }, new[] { "C" }, "mm"), new[] { a, b }, new[] { TinyModels.F32("C", batch, m, n) });
+        var inputs = SampleInputs.Random(model, seed: 5);
+        var packedOptions = new CompileOptions { Settings = new Dictionary<string, string> { ["ilgpu.matmul"] = "packed" } };
+        using var packed = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.Cpu), packedOptions);
+        var r = packed.Run(inputs)[0].ToArray<float>();
+        var ha = inputs["A"].ToArray<float>();
+        var hb = inputs["B"].ToArray<float>();
+        Assert.Equal(batch * m * n, r.Length);
+        for (var i = 0; i < r.Length; i++)
+        {
+            int bi = i / (m * n), row = i / n % m, col = i % n;
+            double expected = 0;
+            for (var q = 0; q < k; q++)
+            {
+                var av = ha[(batchOnB ? 0 : bi * m * k) + row * k + q];
+                var bv = hb[(batchOnB ? bi * k * n : 0) + q * n + col];
+                expected += (double)av * bv;
+            }
+            Assert.True(Math.Abs(r[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"packed [{bi},{row},{col}] = {r[i]}, expected {expected}");
+        }
     }
 
     [Fact]

@@ -33,9 +33,12 @@ public class ModelTests(ITestOutputHelper output)
         CompareWithOrt(OnnxImporter.Load(path));
     }
 
-    private void CompareWithOrt(Model model)
+    private void CompareWithOrt(Model model) => CompareWithOrt(model, Shared.Backend, Shared.TestDevice, output);
+
+    /// <summary>Runs <paramref name="model"/> whole on <paramref name="device"/> and on ORT's CPU EP; outputs must agree within 1e-4 of the largest reference value.</summary>
+    internal static void CompareWithOrt(Model model, IlgpuBackend backend, Device device, ITestOutputHelper output, CompileOptions? options = null)
     {
-        Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice));
+        Assert.Empty(GraphPartitioner.Unsupported(model, backend, device));
         var inputs = SampleInputs.Random(model, seed: 7);
 
         using var ort = new OrtBackend();
@@ -43,13 +46,13 @@ public class ModelTests(ITestOutputHelper output)
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, ort, ortCpu));
         var expected = reference.Run(inputs);
 
-        using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
+        using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device), options);
         var watch = Stopwatch.StartNew();
         var actual = session.Run(inputs);
-        output.WriteLine($"{Shared.TestDevice.Id} {model.Label}: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{device.Id} {model.Label}: compile {session.CompileTime.TotalMilliseconds:F0} ms, first run {watch.Elapsed.TotalMilliseconds:F0} ms");
         watch.Restart();
         var second = session.Run(inputs);
-        output.WriteLine($"{Shared.TestDevice.Id} {model.Label}: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
+        output.WriteLine($"{device.Id} {model.Label}: second run {watch.Elapsed.TotalMilliseconds:F0} ms");
 
         Assert.Equal(expected.Count, actual.Count);
         for (var o = 0; o < expected.Count; o++)

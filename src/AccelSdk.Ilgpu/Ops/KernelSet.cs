@@ -194,6 +194,41 @@ internal readonly struct KernelSet
         }
     }
 
+    /// <summary>The packed MatMul's A-panel copy (CPU accelerator only; see <see cref="PackedMatMulKernels"/>).</summary>
+    public Action<int, PackedMatMulParams> PackA => Chunked<PackedMatMulParams>(nameof(PackA), PackedMatMulKernels.PackA);
+
+    /// <summary>The packed MatMul's B-panel copy.</summary>
+    public Action<int, PackedMatMulParams> PackB => Chunked<PackedMatMulParams>(nameof(PackB), PackedMatMulKernels.PackB);
+
+    /// <summary>The packed Conv's im2col written straight into B panels.</summary>
+    public Action<int, PackedMatMulParams, WindowParams> PackIm2Col
+    {
+        get
+        {
+            var kernel = _cache.Get(nameof(PackIm2Col), a => a.LoadAutoGroupedStreamKernel<Index1D, PackedMatMulParams, WindowParams, Launch>(PackedMatMulKernels.PackIm2Col));
+            var plan = _plan;
+            return (n, parameters, window) =>
+            {
+                var (count, launch) = plan(n);
+                if (count > 0) kernel(count, parameters, window, launch);
+            };
+        }
+    }
+
+    /// <summary>The packed MatMul's 8x3 register-block kernel over packed panels.</summary>
+    public Action<int, PackedMatMulParams> PackedMicroKernel => Chunked<PackedMatMulParams>(nameof(PackedMicroKernel), PackedMatMulKernels.MicroKernel);
+
+    private Action<int, TParams> Chunked<TParams>(string name, Action<Index1D, TParams, Launch> body) where TParams : unmanaged
+    {
+        var kernel = _cache.Get(name, a => a.LoadAutoGroupedStreamKernel(body));
+        var plan = _plan;
+        return (n, parameters) =>
+        {
+            var (count, launch) = plan(n);
+            if (count > 0) kernel(count, parameters, launch);
+        };
+    }
+
     /// <summary>The shared-memory tiled MatMul (explicitly grouped: 16x16 threads per 64x64 tile of C).</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams> MatMulTiled =>
         _cache.Get(nameof(MatMulTiled), a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulParams>(TiledMatMulKernels.MatMulTiled));

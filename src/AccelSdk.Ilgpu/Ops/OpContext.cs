@@ -5,10 +5,12 @@ namespace AccelSdk.Ilgpu.Ops;
 
 /// <summary>
 /// MatMul kernel variants, chosen per partition through <c>CompileOptions.Settings["ilgpu.matmul"]</c>
-/// (<c>blocked</c> or <c>tiled</c>) so an autotuner can try both; the default is the one meant for the device.
+/// (<c>packed</c>, <c>blocked</c> or <c>tiled</c>) so an autotuner can try them; the default is the one meant for the device.
 /// </summary>
 public enum MatMulVariant
 {
+    /// <summary>Operands packed into contiguous panels, 8x3 register blocks through raw pointers: ILGPU's CPU accelerator only (its default).</summary>
+    Packed,
     /// <summary>Barrier-free 4x8 register blocks per index: the CPU accelerator's kernel.</summary>
     Blocked,
     /// <summary>Shared-memory 64x64 tiles with 4x4 register blocks per thread: the GPU kernel.</summary>

@@ -13,6 +13,7 @@ internal static partial class OpRegistry
         Action<OpContext> matmulKernels = ctx =>
         {
             if (ctx.MatMul == MatMulVariant.Tiled) _ = ctx.Kernels.MatMulTiled;
+            else if (ctx.MatMul == MatMulVariant.Packed) PackedMatMul.Prepare(ctx);
             else { _ = ctx.Kernels.MatMulBlocked; _ = ctx.Kernels.MatMulEdge; }
         };
         add("MatMul", (n, c) => All(OutputCount(n, 1), Float32Inputs(n, c, 2), MaxRank(n, c, 0, 6), MaxRank(n, c, 1, 6)),
@@ -46,6 +47,11 @@ internal static partial class OpRegistry
                 (p.M + TiledMatMulKernels.Tile - 1) / TiledMatMulKernels.Tile,
                 p.Batch);
             ctx.Kernels.MatMulTiled(new ILGPU.KernelConfig(grid, new ILGPU.Index3D(TiledMatMulKernels.Threads, TiledMatMulKernels.Threads, 1)), a, b, c, bias, p);
+            return;
+        }
+        if (ctx.MatMul == MatMulVariant.Packed)
+        {
+            PackedMatMul.Launch(ctx, a, b, c, bias, p);
             return;
         }
         p.BlocksM = p.M / MatMulKernels.BlockM;
@@ -311,7 +317,7 @@ internal static partial class OpRegistry
         long rows = cg * p.KD * p.KH * p.KW;
         var pointwise = p.KD == 1 && p.KH == 1 && p.KW == 1 && p.SD == 1 && p.SH == 1 && p.SW == 1 &&
             p.PadFront == 0 && p.PadTop == 0 && p.PadLeft == 0 && p.PadBack == 0 && p.PadBottom == 0 && p.PadRight == 0;
-        var col = pointwise ? null : ctx.Alloc(ElementType.Float32, new[] { rows, spatial });
+        var col = pointwise || ctx.MatMul == MatMulVariant.Packed ? null : ctx.Alloc(ElementType.Float32, new[] { rows, spatial });
         try
         {
             var mm = new MatMulParams
@@ -328,10 +334,15 @@ internal static partial class OpRegistry
                     mm.AOffset = (int)(g * mg * rows);
                     mm.COffset = OpContext.ToInt((n * m + g * mg) * spatial, "offset", ctx);
                     mm.BiasOffset = (int)(g * mg);
-                    if (col is null)
+                    if (pointwise)
                     {
                         mm.BOffset = inOffset;
                         LaunchMatMul(ctx, w.View<float>(), x.View<float>(), y.View<float>(), biasView, mm);
+                    }
+                    else if (col is null)
+                    {
+                        p.InOffset = inOffset;
+                        PackedMatMul.LaunchConv(ctx, w.View<float>(), x.View<float>(), y.View<float>(), biasView, mm, p);
                     }
                     else
                     {

@@ -15,17 +15,18 @@ using Accelerator = ILGPU.Runtime.Accelerator;
 /// Finds the ILGPU accelerators of this machine: the CPU accelerator always, CUDA GPUs when the driver is there, and
 /// OpenCL devices only when <c>ACCELSDK_ILGPU_OPENCL=1</c> (each in its own ILGPU context, so a failing OpenCL
 /// runtime cannot disturb the others). A device ILGPU refuses is listed as unavailable with ILGPU's reason.
+/// <c>ACCELSDK_ILGPU_OPENCL=pocl-compat</c> additionally applies <see cref="PoclCompatibility"/> to PoCL devices.
 /// </summary>
 internal static class DeviceDiscovery
 {
     public const string OpenClOptIn = "ACCELSDK_ILGPU_OPENCL";
 
-    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts)
+    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts, string? openClOptIn)
     {
         var found = new List<(IlgpuDeviceSlot?, Device)>();
         found.Add(Cpu(contexts));
         found.AddRange(Cuda(contexts));
-        found.AddRange(OpenCl(contexts));
+        found.AddRange(OpenCl(contexts, openClOptIn));
         return found;
     }
 
@@ -114,9 +115,10 @@ internal static class DeviceDiscovery
 
     private static void ProbeKernel(Index1D i, ArrayView<float> data) => data[i] = i;
 
-    private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts)
+    private static IEnumerable<(IlgpuDeviceSlot?, Device)> OpenCl(List<Context> contexts, string? optIn)
     {
-        if (Environment.GetEnvironmentVariable(OpenClOptIn) != "1") yield break;
+        if (optIn != "1" && optIn != PoclCompatibility.OptInValue) yield break;
+        var poclCompat = optIn == PoclCompatibility.OptInValue;
         var result = new List<(IlgpuDeviceSlot?, Device)>();
         try
         {
@@ -139,7 +141,20 @@ internal static class DeviceDiscovery
                 var name = $"{cl.Name} ({cl.PlatformName})";
                 // ILGPU lists some devices it cannot use (e.g. OpenCL C 1.2 without the generic address space): only a
                 // device on which ILGPU creates an accelerator and compiles a kernel is offered; the others keep ILGPU's words.
-                var refusal = ProbeOpenCl(context, cl);
+                string? refusal = null;
+                if (PoclCompatibility.Applies(cl))
+                {
+                    if (poclCompat)
+                    {
+                        refusal = PoclCompatibility.Enable(cl);
+                        properties[PoclCompatibility.PropertyName] = PoclCompatibility.Description;
+                    }
+                }
+                refusal ??= ProbeOpenCl(context, cl);
+                if (refusal is not null && PoclCompatibility.Applies(cl) && !poclCompat)
+                {
+                    refusal += $" ({OpenClOptIn}={PoclCompatibility.OptInValue} enables AccelSdk's isolated PoCL workaround)";
+                }
                 if (refusal is not null)
                 {
                     result.Add((null, new Device("ilgpu", id, name, kind, id) { IsAvailable = false, UnavailableReason = refusal, Properties = properties }));

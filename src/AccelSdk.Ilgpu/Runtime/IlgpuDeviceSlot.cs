@@ -32,6 +32,41 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
     public bool IsCpu => Device.Kind == DeviceKind.Cpu;
 
+    /// <summary>
+    /// Why the accelerator cannot hold a value of this node at all, or null: float16 needs the accelerator's Float16
+    /// capability on OpenCL (cl_khr_fp16; PoCL on this CPU lacks it and ILGPU fails to compile such kernels there);
+    /// ILGPU's CPU and CUDA accelerators always have it.
+    /// </summary>
+    public string? UnsupportedElementType(Node node, NodeContext context)
+    {
+        try
+        {
+            _float16 ??= Accelerator.Capabilities switch
+            {
+                ILGPU.Runtime.OpenCL.CLCapabilityContext cl => cl.Float16,
+                _ => true,
+            };
+            if (_float16.Value) return null;
+        }
+        catch (BackendException)
+        {
+            return null; // the accelerator cannot be created: Compile reports that with ILGPU's reason
+        }
+        foreach (var name in node.Inputs.Concat(node.Outputs))
+        {
+            if (name.Length > 0 && context.TensorTypeOf(name)?.ElementType == ElementType.Float16)
+            {
+                return $"{Device.Id}: '{name}' is float16 and this accelerator has no float16 support (ILGPU capability Float16)";
+            }
+        }
+        return null;
+    }
+
+    private bool? _float16;
+
+    /// <summary>ILGPU's own CPU accelerator: its buffers are pinned host memory that kernels may address directly.</summary>
+    public bool IsCpuAccelerator => Accelerator.AcceleratorType == AcceleratorType.CPU;
+
     public Accelerator Accelerator
     {
         get
@@ -69,13 +104,6 @@ internal sealed class IlgpuDeviceSlot : IDisposable
             lock (Gate) return _kernels ??= new KernelCache(Accelerator);
         }
     }
-
-    /// <summary>
-    /// Whether kernels may load and store float16 (ILGPU.Half): always on the CPU and CUDA accelerators (conversions
-    /// only, no half arithmetic is used); on OpenCL only with the cl_khr_fp16 extension.
-    /// </summary>
-    public bool SupportsFloat16 => !Device.Id.StartsWith("ilgpu-opencl", StringComparison.Ordinal) ||
-        Accelerator.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext cl || cl.Float16;
 
     public void Dispose()
     {

@@ -72,14 +72,20 @@ internal sealed class IlgpuPartition : ICompiledPartition
 
     private static MatMulVariant ChooseMatMul(IlgpuDeviceSlot slot, CompileOptions options)
     {
-        if (!options.Settings.TryGetValue(MatMulSetting, out var value)) return slot.IsCpu ? MatMulVariant.Blocked : MatMulVariant.Tiled;
+        if (!options.Settings.TryGetValue(MatMulSetting, out var value))
+        {
+            return !slot.IsCpu ? MatMulVariant.Tiled : slot.IsCpuAccelerator ? MatMulVariant.Packed : MatMulVariant.Blocked;
+        }
         return value switch
         {
             "blocked" => MatMulVariant.Blocked,
+            "packed" when slot.IsCpuAccelerator => MatMulVariant.Packed,
+            "packed" => throw new BackendException(IlgpuBackend.BackendName,
+                $"{slot.Device.Id}: the packed MatMul addresses host memory directly and runs only on ILGPU's CPU accelerator"),
             "tiled" when slot.Accelerator.MaxNumThreadsPerGroup >= TiledMatMulThreads => MatMulVariant.Tiled,
             "tiled" => throw new BackendException(IlgpuBackend.BackendName,
                 $"{slot.Device.Id}: the tiled MatMul needs groups of {TiledMatMulThreads} threads; this accelerator allows {slot.Accelerator.MaxNumThreadsPerGroup}"),
-            _ => throw new BackendException(IlgpuBackend.BackendName, $"{MatMulSetting}='{value}' is not a MatMul variant (blocked, tiled)"),
+            _ => throw new BackendException(IlgpuBackend.BackendName, $"{MatMulSetting}='{value}' is not a MatMul variant (packed, blocked, tiled)"),
         };
     }
 
