@@ -24,7 +24,7 @@ public sealed class AutotunePlanTuner : IPlanTuner
             .Where(s => byId.ContainsKey(s.Label))
             .Select(s => new CandidateResult(byId[s.Label], s.Abandoned ? null : s.MeasuredMs, null, s.CompileMs, s.Error ?? (s.Abandoned ? "abandoned: hopeless" : null)))
             .ToArray();
-        session.Selection = new SelectionReport(options.Policy, candidates, session.Plan.Partitions[0].Device);
+        session.Selection = new SelectionReport(options.Policy, candidates, session.Plan.Partitions[0].Device, FromTuningCache: result.FromCache);
         return session;
     }
 }

@@ -61,11 +61,16 @@ public static partial class Autotuner
 
         var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
         result.CachePath = cache?.Path;
+        // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine.
+        var keptCompile = cache is null ? options.Compile : options.Compile with
+        {
+            ArtifactCacheDirectory = Path.Combine(Path.GetDirectoryName(cache.Path)!, "compiled-" + fingerprint.Hash),
+        };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
             "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
 
-        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, options))
+        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile))
         {
             return result;
         }
@@ -107,6 +112,18 @@ public static partial class Autotuner
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
             };
             cache.Save();
+            // Recompile the kept plan once with the artefact cache on, so that the next Select loads it instead of
+            // compiling (the measured session was compiled without, like every other candidate).
+            var measuredSession = result.Session!;
+            try
+            {
+                result.Session = new AccelSession(result.Plan, keptCompile);
+                measuredSession.Dispose();
+            }
+            catch (AccelSdkException e)
+            {
+                AccelSdkDiagnostics.Warn($"{model.Label}: the kept plan could not be saved compiled ({e.Message}); the next selection compiles it");
+            }
         }
         return result;
     }
@@ -148,7 +165,7 @@ public static partial class Autotuner
     }
 
     private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
-        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, AutotuneOptions options)
+        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile)
     {
         if (cached.Placements.Count != model.Graph.Nodes.Count) return false;
         var byId = candidates.ToDictionary(c => c.Device.Id, StringComparer.Ordinal);
@@ -161,7 +178,7 @@ public static partial class Autotuner
         try
         {
             var plan = PlanBuilder.Build(model, placements, types);
-            result.Session = new AccelSession(plan, options.Compile);
+            result.Session = new AccelSession(plan, compile);
             result.Plan = plan;
         }
         catch (AccelSdkException e)

@@ -80,7 +80,10 @@ public sealed record CandidateResult(Device Device, double? MedianMs, double? Th
 /// <see cref="IMachineProbe.Fingerprint"/> of the machine measured on (null without a probe): a selection holds for
 /// machines with the same fingerprint.
 /// </param>
-public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null);
+/// <param name="FromTuningCache">
+/// True when the plan came from a tuning cache without measuring anything (an autotuned model selected again).
+/// </param>
+public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null, bool FromTuningCache = false);
 
 /// <summary>
 /// The entry point: finds the devices and backends of this machine and picks where a model runs fastest, by measuring.

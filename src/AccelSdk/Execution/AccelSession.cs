@@ -95,6 +95,9 @@ public sealed class AccelSession : IDisposable
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
 
+    /// <summary>The compiled partitions, in plan order.</summary>
+    public IReadOnlyList<ICompiledPartition> CompiledPartitions => _compiled;
+
     /// <summary>Inputs the caller must feed, in order.</summary>
     public IReadOnlyList<ValueInfo> Inputs => _requiredInputs;
 
