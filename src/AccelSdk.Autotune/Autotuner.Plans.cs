@@ -25,7 +25,8 @@ public static partial class Autotuner
         Dictionary<string, Ir.ValueType> types, Dictionary<string, Tensor> values, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
-        var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id)).ToArray();
+        // Per-node placement uses devices that run single nodes; whole-source-model backends get their whole-model plan only.
+        var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id) && !c.Backend.CompilesWholeSourceModelsOnly).ToArray();
         var transfers = result.Transfers.ToDictionary(t => t.MemorySpace, StringComparer.Ordinal);
         double TransferMs(string from, string to, long bytes)
         {
@@ -98,12 +99,12 @@ public static partial class Autotuner
                     $"{unsupported.Count} node(s) not run by it{(options.Pins is { Count: > 0 } ? " or pinned elsewhere" : "")}, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
                 continue;
             }
-            // A device excluded from per-node placement (its nodes failed alone, e.g. a backend that only runs whole
-            // source models) is still measured on the whole model.
+            // A device excluded from per-node placement (its nodes failed alone, or its backend compiles only whole
+            // source models) is still measured on the whole model, with no prediction for whole-model-only backends.
             // Skipped nodes count as the abandon threshold (a lower bound), so a hopeless device's plan is predicted
             // hopeless; a node that failed alone says nothing about the whole model, so then there is no prediction.
             var lowerBound = false;
-            var unknown = false;
+            var unknown = backend.CompilesWholeSourceModelsOnly;
             var rawCosts = result.Nodes.Select(n =>
             {
                 var c = n.Candidates[k];

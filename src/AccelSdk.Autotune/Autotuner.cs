@@ -130,13 +130,15 @@ public static partial class Autotuner
 
     /// <summary>
     /// Runs the model once keeping every value: on each device that claims every node in turn (host memory first),
-    /// until one runs it (a backend may claim nodes yet only run whole source models); else placed node by node.
+    /// until one runs it; else placed node by node. Devices of backends that compile only whole source models are left out.
     /// </summary>
     private static Dictionary<string, Tensor>? Capture(Model model, IReadOnlyDictionary<string, Tensor> inputs, List<(IBackend Backend, Device Device)> candidates,
         (IBackend Backend, Device Device)?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
-        var byPreference = Enumerable.Range(0, candidates.Count).OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
+        // Backends that compile only whole source models cannot expose intermediate values.
+        var byPreference = Enumerable.Range(0, candidates.Count).Where(k => !candidates[k].Backend.CompilesWholeSourceModelsOnly)
+            .OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
         var failures = new List<string>();
         foreach (var k in byPreference.Where(k => Enumerable.Range(0, nodes.Count).All(i => support[i][k] is not null)))
         {
@@ -151,6 +153,11 @@ public static partial class Autotuner
         }
         // Devices that failed the whole-model run go last: they may claim nodes yet not run cut partitions.
         var failed = failures.Select(f => f[..f.IndexOf(':')]).ToHashSet(StringComparer.Ordinal);
+        if (nodes.Select((_, i) => byPreference.Any(k => support[i][k] is not null)).Contains(false))
+        {
+            AccelSdkDiagnostics.Warn($"{model.Label}: some nodes are claimed only by backends that run whole source models; nodes are not profiled and only whole-model plans are measured");
+            return null;
+        }
         var greedy = nodes.Select((_, i) => byPreference.OrderBy(k => failed.Contains(candidates[k].Device.Id) ? 1 : 0).First(k => support[i][k] is not null)).ToArray();
         try
         {
@@ -190,7 +197,9 @@ public static partial class Autotuner
         result.Nodes = model.Graph.Nodes.Select((node, i) =>
         {
             var signature = OperatorSignature.Of(model, node, types);
-            var profile = candidates.Select(c => cache.Nodes.TryGetValue(TuningCache.NodeKey(c.Device.Id, signature), out var t)
+            var profile = candidates.Select(c => c.Backend.CompilesWholeSourceModelsOnly
+                ? new NodeCandidate(c.Device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, true, WholeModelOnlyNote(c.Backend))
+                : cache.Nodes.TryGetValue(TuningCache.NodeKey(c.Device.Id, signature), out var t)
                 ? FromCache(c.Device.Id, t)
                 : new NodeCandidate(c.Device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, true, "not in the cache")).ToArray();
             return new NodeResult(i, NodeName(node), OpName(node), signature, profile) { Assigned = cached.Placements[i], Autotuned = cached.Placements[i] };
@@ -321,6 +330,11 @@ public static partial class Autotuner
                 if (nodes[i].Name != key && NodeName(nodes[i]) != key && nodes[i].OpType != key) continue;
                 matched = true;
                 if (support[i][k] is null) throw new AccelSdkException($"pin '{key}' -> '{target}': {candidates[k].Device.Id} does not run {nodes[i].Describe()}");
+                if (candidates[k].Backend.CompilesWholeSourceModelsOnly)
+                {
+                    throw new AccelSdkException($"pin '{key}' -> '{target}': {candidates[k].Backend.Name} compiles only whole source models, so single nodes cannot be pinned to it; " +
+                        $"restrict the candidates to it instead (--candidates {candidates[k].Device.Id})");
+                }
                 for (var j = 0; j < candidates.Count; j++)
                 {
                     if (j != k) support[i][j] = null;

@@ -45,6 +45,7 @@ public static class AutotuneReport
                 ["memory_space"] = device.MemorySpace,
                 ["call_overhead_ms"] = Num(r.CallOverheadMs.TryGetValue(device.Id, out var o) ? o : null),
                 ["excluded"] = r.ExcludedDevices.TryGetValue(device.Id, out var why) ? why : null,
+                ["whole_source_models_only"] = backend.CompilesWholeSourceModelsOnly,
                 ["properties"] = properties,
             });
         }

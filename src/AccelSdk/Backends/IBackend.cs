@@ -65,6 +65,13 @@ public interface IBackend : IDisposable
     /// <summary>Every device this backend sees, unavailable ones included with their reason.</summary>
     IReadOnlyList<Device> Devices { get; }
 
+    /// <summary>
+    /// True when the backend compiles only whole source models (the model exactly as imported, e.g. TFLite running the
+    /// <c>.tflite</c> file it came from): it claims nodes through <see cref="Supports"/> but cannot compile one node or
+    /// a cut partition. Planners then offer it whole-model plans only and never profile or place single nodes on it.
+    /// </summary>
+    bool CompilesWholeSourceModelsOnly => false;
+
     /// <summary>Whether <paramref name="node"/> runs correctly on <paramref name="device"/>; must be exact, never optimistic.</summary>
     NodeSupport Supports(Device device, Node node, NodeContext context);
 
