@@ -53,6 +53,12 @@ public sealed record AutotuneOptions
     /// <summary>Nodes pinned by hand: node name or op type -> device id or backend name.</summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
 
+    /// <summary>
+    /// Memory cap in bytes per device id (or backend name, for all its devices): the kept plan's estimated footprint
+    /// on each device (<see cref="Execution.MemoryEstimate"/>: weights plus peak activations) stays within it.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; init; }
+
     /// <summary>Per-node timing rules.</summary>
     public TimingRules NodeTiming { get; init; } = new();
 
@@ -81,6 +87,7 @@ public sealed record AutotuneOptions
         SampleInputs = options.SampleInputs,
         Candidates = options.Candidates,
         Pins = options.Pins,
+        MemoryLimits = options.MemoryLimits,
         Compile = options.Compile,
     };
 }

@@ -160,6 +160,12 @@ public sealed class AutotuneResult
     /// <summary>The cache file used, if any.</summary>
     public string? CachePath { get; internal set; }
 
+    /// <summary>The kept plan's estimated memory per device (weights + peak activations); from inferred shapes when taken from the cache.</summary>
+    public IReadOnlyList<Execution.DeviceFootprint> MemoryFootprint { get; internal set; } = Array.Empty<Execution.DeviceFootprint>();
+
+    /// <summary>The memory caps tuned under (bytes per device id or backend name).</summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; internal set; }
+
     /// <summary>Seconds the tuning took.</summary>
     public double TuningSeconds { get; internal set; }
 

@@ -69,7 +69,11 @@ public static partial class Autotuner
         var graphOutputs = model.Graph.Outputs.Select(o => (producer.GetValueOrDefault(o.Name, -1), Bytes(values, o.Name))).ToArray();
 
         var plans = new List<PlanCandidate>();
-        var solved = PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs);
+        var caps = Caps(candidates, options.MemoryLimits);
+        var typeBytes = MemoryEstimate.FromTypes(types);
+        long BytesOf(string v) => values.ContainsKey(v) ? Bytes(values, v) : typeBytes(v);
+        var solved = FitCaps(PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), model, solverNodes,
+            () => PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), candidates, caps, types, BytesOf, out var capError);
         if (solved is { } s)
         {
             var devicesUsed = s.Assignment.Distinct().Select(k => candidates[k].Device.Id).ToArray();
@@ -86,8 +90,9 @@ public static partial class Autotuner
         }
         else
         {
-            plans.Add(new PlanCandidate(new PlanResult("autotuned", null, Array.Empty<string>(), null, null, 0, "no device has a usable time for some node", false), null, null));
+            plans.Add(new PlanCandidate(new PlanResult("autotuned", null, Array.Empty<string>(), null, null, 0, capError ?? "no device has a usable time for some node", false), null, null));
         }
+        var capFailures = new List<(string Device, long Needed, long Allowed)>();
         for (var k = 0; k < candidates.Count; k++)
         {
             var (backend, device) = candidates[k];
@@ -115,8 +120,16 @@ public static partial class Autotuner
             }).ToArray();
             var predicted = unknown ? null : PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
                 solverDevices, graphOutputs, TransferMs, all);
+            var single = PlanBuilder.Single(model, backend, device);
+            if (caps[k] is { } cap && MemoryEstimate.Of(single, BytesOf).Single().TotalBytes is var needed && needed > cap)
+            {
+                plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0,
+                    $"over the memory cap: needs {needed:N0} bytes, {cap:N0} allowed", false) { PredictedIsLowerBound = lowerBound }, null, all));
+                capFailures.Add((device.Id, needed, cap));
+                continue;
+            }
             plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0, null, false) { PredictedIsLowerBound = lowerBound },
-                PlanBuilder.Single(model, backend, device), all));
+                single, all));
         }
         // An autotuned plan identical to a single-backend plan is measured once.
         if (plans[0].Assignment is { } a && a.Distinct().Count() == 1)
@@ -134,6 +147,11 @@ public static partial class Autotuner
         if (measured.Count == 0)
         {
             foreach (var p in plans) p.Session?.Dispose();
+            if (capFailures.Count > 0 && plans.All(p => p.Plan is null))
+            {
+                var (device, needed, allowed) = capFailures.OrderBy(f => (double)f.Needed / Math.Max(1, f.Allowed)).First();
+                throw new MemoryLimitException(model.Label, device, needed, allowed, plans[0].Result.Error is { } why ? "per-node placement: " + why : null);
+            }
             throw new AccelSdkException($"{model.Label}: no plan could be run: " + string.Join("; ", plans.Select(p => $"{p.Result.Label}: {p.Result.Error ?? "abandoned"}")));
         }
         // Policy preference among measured plans: Prefer* keeps a plan of the preferred kind when one ran.
@@ -153,6 +171,7 @@ public static partial class Autotuner
             result.Nodes[i].Assigned = candidates[assignment[i]].Device.Id;
             if (auto.Assignment is { } aa) result.Nodes[i].Autotuned = candidates[aa[i]].Device.Id;
         }
+        result.MemoryFootprint = MemoryEstimate.Of(chosen.Plan!, BytesOf);
         result.TransferBytes = chosen.Plan!.Transfers.Select(t => t.ValueName).Distinct().ToDictionary(v => v, v => Bytes(values, v), StringComparer.Ordinal);
 
         // Compare the kept plan's outputs with a single-backend reference (ORT when it ran, else the fastest other).

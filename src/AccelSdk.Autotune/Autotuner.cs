@@ -55,7 +55,7 @@ public static partial class Autotuner
                 ": " + string.Join("; ", BackendRegistry.AllDevices.Select(d => $"{d.Id}: {d.UnavailableReason ?? "available"}")));
         }
         var fingerprint = MachineFingerprint.Of(candidates);
-        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy };
+        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy, MemoryLimits = options.MemoryLimits };
         var inputs = options.SampleInputs ?? DefaultInputs(model);
         var types = InferTypes(model, inputs);
 
@@ -67,7 +67,8 @@ public static partial class Autotuner
             ArtifactCacheDirectory = Path.Combine(Path.GetDirectoryName(cache.Path)!, "compiled-" + fingerprint.Hash),
         };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
-            "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
+            "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
+            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
 
         if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile))
@@ -187,6 +188,7 @@ public static partial class Autotuner
             var plan = PlanBuilder.Build(model, placements, types);
             result.Session = new AccelSession(plan, compile);
             result.Plan = plan;
+            result.MemoryFootprint = MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types));
         }
         catch (AccelSdkException e)
         {

@@ -48,6 +48,14 @@ public sealed record SelectOptions
     public bool Autotune { get; init; }
 
     /// <summary>
+    /// Memory cap in bytes per device id (or backend name, for all its devices). A device whose estimated footprint
+    /// (<see cref="MemoryEstimate"/>: the weights plus the peak of live activations of what runs there) exceeds its cap
+    /// runs nothing (whole-model selection) or only the layers that fit (autotuning); when nothing fits,
+    /// <see cref="MemoryLimitException"/> names the device and the needed and allowed bytes.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; init; }
+
+    /// <summary>
     /// Autotuning only: nodes pinned by hand, keyed by node name or op type, to a device id or backend name.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
@@ -153,6 +161,7 @@ public sealed class Accelerator
         var results = new List<CandidateResult>();
         var sessions = new List<(AccelSession Session, CandidateResult Result)>();
         var unsupportedByDevice = new List<(string Node, string Op, string Reason)>();
+        var overCap = new List<(string Device, long Needed, long Allowed)>();
         foreach (var (backend, device) in Available().Where(c => IsCandidate(c.Device, options)))
         {
             var unsupported = GraphPartitioner.Unsupported(model, backend, device, types);
@@ -162,10 +171,17 @@ public sealed class Accelerator
                 unsupportedByDevice.AddRange(unsupported.Select(u => (u.Node, u.Op, $"{device.Id}: {u.Reason}")));
                 continue;
             }
+            var plan = new ExecutionPlan(model, new[] { new PlannedPartition(0, backend, device, Enumerable.Range(0, model.Graph.Nodes.Count).ToArray(), model) });
+            if (MemoryCap(options, backend, device) is { } cap && MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types)).Single().TotalBytes is var needed && needed > cap)
+            {
+                results.Add(new CandidateResult(device, null, null, 0, $"over the memory cap: needs {needed:N0} bytes, {cap:N0} allowed"));
+                overCap.Add((device.Id, needed, cap));
+                continue;
+            }
             AccelSession? session = null;
             try
             {
-                session = new AccelSession(new ExecutionPlan(model, new[] { new PlannedPartition(0, backend, device, Enumerable.Range(0, model.Graph.Nodes.Count).ToArray(), model) }), options.Compile);
+                session = new AccelSession(plan, options.Compile);
                 var result = Measure(session, inputs, options, device);
                 results.Add(result);
                 sessions.Add((session, result));
@@ -179,6 +195,11 @@ public sealed class Accelerator
         }
         if (sessions.Count == 0)
         {
+            if (overCap.Count > 0)
+            {
+                var (device, needed, allowed) = overCap.OrderBy(f => (double)f.Needed / Math.Max(1, f.Allowed)).First();
+                throw new MemoryLimitException(model.Label, device, needed, allowed);
+            }
             if (unsupportedByDevice.Count > 0) throw new UnsupportedOperatorException(model.Label, unsupportedByDevice);
             throw new AccelSdkException($"{model.Label}: no device could run the model: " +
                 (results.Count == 0 ? DescribeUnavailable() : string.Join("; ", results.Select(r => $"{r.Device.Id}: {r.Error}"))));
@@ -230,6 +251,11 @@ public sealed class Accelerator
         }
         return new CandidateResult(device, median, throughput, session.CompileTime.TotalMilliseconds, null);
     }
+
+    private static long? MemoryCap(SelectOptions options, IBackend backend, Device device) =>
+        options.MemoryLimits?.FirstOrDefault(kv => string.Equals(kv.Key, device.Id, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byId ? byId.Value
+        : options.MemoryLimits?.FirstOrDefault(kv => string.Equals(kv.Key, backend.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byBackend ? byBackend.Value
+        : null;
 
     private static bool IsCandidate(Device device, SelectOptions options) =>
         options.Candidates is null || options.Candidates.Any(c =>

@@ -197,6 +197,18 @@ public static class AutotuneReport
             ["nodes"] = nodes,
             ["unsupported"] = new JsonArray(r.Unsupported.Select(u => (JsonNode)new JsonObject { ["name"] = u.Node, ["op"] = u.Op, ["reason"] = u.Reason }).ToArray()),
             ["transfers"] = transfers,
+            ["memory"] = new JsonObject
+            {
+                ["estimate"] = "weights read + peak live activations per device (runtime workspaces not counted)",
+                ["limits"] = r.MemoryLimits is null ? null : new JsonObject(r.MemoryLimits.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+                ["devices"] = new JsonArray(r.MemoryFootprint.Select(f => (JsonNode)new JsonObject
+                {
+                    ["device"] = f.DeviceId,
+                    ["weight_bytes"] = f.WeightBytes,
+                    ["peak_activation_bytes"] = f.PeakActivationBytes,
+                    ["total_bytes"] = f.TotalBytes,
+                }).ToArray()),
+            },
             ["tuning"] = new JsonObject
             {
                 ["seconds"] = Num(r.TuningSeconds),
