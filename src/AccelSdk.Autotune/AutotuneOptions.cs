@@ -41,7 +41,9 @@ public sealed record TimingRules
 public sealed record AutotuneOptions
 {
     /// <summary>What the plan optimises; <see cref="SelectionPolicy.PreferCpu"/>/<see cref="SelectionPolicy.PreferGpu"/>
-    /// keep nodes off the other kind unless only it can run them. Throughput is tuned like latency.</summary>
+    /// keep nodes off the other kind unless only it can run them. <see cref="SelectionPolicy.HighestThroughput"/> places
+    /// nodes like latency, then keeps the plan with the most items per second over a stream of inputs (pipelined
+    /// partitions or concurrent runs, see <see cref="Execution.AccelSession.RunMany"/>).</summary>
     public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
 
     /// <summary>Inputs with the real shapes; when null, fixed-seed inputs from the declared types (symbolic dimensions = 1).</summary>

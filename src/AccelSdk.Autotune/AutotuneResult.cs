@@ -93,6 +93,12 @@ public sealed record PlanResult(string Label, string? Backend, IReadOnlyList<str
 {
     /// <summary>True when some nodes were not timed on this plan's device, so <see cref="PredictedMs"/> is a lower bound.</summary>
     public bool PredictedIsLowerBound { get; init; }
+
+    /// <summary>
+    /// Items per second over a stream of inputs (<see cref="SelectionPolicy.HighestThroughput"/> only): pipelined
+    /// partitions for a multi-partition plan, concurrent runs for a one-partition plan (<see cref="Execution.AccelSession.RunMany"/>).
+    /// </summary>
+    public double? ThroughputPerSecond { get; init; }
 }
 
 /// <summary>Everything one tuning found: the report's content, the chosen plan and a session on it.</summary>

@@ -138,9 +138,13 @@ public static partial class Autotuner
             if (twin is not null && plans[0].Result.Error is null) plans[0] = new PlanCandidate(plans[0].Result with { }, twin.Plan, a);
         }
         MeasurePlans(plans, inputs, options, model);
+        if (options.Policy == SelectionPolicy.HighestThroughput) MeasureThroughput(plans, inputs, options);
 
         var auto = plans[0];
-        if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same) auto.Result = auto.Result with { MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs };
+        if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same)
+        {
+            auto.Result = auto.Result with { MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs, ThroughputPerSecond = same.Result.ThroughputPerSecond };
+        }
         result.Autotuned = auto.Result;
         result.SingleBackend = plans.Skip(1).Select(p => p.Result).ToArray();
         var measured = plans.Where(p => p.Session is not null && p.Result.MeasuredMs is not null && !p.Result.Abandoned).ToList();
@@ -161,7 +165,9 @@ public static partial class Autotuner
             var preferred = measured.Where(p => p.Plan!.Devices.All(d => !Avoided(d.Kind, options.Policy))).ToList();
             if (preferred.Count > 0) pool = preferred;
         }
-        var chosen = pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
+        var chosen = options.Policy == SelectionPolicy.HighestThroughput
+            ? pool.OrderByDescending(p => p.Result.ThroughputPerSecond ?? 0).ThenBy(p => p == auto ? 1 : 0).First()
+            : pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
         result.Chosen = chosen.Result;
         result.Plan = chosen.Plan;
         result.Session = chosen.Session;
@@ -271,6 +277,35 @@ public static partial class Autotuner
             p.Result = p.Result with { MeasuredMs = twin.Result.MeasuredMs, CompileMs = twin.Result.CompileMs, Abandoned = twin.Result.Abandoned, Error = twin.Result.Error };
             p.Session = twin.Session;
         }
+    }
+
+    /// <summary>
+    /// Items per second of every live plan over a stream of inputs (<see cref="AccelSession.RunMany"/>: pipelined
+    /// partitions, or concurrent runs of a one-partition plan), in interleaved rounds; the median round counts.
+    /// </summary>
+    private static void MeasureThroughput(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
+    {
+        var live = plans.Where(p => p.Session is not null && !p.Result.Abandoned && p.Result.MeasuredMs is not null).DistinctBy(p => p.Plan).ToList();
+        var rates = live.ToDictionary(p => p, _ => new List<double>());
+        const int Rounds = 3;
+        for (var round = 0; round < Rounds; round++)
+        {
+            Report(options, "throughput", round, Rounds, "streaming " + string.Join(", ", live.Select(p => p.Result.Label)));
+            foreach (var p in live)
+            {
+                var items = Math.Max(8, 4 * p.Plan!.Partitions.Count);
+                var stream = Enumerable.Repeat(inputs, items).ToArray();
+                var start = Stopwatch.GetTimestamp();
+                p.Session!.RunMany(stream);
+                rates[p].Add(items / Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+        }
+        foreach (var p in plans.Where(p => p.Plan is not null))
+        {
+            var measured = live.FirstOrDefault(l => l.Plan == p.Plan);
+            if (measured is not null) p.Result = p.Result with { ThroughputPerSecond = Profiling.Timer.Summarise(rates[measured]).Median };
+        }
+        Report(options, "throughput", Rounds, Rounds, "done");
     }
 
     private static void Abandon(PlanCandidate p, double ms)

@@ -109,6 +109,7 @@ public static partial class Autotuner
                 Placements = result.Nodes.Select(n => n.Assigned ?? "").ToArray(),
                 Source = result.Chosen.Backend is null ? "autotuned" : "single_backend",
                 MeasuredMs = result.Chosen.MeasuredMs ?? 0,
+                ThroughputPerSecond = result.Chosen.ThroughputPerSecond,
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
             };
@@ -209,7 +210,7 @@ public static partial class Autotuner
         result.CallOverheadMs = candidates.Where(c => cache.Overheads.ContainsKey(c.Device.Id)).ToDictionary(c => c.Device.Id, c => cache.Overheads[c.Device.Id]);
         var devices = result.Plan.Devices.Select(d => d.Id).ToArray();
         result.Chosen = new PlanResult(cached.Source == "autotuned" ? "autotuned" : devices[0], cached.Source == "autotuned" ? null : result.Plan.Partitions[0].Backend.Name,
-            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false);
+            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false) { ThroughputPerSecond = cached.ThroughputPerSecond };
         result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
     }

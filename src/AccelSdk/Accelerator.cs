@@ -11,7 +11,10 @@ public enum SelectionPolicy
 {
     /// <summary>Lowest median latency of one run (default).</summary>
     LowestLatency,
-    /// <summary>Most inferences per second with concurrent runs.</summary>
+    /// <summary>
+    /// Most inferences per second over a stream of inputs, as <see cref="AccelSession.RunMany"/> runs it: concurrent runs
+    /// of a one-partition plan, or (autotuning) the partitions of a multi-device plan as a pipeline.
+    /// </summary>
     HighestThroughput,
     /// <summary>A CPU device whenever one can run the model; fastest among them.</summary>
     PreferCpu,
@@ -240,14 +243,10 @@ public sealed class Accelerator
         double? throughput = null;
         if (options.Policy == SelectionPolicy.HighestThroughput)
         {
-            var workers = Math.Max(2, Environment.ProcessorCount);
-            var runsPerWorker = Math.Max(2, options.MeasuredRuns / 2);
+            var items = Math.Max(2, Environment.ProcessorCount) * Math.Max(2, options.MeasuredRuns / 2);
             var start = Stopwatch.GetTimestamp();
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
-            {
-                for (var r = 0; r < runsPerWorker; r++) session.Run(inputs);
-            });
-            throughput = workers * runsPerWorker / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            session.RunMany(Enumerable.Repeat(inputs, items).ToArray());
+            throughput = items / Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         return new CandidateResult(device, median, throughput, session.CompileTime.TotalMilliseconds, null);
     }
