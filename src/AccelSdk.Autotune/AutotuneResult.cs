@@ -127,6 +127,9 @@ public sealed class AutotuneResult
     /// <summary>Per node profiles, graph order.</summary>
     public IReadOnlyList<NodeResult> Nodes { get; internal set; } = Array.Empty<NodeResult>();
 
+    /// <summary>Fusion groups timed as units; the placement charges a group's nodes its unit time when they share a device.</summary>
+    public IReadOnlyList<GroupResult> FusedGroups { get; internal set; } = Array.Empty<GroupResult>();
+
     /// <summary>Nodes no candidate device runs: (node, op, reasons). Non-empty means no plan.</summary>
     public IReadOnlyList<(string Node, string Op, string Reason)> Unsupported { get; internal set; } = Array.Empty<(string, string, string)>();
 

@@ -67,6 +67,26 @@ public static partial class Autotuner
             }
         }
         var graphOutputs = model.Graph.Outputs.Select(o => (producer.GetValueOrDefault(o.Name, -1), Bytes(values, o.Name))).ToArray();
+        // A fusion group faster as a unit than its nodes alone: its nodes' costs on that device shrink in proportion,
+        // so the placement sees what keeping them together saves (one call overhead instead of several, fused kernels).
+        var fusedFactor = new double[nodes.Count, candidates.Count];
+        for (var i = 0; i < nodes.Count; i++) for (var k = 0; k < candidates.Count; k++) fusedFactor[i, k] = 1;
+        foreach (var group in result.FusedGroups)
+        {
+            foreach (var gc in group.Candidates)
+            {
+                var k = candidates.FindIndex(c => c.Device.Id == gc.DeviceId);
+                if (k < 0 || group.NodeIndices.Any(i => double.IsPositiveInfinity(solverNodes[i].CostMs[k]))) continue;
+                var alone = group.NodeIndices.Sum(i => solverNodes[i].CostMs[k]);
+                var together = Math.Max(0, gc.GroupMs - solverDevices[k].CallOverheadMs);
+                if (alone <= 0 || together >= alone) continue;
+                foreach (var i in group.NodeIndices)
+                {
+                    fusedFactor[i, k] = together / alone;
+                    solverNodes[i].CostMs[k] *= together / alone;
+                }
+            }
+        }
 
         var plans = new List<PlanCandidate>();
         var caps = Caps(candidates, options.MemoryLimits);
@@ -110,10 +130,10 @@ public static partial class Autotuner
             // hopeless; a node that failed alone says nothing about the whole model, so then there is no prediction.
             var lowerBound = false;
             var unknown = backend.CompilesWholeSourceModelsOnly;
-            var rawCosts = result.Nodes.Select(n =>
+            var rawCosts = result.Nodes.Select((n, i) =>
             {
                 var c = n.Candidates[k];
-                if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs);
+                if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs) * fusedFactor[i, k];
                 if (c.Status != CandidateStatus.Skipped) unknown = true;
                 lowerBound = true;
                 return (n.BestMs ?? 0) * options.NodeTiming.AbandonFactor;

@@ -101,6 +101,7 @@ public static partial class Autotuner
                     support[i][k] is null ? "not claimed" : "not profiled: the sample run failed")).ToArray())).ToArray()
             : ProfileNodes(model, candidates, support, values, cutTypes, options, cache, result);
 
+        if (captured is not null) result.FusedGroups = ProfileGroups(model, candidates, result.Nodes.ToArray(), values, cutTypes, options, cache);
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
         {

@@ -206,9 +206,8 @@ public sealed partial class OrtBackend : IBackend
         var bytes = OnnxExporter.ToBytes(partition);
         using var so = CreateSessionOptions(device, options);
         string? temporary = null;
-        if (artifact is not null)
+        if (artifact is not null && TryCreateDirectory(Path.GetDirectoryName(artifact)!))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(artifact)!);
             temporary = $"{artifact}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
             so.OptimizedModelFilePath = temporary;
             so.AddSessionConfigEntry("session.save_model_format", "ORT");
@@ -260,7 +259,7 @@ public sealed partial class OrtBackend : IBackend
         {
             return null;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} unreadable ({e.Message}); compiling {partition.Label} afresh");
             return null;
@@ -299,6 +298,20 @@ public sealed partial class OrtBackend : IBackend
         {
             AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} could not be written: {e.Message}");
             TryDelete(temporary);
+        }
+    }
+
+    private static bool TryCreateDirectory(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            AccelSdkDiagnostics.Warn($"compiled-model cache directory {directory} cannot be created ({e.Message}); compiling without it");
+            return false;
         }
     }
 

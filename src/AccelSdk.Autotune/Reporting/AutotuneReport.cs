@@ -201,6 +201,18 @@ public static class AutotuneReport
             ["nodes"] = nodes,
             ["unsupported"] = new JsonArray(r.Unsupported.Select(u => (JsonNode)new JsonObject { ["name"] = u.Node, ["op"] = u.Op, ["reason"] = u.Reason }).ToArray()),
             ["transfers"] = transfers,
+            ["fused_groups"] = new JsonArray(r.FusedGroups.Select(g => (JsonNode)new JsonObject
+            {
+                ["ops"] = g.Ops,
+                ["nodes"] = new JsonArray(g.NodeNames.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
+                ["candidates"] = new JsonArray(g.Candidates.Select(c => (JsonNode)new JsonObject
+                {
+                    ["device"] = c.DeviceId,
+                    ["group_ms"] = Num(c.GroupMs),
+                    ["nodes_sum_ms"] = Num(c.NodesSumMs),
+                    ["from_cache"] = c.FromCache,
+                }).ToArray()),
+            }).ToArray()),
             ["memory"] = new JsonObject
             {
                 ["estimate"] = "weights read + peak live activations per device (runtime workspaces not counted)",
