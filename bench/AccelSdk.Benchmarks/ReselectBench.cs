@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AccelSdk.Autotune;
+using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.TestSupport;
@@ -18,6 +19,7 @@ public static class ReselectBench
 {
     private const int ColdProcesses = 5;
     private const int WarmSelects = 7;
+    private const int RunRounds = 21;
 
     public static int Run(string[] args)
     {
@@ -54,8 +56,29 @@ public static class ReselectBench
                     warm.Add((watch.Elapsed.TotalMilliseconds, session.CompileTime.TotalMilliseconds, session.CompiledPartitions.All(c => c.LoadedFromArtifactCache)));
                 }
                 double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
+                // The loaded compiled plan must run as fast as a freshly compiled one: interleaved runs, medians.
+                // Both alive at once: ORT's spinning pool threads would slow whichever runs second, so neither spins.
+                var noSpin = new CompileOptions { Settings = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } };
+                using var loaded = Accelerator.Select(model, new SelectOptions { Autotune = true, Compile = noSpin });
+                using var fresh = new AccelSession(new ExecutionPlan(model, loaded.Plan.Partitions.Select(p => p with { }).ToArray()), noSpin);
+                if (!loaded.CompiledPartitions.All(c => c.LoadedFromArtifactCache)) throw new InvalidOperationException("the compiled plan was not loaded");
+                var inputs = SampleInputs.Random(model);
+                var runLoaded = new List<double>();
+                var runFresh = new List<double>();
+                loaded.Run(inputs);
+                fresh.Run(inputs);
+                for (var i = 0; i < RunRounds; i++)
+                {
+                    var w = Stopwatch.StartNew();
+                    loaded.Run(inputs);
+                    runLoaded.Add(w.Elapsed.TotalMilliseconds);
+                    w.Restart();
+                    fresh.Run(inputs);
+                    runFresh.Add(w.Elapsed.TotalMilliseconds);
+                }
                 Console.WriteLine($"{Path.GetFileName(relative),-28} {tuneSeconds,7:F1} {Median(cold.Select(c => c[0])),13:F1} ms {Median(cold.Select(c => c[1])),7:F1} {Median(cold.Select(c => c[2])),7:F1} {Median(cold.Select(c => c[3])),9:F1} " +
-                    $"{Median(warm.Select(w => w.Total)),10:F1} ms {Median(warm.Select(w => w.Compile)),9:F1} {(warm.All(w => w.Artefacts) && cold.All(c => c[4] == 1) ? "yes" : "no"),15}");
+                    $"{Median(warm.Select(w => w.Total)),10:F1} ms {Median(warm.Select(w => w.Compile)),9:F1} {(warm.All(w => w.Artefacts) && cold.All(c => c[4] == 1) ? "yes" : "no"),15}" +
+                    $"   run: loaded {Median(runLoaded):F2} ms, freshly compiled {Median(runFresh):F2} ms");
             }
             finally
             {

@@ -2,7 +2,7 @@ namespace AccelSdk.OnnxRuntime;
 
 /// <summary>
 /// The pinned bytes of saved ORT-format models, read once per process while any session still holds them: ONNX
-/// Runtime reads the model and its initializers straight from the buffer and never writes it, so sessions of the same
+/// Runtime reads the model straight from the buffer and never writes it, so sessions of the same
 /// artefact share one buffer, and a second selection in the same process skips the file read. Entries are weak: a
 /// buffer is freed with the last session that uses it. A file rewritten since (other length or time) is read again.
 /// </summary>
