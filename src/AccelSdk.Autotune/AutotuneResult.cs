@@ -95,10 +95,16 @@ public sealed record PlanResult(string Label, string? Backend, IReadOnlyList<str
     public bool PredictedIsLowerBound { get; init; }
 
     /// <summary>
-    /// Items per second over a stream of inputs (<see cref="SelectionPolicy.HighestThroughput"/> only): pipelined
-    /// partitions for a multi-partition plan, concurrent runs for a one-partition plan (<see cref="Execution.AccelSession.RunMany"/>).
+    /// Items per second over a stream of inputs (<see cref="SelectionPolicy.HighestThroughput"/> only) through
+    /// <see cref="Execution.AccelSession.RunMany"/> in the fastest of the stream modes tried.
     /// </summary>
     public double? ThroughputPerSecond { get; init; }
+
+    /// <summary>The stream mode <see cref="ThroughputPerSecond"/> was measured with (the fastest of those tried).</summary>
+    public Execution.StreamExecution? StreamExecution { get; init; }
+
+    /// <summary>Items per second per stream mode tried (throughput policy only).</summary>
+    public IReadOnlyDictionary<Execution.StreamExecution, double>? ThroughputByMode { get; init; }
 }
 
 /// <summary>Everything one tuning found: the report's content, the chosen plan and a session on it.</summary>

@@ -163,7 +163,11 @@ public static partial class Autotuner
         var auto = plans[0];
         if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same)
         {
-            auto.Result = auto.Result with { MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs, ThroughputPerSecond = same.Result.ThroughputPerSecond };
+            auto.Result = auto.Result with
+            {
+                MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs, ThroughputPerSecond = same.Result.ThroughputPerSecond,
+                StreamExecution = same.Result.StreamExecution, ThroughputByMode = same.Result.ThroughputByMode,
+            };
         }
         result.Autotuned = auto.Result;
         result.SingleBackend = plans.Skip(1).Select(p => p.Result).ToArray();
@@ -300,30 +304,52 @@ public static partial class Autotuner
     }
 
     /// <summary>
-    /// Items per second of every live plan over a stream of inputs (<see cref="AccelSession.RunMany"/>: pipelined
-    /// partitions, or concurrent runs of a one-partition plan), in interleaved rounds; the median round counts.
+    /// Items per second of every live plan over a stream of inputs through <see cref="AccelSession.RunMany"/>, in each
+    /// stream mode that applies (sequential, and pipelined partitions for a multi-partition plan or concurrent runs
+    /// for a one-partition plan), in interleaved rounds; each plan keeps its best mode by median round.
     /// </summary>
     private static void MeasureThroughput(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
     {
         var live = plans.Where(p => p.Session is not null && !p.Result.Abandoned && p.Result.MeasuredMs is not null).DistinctBy(p => p.Plan).ToList();
-        var rates = live.ToDictionary(p => p, _ => new List<double>());
+        var rates = new Dictionary<(PlanCandidate, StreamExecution), List<double>>();
+        StreamExecution[] Modes(PlanCandidate p) => p.Plan!.Partitions.Count > 1
+            ? new[] { StreamExecution.Sequential, StreamExecution.Pipelined }
+            : new[] { StreamExecution.Sequential, StreamExecution.Concurrent };
         const int Rounds = 3;
         for (var round = 0; round < Rounds; round++)
         {
             Report(options, "throughput", round, Rounds, "streaming " + string.Join(", ", live.Select(p => p.Result.Label)));
             foreach (var p in live)
             {
-                var items = Math.Max(8, 4 * p.Plan!.Partitions.Count);
-                var stream = Enumerable.Repeat(inputs, items).ToArray();
-                var start = Stopwatch.GetTimestamp();
-                p.Session!.RunMany(stream);
-                rates[p].Add(items / Stopwatch.GetElapsedTime(start).TotalSeconds);
+                foreach (var mode in Modes(p))
+                {
+                    var items = Math.Max(8, 4 * p.Plan!.Partitions.Count);
+                    var stream = Enumerable.Repeat(inputs, items).ToArray();
+                    var start = Stopwatch.GetTimestamp();
+                    p.Session!.RunMany(stream, mode: mode);
+                    var rate = items / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    if (!rates.TryGetValue((p, mode), out var list)) rates[(p, mode)] = list = new List<double>();
+                    list.Add(rate);
+                }
             }
         }
-        foreach (var p in plans.Where(p => p.Plan is not null))
+        foreach (var p in live)
         {
-            var measured = live.FirstOrDefault(l => l.Plan == p.Plan);
-            if (measured is not null) p.Result = p.Result with { ThroughputPerSecond = Profiling.Timer.Summarise(rates[measured]).Median };
+            var (best, rate) = Modes(p).Select(m => (m, Profiling.Timer.Summarise(rates[(p, m)]).Median)).MaxBy(x => x.Median);
+            p.Session!.StreamExecution = best;
+            p.Result = p.Result with
+            {
+                ThroughputPerSecond = rate,
+                StreamExecution = best,
+                ThroughputByMode = Modes(p).ToDictionary(m => m, m => Profiling.Timer.Summarise(rates[(p, m)]).Median),
+            };
+        }
+        foreach (var p in plans.Where(p => p.Plan is not null && !live.Contains(p)))
+        {
+            if (live.FirstOrDefault(l => l.Plan == p.Plan) is { } twin)
+            {
+                p.Result = p.Result with { ThroughputPerSecond = twin.Result.ThroughputPerSecond, StreamExecution = twin.Result.StreamExecution, ThroughputByMode = twin.Result.ThroughputByMode };
+            }
         }
         Report(options, "throughput", Rounds, Rounds, "done");
     }

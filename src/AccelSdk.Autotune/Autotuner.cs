@@ -111,6 +111,7 @@ public static partial class Autotuner
                 Source = result.Chosen.Backend is null ? "autotuned" : "single_backend",
                 MeasuredMs = result.Chosen.MeasuredMs ?? 0,
                 ThroughputPerSecond = result.Chosen.ThroughputPerSecond,
+                StreamExecution = result.Chosen.StreamExecution?.ToString(),
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
             };
@@ -120,7 +121,7 @@ public static partial class Autotuner
             var measuredSession = result.Session!;
             try
             {
-                result.Session = new AccelSession(result.Plan, keptCompile);
+                result.Session = new AccelSession(result.Plan, keptCompile) { StreamExecution = measuredSession.StreamExecution };
                 measuredSession.Dispose();
             }
             catch (AccelSdkException e)
@@ -211,7 +212,12 @@ public static partial class Autotuner
         result.CallOverheadMs = candidates.Where(c => cache.Overheads.ContainsKey(c.Device.Id)).ToDictionary(c => c.Device.Id, c => cache.Overheads[c.Device.Id]);
         var devices = result.Plan.Devices.Select(d => d.Id).ToArray();
         result.Chosen = new PlanResult(cached.Source == "autotuned" ? "autotuned" : devices[0], cached.Source == "autotuned" ? null : result.Plan.Partitions[0].Backend.Name,
-            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false) { ThroughputPerSecond = cached.ThroughputPerSecond };
+            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false)
+        {
+            ThroughputPerSecond = cached.ThroughputPerSecond,
+            StreamExecution = Enum.TryParse<StreamExecution>(cached.StreamExecution, out var mode) ? mode : null,
+        };
+        if (result.Chosen.StreamExecution is { } chosenMode) result.Session.StreamExecution = chosenMode;
         result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
     }

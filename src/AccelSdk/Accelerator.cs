@@ -12,8 +12,8 @@ public enum SelectionPolicy
     /// <summary>Lowest median latency of one run (default).</summary>
     LowestLatency,
     /// <summary>
-    /// Most inferences per second over a stream of inputs, as <see cref="AccelSession.RunMany"/> runs it: concurrent runs
-    /// of a one-partition plan, or (autotuning) the partitions of a multi-device plan as a pipeline.
+    /// Most inferences per second over a stream of inputs, as <see cref="AccelSession.RunMany"/> runs it: sequentially,
+    /// as concurrent runs, or (autotuning) the partitions of a multi-device plan as a pipeline, whichever measured fastest.
     /// </summary>
     HighestThroughput,
     /// <summary>A CPU device whenever one can run the model; fastest among them.</summary>
@@ -243,10 +243,19 @@ public sealed class Accelerator
         double? throughput = null;
         if (options.Policy == SelectionPolicy.HighestThroughput)
         {
-            var items = Math.Max(2, Environment.ProcessorCount) * Math.Max(2, options.MeasuredRuns / 2);
-            var start = Stopwatch.GetTimestamp();
-            session.RunMany(Enumerable.Repeat(inputs, items).ToArray());
-            throughput = items / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            // Sequential streaming can beat concurrent runs (a runtime that already uses every core for one run).
+            var stream = Enumerable.Repeat(inputs, Math.Max(2, Environment.ProcessorCount) * Math.Max(2, options.MeasuredRuns / 2)).ToArray();
+            foreach (var mode in new[] { StreamExecution.Sequential, StreamExecution.Concurrent })
+            {
+                var start = Stopwatch.GetTimestamp();
+                session.RunMany(stream, mode: mode);
+                var rate = stream.Length / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (throughput is null || rate > throughput)
+                {
+                    throughput = rate;
+                    session.StreamExecution = mode;
+                }
+            }
         }
         return new CandidateResult(device, median, throughput, session.CompileTime.TotalMilliseconds, null);
     }

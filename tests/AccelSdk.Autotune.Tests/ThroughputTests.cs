@@ -46,6 +46,14 @@ public sealed class ThroughputTests
         var measured = result.SingleBackend.Append(result.Autotuned!).Where(p => p.MeasuredMs is not null && !p.Abandoned && p.Error is null).ToList();
         Assert.All(measured, p => Assert.True(p.ThroughputPerSecond > 0, p.Label));
         Assert.Equal(measured.Max(p => p.ThroughputPerSecond), result.Chosen!.ThroughputPerSecond);
+        // Each plan tried sequential streaming and its parallel mode, and keeps the faster; the session streams that way.
+        Assert.All(measured, p =>
+        {
+            Assert.Equal(2, p.ThroughputByMode!.Count);
+            Assert.Equal(p.ThroughputByMode.Values.Max(), p.ThroughputPerSecond);
+            Assert.Contains(p.StreamExecution!.Value, p.ThroughputByMode.Keys);
+        });
+        Assert.Equal(result.Chosen.StreamExecution, session.StreamExecution);
         var json = Reporting.AutotuneReport.ToJson(result);
         Assert.True(json["plan"]!["throughput_per_s"]!.GetValue<double>() > 0);
         Assert.NotNull(json["plan"]!["stream_execution"]);

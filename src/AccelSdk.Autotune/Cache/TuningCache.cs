@@ -50,6 +50,9 @@ public sealed record CachedPlan
     /// <summary>Items per second of the kept plan over a stream (throughput policy only).</summary>
     public double? ThroughputPerSecond { get; init; }
 
+    /// <summary>The stream mode the kept plan was fastest in (throughput policy only).</summary>
+    public string? StreamExecution { get; init; }
+
     /// <summary>The single-backend plans as measured when tuned, for the report of a cached selection.</summary>
     public IReadOnlyList<CachedSingleBackend> SingleBackend { get; init; } = Array.Empty<CachedSingleBackend>();
 }

@@ -111,6 +111,7 @@ public static class AutotuneReport
                 ["predicted_is_lower_bound"] = s.PredictedIsLowerBound,
                 ["measured_ms"] = Num(s.MeasuredMs),
                 ["throughput_per_s"] = Num(s.ThroughputPerSecond),
+                ["stream_execution"] = Mode(s),
                 ["compile_ms"] = Num(s.CompileMs),
                 ["abandoned"] = s.Abandoned,
                 ["error"] = s.Error,
@@ -154,7 +155,7 @@ public static class AutotuneReport
                 ["predicted_ms"] = Num(r.Chosen.PredictedMs),
                 ["measured_ms"] = Num(r.Chosen.MeasuredMs),
                 ["throughput_per_s"] = Num(r.Chosen.ThroughputPerSecond),
-                ["stream_execution"] = r.Plan?.Partitions.Count > 1 ? "pipelined partitions" : "concurrent runs",
+                ["stream_execution"] = Mode(r.Chosen),
                 ["compile_ms"] = Num(r.Chosen.CompileMs),
                 ["from_cache"] = r.FromCache,
                 ["reference_device"] = r.ReferenceDevice,
@@ -169,6 +170,7 @@ public static class AutotuneReport
             ["predicted_ms"] = Num(r.Autotuned.PredictedMs),
             ["measured_ms"] = Num(r.Autotuned.MeasuredMs),
             ["throughput_per_s"] = Num(r.Autotuned.ThroughputPerSecond),
+            ["stream_execution"] = Mode(r.Autotuned),
             ["compile_ms"] = Num(r.Autotuned.CompileMs),
             ["error"] = r.Autotuned.Error,
             ["kept"] = r.Chosen is not null && r.Chosen.Backend is null,
@@ -238,6 +240,14 @@ public static class AutotuneReport
             },
         };
     }
+
+    /// <summary>{ "mode": "pipelined", "per_s": { "sequential": .., "pipelined": .. } }, or null outside the throughput policy.</summary>
+    private static JsonNode? Mode(PlanResult p) => p.StreamExecution is not { } mode ? null : new JsonObject
+    {
+        ["mode"] = mode.ToString().ToLowerInvariant(),
+        ["per_s"] = new JsonObject((p.ThroughputByMode ?? new Dictionary<Execution.StreamExecution, double>())
+            .Select(kv => KeyValuePair.Create(kv.Key.ToString().ToLowerInvariant(), Num(kv.Value)))),
+    };
 
     private static JsonNode? Num(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 }

@@ -44,6 +44,17 @@ public sealed class RunResult : IReadOnlyList<Tensor>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _tensors.GetEnumerator();
 }
 
+/// <summary>How <see cref="AccelSession.RunMany"/> runs a stream of inputs.</summary>
+public enum StreamExecution
+{
+    /// <summary>One input after another, each through every partition.</summary>
+    Sequential,
+    /// <summary>Several whole runs at once (up to the given concurrency, default the core count).</summary>
+    Concurrent,
+    /// <summary>One thread per partition: partition <c>p</c> of one input overlaps partition <c>p+1</c> of the previous.</summary>
+    Pipelined,
+}
+
 /// <summary>
 /// Runs a model according to an <see cref="ExecutionPlan"/>: compiles each partition once, then per run feeds
 /// inputs, moves values between memory spaces where the plan says so, and returns host tensors.
@@ -78,6 +89,7 @@ public sealed class AccelSession : IDisposable
             throw;
         }
         CompileTime = watch.Elapsed;
+        StreamExecution = plan.Partitions.Count > 1 ? StreamExecution.Pipelined : StreamExecution.Concurrent;
         _outputNames = plan.Model.Graph.Outputs.Select(o => o.Name).ToArray();
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
@@ -94,6 +106,12 @@ public sealed class AccelSession : IDisposable
 
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
+
+    /// <summary>
+    /// How <see cref="RunMany"/> runs a stream: by default pipelined for a multi-partition plan and concurrent for a
+    /// one-partition plan; the throughput policy sets the mode it measured fastest.
+    /// </summary>
+    public StreamExecution StreamExecution { get; set; }
 
     /// <summary>The compiled partitions, in plan order.</summary>
     public IReadOnlyList<ICompiledPartition> CompiledPartitions => _compiled;
@@ -135,24 +153,30 @@ public sealed class AccelSession : IDisposable
     }
 
     /// <summary>
-    /// Runs a stream of inputs for throughput; results come back in input order. With several partitions they run as
-    /// a pipeline, one thread per partition, so partition <c>p</c> of one item overlaps partition <c>p+1</c> of the
-    /// previous one (each partition still runs one item at a time). With one partition, up to
-    /// <paramref name="concurrency"/> runs (default: the core count) go on concurrently.
+    /// Runs a stream of inputs for throughput, as <see cref="StreamExecution"/> (or <paramref name="mode"/>) says;
+    /// results come back in input order. Pipelined: one thread per partition, so partition <c>p</c> of one item
+    /// overlaps partition <c>p+1</c> of the previous (each partition still runs one item at a time; a one-partition
+    /// plan runs sequentially). Concurrent: up to <paramref name="concurrency"/> whole runs at once (default: the core
+    /// count).
     /// </summary>
-    public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, int concurrency = 0)
+    public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, int concurrency = 0, StreamExecution? mode = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (var i in inputs) Validate(i);
         var results = new RunResult[inputs.Count];
         if (inputs.Count == 0) return results;
-        if (_compiled.Length == 1)
+        switch (mode ?? StreamExecution)
         {
-            var workers = concurrency > 0 ? concurrency : Math.Max(2, Environment.ProcessorCount);
-            Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i => results[i] = Run(inputs[i]));
-            return results;
+            case StreamExecution.Concurrent:
+                var workers = concurrency > 0 ? concurrency : Math.Max(2, Environment.ProcessorCount);
+                Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i => results[i] = Run(inputs[i]));
+                return results;
+            case StreamExecution.Pipelined when _compiled.Length > 1:
+                return RunPipelined(inputs, results);
+            default:
+                for (var i = 0; i < inputs.Count; i++) results[i] = Run(inputs[i]);
+                return results;
         }
-        return RunPipelined(inputs, results);
     }
 
     private RunResult[] RunPipelined(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, RunResult[] results)
