@@ -41,7 +41,9 @@ public sealed record TimingRules
 public sealed record AutotuneOptions
 {
     /// <summary>What the plan optimises; <see cref="SelectionPolicy.PreferCpu"/>/<see cref="SelectionPolicy.PreferGpu"/>
-    /// keep nodes off the other kind unless only it can run them. Throughput is tuned like latency.</summary>
+    /// keep nodes off the other kind unless only it can run them. <see cref="SelectionPolicy.HighestThroughput"/> places
+    /// nodes like latency, then keeps the plan with the most items per second over a stream of inputs (pipelined
+    /// partitions or concurrent runs, see <see cref="Execution.AccelSession.RunMany"/>).</summary>
     public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
 
     /// <summary>Inputs with the real shapes; when null, fixed-seed inputs from the declared types (symbolic dimensions = 1).</summary>
@@ -52,6 +54,12 @@ public sealed record AutotuneOptions
 
     /// <summary>Nodes pinned by hand: node name or op type -> device id or backend name.</summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
+
+    /// <summary>
+    /// Memory cap in bytes per device id (or backend name, for all its devices): the kept plan's estimated footprint
+    /// on each device (<see cref="Execution.MemoryEstimate"/>: weights plus peak activations) stays within it.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; init; }
 
     /// <summary>Per-node timing rules.</summary>
     public TimingRules NodeTiming { get; init; } = new();
@@ -81,6 +89,7 @@ public sealed record AutotuneOptions
         SampleInputs = options.SampleInputs,
         Candidates = options.Candidates,
         Pins = options.Pins,
+        MemoryLimits = options.MemoryLimits,
         Compile = options.Compile,
     };
 }

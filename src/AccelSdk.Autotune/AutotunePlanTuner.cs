@@ -22,9 +22,9 @@ public sealed class AutotunePlanTuner : IPlanTuner
         var byId = result.Devices.ToDictionary(d => d.Device.Id, d => d.Device, StringComparer.Ordinal);
         var candidates = result.SingleBackend
             .Where(s => byId.ContainsKey(s.Label))
-            .Select(s => new CandidateResult(byId[s.Label], s.Abandoned ? null : s.MeasuredMs, null, s.CompileMs, s.Error ?? (s.Abandoned ? "abandoned: hopeless" : null)))
+            .Select(s => new CandidateResult(byId[s.Label], s.Abandoned ? null : s.MeasuredMs, s.ThroughputPerSecond, s.CompileMs, s.Error ?? (s.Abandoned ? "abandoned: hopeless" : null)))
             .ToArray();
-        session.Selection = new SelectionReport(options.Policy, candidates, session.Plan.Partitions[0].Device);
+        session.Selection = new SelectionReport(options.Policy, candidates, session.Plan.Partitions[0].Device, FromTuningCache: result.FromCache);
         return session;
     }
 }

@@ -93,6 +93,18 @@ public sealed record PlanResult(string Label, string? Backend, IReadOnlyList<str
 {
     /// <summary>True when some nodes were not timed on this plan's device, so <see cref="PredictedMs"/> is a lower bound.</summary>
     public bool PredictedIsLowerBound { get; init; }
+
+    /// <summary>
+    /// Items per second over a stream of inputs (<see cref="SelectionPolicy.HighestThroughput"/> only) through
+    /// <see cref="Execution.AccelSession.RunMany"/> in the fastest of the stream modes tried.
+    /// </summary>
+    public double? ThroughputPerSecond { get; init; }
+
+    /// <summary>The stream mode <see cref="ThroughputPerSecond"/> was measured with (the fastest of those tried).</summary>
+    public Execution.StreamExecution? StreamExecution { get; init; }
+
+    /// <summary>Items per second per stream mode tried (throughput policy only).</summary>
+    public IReadOnlyDictionary<Execution.StreamExecution, double>? ThroughputByMode { get; init; }
 }
 
 /// <summary>Everything one tuning found: the report's content, the chosen plan and a session on it.</summary>
@@ -120,6 +132,9 @@ public sealed class AutotuneResult
 
     /// <summary>Per node profiles, graph order.</summary>
     public IReadOnlyList<NodeResult> Nodes { get; internal set; } = Array.Empty<NodeResult>();
+
+    /// <summary>Fusion groups timed as units; the placement charges a group's nodes its unit time when they share a device.</summary>
+    public IReadOnlyList<GroupResult> FusedGroups { get; internal set; } = Array.Empty<GroupResult>();
 
     /// <summary>Nodes no candidate device runs: (node, op, reasons). Non-empty means no plan.</summary>
     public IReadOnlyList<(string Node, string Op, string Reason)> Unsupported { get; internal set; } = Array.Empty<(string, string, string)>();
@@ -159,6 +174,12 @@ public sealed class AutotuneResult
 
     /// <summary>The cache file used, if any.</summary>
     public string? CachePath { get; internal set; }
+
+    /// <summary>The kept plan's estimated memory per device (weights + peak activations); from inferred shapes when taken from the cache.</summary>
+    public IReadOnlyList<Execution.DeviceFootprint> MemoryFootprint { get; internal set; } = Array.Empty<Execution.DeviceFootprint>();
+
+    /// <summary>The memory caps tuned under (bytes per device id or backend name).</summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; internal set; }
 
     /// <summary>Seconds the tuning took.</summary>
     public double TuningSeconds { get; internal set; }

@@ -25,7 +25,8 @@ public static partial class Autotuner
         Dictionary<string, Ir.ValueType> types, Dictionary<string, Tensor> values, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
-        var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id)).ToArray();
+        // Per-node placement uses devices that run single nodes; whole-source-model backends get their whole-model plan only.
+        var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id) && !c.Backend.CompilesWholeSourceModelsOnly).ToArray();
         var transfers = result.Transfers.ToDictionary(t => t.MemorySpace, StringComparer.Ordinal);
         double TransferMs(string from, string to, long bytes)
         {
@@ -66,9 +67,33 @@ public static partial class Autotuner
             }
         }
         var graphOutputs = model.Graph.Outputs.Select(o => (producer.GetValueOrDefault(o.Name, -1), Bytes(values, o.Name))).ToArray();
+        // A fusion group faster as a unit than its nodes alone: its nodes' costs on that device shrink in proportion,
+        // so the placement sees what keeping them together saves (one call overhead instead of several, fused kernels).
+        var fusedFactor = new double[nodes.Count, candidates.Count];
+        for (var i = 0; i < nodes.Count; i++) for (var k = 0; k < candidates.Count; k++) fusedFactor[i, k] = 1;
+        foreach (var group in result.FusedGroups)
+        {
+            foreach (var gc in group.Candidates)
+            {
+                var k = candidates.FindIndex(c => c.Device.Id == gc.DeviceId);
+                if (k < 0 || group.NodeIndices.Any(i => double.IsPositiveInfinity(solverNodes[i].CostMs[k]))) continue;
+                var alone = group.NodeIndices.Sum(i => solverNodes[i].CostMs[k]);
+                var together = Math.Max(0, gc.GroupMs - solverDevices[k].CallOverheadMs);
+                if (alone <= 0 || together >= alone) continue;
+                foreach (var i in group.NodeIndices)
+                {
+                    fusedFactor[i, k] = together / alone;
+                    solverNodes[i].CostMs[k] *= together / alone;
+                }
+            }
+        }
 
         var plans = new List<PlanCandidate>();
-        var solved = PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs);
+        var caps = Caps(candidates, options.MemoryLimits);
+        var typeBytes = MemoryEstimate.FromTypes(types);
+        long BytesOf(string v) => values.ContainsKey(v) ? Bytes(values, v) : typeBytes(v);
+        var solved = FitCaps(PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), model, solverNodes,
+            () => PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), candidates, caps, types, BytesOf, out var capError);
         if (solved is { } s)
         {
             var devicesUsed = s.Assignment.Distinct().Select(k => candidates[k].Device.Id).ToArray();
@@ -85,8 +110,9 @@ public static partial class Autotuner
         }
         else
         {
-            plans.Add(new PlanCandidate(new PlanResult("autotuned", null, Array.Empty<string>(), null, null, 0, "no device has a usable time for some node", false), null, null));
+            plans.Add(new PlanCandidate(new PlanResult("autotuned", null, Array.Empty<string>(), null, null, 0, capError ?? "no device has a usable time for some node", false), null, null));
         }
+        var capFailures = new List<(string Device, long Needed, long Allowed)>();
         for (var k = 0; k < candidates.Count; k++)
         {
             var (backend, device) = candidates[k];
@@ -98,24 +124,32 @@ public static partial class Autotuner
                     $"{unsupported.Count} node(s) not run by it{(options.Pins is { Count: > 0 } ? " or pinned elsewhere" : "")}, first {unsupported[0].Name} [{unsupported[0].Op}]", false), null, all));
                 continue;
             }
-            // A device excluded from per-node placement (its nodes failed alone, e.g. a backend that only runs whole
-            // source models) is still measured on the whole model.
+            // A device excluded from per-node placement (its nodes failed alone, or its backend compiles only whole
+            // source models) is still measured on the whole model, with no prediction for whole-model-only backends.
             // Skipped nodes count as the abandon threshold (a lower bound), so a hopeless device's plan is predicted
             // hopeless; a node that failed alone says nothing about the whole model, so then there is no prediction.
             var lowerBound = false;
-            var unknown = false;
-            var rawCosts = result.Nodes.Select(n =>
+            var unknown = backend.CompilesWholeSourceModelsOnly;
+            var rawCosts = result.Nodes.Select((n, i) =>
             {
                 var c = n.Candidates[k];
-                if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs);
+                if (c.MedianMs is { } m) return Math.Max(0, m - solverDevices[k].CallOverheadMs) * fusedFactor[i, k];
                 if (c.Status != CandidateStatus.Skipped) unknown = true;
                 lowerBound = true;
                 return (n.BestMs ?? 0) * options.NodeTiming.AbandonFactor;
             }).ToArray();
             var predicted = unknown ? null : PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
                 solverDevices, graphOutputs, TransferMs, all);
+            var single = PlanBuilder.Single(model, backend, device);
+            if (caps[k] is { } cap && MemoryEstimate.Of(single, BytesOf).Single().TotalBytes is var needed && needed > cap)
+            {
+                plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0,
+                    $"over the memory cap: needs {needed:N0} bytes, {cap:N0} allowed", false) { PredictedIsLowerBound = lowerBound }, null, all));
+                capFailures.Add((device.Id, needed, cap));
+                continue;
+            }
             plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0, null, false) { PredictedIsLowerBound = lowerBound },
-                PlanBuilder.Single(model, backend, device), all));
+                single, all));
         }
         // An autotuned plan identical to a single-backend plan is measured once.
         if (plans[0].Assignment is { } a && a.Distinct().Count() == 1)
@@ -124,15 +158,28 @@ public static partial class Autotuner
             if (twin is not null && plans[0].Result.Error is null) plans[0] = new PlanCandidate(plans[0].Result with { }, twin.Plan, a);
         }
         MeasurePlans(plans, inputs, options, model);
+        if (options.Policy == SelectionPolicy.HighestThroughput) MeasureThroughput(plans, inputs, options);
 
         var auto = plans[0];
-        if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same) auto.Result = auto.Result with { MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs };
+        if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same)
+        {
+            auto.Result = auto.Result with
+            {
+                MeasuredMs = same.Result.MeasuredMs, CompileMs = same.Result.CompileMs, ThroughputPerSecond = same.Result.ThroughputPerSecond,
+                StreamExecution = same.Result.StreamExecution, ThroughputByMode = same.Result.ThroughputByMode,
+            };
+        }
         result.Autotuned = auto.Result;
         result.SingleBackend = plans.Skip(1).Select(p => p.Result).ToArray();
         var measured = plans.Where(p => p.Session is not null && p.Result.MeasuredMs is not null && !p.Result.Abandoned).ToList();
         if (measured.Count == 0)
         {
             foreach (var p in plans) p.Session?.Dispose();
+            if (capFailures.Count > 0 && plans.All(p => p.Plan is null))
+            {
+                var (device, needed, allowed) = capFailures.OrderBy(f => (double)f.Needed / Math.Max(1, f.Allowed)).First();
+                throw new MemoryLimitException(model.Label, device, needed, allowed, plans[0].Result.Error is { } why ? "per-node placement: " + why : null);
+            }
             throw new AccelSdkException($"{model.Label}: no plan could be run: " + string.Join("; ", plans.Select(p => $"{p.Result.Label}: {p.Result.Error ?? "abandoned"}")));
         }
         // Policy preference among measured plans: Prefer* keeps a plan of the preferred kind when one ran.
@@ -142,7 +189,9 @@ public static partial class Autotuner
             var preferred = measured.Where(p => p.Plan!.Devices.All(d => !Avoided(d.Kind, options.Policy))).ToList();
             if (preferred.Count > 0) pool = preferred;
         }
-        var chosen = pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
+        var chosen = options.Policy == SelectionPolicy.HighestThroughput
+            ? pool.OrderByDescending(p => p.Result.ThroughputPerSecond ?? 0).ThenBy(p => p == auto ? 1 : 0).First()
+            : pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
         result.Chosen = chosen.Result;
         result.Plan = chosen.Plan;
         result.Session = chosen.Session;
@@ -152,6 +201,7 @@ public static partial class Autotuner
             result.Nodes[i].Assigned = candidates[assignment[i]].Device.Id;
             if (auto.Assignment is { } aa) result.Nodes[i].Autotuned = candidates[aa[i]].Device.Id;
         }
+        result.MemoryFootprint = MemoryEstimate.Of(chosen.Plan!, BytesOf);
         result.TransferBytes = chosen.Plan!.Transfers.Select(t => t.ValueName).Distinct().ToDictionary(v => v, v => Bytes(values, v), StringComparer.Ordinal);
 
         // Compare the kept plan's outputs with a single-backend reference (ORT when it ran, else the fastest other).
@@ -251,6 +301,57 @@ public static partial class Autotuner
             p.Result = p.Result with { MeasuredMs = twin.Result.MeasuredMs, CompileMs = twin.Result.CompileMs, Abandoned = twin.Result.Abandoned, Error = twin.Result.Error };
             p.Session = twin.Session;
         }
+    }
+
+    /// <summary>
+    /// Items per second of every live plan over a stream of inputs through <see cref="AccelSession.RunMany"/>, in each
+    /// stream mode that applies (sequential, and pipelined partitions for a multi-partition plan or concurrent runs
+    /// for a one-partition plan), in interleaved rounds; each plan keeps its best mode by median round.
+    /// </summary>
+    private static void MeasureThroughput(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
+    {
+        var live = plans.Where(p => p.Session is not null && !p.Result.Abandoned && p.Result.MeasuredMs is not null).DistinctBy(p => p.Plan).ToList();
+        var rates = new Dictionary<(PlanCandidate, StreamExecution), List<double>>();
+        StreamExecution[] Modes(PlanCandidate p) => p.Plan!.Partitions.Count > 1
+            ? new[] { StreamExecution.Sequential, StreamExecution.Pipelined }
+            : new[] { StreamExecution.Sequential, StreamExecution.Concurrent };
+        const int Rounds = 3;
+        for (var round = 0; round < Rounds; round++)
+        {
+            Report(options, "throughput", round, Rounds, "streaming " + string.Join(", ", live.Select(p => p.Result.Label)));
+            foreach (var p in live)
+            {
+                foreach (var mode in Modes(p))
+                {
+                    var items = Math.Max(8, 4 * p.Plan!.Partitions.Count);
+                    var stream = Enumerable.Repeat(inputs, items).ToArray();
+                    var start = Stopwatch.GetTimestamp();
+                    p.Session!.RunMany(stream, mode: mode);
+                    var rate = items / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    if (!rates.TryGetValue((p, mode), out var list)) rates[(p, mode)] = list = new List<double>();
+                    list.Add(rate);
+                }
+            }
+        }
+        foreach (var p in live)
+        {
+            var (best, rate) = Modes(p).Select(m => (m, Profiling.Timer.Summarise(rates[(p, m)]).Median)).MaxBy(x => x.Median);
+            p.Session!.StreamExecution = best;
+            p.Result = p.Result with
+            {
+                ThroughputPerSecond = rate,
+                StreamExecution = best,
+                ThroughputByMode = Modes(p).ToDictionary(m => m, m => Profiling.Timer.Summarise(rates[(p, m)]).Median),
+            };
+        }
+        foreach (var p in plans.Where(p => p.Plan is not null && !live.Contains(p)))
+        {
+            if (live.FirstOrDefault(l => l.Plan == p.Plan) is { } twin)
+            {
+                p.Result = p.Result with { ThroughputPerSecond = twin.Result.ThroughputPerSecond, StreamExecution = twin.Result.StreamExecution, ThroughputByMode = twin.Result.ThroughputByMode };
+            }
+        }
+        Report(options, "throughput", Rounds, Rounds, "done");
     }
 
     private static void Abandon(PlanCandidate p, double ms)

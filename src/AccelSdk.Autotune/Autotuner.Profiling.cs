@@ -17,6 +17,8 @@ public static partial class Autotuner
     /// <summary>Consecutive node failures after which a device is excluded from the rest of the tuning.</summary>
     private const int FailuresBeforeExclusion = 3;
 
+    internal static string WholeModelOnlyNote(IBackend backend) => $"not run alone: {backend.Name} compiles only whole source models (measured as a whole-model plan)";
+
     internal static NodeCandidate FromCache(string deviceId, CachedNodeTiming t) => new(deviceId,
         Enum.TryParse<CandidateStatus>(t.Status, ignoreCase: true, out var s) ? s : CandidateStatus.Failed,
         t.MedianMs, t.CompileMs, t.WarmupMs, t.Runs, t.RelativeSpread, true, t.Note);
@@ -147,6 +149,11 @@ public static partial class Autotuner
                 if (support[i][k] is null)
                 {
                     measured[k] = new NodeCandidate(device.Id, CandidateStatus.Unsupported, null, 0, 0, 0, 0, false, "not claimed (or pinned elsewhere)");
+                    continue;
+                }
+                if (backend.CompilesWholeSourceModelsOnly)
+                {
+                    measured[k] = new NodeCandidate(device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, false, WholeModelOnlyNote(backend));
                     continue;
                 }
                 if (result.ExcludedDevices.TryGetValue(device.Id, out var why))

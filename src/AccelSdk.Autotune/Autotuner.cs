@@ -55,17 +55,23 @@ public static partial class Autotuner
                 ": " + string.Join("; ", BackendRegistry.AllDevices.Select(d => $"{d.Id}: {d.UnavailableReason ?? "available"}")));
         }
         var fingerprint = MachineFingerprint.Of(candidates);
-        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy };
+        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy, MemoryLimits = options.MemoryLimits };
         var inputs = options.SampleInputs ?? DefaultInputs(model);
         var types = InferTypes(model, inputs);
 
         var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
         result.CachePath = cache?.Path;
+        // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine.
+        var keptCompile = cache is null ? options.Compile : options.Compile with
+        {
+            ArtifactCacheDirectory = Path.Combine(Path.GetDirectoryName(cache.Path)!, "compiled-" + fingerprint.Hash),
+        };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
-            "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
+            "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
+            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
 
-        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, options))
+        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile))
         {
             return result;
         }
@@ -95,6 +101,7 @@ public static partial class Autotuner
                     support[i][k] is null ? "not claimed" : "not profiled: the sample run failed")).ToArray())).ToArray()
             : ProfileNodes(model, candidates, support, values, cutTypes, options, cache, result);
 
+        if (captured is not null) result.FusedGroups = ProfileGroups(model, candidates, result.Nodes.ToArray(), values, cutTypes, options, cache);
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
         {
@@ -103,23 +110,39 @@ public static partial class Autotuner
                 Placements = result.Nodes.Select(n => n.Assigned ?? "").ToArray(),
                 Source = result.Chosen.Backend is null ? "autotuned" : "single_backend",
                 MeasuredMs = result.Chosen.MeasuredMs ?? 0,
+                ThroughputPerSecond = result.Chosen.ThroughputPerSecond,
+                StreamExecution = result.Chosen.StreamExecution?.ToString(),
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
             };
             cache.Save();
+            // Recompile the kept plan once with the artefact cache on, so that the next Select loads it instead of
+            // compiling (the measured session was compiled without, like every other candidate).
+            var measuredSession = result.Session!;
+            try
+            {
+                result.Session = new AccelSession(result.Plan, keptCompile) { StreamExecution = measuredSession.StreamExecution };
+                measuredSession.Dispose();
+            }
+            catch (AccelSdkException e)
+            {
+                AccelSdkDiagnostics.Warn($"{model.Label}: the kept plan could not be saved compiled ({e.Message}); the next selection compiles it");
+            }
         }
         return result;
     }
 
     /// <summary>
     /// Runs the model once keeping every value: on each device that claims every node in turn (host memory first),
-    /// until one runs it (a backend may claim nodes yet only run whole source models); else placed node by node.
+    /// until one runs it; else placed node by node. Devices of backends that compile only whole source models are left out.
     /// </summary>
     private static Dictionary<string, Tensor>? Capture(Model model, IReadOnlyDictionary<string, Tensor> inputs, List<(IBackend Backend, Device Device)> candidates,
         (IBackend Backend, Device Device)?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
-        var byPreference = Enumerable.Range(0, candidates.Count).OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
+        // Backends that compile only whole source models cannot expose intermediate values.
+        var byPreference = Enumerable.Range(0, candidates.Count).Where(k => !candidates[k].Backend.CompilesWholeSourceModelsOnly)
+            .OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
         var failures = new List<string>();
         foreach (var k in byPreference.Where(k => Enumerable.Range(0, nodes.Count).All(i => support[i][k] is not null)))
         {
@@ -134,6 +157,11 @@ public static partial class Autotuner
         }
         // Devices that failed the whole-model run go last: they may claim nodes yet not run cut partitions.
         var failed = failures.Select(f => f[..f.IndexOf(':')]).ToHashSet(StringComparer.Ordinal);
+        if (nodes.Select((_, i) => byPreference.Any(k => support[i][k] is not null)).Contains(false))
+        {
+            AccelSdkDiagnostics.Warn($"{model.Label}: some nodes are claimed only by backends that run whole source models; nodes are not profiled and only whole-model plans are measured");
+            return null;
+        }
         var greedy = nodes.Select((_, i) => byPreference.OrderBy(k => failed.Contains(candidates[k].Device.Id) ? 1 : 0).First(k => support[i][k] is not null)).ToArray();
         try
         {
@@ -148,7 +176,7 @@ public static partial class Autotuner
     }
 
     private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
-        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, AutotuneOptions options)
+        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile)
     {
         if (cached.Placements.Count != model.Graph.Nodes.Count) return false;
         var byId = candidates.ToDictionary(c => c.Device.Id, StringComparer.Ordinal);
@@ -161,8 +189,9 @@ public static partial class Autotuner
         try
         {
             var plan = PlanBuilder.Build(model, placements, types);
-            result.Session = new AccelSession(plan, options.Compile);
+            result.Session = new AccelSession(plan, compile);
             result.Plan = plan;
+            result.MemoryFootprint = MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types));
         }
         catch (AccelSdkException e)
         {
@@ -173,7 +202,9 @@ public static partial class Autotuner
         result.Nodes = model.Graph.Nodes.Select((node, i) =>
         {
             var signature = OperatorSignature.Of(model, node, types);
-            var profile = candidates.Select(c => cache.Nodes.TryGetValue(TuningCache.NodeKey(c.Device.Id, signature), out var t)
+            var profile = candidates.Select(c => c.Backend.CompilesWholeSourceModelsOnly
+                ? new NodeCandidate(c.Device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, true, WholeModelOnlyNote(c.Backend))
+                : cache.Nodes.TryGetValue(TuningCache.NodeKey(c.Device.Id, signature), out var t)
                 ? FromCache(c.Device.Id, t)
                 : new NodeCandidate(c.Device.Id, CandidateStatus.Skipped, null, 0, 0, 0, 0, true, "not in the cache")).ToArray();
             return new NodeResult(i, NodeName(node), OpName(node), signature, profile) { Assigned = cached.Placements[i], Autotuned = cached.Placements[i] };
@@ -181,7 +212,12 @@ public static partial class Autotuner
         result.CallOverheadMs = candidates.Where(c => cache.Overheads.ContainsKey(c.Device.Id)).ToDictionary(c => c.Device.Id, c => cache.Overheads[c.Device.Id]);
         var devices = result.Plan.Devices.Select(d => d.Id).ToArray();
         result.Chosen = new PlanResult(cached.Source == "autotuned" ? "autotuned" : devices[0], cached.Source == "autotuned" ? null : result.Plan.Partitions[0].Backend.Name,
-            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false);
+            devices, null, cached.MeasuredMs, result.Session.CompileTime.TotalMilliseconds, null, false)
+        {
+            ThroughputPerSecond = cached.ThroughputPerSecond,
+            StreamExecution = Enum.TryParse<StreamExecution>(cached.StreamExecution, out var mode) ? mode : null,
+        };
+        if (result.Chosen.StreamExecution is { } chosenMode) result.Session.StreamExecution = chosenMode;
         result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
     }
@@ -304,6 +340,11 @@ public static partial class Autotuner
                 if (nodes[i].Name != key && NodeName(nodes[i]) != key && nodes[i].OpType != key) continue;
                 matched = true;
                 if (support[i][k] is null) throw new AccelSdkException($"pin '{key}' -> '{target}': {candidates[k].Device.Id} does not run {nodes[i].Describe()}");
+                if (candidates[k].Backend.CompilesWholeSourceModelsOnly)
+                {
+                    throw new AccelSdkException($"pin '{key}' -> '{target}': {candidates[k].Backend.Name} compiles only whole source models, so single nodes cannot be pinned to it; " +
+                        $"restrict the candidates to it instead (--candidates {candidates[k].Device.Id})");
+                }
                 for (var j = 0; j < candidates.Count; j++)
                 {
                     if (j != k) support[i][j] = null;

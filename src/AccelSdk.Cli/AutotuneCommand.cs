@@ -10,7 +10,7 @@ internal static class AutotuneCommand
 {
     public const string Usage = """
           autotune MODEL --report DIR [--input F.pb ...] [--policy P] [--device ID ...] [--pin NODE_OR_OP=DEVICE ...]
-                   [--cache DIR] [--no-cache] [--retune]
+                   [--memory-limit DEVICE=BYTES[k|M|G] ...] [--cache DIR] [--no-cache] [--retune]
                                                          place each node on the device measured fastest; writes
                                                          DIR/report.json and DIR/report.html
         """;
@@ -23,6 +23,7 @@ internal static class AutotuneCommand
         var policy = parsePolicy(cl.Option("policy"));
         var devices = cl.Options("device");
         var pins = cl.Options("pin");
+        var limits = cl.Options("memory-limit");
         var cacheDir = cl.Option("cache");
         var noCache = cl.Flag("no-cache");
         var retune = cl.Flag("retune");
@@ -34,6 +35,16 @@ internal static class AutotuneCommand
             if (eq <= 0 || eq == pin.Length - 1) throw new UsageException($"--pin takes NODE_OR_OP=DEVICE, not '{pin}'");
             pinMap[pin[..eq]] = pin[(eq + 1)..];
         }
+        var limitMap = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var limit in limits)
+        {
+            var eq = limit.IndexOf('=');
+            if (eq <= 0 || eq == limit.Length - 1 || ParseBytes(limit[(eq + 1)..]) is not { } bytes)
+            {
+                throw new UsageException($"--memory-limit takes DEVICE=BYTES with an optional k, M or G suffix (1024-based), not '{limit}'");
+            }
+            limitMap[limit[..eq]] = bytes;
+        }
         var model = Model.Load(path);
         var interactive = !Console.IsErrorRedirected;
         var lastStage = "";
@@ -43,6 +54,7 @@ internal static class AutotuneCommand
             SampleInputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : null,
             Candidates = devices.Count > 0 ? devices : null,
             Pins = pinMap.Count > 0 ? pinMap : null,
+            MemoryLimits = limitMap.Count > 0 ? limitMap : null,
             CacheDirectory = cacheDir,
             NoCache = noCache,
             Retune = retune,
@@ -74,5 +86,12 @@ internal static class AutotuneCommand
             }
         }
         return 0;
+    }
+
+    private static long? ParseBytes(string text)
+    {
+        var multiplier = char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L };
+        var digits = multiplier == 1 ? text : text[..^1];
+        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n * multiplier : null;
     }
 }

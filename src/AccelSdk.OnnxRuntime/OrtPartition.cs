@@ -20,8 +20,12 @@ internal sealed class OrtPartition : ICompiledPartition
     private readonly string _label;
     private volatile bool _preallocate;
 
-    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime)
+    // The pinned ORT-format bytes ONNX Runtime reads the model and initializers from; must outlive the session.
+    private readonly byte[]? _modelBytes;
+
+    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null)
     {
+        _modelBytes = pinnedModelBytes;
         Device = device;
         _session = session;
         CompileTime = compileTime;
@@ -54,6 +58,8 @@ internal sealed class OrtPartition : ICompiledPartition
     public IReadOnlyList<ValueInfo> Outputs { get; }
 
     public TimeSpan CompileTime { get; }
+
+    public bool LoadedFromArtifactCache => _modelBytes is not null;
 
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
@@ -156,5 +162,6 @@ internal sealed class OrtPartition : ICompiledPartition
     {
         _runOptions.Dispose();
         _session.Dispose();
+        GC.KeepAlive(_modelBytes);
     }
 }

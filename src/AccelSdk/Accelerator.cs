@@ -11,7 +11,10 @@ public enum SelectionPolicy
 {
     /// <summary>Lowest median latency of one run (default).</summary>
     LowestLatency,
-    /// <summary>Most inferences per second with concurrent runs.</summary>
+    /// <summary>
+    /// Most inferences per second over a stream of inputs, as <see cref="AccelSession.RunMany"/> runs it: sequentially,
+    /// as concurrent runs, or (autotuning) the partitions of a multi-device plan as a pipeline, whichever measured fastest.
+    /// </summary>
     HighestThroughput,
     /// <summary>A CPU device whenever one can run the model; fastest among them.</summary>
     PreferCpu,
@@ -48,6 +51,14 @@ public sealed record SelectOptions
     public bool Autotune { get; init; }
 
     /// <summary>
+    /// Memory cap in bytes per device id (or backend name, for all its devices). A device whose estimated footprint
+    /// (<see cref="MemoryEstimate"/>: the weights plus the peak of live activations of what runs there) exceeds its cap
+    /// runs nothing (whole-model selection) or only the layers that fit (autotuning); when nothing fits,
+    /// <see cref="MemoryLimitException"/> names the device and the needed and allowed bytes.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? MemoryLimits { get; init; }
+
+    /// <summary>
     /// Autotuning only: nodes pinned by hand, keyed by node name or op type, to a device id or backend name.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
@@ -80,7 +91,10 @@ public sealed record CandidateResult(Device Device, double? MedianMs, double? Th
 /// <see cref="IMachineProbe.Fingerprint"/> of the machine measured on (null without a probe): a selection holds for
 /// machines with the same fingerprint.
 /// </param>
-public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null);
+/// <param name="FromTuningCache">
+/// True when the plan came from a tuning cache without measuring anything (an autotuned model selected again).
+/// </param>
+public sealed record SelectionReport(SelectionPolicy Policy, IReadOnlyList<CandidateResult> Candidates, Device Chosen, string? MachineFingerprint = null, bool FromTuningCache = false);
 
 /// <summary>
 /// The entry point: finds the devices and backends of this machine and picks where a model runs fastest, by measuring.
@@ -150,6 +164,7 @@ public sealed class Accelerator
         var results = new List<CandidateResult>();
         var sessions = new List<(AccelSession Session, CandidateResult Result)>();
         var unsupportedByDevice = new List<(string Node, string Op, string Reason)>();
+        var overCap = new List<(string Device, long Needed, long Allowed)>();
         foreach (var (backend, device) in Available().Where(c => IsCandidate(c.Device, options)))
         {
             var unsupported = GraphPartitioner.Unsupported(model, backend, device, types);
@@ -159,10 +174,17 @@ public sealed class Accelerator
                 unsupportedByDevice.AddRange(unsupported.Select(u => (u.Node, u.Op, $"{device.Id}: {u.Reason}")));
                 continue;
             }
+            var plan = new ExecutionPlan(model, new[] { new PlannedPartition(0, backend, device, Enumerable.Range(0, model.Graph.Nodes.Count).ToArray(), model) });
+            if (MemoryCap(options, backend, device) is { } cap && MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types)).Single().TotalBytes is var needed && needed > cap)
+            {
+                results.Add(new CandidateResult(device, null, null, 0, $"over the memory cap: needs {needed:N0} bytes, {cap:N0} allowed"));
+                overCap.Add((device.Id, needed, cap));
+                continue;
+            }
             AccelSession? session = null;
             try
             {
-                session = new AccelSession(new ExecutionPlan(model, new[] { new PlannedPartition(0, backend, device, Enumerable.Range(0, model.Graph.Nodes.Count).ToArray(), model) }), options.Compile);
+                session = new AccelSession(plan, options.Compile);
                 var result = Measure(session, inputs, options, device);
                 results.Add(result);
                 sessions.Add((session, result));
@@ -176,6 +198,11 @@ public sealed class Accelerator
         }
         if (sessions.Count == 0)
         {
+            if (overCap.Count > 0)
+            {
+                var (device, needed, allowed) = overCap.OrderBy(f => (double)f.Needed / Math.Max(1, f.Allowed)).First();
+                throw new MemoryLimitException(model.Label, device, needed, allowed);
+            }
             if (unsupportedByDevice.Count > 0) throw new UnsupportedOperatorException(model.Label, unsupportedByDevice);
             throw new AccelSdkException($"{model.Label}: no device could run the model: " +
                 (results.Count == 0 ? DescribeUnavailable() : string.Join("; ", results.Select(r => $"{r.Device.Id}: {r.Error}"))));
@@ -216,17 +243,27 @@ public sealed class Accelerator
         double? throughput = null;
         if (options.Policy == SelectionPolicy.HighestThroughput)
         {
-            var workers = Math.Max(2, Environment.ProcessorCount);
-            var runsPerWorker = Math.Max(2, options.MeasuredRuns / 2);
-            var start = Stopwatch.GetTimestamp();
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+            // Sequential streaming can beat concurrent runs (a runtime that already uses every core for one run).
+            var stream = Enumerable.Repeat(inputs, Math.Max(2, Environment.ProcessorCount) * Math.Max(2, options.MeasuredRuns / 2)).ToArray();
+            foreach (var mode in new[] { StreamExecution.Sequential, StreamExecution.Concurrent })
             {
-                for (var r = 0; r < runsPerWorker; r++) session.Run(inputs);
-            });
-            throughput = workers * runsPerWorker / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                var start = Stopwatch.GetTimestamp();
+                session.RunMany(stream, mode: mode);
+                var rate = stream.Length / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (throughput is null || rate > throughput)
+                {
+                    throughput = rate;
+                    session.StreamExecution = mode;
+                }
+            }
         }
         return new CandidateResult(device, median, throughput, session.CompileTime.TotalMilliseconds, null);
     }
+
+    private static long? MemoryCap(SelectOptions options, IBackend backend, Device device) =>
+        options.MemoryLimits?.FirstOrDefault(kv => string.Equals(kv.Key, device.Id, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byId ? byId.Value
+        : options.MemoryLimits?.FirstOrDefault(kv => string.Equals(kv.Key, backend.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byBackend ? byBackend.Value
+        : null;
 
     private static bool IsCandidate(Device device, SelectOptions options) =>
         options.Candidates is null || options.Candidates.Any(c =>

@@ -85,3 +85,26 @@ public sealed class BackendException : AccelSdkException
     /// <summary>The backend that failed.</summary>
     public string Backend { get; }
 }
+
+/// <summary>No plan fits the per-device memory caps of <see cref="SelectOptions.MemoryLimits"/>.</summary>
+public sealed class MemoryLimitException : AccelSdkException
+{
+    /// <summary>Creates the exception for the device whose cap was closest to holding the model.</summary>
+    public MemoryLimitException(string modelLabel, string deviceId, long neededBytes, long allowedBytes, string? detail = null)
+        : base($"{modelLabel}: no plan fits the memory caps: {deviceId} needs {neededBytes:N0} bytes (estimated weights + peak activations), {allowedBytes:N0} allowed" +
+            (detail is null ? "" : $"; {detail}"))
+    {
+        DeviceId = deviceId;
+        NeededBytes = neededBytes;
+        AllowedBytes = allowedBytes;
+    }
+
+    /// <summary>The device.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>The estimated footprint on it.</summary>
+    public long NeededBytes { get; }
+
+    /// <summary>Its cap.</summary>
+    public long AllowedBytes { get; }
+}

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AccelSdk.Autotune.Cache;
 using AccelSdk.Diagnostics;
+using AccelSdk.Ir;
 
 namespace AccelSdk.Autotune.Tests;
 
@@ -99,5 +100,63 @@ public sealed class CacheTests
         second.Session!.Dispose();
         Assert.False(second.FromCache);
         Assert.All(second.Nodes, n => Assert.True(n.Candidates.Single().FromCache, n.Name));
+    }
+
+    [Fact]
+    public void A_cached_selection_loads_the_saved_compiled_plan_and_profiles_nothing()
+    {
+        var dir = TestModels.TempDirectory("compiled");
+        var model = TestModels.Chain();
+        var x = Execution.SampleInputs.Random(model);
+        var first = Autotuner.Tune(model, Options(dir));
+        Tensor expected;
+        using (var session = first.Session!)
+        {
+            Assert.False(session.CompiledPartitions.Single().LoadedFromArtifactCache);
+            expected = session.Run(x)[0];
+        }
+        var artefacts = Directory.GetFiles(dir, "*.ort", SearchOption.AllDirectories);
+        Assert.Single(artefacts);
+
+        var stages = new List<string>();
+        var second = Autotuner.Tune(model, Options(dir) with { Progress = p => stages.Add(p.Stage) });
+        using (var session = second.Session!)
+        {
+            Assert.True(second.FromCache);
+            Assert.Empty(stages); // no capture, no node profiling, no transfers, no plan measurement
+            Assert.True(session.CompiledPartitions.Single().LoadedFromArtifactCache);
+            Assert.Equal(expected.AsSpan<float>().ToArray(), session.Run(x)[0].AsSpan<float>().ToArray());
+        }
+
+        // A broken artefact is deleted with a warning and the partition compiled (and saved) afresh.
+        File.WriteAllBytes(artefacts[0], new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
+        var warnings = new List<string>();
+        void Collect(string w) => warnings.Add(w);
+        AccelSdkDiagnostics.Warning += Collect;
+        try
+        {
+            var third = Autotuner.Tune(model, Options(dir));
+            using var session = third.Session!;
+            Assert.True(third.FromCache);
+            Assert.False(session.CompiledPartitions.Single().LoadedFromArtifactCache);
+            Assert.Equal(expected.AsSpan<float>().ToArray(), session.Run(x)[0].AsSpan<float>().ToArray());
+        }
+        finally
+        {
+            AccelSdkDiagnostics.Warning -= Collect;
+        }
+        Assert.Contains(warnings, w => w.Contains(artefacts[0], StringComparison.Ordinal) && w.Contains("compiled afresh", StringComparison.Ordinal));
+        Assert.True(new FileInfo(artefacts[0]).Length > 8);
+
+        // Other weights, same structure: the tuning cache plan is reused, the compiled artefact is not.
+        var changed = TestModels.Chain();
+        changed.Graph.Initializers[0].AsSpan<float>()[0] = 0.25f;
+        var fourth = Autotuner.Tune(changed, Options(dir));
+        using (var session = fourth.Session!)
+        {
+            Assert.True(fourth.FromCache);
+            Assert.False(session.CompiledPartitions.Single().LoadedFromArtifactCache);
+            Assert.Equal(expected.AsSpan<float>().ToArray().Select(v => v / 2), session.Run(x)[0].AsSpan<float>().ToArray());
+        }
     }
 }

@@ -47,6 +47,12 @@ public sealed record CachedPlan
     /// <summary>When it was tuned (UTC, ISO 8601).</summary>
     public string TunedAt { get; init; } = "";
 
+    /// <summary>Items per second of the kept plan over a stream (throughput policy only).</summary>
+    public double? ThroughputPerSecond { get; init; }
+
+    /// <summary>The stream mode the kept plan was fastest in (throughput policy only).</summary>
+    public string? StreamExecution { get; init; }
+
     /// <summary>The single-backend plans as measured when tuned, for the report of a cached selection.</summary>
     public IReadOnlyList<CachedSingleBackend> SingleBackend { get; init; } = Array.Empty<CachedSingleBackend>();
 }

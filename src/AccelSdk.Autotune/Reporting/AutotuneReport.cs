@@ -45,6 +45,7 @@ public static class AutotuneReport
                 ["memory_space"] = device.MemorySpace,
                 ["call_overhead_ms"] = Num(r.CallOverheadMs.TryGetValue(device.Id, out var o) ? o : null),
                 ["excluded"] = r.ExcludedDevices.TryGetValue(device.Id, out var why) ? why : null,
+                ["whole_source_models_only"] = backend.CompilesWholeSourceModelsOnly,
                 ["properties"] = properties,
             });
         }
@@ -109,6 +110,8 @@ public static class AutotuneReport
                 ["predicted_ms"] = Num(s.PredictedMs),
                 ["predicted_is_lower_bound"] = s.PredictedIsLowerBound,
                 ["measured_ms"] = Num(s.MeasuredMs),
+                ["throughput_per_s"] = Num(s.ThroughputPerSecond),
+                ["stream_execution"] = Mode(s),
                 ["compile_ms"] = Num(s.CompileMs),
                 ["abandoned"] = s.Abandoned,
                 ["error"] = s.Error,
@@ -151,6 +154,8 @@ public static class AutotuneReport
                 ["devices"] = new JsonArray(r.Chosen.Devices.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
                 ["predicted_ms"] = Num(r.Chosen.PredictedMs),
                 ["measured_ms"] = Num(r.Chosen.MeasuredMs),
+                ["throughput_per_s"] = Num(r.Chosen.ThroughputPerSecond),
+                ["stream_execution"] = Mode(r.Chosen),
                 ["compile_ms"] = Num(r.Chosen.CompileMs),
                 ["from_cache"] = r.FromCache,
                 ["reference_device"] = r.ReferenceDevice,
@@ -164,6 +169,8 @@ public static class AutotuneReport
             ["devices"] = new JsonArray(r.Autotuned.Devices.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
             ["predicted_ms"] = Num(r.Autotuned.PredictedMs),
             ["measured_ms"] = Num(r.Autotuned.MeasuredMs),
+            ["throughput_per_s"] = Num(r.Autotuned.ThroughputPerSecond),
+            ["stream_execution"] = Mode(r.Autotuned),
             ["compile_ms"] = Num(r.Autotuned.CompileMs),
             ["error"] = r.Autotuned.Error,
             ["kept"] = r.Chosen is not null && r.Chosen.Backend is null,
@@ -196,6 +203,30 @@ public static class AutotuneReport
             ["nodes"] = nodes,
             ["unsupported"] = new JsonArray(r.Unsupported.Select(u => (JsonNode)new JsonObject { ["name"] = u.Node, ["op"] = u.Op, ["reason"] = u.Reason }).ToArray()),
             ["transfers"] = transfers,
+            ["fused_groups"] = new JsonArray(r.FusedGroups.Select(g => (JsonNode)new JsonObject
+            {
+                ["ops"] = g.Ops,
+                ["nodes"] = new JsonArray(g.NodeNames.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
+                ["candidates"] = new JsonArray(g.Candidates.Select(c => (JsonNode)new JsonObject
+                {
+                    ["device"] = c.DeviceId,
+                    ["group_ms"] = Num(c.GroupMs),
+                    ["nodes_sum_ms"] = Num(c.NodesSumMs),
+                    ["from_cache"] = c.FromCache,
+                }).ToArray()),
+            }).ToArray()),
+            ["memory"] = new JsonObject
+            {
+                ["estimate"] = "weights read + peak live activations per device (runtime workspaces not counted)",
+                ["limits"] = r.MemoryLimits is null ? null : new JsonObject(r.MemoryLimits.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+                ["devices"] = new JsonArray(r.MemoryFootprint.Select(f => (JsonNode)new JsonObject
+                {
+                    ["device"] = f.DeviceId,
+                    ["weight_bytes"] = f.WeightBytes,
+                    ["peak_activation_bytes"] = f.PeakActivationBytes,
+                    ["total_bytes"] = f.TotalBytes,
+                }).ToArray()),
+            },
             ["tuning"] = new JsonObject
             {
                 ["seconds"] = Num(r.TuningSeconds),
@@ -209,6 +240,14 @@ public static class AutotuneReport
             },
         };
     }
+
+    /// <summary>{ "mode": "pipelined", "per_s": { "sequential": .., "pipelined": .. } }, or null outside the throughput policy.</summary>
+    private static JsonNode? Mode(PlanResult p) => p.StreamExecution is not { } mode ? null : new JsonObject
+    {
+        ["mode"] = mode.ToString().ToLowerInvariant(),
+        ["per_s"] = new JsonObject((p.ThroughputByMode ?? new Dictionary<Execution.StreamExecution, double>())
+            .Select(kv => KeyValuePair.Create(kv.Key.ToString().ToLowerInvariant(), Num(kv.Value)))),
+    };
 
     private static JsonNode? Num(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 }

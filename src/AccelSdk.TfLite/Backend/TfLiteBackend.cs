@@ -71,6 +71,9 @@ public sealed class TfLiteBackend : IBackend
     /// <inheritdoc />
     public IReadOnlyList<Device> Devices => _devices;
 
+    /// <inheritdoc />
+    public bool CompilesWholeSourceModelsOnly => true;
+
     private static unsafe string RuntimeVersion() => Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteVersion()) ?? "?";
 
     /// <inheritdoc />

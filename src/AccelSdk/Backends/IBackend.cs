@@ -39,6 +39,15 @@ public sealed record CompileOptions
     /// do not steal the cores the next partition needs.
     /// </summary>
     public bool SharesCoresWithOtherPartitions { get; init; }
+
+    /// <summary>
+    /// A directory where the backend may persist what compiling a partition produced (ONNX Runtime: the optimised
+    /// model in ORT format), keyed by the partition's <see cref="ModelDigest"/>, the runtime version, the device and
+    /// the settings, and load it instead of compiling again. Null (default) disables it. The directory should be
+    /// specific to this machine (the autotuner puts it next to its per-machine tuning cache): optimised forms may
+    /// use the CPU's instruction set.
+    /// </summary>
+    public string? ArtifactCacheDirectory { get; init; }
 }
 
 /// <summary>
@@ -55,6 +64,13 @@ public interface IBackend : IDisposable
 
     /// <summary>Every device this backend sees, unavailable ones included with their reason.</summary>
     IReadOnlyList<Device> Devices { get; }
+
+    /// <summary>
+    /// True when the backend compiles only whole source models (the model exactly as imported, e.g. TFLite running the
+    /// <c>.tflite</c> file it came from): it claims nodes through <see cref="Supports"/> but cannot compile one node or
+    /// a cut partition. Planners then offer it whole-model plans only and never profile or place single nodes on it.
+    /// </summary>
+    bool CompilesWholeSourceModelsOnly => false;
 
     /// <summary>Whether <paramref name="node"/> runs correctly on <paramref name="device"/>; must be exact, never optimistic.</summary>
     NodeSupport Supports(Device device, Node node, NodeContext context);
@@ -83,6 +99,9 @@ public interface ICompiledPartition : IDisposable
 
     /// <summary>Time spent compiling (session creation, kernel JIT), kept apart from run time.</summary>
     TimeSpan CompileTime { get; }
+
+    /// <summary>True when the compiled form was loaded from <see cref="CompileOptions.ArtifactCacheDirectory"/> instead of compiled.</summary>
+    bool LoadedFromArtifactCache => false;
 
     /// <summary>
     /// Runs once. Inputs are on <see cref="Device"/> (or <see cref="HostTensor"/>s when the device is in host memory);

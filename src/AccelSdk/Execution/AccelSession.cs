@@ -44,6 +44,17 @@ public sealed class RunResult : IReadOnlyList<Tensor>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _tensors.GetEnumerator();
 }
 
+/// <summary>How <see cref="AccelSession.RunMany"/> runs a stream of inputs.</summary>
+public enum StreamExecution
+{
+    /// <summary>One input after another, each through every partition.</summary>
+    Sequential,
+    /// <summary>Several whole runs at once (up to the given concurrency, default the core count).</summary>
+    Concurrent,
+    /// <summary>One thread per partition: partition <c>p</c> of one input overlaps partition <c>p+1</c> of the previous.</summary>
+    Pipelined,
+}
+
 /// <summary>
 /// Runs a model according to an <see cref="ExecutionPlan"/>: compiles each partition once, then per run feeds
 /// inputs, moves values between memory spaces where the plan says so, and returns host tensors.
@@ -78,6 +89,7 @@ public sealed class AccelSession : IDisposable
             throw;
         }
         CompileTime = watch.Elapsed;
+        StreamExecution = plan.Partitions.Count > 1 ? StreamExecution.Pipelined : StreamExecution.Concurrent;
         _outputNames = plan.Model.Graph.Outputs.Select(o => o.Name).ToArray();
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
@@ -94,6 +106,15 @@ public sealed class AccelSession : IDisposable
 
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
+
+    /// <summary>
+    /// How <see cref="RunMany"/> runs a stream: by default pipelined for a multi-partition plan and concurrent for a
+    /// one-partition plan; the throughput policy sets the mode it measured fastest.
+    /// </summary>
+    public StreamExecution StreamExecution { get; set; }
+
+    /// <summary>The compiled partitions, in plan order.</summary>
+    public IReadOnlyList<ICompiledPartition> CompiledPartitions => _compiled;
 
     /// <summary>Inputs the caller must feed, in order.</summary>
     public IReadOnlyList<ValueInfo> Inputs => _requiredInputs;
@@ -119,45 +140,180 @@ public sealed class AccelSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Validate(inputs);
-        var values = new Dictionary<string, DeviceTensor>(StringComparer.Ordinal);
-        var owned = new List<DeviceTensor>();
+        var item = new InFlight(inputs);
         try
         {
-            foreach (var kv in inputs) values[kv.Key] = new HostTensor(kv.Value.Name == kv.Key ? kv.Value : kv.Value.WithName(kv.Key));
-            for (var p = 0; p < _compiled.Length; p++)
-            {
-                var compiled = _compiled[p];
-                var partitionInputs = new DeviceTensor[compiled.Inputs.Count];
-                for (var i = 0; i < partitionInputs.Length; i++)
-                {
-                    var name = compiled.Inputs[i].Name;
-                    if (!values.TryGetValue(name, out var value))
-                    {
-                        throw new InputMismatchException(name, $"required by partition {p} on {compiled.Device.Id} but not given");
-                    }
-                    partitionInputs[i] = MoveTo(value, compiled.Device, owned);
-                }
-                var outputs = compiled.Run(partitionInputs);
-                for (var i = 0; i < outputs.Count; i++)
-                {
-                    values[compiled.Outputs[i].Name] = outputs[i];
-                    owned.Add(outputs[i]);
-                }
-            }
-            var result = new Tensor[_outputNames.Length];
-            for (var i = 0; i < result.Length; i++)
-            {
-                var name = _outputNames[i];
-                if (values.TryGetValue(name, out var v)) result[i] = ToHost(v).WithName(name);
-                else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
-                    ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
-            }
-            return new RunResult(result, _outputNames);
+            for (var p = 0; p < _compiled.Length; p++) RunPartition(p, item);
+            return Collect(item);
         }
         finally
         {
-            foreach (var t in owned) t.Dispose();
+            item.Release();
         }
+    }
+
+    /// <summary>
+    /// Runs a stream of inputs for throughput, as <see cref="StreamExecution"/> (or <paramref name="mode"/>) says;
+    /// results come back in input order. Pipelined: one thread per partition, so partition <c>p</c> of one item
+    /// overlaps partition <c>p+1</c> of the previous (each partition still runs one item at a time; a one-partition
+    /// plan runs sequentially). Concurrent: up to <paramref name="concurrency"/> whole runs at once (default: the core
+    /// count).
+    /// </summary>
+    public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, int concurrency = 0, StreamExecution? mode = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var i in inputs) Validate(i);
+        var results = new RunResult[inputs.Count];
+        if (inputs.Count == 0) return results;
+        switch (mode ?? StreamExecution)
+        {
+            case StreamExecution.Concurrent:
+                var workers = concurrency > 0 ? concurrency : Math.Max(2, Environment.ProcessorCount);
+                Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i => results[i] = Run(inputs[i]));
+                return results;
+            case StreamExecution.Pipelined when _compiled.Length > 1:
+                return RunPipelined(inputs, results);
+            default:
+                for (var i = 0; i < inputs.Count; i++) results[i] = Run(inputs[i]);
+                return results;
+        }
+    }
+
+    private RunResult[] RunPipelined(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, RunResult[] results)
+    {
+        // Stage p takes items from queues[p] and hands them to queues[p + 1]; two items may wait between stages.
+        var queues = Enumerable.Range(0, _compiled.Length + 1).Select(_ => new System.Collections.Concurrent.BlockingCollection<(int Index, InFlight Item)>(2)).ToArray();
+        using var cancel = new CancellationTokenSource();
+        Exception? failure = null;
+        var stages = new Thread[_compiled.Length];
+        for (var p = 0; p < stages.Length; p++)
+        {
+            var stage = p;
+            stages[p] = new Thread(() =>
+            {
+                try
+                {
+                    foreach (var (index, item) in queues[stage].GetConsumingEnumerable(cancel.Token))
+                    {
+                        RunPartition(stage, item);
+                        queues[stage + 1].Add((index, item), cancel.Token);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                    cancel.Cancel();
+                }
+                finally
+                {
+                    queues[stage + 1].CompleteAdding();
+                }
+            }) { IsBackground = true, Name = $"AccelSdk pipeline stage {p} ({_compiled[p].Device.Id})" };
+            stages[p].Start();
+        }
+        var feeder = new Thread(() =>
+        {
+            try
+            {
+                for (var i = 0; i < inputs.Count; i++) queues[0].Add((i, new InFlight(inputs[i])), cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                queues[0].CompleteAdding();
+            }
+        }) { IsBackground = true, Name = "AccelSdk pipeline feeder" };
+        feeder.Start();
+        try
+        {
+            foreach (var (index, item) in queues[^1].GetConsumingEnumerable(cancel.Token))
+            {
+                try
+                {
+                    results[index] = Collect(item);
+                }
+                finally
+                {
+                    item.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref failure, e, null);
+            cancel.Cancel();
+        }
+        feeder.Join();
+        foreach (var t in stages) t.Join();
+        // Items stranded in queues by a failure still own device tensors.
+        foreach (var q in queues)
+        {
+            while (q.TryTake(out var left)) left.Item.Release();
+            q.Dispose();
+        }
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        return results;
+    }
+
+    /// <summary>One run's values and the device tensors it owns.</summary>
+    private sealed class InFlight
+    {
+        public InFlight(IReadOnlyDictionary<string, Tensor> inputs)
+        {
+            foreach (var kv in inputs) Values[kv.Key] = new HostTensor(kv.Value.Name == kv.Key ? kv.Value : kv.Value.WithName(kv.Key));
+        }
+
+        public Dictionary<string, DeviceTensor> Values { get; } = new(StringComparer.Ordinal);
+
+        public List<DeviceTensor> Owned { get; } = new();
+
+        public void Release()
+        {
+            foreach (var t in Owned) t.Dispose();
+            Owned.Clear();
+        }
+    }
+
+    private void RunPartition(int p, InFlight item)
+    {
+        var compiled = _compiled[p];
+        var partitionInputs = new DeviceTensor[compiled.Inputs.Count];
+        for (var i = 0; i < partitionInputs.Length; i++)
+        {
+            var name = compiled.Inputs[i].Name;
+            if (!item.Values.TryGetValue(name, out var value))
+            {
+                throw new InputMismatchException(name, $"required by partition {p} on {compiled.Device.Id} but not given");
+            }
+            partitionInputs[i] = MoveTo(value, compiled.Device, item.Owned);
+        }
+        var outputs = compiled.Run(partitionInputs);
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            item.Values[compiled.Outputs[i].Name] = outputs[i];
+            item.Owned.Add(outputs[i]);
+        }
+    }
+
+    private RunResult Collect(InFlight item)
+    {
+        var result = new Tensor[_outputNames.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var name = _outputNames[i];
+            if (item.Values.TryGetValue(name, out var v)) result[i] = ToHost(v).WithName(name);
+            else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
+                ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
+        }
+        return new RunResult(result, _outputNames);
     }
 
     private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
