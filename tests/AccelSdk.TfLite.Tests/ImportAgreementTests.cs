@@ -28,6 +28,7 @@ public sealed class ImportAgreementTests : IClassFixture<OrtFixture>
         { "mobilenet_like_model.bin", 1e-4 },
         { "face_detection_short_range.tflite", 1e-4 },
         { "face_detection_full_range.tflite", 1e-4 },
+        { "face_detection_full_range_sparse.tflite", 1e-4 },
         { "hand_landmark_lite.tflite", 1e-4 },
         { "hand_landmark_full.tflite", 1e-4 },
         { "pose_landmark_lite.tflite", 5e-4 },
