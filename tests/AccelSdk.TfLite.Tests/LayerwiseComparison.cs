@@ -99,40 +99,12 @@ internal static class LayerwiseComparison
         var endToEnd = new Dictionary<string, (double Scale, double Error)>(StringComparer.Ordinal);
         for (var i = 0; i < lite.Length; i++) endToEnd[model.Graph.Outputs[i].Name] = MaxError(lite[i], whole[i]);
 
+        using var opByOp = new OpByOp(model, ort);
         var layers = new List<Layer>();
-        // Node names are "<TFLite op>_<operator index>/<onnx op>_<n>": one group per TFLite operator.
-        foreach (var group in model.Graph.Nodes.GroupBy(n => n.Name!.Split('/')[0]))
+        foreach (var (op, tensor, scale, error, _) in opByOp.Run(tfliteValues))
         {
-            var nodes = group.ToList();
-            var produced = nodes.SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
-            var graph = new Graph { Name = group.Key };
-            graph.Nodes.AddRange(nodes);
-            var feeds = new List<Tensor>();
-            foreach (var name in nodes.SelectMany(n => n.Inputs).Where(x => x.Length > 0 && !produced.Contains(x)).Distinct())
-            {
-                if (model.Graph.FindInitializer(name) is { } initializer) graph.Initializers.Add(initializer);
-                else
-                {
-                    var value = tfliteValues[name];
-                    graph.Inputs.Add(new ValueInfo(name, new TensorType(value.ElementType, new TensorShape(value.ShapeArray))));
-                    feeds.Add(value);
-                }
-            }
-            var outputs = nodes.SelectMany(n => n.Outputs).Where(tfliteValues.ContainsKey).ToList();
-            foreach (var name in outputs)
-            {
-                graph.Outputs.Add(new ValueInfo(name, new TensorType(tfliteValues[name].ElementType, new TensorShape(tfliteValues[name].ShapeArray))));
-            }
-            var single = new Model(graph) { IrVersion = model.IrVersion };
-            foreach (var (domain, version) in model.OpsetImports) single.OpsetImports[domain] = version;
-            using var opSession = new AccelSession(GraphPartitioner.WholeModel(single, ort, ort.CpuDevice));
-            var local = opSession.Run(feeds.ToArray());
-            if (group.Key == captureOp) capture = new Capture(feeds[0], tfliteValues[outputs[0]], local[0]);
-            for (var i = 0; i < outputs.Count; i++)
-            {
-                var (scale, error) = MaxError(tfliteValues[outputs[i]], local[i]);
-                layers.Add(new Layer(group.Key, outputs[i], scale, endToEnd[outputs[i]].Error, error));
-            }
+            layers.Add(new Layer(op, tensor, scale, endToEnd[tensor].Error, error));
+            if (op == captureOp && capture is null) capture = new Capture(opByOp.FirstInput(op, tfliteValues), tfliteValues[tensor], opByOp.LastOutputs[tensor]);
         }
         return layers;
     }
@@ -191,6 +163,74 @@ internal static class LayerwiseComparison
             scale[at] = magnitude * UnitRoundoff32;
         }
         return (exact, scale);
+    }
+
+    /// <summary>
+    /// Each TFLite operator's imported nodes as their own ORT session (node names are "&lt;TFLite op&gt;_&lt;operator
+    /// index&gt;/&lt;onnx op&gt;_&lt;n&gt;": one group per operator), fed the tensors TFLite computed. Groups whose inputs
+    /// TFLite does not expose (a READ_VARIABLE's state) or whose outputs it does not (the state outputs) are skipped.
+    /// </summary>
+    public sealed class OpByOp : IDisposable
+    {
+        private readonly List<(string Op, AccelSession Session, string[] Feeds, string[] Outputs)> _groups = new();
+
+        public OpByOp(Model model, OrtBackend ort)
+        {
+            var exposed = model.Graph.Inputs.Concat(model.Graph.Outputs).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var group in model.Graph.Nodes.GroupBy(n => n.Name!.Split('/')[0]))
+            {
+                var nodes = group.ToList();
+                var produced = nodes.SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
+                var graph = new Graph { Name = group.Key };
+                graph.Nodes.AddRange(nodes);
+                var feeds = new List<string>();
+                var complete = true;
+                foreach (var name in nodes.SelectMany(n => n.Inputs).Where(x => x.Length > 0 && !produced.Contains(x)).Distinct())
+                {
+                    if (model.Graph.FindInitializer(name) is { } initializer) graph.Initializers.Add(initializer);
+                    else if (exposed.Contains(name) && model.Graph.Outputs.Concat(model.Graph.Inputs).First(v => v.Name == name) is { } info)
+                    {
+                        graph.Inputs.Add(info);
+                        feeds.Add(name);
+                    }
+                    else complete = false;
+                }
+                var outputs = nodes.SelectMany(n => n.Outputs).Where(n => exposed.Contains(n)).ToArray();
+                if (!complete || outputs.Length == 0 || feeds.Count == 0) continue;
+                foreach (var name in outputs) graph.Outputs.Add(model.Graph.Outputs.First(v => v.Name == name));
+                var single = new Model(graph) { IrVersion = model.IrVersion };
+                foreach (var (domain, version) in model.OpsetImports) single.OpsetImports[domain] = version;
+                _groups.Add((group.Key, new AccelSession(GraphPartitioner.WholeModel(single, ort, ort.CpuDevice)), feeds.ToArray(), outputs));
+            }
+        }
+
+        /// <summary>The outputs of the last <see cref="Run"/>, by name.</summary>
+        public Dictionary<string, Tensor> LastOutputs { get; } = new(StringComparer.Ordinal);
+
+        public Tensor FirstInput(string op, IReadOnlyDictionary<string, Tensor> values) => values[_groups.First(g => g.Op == op).Feeds[0]];
+
+        /// <summary>Per operator output: max|tflite|, max|tflite - ort on tflite's inputs|, and the step of a quantized output (0 for float).</summary>
+        public IEnumerable<(string Op, string Tensor, double Scale, double Error, string Type)> Run(IReadOnlyDictionary<string, Tensor> tfliteValues)
+        {
+            LastOutputs.Clear();
+            foreach (var (op, session, feeds, outputs) in _groups)
+            {
+                if (!feeds.All(tfliteValues.ContainsKey)) continue; // fed by state TFLite does not expose
+                var result = session.Run(feeds.Select(f => tfliteValues[f]).ToArray());
+                for (var i = 0; i < outputs.Length; i++)
+                {
+                    if (!tfliteValues.ContainsKey(outputs[i])) continue; // a state output
+                    LastOutputs[outputs[i]] = result[i];
+                    var (scale, error) = MaxError(tfliteValues[outputs[i]], result[i]);
+                    yield return (op, outputs[i], scale, error, result[i].ElementType.ShortName());
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var group in _groups) group.Session.Dispose();
+        }
     }
 
     /// <summary>max|expected| and max|expected - actual|.</summary>

@@ -70,6 +70,7 @@ internal sealed partial class ImportContext
             CheckTensorIndex(output, "subgraph output");
             _graph.Outputs.Add(new ValueInfo(_names[output], DeclaredType(output)));
         }
+        FinishVariables();
         if (!_dynamic)
         {
             var io = new HashSet<string>(_graph.Inputs.Concat(_graph.Outputs).Select(v => v.Name), StringComparer.Ordinal);
@@ -90,6 +91,7 @@ internal sealed partial class ImportContext
         model.OpsetImports[""] = TfLiteImporter.Opset;
         if (_usesCustomDomain) model.OpsetImports[TfLiteImporter.CustomDomain] = 1;
         model.MetadataProps.Add(new(TfLiteImporter.SourceMetadataKey, Path.GetFullPath(_path)));
+        if (_stateMetadata is not null) model.MetadataProps.Add(new(TfLiteImporter.StateMetadataKey, _stateMetadata));
         model.MetadataProps.Add(new(TfLiteImporter.NodeCountMetadataKey, _graph.Nodes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return model;
     }
