@@ -203,6 +203,22 @@ internal sealed partial class ImportContext
                 return true;
             }
             case Op.kTfLiteBuiltinStridedSlice: return StridedSlice(i, o, options);
+            case Op.kTfLiteBuiltinIf:
+            {
+                // IfOptions: then_subgraph_index (0), else_subgraph_index (1); inputs: condition, then the branches' inputs.
+                if (options.IsNull) return false;
+                var label = _opLabel;
+                var branchInputs = i.Skip(1).ToArray();
+                var thenBranch = ImportBranch(options.GetInt(0), branchInputs);
+                var elseBranch = ImportBranch(options.GetInt(1), branchInputs);
+                _opLabel = label;
+                if (thenBranch.Outputs.Count != o.Length || elseBranch.Outputs.Count != o.Length)
+                {
+                    throw new ModelLoadException(_path, $"{label}: its branches have {thenBranch.Outputs.Count} and {elseBranch.Outputs.Count} outputs, the op {o.Length}");
+                }
+                AddNode("If", new[] { Raw(i[0]) }, o.Select(t => _names[t]), NodeAttribute.FromGraph("then_branch", thenBranch), NodeAttribute.FromGraph("else_branch", elseBranch));
+                return true;
+            }
             case Op.kTfLiteBuiltinSplit: return Split(i[1], IntsOf(i[0]), null, o);
             case Op.kTfLiteBuiltinSplitV: return Split(i[0], IntsOf(i[2]), IntsOf(i[1]), o);
             case Op.kTfLiteBuiltinGather:
