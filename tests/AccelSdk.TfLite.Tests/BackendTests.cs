@@ -67,6 +67,8 @@ public sealed class BackendTests
     [InlineData("face_detection_short_range.tflite")]
     [InlineData("hand_landmark_lite.tflite")]
     [InlineData("embedding_model.tflite")]
+    [InlineData("hey_jarvis_v0.1.tflite")] // If with branch subgraphs
+    [InlineData("face_detection_full_range_sparse.tflite")] // DENSIFY, DEPTH_TO_SPACE
     public void Converted_onnx_runs_on_plain_onnx_runtime_with_tflites_outputs(string file)
     {
         var path = TestEnvironment.Model(file);
