@@ -30,6 +30,7 @@ internal sealed partial class ImportContext
     private readonly Dictionary<string, Tensor> _initialValues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Variable> _variables = new(StringComparer.Ordinal);
     private readonly List<string> _variableOrder = new();
+    private string? _stateMetadata;
 
     private bool TryConvertVariableOp(Op code, int[] i, int[] o, FbTable options)
     {
@@ -141,21 +142,25 @@ internal sealed partial class ImportContext
         return Tensor.FromBytes(type, shape, bytes);
     }
 
-    /// <summary>After the last operator: each assigned variable's final value becomes a graph output, paired in the metadata.</summary>
+    /// <summary>
+    /// After the last operator: each assigned variable's final value becomes a graph output; every variable is listed in
+    /// the metadata (a variable the model only reads has no output: its value stays the initial one).
+    /// </summary>
     private void FinishVariables()
     {
-        var pairs = new List<string>();
+        var lines = new List<string>();
         foreach (var key in _variableOrder)
         {
             var variable = _variables[key];
-            if (!variable.Assigned) continue;
-            var output = Unique(variable.Input + ":next");
-            _graph.Nodes.Add(new Node("Identity", new[] { variable.Current }, new[] { output }, Unique($"variable/{key}/next")));
-            _graph.Outputs.Add(new ValueInfo(output, variable.Type));
-            pairs.Add(variable.Input + "\t" + output + "\t" + (variable.Initial ?? ""));
+            var output = "";
+            if (variable.Assigned)
+            {
+                output = Unique(variable.Input + ":next");
+                _graph.Nodes.Add(new Node("Identity", new[] { variable.Current }, new[] { output }, Unique($"variable/{key}/next")));
+                _graph.Outputs.Add(new ValueInfo(output, variable.Type));
+            }
+            lines.Add(variable.Input + "\t" + output + "\t" + (variable.Initial ?? ""));
         }
-        if (pairs.Count > 0) _stateMetadata = string.Join("\n", pairs);
+        if (lines.Count > 0) _stateMetadata = string.Join("\n", lines);
     }
-
-    private string? _stateMetadata;
 }

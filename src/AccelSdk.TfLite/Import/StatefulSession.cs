@@ -23,7 +23,7 @@ public sealed class StatefulSession : IDisposable
         _session = session;
         _state = TfLiteImporter.StateVariables(session.Model).ToArray();
         var stateInputs = _state.Select(s => s.Input).ToHashSet(StringComparer.Ordinal);
-        var stateOutputs = _state.Select(s => s.Output).ToHashSet(StringComparer.Ordinal);
+        var stateOutputs = _state.Select(s => s.Output).Where(o => o.Length > 0).ToHashSet(StringComparer.Ordinal);
         _inputs = session.Inputs.Select(i => i.Name).Where(n => !stateInputs.Contains(n)).ToArray();
         _outputs = session.OutputNames.Where(n => !stateOutputs.Contains(n)).ToArray();
     }
@@ -56,7 +56,7 @@ public sealed class StatefulSession : IDisposable
         var named = new Dictionary<string, Tensor>(_current, StringComparer.Ordinal);
         for (var i = 0; i < inputs.Length; i++) named[_inputs[i]] = inputs[i];
         var result = _session.Run(named);
-        foreach (var variable in _state) _current[variable.Input] = result[variable.Output];
+        foreach (var variable in _state.Where(v => v.Output.Length > 0)) _current[variable.Input] = result[variable.Output];
         return _outputs.Select(name => result[name]).ToArray();
     }
 

@@ -12,7 +12,10 @@ namespace AccelSdk.TfLite.Import;
 /// </summary>
 public static partial class TfLiteImporter
 {
-    /// <summary>One resource variable of an imported streaming model: its state input, state output and initial value.</summary>
+    /// <summary>
+    /// One resource variable of an imported streaming model: its state input, state output (empty when the model only
+    /// reads it) and initial value.
+    /// </summary>
     public sealed record StateVariable(string Input, string Output, Tensor? Initial);
 
     /// <summary>The ONNX opset the imported graph uses.</summary>
@@ -29,13 +32,15 @@ public static partial class TfLiteImporter
 
     /// <summary>
     /// Metadata key pairing the graph inputs and outputs that carry resource-variable state (streaming models): one line
-    /// per variable, "input TAB output TAB initializer holding the initial value (empty when none)". See <see cref="StateVariables"/>.
+    /// per variable, "input TAB output (empty when only read) TAB initializer holding the initial value (empty when none)".
+    /// See <see cref="StateVariables"/>.
     /// </summary>
     public const string StateMetadataKey = "accelsdk.tflite.state";
 
     /// <summary>
     /// The state a model imported from a <c>.tflite</c> with resource variables carries from run to run: per variable, the
-    /// graph input that takes its value, the graph output that gives its value after the run, and its initial value (what
+    /// graph input that takes its value, the graph output that gives its value after the run (empty for a variable the
+    /// model only reads), and its initial value (what
     /// CALL_ONCE assigns; null when the model assigns none). Empty for stateless models. <see cref="StatefulSession"/>
     /// threads them.
     /// </summary>
