@@ -139,6 +139,7 @@ internal sealed partial class ImportContext
         for (var k = 0; k < inputs.Length; k++)
         {
             branch.CheckTensorIndex(inputs[k], $"subgraph {index} input");
+            if (outerInputs[k] < 0) throw new ModelLoadException(_path, $"{_opLabel}: input {k + 1} of the op is missing, subgraph {index} needs it");
             if (IsConstant(outerInputs[k])) branch._folded[inputs[k]] = ConstantOf(outerInputs[k]).WithName(branch._names[inputs[k]]);
             else branch._graph.Nodes.Add(new Node("Identity", new[] { Raw(outerInputs[k]) }, new[] { branch._names[inputs[k]] }, Unique($"{_opLabel}/subgraph{index}_input_{k}")));
         }
