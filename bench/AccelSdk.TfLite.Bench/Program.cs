@@ -10,7 +10,8 @@ using AccelSdk.TfLite.Native;
 // Per-model latency of the TFLite runtime against the same .tflite imported into the IR and run on ONNX Runtime,
 // measured in one process with the same inputs and thread count, the two interleaved run by run (TFLite, ORT, TFLite,
 // ...) so that load on the machine falls on both alike; ORT's pool threads are told not to spin after a run
-// (SharesCoresWithOtherPartitions), or they would hold the cores TFLite's workers need in the next run. Streaming models (resource variables) run frame after frame:
+// (SharesCoresWithOtherPartitions), or they would hold the cores TFLite's workers need in the next run; BENCH_SPIN=1
+// keeps ORT's default spinning to show that effect. Streaming models (resource variables) run frame after frame:
 // TFLite keeps the state in its interpreter, ORT through StatefulSession.
 // Run under the patched host: .tflite-runtime/dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads]
 var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
@@ -43,7 +44,7 @@ foreach (var file in models)
         ? new[] { Tensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000) }
         : interpreter.Inputs.Select(info => Random(info, random)).ToArray();
     var imported = TfLiteImporter.Load(path);
-    var session = new AccelSession(GraphPartitioner.WholeModel(imported, ort, ort.CpuDevice), new CompileOptions { IntraOpThreads = threads, SharesCoresWithOtherPartitions = true });
+    var session = new AccelSession(GraphPartitioner.WholeModel(imported, ort, ort.CpuDevice), new CompileOptions { IntraOpThreads = threads, SharesCoresWithOtherPartitions = Environment.GetEnvironmentVariable("BENCH_SPIN") != "1" });
     using var stateful = TfLiteImporter.StateVariables(imported).Count > 0 ? new StatefulSession(session) : null;
     using var stateless = stateful is null ? session : null;
     Action onOrt = stateful is not null ? () => stateful.Run(inputs) : () => session.Run(inputs);
