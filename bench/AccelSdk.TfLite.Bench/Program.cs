@@ -8,7 +8,11 @@ using AccelSdk.TfLite.Import;
 using AccelSdk.TfLite.Native;
 
 // Per-model latency of the TFLite runtime against the same .tflite imported into the IR and run on ONNX Runtime,
-// measured in one process, one model after the other, with the same inputs and thread count.
+// measured in one process with the same inputs and thread count, the two interleaved run by run (TFLite, ORT, TFLite,
+// ...) so that load on the machine falls on both alike; ORT's pool threads are told not to spin after a run
+// (SharesCoresWithOtherPartitions), or they would hold the cores TFLite's workers need in the next run; BENCH_SPIN=1
+// keeps ORT's default spinning to show that effect. Streaming models (resource variables) run frame after frame:
+// TFLite keeps the state in its interpreter, ORT through StatefulSession.
 // Run under the patched host: .tflite-runtime/dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads]
 var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
 var threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2;
@@ -22,25 +26,32 @@ var models = new[]
     "face_detection_short_range.tflite", "face_detection_full_range.tflite", "hand_landmark_lite.tflite", "hand_landmark_full.tflite",
     "pose_landmark_lite.tflite", "pose_landmark_full.tflite", "embedding_model.tflite", "melspectrogram.tflite",
     "hey_mycroft_v0.1.tflite", "timer_v0.1.tflite", "mobilenet_like_model.bin", "fc_qat.bin",
+    "face_detection_full_range_sparse.tflite", "hey_jarvis_v0.1.tflite", "selfie_segmentation.tflite", "micro_hey_jarvis.tflite",
+    "micro_okay_nabu.tflite",
 };
 using var ort = new OrtBackend();
 using var tflite = new TfLiteBackend();
-Console.WriteLine($"TFLite {tflite.Version} vs ONNX Runtime {ort.Version}; {threads} threads each; median of {runs} runs after 5 warm-up runs; ms");
-Console.WriteLine($"{"model",-36} {"tflite",9} {"ort(imported)",14} {"ratio",7}");
+Console.WriteLine($"TFLite {tflite.Version} vs ONNX Runtime {ort.Version}; {threads} threads each; median of {runs} interleaved runs after 5 warm-up runs; ms");
+Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+Console.WriteLine($"{"model",-42} {"tflite",9} {"ort(imported)",14} {"ratio",7}");
 foreach (var file in models)
 {
     var path = AccelSdk.TestSupport.RepoPaths.Model(Path.Combine("tflite", file));
     using var liteModel = LiteModel.FromFile(path);
-    using var interpreter = new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads });
+    using var interpreter = new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads, MediaPipeCustomOps = true });
     var random = new Random(1);
     Tensor[] inputs = file == "melspectrogram.tflite"
         ? new[] { Tensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000) }
         : interpreter.Inputs.Select(info => Random(info, random)).ToArray();
-    var lite = Median(runs, () => interpreter.Run(inputs));
-    using var session = new AccelSession(GraphPartitioner.WholeModel(TfLiteImporter.Load(path), ort, ort.CpuDevice), new CompileOptions { IntraOpThreads = threads });
-    var onOrt = Median(runs, () => session.Run(inputs));
-    Console.WriteLine($"{file,-36} {lite,9:F3} {onOrt,14:F3} {onOrt / lite,7:F2}");
+    var imported = TfLiteImporter.Load(path);
+    var session = new AccelSession(GraphPartitioner.WholeModel(imported, ort, ort.CpuDevice), new CompileOptions { IntraOpThreads = threads, SharesCoresWithOtherPartitions = Environment.GetEnvironmentVariable("BENCH_SPIN") != "1" });
+    using var stateful = TfLiteImporter.StateVariables(imported).Count > 0 ? new StatefulSession(session) : null;
+    using var stateless = stateful is null ? session : null;
+    Action onOrt = stateful is not null ? () => stateful.Run(inputs) : () => session.Run(inputs);
+    var (lite, orts) = Interleaved(runs, () => interpreter.Run(inputs), onOrt);
+    Console.WriteLine($"{file,-42} {lite,9:F3} {orts,14:F3} {orts / lite,7:F2}");
 }
+Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
 
 static Tensor Random(LiteTensorInfo info, Random random)
@@ -56,16 +67,25 @@ static Tensor Random(LiteTensorInfo info, Random random)
     };
 }
 
-static double Median(int runs, Action run)
+static (double First, double Second) Interleaved(int runs, Action first, Action second)
 {
-    for (var i = 0; i < 5; i++) run();
-    var times = new double[runs];
+    for (var i = 0; i < 5; i++)
+    {
+        first();
+        second();
+    }
+    var a = new double[runs];
+    var b = new double[runs];
     for (var i = 0; i < runs; i++)
     {
         var watch = Stopwatch.StartNew();
-        run();
-        times[i] = watch.Elapsed.TotalMilliseconds;
+        first();
+        a[i] = watch.Elapsed.TotalMilliseconds;
+        watch.Restart();
+        second();
+        b[i] = watch.Elapsed.TotalMilliseconds;
     }
-    Array.Sort(times);
-    return times[runs / 2];
+    Array.Sort(a);
+    Array.Sort(b);
+    return (a[runs / 2], b[runs / 2]);
 }

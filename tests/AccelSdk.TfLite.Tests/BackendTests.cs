@@ -67,6 +67,8 @@ public sealed class BackendTests
     [InlineData("face_detection_short_range.tflite")]
     [InlineData("hand_landmark_lite.tflite")]
     [InlineData("embedding_model.tflite")]
+    [InlineData("hey_jarvis_v0.1.tflite")] // If with branch subgraphs
+    [InlineData("face_detection_full_range_sparse.tflite")] // DENSIFY, DEPTH_TO_SPACE
     public void Converted_onnx_runs_on_plain_onnx_runtime_with_tflites_outputs(string file)
     {
         var path = TestEnvironment.Model(file);
@@ -97,4 +99,44 @@ public sealed class BackendTests
             File.Delete(onnx);
         }
     }
+
+    /// <summary>
+    /// A converted streaming model is plain ONNX with its state as inputs/outputs: plain ONNX Runtime, fed the initial
+    /// values <see cref="TfLiteImporter.StateVariables"/> names and then its own state outputs, follows TFLite frame by
+    /// frame (the uint8 probability within one step, as through StatefulSession).
+    /// </summary>
+    [Fact]
+    public void Converted_streaming_model_runs_on_plain_onnx_runtime_when_the_state_is_fed_back()
+    {
+        var path = TestEnvironment.Model("micro_hey_mycroft.tflite");
+        var state = TfLiteImporter.StateVariables(TfLiteImporter.Load(path));
+        using var liteModel = LiteModel.FromFile(path);
+        using var interpreter = new LiteInterpreter(liteModel);
+        var inputName = interpreter.Inputs[0].Name;
+        using var plain = new InferenceSession(TfLiteConverter.ToOnnxBytes(path));
+        Assert.Equal(state.Count + 1, plain.InputMetadata.Count);
+        var current = state.ToDictionary(v => v.Input, v => v.Initial!);
+        var random = new Random(7);
+        var nonZero = 0;
+        for (var frame = 0; frame < 40; frame++)
+        {
+            var input = TestData.RandomInputs(interpreter.Inputs, seed: random.Next())[0];
+            var expected = interpreter.Run(input)[0].GetAsDouble(0);
+            var feeds = current.Select(kv => Int8Value(kv.Key, kv.Value)).Append(Int8Value(inputName, input)).ToList();
+            using var results = plain.Run(feeds);
+            var byName = results.ToDictionary(r => r.Name);
+            foreach (var variable in state.Where(v => v.Output.Length > 0))
+            {
+                var t = byName[variable.Output].AsTensor<sbyte>();
+                current[variable.Input] = Tensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+            }
+            var probability = results.First(r => !state.Any(v => v.Output == r.Name)).AsTensor<byte>().GetValue(0);
+            Assert.True(Math.Abs(probability - expected) <= 1, $"frame {frame}: plain ORT {probability}, TFLite {expected}");
+            if (expected > 0) nonZero++;
+        }
+        Assert.True(nonZero > 5, $"only {nonZero} frames scored above 0: the comparison says little");
+    }
+
+    private static NamedOnnxValue Int8Value(string name, Tensor value) => NamedOnnxValue.CreateFromTensor(name,
+        new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<sbyte>(value.ToArray<sbyte>(), value.ShapeArray.Select(d => (int)d).ToArray()));
 }

@@ -80,10 +80,15 @@ public sealed class TfLiteBackend : IBackend
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {
         if (!device.IsAvailable) return NodeSupport.No($"{device.Id} is unavailable: {device.UnavailableReason}");
-        return SourceOf(context.Model) is null
-            ? NodeSupport.No("TFLite runs .tflite files: only models imported from a .tflite file run on this backend")
-            : NodeSupport.Yes;
+        if (SourceOf(context.Model) is null) return NodeSupport.No("TFLite runs .tflite files: only models imported from a .tflite file run on this backend");
+        return TfLiteImporter.StateVariables(context.Model).Count > 0 ? NodeSupport.No(StatefulReason) : NodeSupport.Yes;
     }
+
+    // The import turns resource variables into graph inputs/outputs; TFLite keeps them inside its interpreter, where the
+    // C API can neither set nor read them, so it cannot honour a graph that passes state in and out.
+    private const string StatefulReason =
+        "the imported graph passes its resource-variable state in and out (run it with StatefulSession on another backend); " +
+        "TFLite keeps that state inside its interpreter: run the .tflite file with LiteInterpreter";
 
     internal static string? SourceOf(Model model)
     {
@@ -100,6 +105,7 @@ public sealed class TfLiteBackend : IBackend
         if (!device.IsAvailable) throw new BackendException(BackendName, $"{device.Id} is unavailable: {device.UnavailableReason}");
         var source = SourceOf(partition)
             ?? throw new BackendException(BackendName, $"{partition.Label}: TFLite runs whole models imported from a .tflite file; this partition is not one (cut partitions carry no source file)");
+        if (TfLiteImporter.StateVariables(partition).Count > 0) throw new BackendException(BackendName, $"{partition.Label}: {StatefulReason}");
         var expectedNodes = partition.MetadataProps.FirstOrDefault(kv => kv.Key == TfLiteImporter.NodeCountMetadataKey).Value;
         if (expectedNodes is not null && expectedNodes != partition.Graph.Nodes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {

@@ -22,7 +22,7 @@ internal sealed partial class ImportContext
         _lastOptions = options;
         var converted = code == Op.kTfLiteBuiltinCustom
             ? TryConvertCustom(customCode, inputs, outputs, op.GetVectorBytes(OperatorFields.CustomOptions, 1))
-            : TryConvert(code, inputs, outputs, options);
+            : TryConvertVariableOp(code, inputs, outputs, options) || TryConvert(code, inputs, outputs, options);
         if (!converted) KeepAsTfLiteOp(opName, inputs, outputs);
     }
 
@@ -203,6 +203,24 @@ internal sealed partial class ImportContext
                 return true;
             }
             case Op.kTfLiteBuiltinStridedSlice: return StridedSlice(i, o, options);
+            case Op.kTfLiteBuiltinIf:
+            {
+                // IfOptions: then_subgraph_index (0), else_subgraph_index (1); inputs: condition, then the branches' inputs.
+                if (options.IsNull) return false;
+                var label = _opLabel;
+                var branchInputs = i.Skip(1).ToArray();
+                var thenBranch = ImportBranch(options.GetInt(0), branchInputs);
+                var elseBranch = ImportBranch(options.GetInt(1), branchInputs);
+                _opLabel = label;
+                if (thenBranch.Outputs.Count != o.Length || elseBranch.Outputs.Count != o.Length)
+                {
+                    throw new ModelLoadException(_path, $"{label}: its branches have {thenBranch.Outputs.Count} and {elseBranch.Outputs.Count} outputs, the op {o.Length}");
+                }
+                AddNode("If", new[] { Raw(i[0]) }, o.Select(t => _names[t]), NodeAttribute.FromGraph("then_branch", thenBranch), NodeAttribute.FromGraph("else_branch", elseBranch));
+                return true;
+            }
+            case Op.kTfLiteBuiltinSplit: return Split(i[1], IntsOf(i[0]), null, o);
+            case Op.kTfLiteBuiltinSplitV: return Split(i[0], IntsOf(i[2]), IntsOf(i[1]), o);
             case Op.kTfLiteBuiltinGather:
             {
                 var axis = (long)options.GetInt(0);
@@ -575,6 +593,34 @@ internal sealed partial class ImportContext
             ConstInts(_opLabel + "_starts", starts), ConstInts(_opLabel + "_ends", ends),
             ConstInts(_opLabel + "_axes", axes), ConstInts(_opLabel + "_steps", steps),
         });
+    }
+
+    /// <summary>SPLIT (equal parts) and SPLIT_V (sizes, one of them may be -1) as ONNX Split with explicit sizes.</summary>
+    private bool Split(int input, long[]? axisValue, long[]? sizes, int[] o)
+    {
+        var shape = ShapeOf(input);
+        if (axisValue is not { Length: 1 } || shape.Length == 0) return false;
+        var axis = axisValue[0] < 0 ? axisValue[0] + shape.Length : axisValue[0];
+        if (axis < 0 || axis >= shape.Length || shape[axis] < 0) return false;
+        var dim = shape[axis];
+        long[] parts;
+        if (sizes is null)
+        {
+            if (dim % o.Length != 0) return false;
+            parts = Enumerable.Repeat(dim / o.Length, o.Length).ToArray();
+        }
+        else
+        {
+            if (sizes.Length != o.Length || sizes.Count(v => v < 0) > 1) return false;
+            parts = (long[])sizes.Clone();
+            var unknown = Array.FindIndex(parts, v => v < 0);
+            if (unknown >= 0) parts[unknown] = dim - parts.Where(v => v >= 0).Sum();
+            if (parts.Sum() != dim || parts.Any(v => v < 0)) return false;
+        }
+        var outputs = o.Select(OutFloat).ToArray();
+        AddNode("Split", new[] { Float(input), ConstInts(_opLabel + "_split", parts) }, outputs, NodeAttribute.Int("axis", axis));
+        for (var k = 0; k < o.Length; k++) FinishOutput(o[k], outputs[k]);
+        return true;
     }
 
     private bool StridedSlice(int[] i, int[] o, FbTable options)

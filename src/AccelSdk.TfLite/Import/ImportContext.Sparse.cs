@@ -56,7 +56,8 @@ internal sealed partial class ImportContext
                 {
                     throw new ModelLoadException(_path, $"sparse tensor '{_names[t]}': its indices point outside its values or its dense shape");
                 }
-                source.AsSpan(sourceIndex * elementSize, elementSize).CopyTo(target[(int)(flat * elementSize)..]);
+                // AsSpan, not target[range]: a range over an array copies it, and the value would land in that copy.
+                source.AsSpan(sourceIndex * elementSize, elementSize).CopyTo(target.AsSpan((int)(flat * elementSize)));
                 sourceIndex++;
                 return;
             }

@@ -9,7 +9,7 @@ internal sealed partial class ImportContext
     private readonly byte[] _bytes;
     private readonly string _path;
     private readonly Graph _graph = new();
-    private readonly HashSet<string> _usedNames = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _usedNames;
     private readonly Dictionary<int, Tensor> _folded = new();
     private readonly Dictionary<int, string> _floatValues = new();
     private readonly Dictionary<int, string> _rawConstants = new();
@@ -25,6 +25,17 @@ internal sealed partial class ImportContext
     {
         _bytes = bytes;
         _path = path;
+        _usedNames = new HashSet<string>(StringComparer.Ordinal);
+    }
+
+    /// <summary>A context for another subgraph of the same model (a control-flow branch): names stay unique model-wide.</summary>
+    private ImportContext(ImportContext parent)
+    {
+        _bytes = parent._bytes;
+        _path = parent._path;
+        _usedNames = parent._usedNames;
+        _root = parent._root;
+        _buffers = parent._buffers;
     }
 
     public Model Run()
@@ -32,7 +43,6 @@ internal sealed partial class ImportContext
         _root = FbTable.Root(_bytes);
         var version = _root.GetUInt(ModelFields.Version);
         if (version != 3) throw new ModelLoadException(_path, $"TFLite schema version {version} is not supported (3 is)");
-        var codes = _root.GetTables(ModelFields.OperatorCodes);
         var subgraphs = _root.GetTables(ModelFields.Subgraphs);
         if (subgraphs.Length == 0) throw new ModelLoadException(_path, "the model has no subgraph");
         _buffers = _root.GetTables(ModelFields.Buffers);
@@ -51,25 +61,13 @@ internal sealed partial class ImportContext
             CheckTensorIndex(input, "subgraph input");
             _graph.Inputs.Add(new ValueInfo(_names[input], DeclaredType(input)));
         }
-        var operators = main.GetTables(SubGraphFields.Operators);
-        for (var i = 0; i < operators.Length; i++)
-        {
-            var op = operators[i];
-            var codeIndex = (int)op.GetUInt(OperatorFields.OpcodeIndex);
-            if ((uint)codeIndex >= (uint)codes.Length)
-            {
-                throw new ModelLoadException(_path, $"operator {i} uses opcode index {codeIndex} but the model has {codes.Length} operator codes");
-            }
-            var code = codes[codeIndex];
-            var builtin = Math.Max(code.GetByte(OperatorCodeFields.DeprecatedBuiltinCode), code.GetInt(OperatorCodeFields.BuiltinCode));
-            var custom = code.GetString(OperatorCodeFields.CustomCode);
-            ConvertOperator(i, op, (TfLiteBuiltinOperator)builtin, custom);
-        }
+        ConvertOperators(main);
         foreach (var output in main.GetInts(SubGraphFields.Outputs))
         {
             CheckTensorIndex(output, "subgraph output");
             _graph.Outputs.Add(new ValueInfo(_names[output], DeclaredType(output)));
         }
+        FinishVariables();
         if (!_dynamic)
         {
             var io = new HashSet<string>(_graph.Inputs.Concat(_graph.Outputs).Select(v => v.Name), StringComparer.Ordinal);
@@ -90,8 +88,72 @@ internal sealed partial class ImportContext
         model.OpsetImports[""] = TfLiteImporter.Opset;
         if (_usesCustomDomain) model.OpsetImports[TfLiteImporter.CustomDomain] = 1;
         model.MetadataProps.Add(new(TfLiteImporter.SourceMetadataKey, Path.GetFullPath(_path)));
+        if (_stateMetadata is not null) model.MetadataProps.Add(new(TfLiteImporter.StateMetadataKey, _stateMetadata));
         model.MetadataProps.Add(new(TfLiteImporter.NodeCountMetadataKey, _graph.Nodes.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return model;
+    }
+
+    private void ConvertOperators(FbTable subgraph)
+    {
+        var codes = _root.GetTables(ModelFields.OperatorCodes);
+        var operators = subgraph.GetTables(SubGraphFields.Operators);
+        for (var i = 0; i < operators.Length; i++)
+        {
+            var op = operators[i];
+            var codeIndex = (int)op.GetUInt(OperatorFields.OpcodeIndex);
+            if ((uint)codeIndex >= (uint)codes.Length)
+            {
+                throw new ModelLoadException(_path, $"operator {i} uses opcode index {codeIndex} but the model has {codes.Length} operator codes");
+            }
+            var code = codes[codeIndex];
+            var builtin = Math.Max(code.GetByte(OperatorCodeFields.DeprecatedBuiltinCode), code.GetInt(OperatorCodeFields.BuiltinCode));
+            var custom = code.GetString(OperatorCodeFields.CustomCode);
+            ConvertOperator(i, op, (TfLiteBuiltinOperator)builtin, custom);
+        }
+    }
+
+    /// <summary>
+    /// Imports subgraph <paramref name="index"/> as an ONNX control-flow branch: its inputs are bound to this graph's
+    /// tensors <paramref name="outerInputs"/> (constants are copied in, so weights stay constant inside the branch;
+    /// other values are read from the outer scope through Identity), its outputs become the branch's outputs.
+    /// </summary>
+    private Graph ImportBranch(int index, IReadOnlyList<int> outerInputs)
+    {
+        var subgraphs = _root.GetTables(ModelFields.Subgraphs);
+        if (index <= 0 || index >= subgraphs.Length) throw new ModelLoadException(_path, $"{_opLabel} refers to subgraph {index}, but the model has {subgraphs.Length}");
+        var subgraph = subgraphs[index];
+        var branch = new ImportContext(this);
+        branch._tensors = subgraph.GetTables(SubGraphFields.Tensors);
+        branch._names = new string[branch._tensors.Length];
+        for (var i = 0; i < branch._tensors.Length; i++)
+        {
+            var name = branch._tensors[i].GetString(TensorFields.Name);
+            branch._names[i] = Unique(string.IsNullOrEmpty(name) ? $"subgraph{index}_tensor_{i}" : name);
+        }
+        branch._graph.Name = subgraph.GetString(SubGraphFields.Name) ?? $"subgraph_{index}";
+        var inputs = subgraph.GetInts(SubGraphFields.Inputs);
+        if (inputs.Length != outerInputs.Count)
+        {
+            throw new ModelLoadException(_path, $"{_opLabel}: subgraph {index} takes {inputs.Length} inputs, the op passes {outerInputs.Count}");
+        }
+        for (var k = 0; k < inputs.Length; k++)
+        {
+            branch.CheckTensorIndex(inputs[k], $"subgraph {index} input");
+            if (outerInputs[k] < 0) throw new ModelLoadException(_path, $"{_opLabel}: input {k + 1} of the op is missing, subgraph {index} needs it");
+            if (IsConstant(outerInputs[k])) branch._folded[inputs[k]] = ConstantOf(outerInputs[k]).WithName(branch._names[inputs[k]]);
+            else branch._graph.Nodes.Add(new Node("Identity", new[] { Raw(outerInputs[k]) }, new[] { branch._names[inputs[k]] }, Unique($"{_opLabel}/subgraph{index}_input_{k}")));
+        }
+        branch.ConvertOperators(subgraph);
+        foreach (var output in subgraph.GetInts(SubGraphFields.Outputs))
+        {
+            branch.CheckTensorIndex(output, $"subgraph {index} output");
+            var value = branch.Raw(output);
+            var name = Unique(branch._names[output] + "_branch_out");
+            branch._graph.Nodes.Add(new Node("Identity", new[] { value }, new[] { name }, Unique($"{_opLabel}/subgraph{index}_output")));
+            branch._graph.Outputs.Add(new ValueInfo(name, branch.DeclaredType(output)));
+        }
+        if (branch._usesCustomDomain) _usesCustomDomain = true;
+        return branch._graph;
     }
 
     private string Unique(string name)

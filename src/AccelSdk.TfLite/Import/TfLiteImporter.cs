@@ -12,6 +12,12 @@ namespace AccelSdk.TfLite.Import;
 /// </summary>
 public static partial class TfLiteImporter
 {
+    /// <summary>
+    /// One resource variable of an imported streaming model: its state input, state output (empty when the model only
+    /// reads it) and initial value.
+    /// </summary>
+    public sealed record StateVariable(string Input, string Output, Tensor? Initial);
+
     /// <summary>The ONNX opset the imported graph uses.</summary>
     public const long Opset = 17;
 
@@ -23,6 +29,34 @@ public static partial class TfLiteImporter
 
     /// <summary>Metadata key holding the number of IR nodes the import produced (the TFLite backend runs whole models only).</summary>
     public const string NodeCountMetadataKey = "accelsdk.tflite.nodes";
+
+    /// <summary>
+    /// Metadata key pairing the graph inputs and outputs that carry resource-variable state (streaming models): one line
+    /// per variable, "input TAB output (empty when only read) TAB initializer holding the initial value (empty when none)".
+    /// See <see cref="StateVariables"/>.
+    /// </summary>
+    public const string StateMetadataKey = "accelsdk.tflite.state";
+
+    /// <summary>
+    /// The state a model imported from a <c>.tflite</c> with resource variables carries from run to run: per variable, the
+    /// graph input that takes its value, the graph output that gives its value after the run (empty for a variable the
+    /// model only reads), and its initial value (what
+    /// CALL_ONCE assigns; null when the model assigns none). Empty for stateless models. <see cref="StatefulSession"/>
+    /// threads them.
+    /// </summary>
+    public static IReadOnlyList<StateVariable> StateVariables(Model model)
+    {
+        var entry = model.MetadataProps.FirstOrDefault(p => p.Key == StateMetadataKey).Value;
+        if (string.IsNullOrEmpty(entry)) return Array.Empty<StateVariable>();
+        return entry.Split('\n').Select(line =>
+        {
+            var parts = line.Split('\t');
+            if (parts.Length != 3) throw new InvalidModelException($"{model.Label}: malformed {StateMetadataKey} entry '{line}'");
+            var initial = parts[2].Length == 0 ? null
+                : model.Graph.FindInitializer(parts[2]) ?? throw new InvalidModelException($"{model.Label}: state initializer '{parts[2]}' is missing");
+            return new StateVariable(parts[0], parts[1], initial?.WithName(parts[0]));
+        }).ToArray();
+    }
 
     /// <summary>Loads and imports <paramref name="path"/>.</summary>
     public static Model Load(string path)
