@@ -76,6 +76,9 @@ public class Float16Tests(ITestOutputHelper output)
             new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, Tensor.FromArray(1f, 1f, 2f, 1.5f).WithName("scales")),
         ["Pad"] = () => TinyModels.Single(N("Pad", new[] { "X", "pads" }, NodeAttribute.String("mode", "reflect")),
             new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, Tensor.FromArray(0L, 0L, 1L, 2L, 0L, 0L, 2L, 1L).WithName("pads")),
+        ["ConstantOfShape"] = () => TinyModels.Single(
+            N("ConstantOfShape", new[] { "shape" }, NodeAttribute.FromTensor("value", Tensor.Create(new[] { (Half)1.5 }, 1))),
+            Array.Empty<ValueInfo>(), new[] { F16Out("Y") }, 17, Tensor.FromArray(2L, 3L, 5L).WithName("shape")),
         ["Clip"] = () => TinyModels.Single(N("Clip", new[] { "X", "lo", "hi" }),
             new[] { F16("X", 2, 3, 5, 5), F16("lo"), F16("hi") }, new[] { F16Out("Y") }),
     };
@@ -138,9 +141,7 @@ public class Float16Tests(ITestOutputHelper output)
     public void ModelInFloat16MatchesOnnxRuntimeFloat16(string file)
     {
         var original = OnnxImporter.Load(TestSupport.RepoPaths.Model(file));
-        // Concat stays float32: the converter leaves BlazeFace's value-less ConstantOfShape (float32 zeros) feeding a
-        // Concat with float16 data, which is not a valid float16 model without that block.
-        var half = Fp16Converter.Convert(original, new Fp16Options { BlockedOpTypes = new[] { "Concat" } }).Model;
+        var half = Fp16Converter.Convert(original).Model;
         var unsupported = GraphPartitioner.Unsupported(half, Shared.Backend, Shared.TestDevice);
         Assert.True(unsupported.Count == 0, string.Join("\n", unsupported.Select(u => $"{u.Node} [{u.Op}]: {u.Reason}")));
         Assert.Contains(half.Graph.Nodes, n => n.OpType == "Conv" && ShapeInference.Infer(half)[n.Outputs[0]] is TensorType { ElementType: ElementType.Float16 });

@@ -1,6 +1,8 @@
+using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Reports;
+using AccelSdk.TestSupport;
 
 namespace AccelSdk.Optimize.Tests;
 
@@ -33,6 +35,22 @@ public sealed class Fp16Tests
         Assert.All(softmaxes, s => Assert.Equal((long)ElementType.Float32, producers[s.Inputs[0]].GetInt("to", 0)));
         Assert.Equal(12, result.SkippedNodes.Count);
         var report = ModelEvaluator.Compare(model, result, TestData.Sentences(model, 5),
+            new EvaluationOptions { MeasuredRuns = 1, WarmupRuns = 0, Devices = new[] { "ort-cpu" } });
+        Assert.All(report.Accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
+    }
+
+    [Fact]
+    public void BlazeFace_with_valueless_ConstantOfShape_converts_to_a_model_ORT_runs_within_fp16_tolerance()
+    {
+        // BlazeFace pads channels with ConstantOfShape without 'value' (float32 zeros) and concatenates them with
+        // float16 activations: the converted model must give that node a float16 zero, or ORT rejects the Concat.
+        var model = Model.Load(RepoPaths.Model("blazeface/face_detection_front_128x128_barracuda.onnx"));
+        var constants = model.Graph.Nodes.Where(n => n.OpType == "ConstantOfShape" && n.Attributes.All(a => a.Name != "value")).ToList();
+        Assert.NotEmpty(constants);
+        var result = Fp16Converter.Convert(model);
+        var converted = result.Model.Graph.Nodes.Where(n => n.OpType == "ConstantOfShape").ToList();
+        Assert.All(converted, n => Assert.Equal(ElementType.Float16, n.Attributes.Single(a => a.Name == "value").AsTensor().ElementType));
+        var report = ModelEvaluator.Compare(model, result, new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model, seed: 7) },
             new EvaluationOptions { MeasuredRuns = 1, WarmupRuns = 0, Devices = new[] { "ort-cpu" } });
         Assert.All(report.Accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
     }

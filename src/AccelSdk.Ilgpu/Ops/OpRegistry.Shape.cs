@@ -174,7 +174,7 @@ internal static partial class OpRegistry
     private static NodeSupport CheckConstantOfShape(Node node, NodeContext ctx)
     {
         var type = node.Attribute("value") is { Kind: AttributeKind.Tensor } v ? v.AsTensor().ElementType : ElementType.Float32;
-        if (type.SizeInBytes() is not (1 or 4 or 8)) return NodeSupport.No($"ConstantOfShape of {type.ShortName()} is not supported");
+        if (type.SizeInBytes() is not (1 or 2 or 4 or 8)) return NodeSupport.No($"ConstantOfShape of {type.ShortName()} is not supported");
         return All(OutputCount(node, 1), RequireType(node, ctx, 0, ElementType.Int64));
     }
 
@@ -191,6 +191,7 @@ internal static partial class OpRegistry
         switch (value.ElementType.SizeInBytes())
         {
             case 1: k.Fill<byte>()(n, y.View<byte>(), value.Bytes[0]); break;
+            case 2: k.Fill<short>()(n, y.View<short>(), value.AsSpanOfSize<short>()); break;
             case 4: k.Fill<int>()(n, y.View<int>(), value.AsSpanOfSize<int>()); break;
             case 8: k.Fill<long>()(n, y.View<long>(), value.AsSpanOfSize<long>()); break;
             default: y.Dispose(); throw ctx.Fail($"value of {value.ElementType.ShortName()} is not supported");

@@ -85,6 +85,11 @@ public static class Fp16Converter
                     n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.FromTensor(a.Name, ToHalf(a.AsTensor()));
                 }
             }
+            if (n.OpType == "ConstantOfShape" && IsFloat32(n.Outputs[0]) && n.Attributes.All(a => a.Name != "value"))
+            {
+                // Without 'value' ONNX makes float32 zeros, which would then meet float16 values downstream.
+                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
+            }
             if (n.Outputs.Any(IsFloat32)) changed.Add(label);
             newNodes.Add(n);
         }
