@@ -6,7 +6,7 @@ namespace AccelSdk.Autotune.Tests;
 public sealed class FusedGroupTests
 {
     /// <summary>x[1,16,32,32] -> Conv(3x3, pad 1) -> BatchNormalization -> Relu -> MatMul(w[32,8]) -> Add(b) -> y.</summary>
-    private static Model ConvBnReluMatMulAdd()
+    internal static Model ConvBnReluMatMulAdd()
     {
         var random = new Random(3);
         Tensor Random(string name, params long[] shape) =>

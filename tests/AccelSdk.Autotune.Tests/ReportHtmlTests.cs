@@ -11,7 +11,15 @@ public sealed class ReportHtmlTests
     {
         var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException("chromium is missing: run scripts/setup.sh (scripts/setup-autotune.sh installs it)");
-        var result = Autotuner.Tune(TestModels.Chain(), new AutotuneOptions { NoCache = true, NodeTiming = TestModels.QuickTiming, PlanRuns = 5 });
+        // A model with fusable chains, tuned for throughput under a memory cap, so every section of the page is rendered.
+        var result = Autotuner.Tune(FusedGroupTests.ConvBnReluMatMulAdd(), new AutotuneOptions
+        {
+            NoCache = true,
+            NodeTiming = TestModels.QuickTiming,
+            PlanRuns = 5,
+            Policy = SelectionPolicy.HighestThroughput,
+            MemoryLimits = new Dictionary<string, long> { ["ort-cpu"] = 1L << 30 },
+        });
         result.Session!.Dispose();
         var dir = TestModels.TempDirectory("html");
         var (_, html) = AutotuneReport.Write(result, dir);
@@ -45,5 +53,10 @@ public sealed class ReportHtmlTests
         Assert.True(consoleLines.Count == 0, string.Join("\n", consoleLines));
         Assert.Contains("<svg", dom, StringComparison.Ordinal);
         Assert.Contains("id=\"heatmap\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<h2>Throughput (items per second", dom, StringComparison.Ordinal);
+        Assert.Contains("<h2>Fused groups (ms)</h2>", dom, StringComparison.Ordinal);
+        Assert.Contains("Conv+BatchNormalization+Relu", dom, StringComparison.Ordinal);
+        Assert.Contains("<h2>Memory per device", dom, StringComparison.Ordinal);
+        Assert.Contains("<td>1024.00</td>", dom, StringComparison.Ordinal);
     }
 }

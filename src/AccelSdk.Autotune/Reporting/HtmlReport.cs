@@ -8,7 +8,8 @@ namespace AccelSdk.Autotune.Reporting;
 /// <summary>
 /// Renders the autotune report as one self-contained HTML page: inline CSS, inline SVG charts and a few lines of
 /// inline script (row filter), no network access. Charts: speed-up over each single backend, predicted vs measured,
-/// placement along the graph, per-node time per device (heatmap) and time per op type per device.
+/// placement along the graph, per-node time per device (heatmap) and time per op type per device; tables of
+/// throughput per stream mode, fused groups and the memory estimate per device when the result has them.
 /// </summary>
 internal static class HtmlReport
 {
@@ -74,6 +75,51 @@ internal static class HtmlReport
             sb.Append(OpTypeTable(r, deviceIds));
             sb.Append("<h2>Per-node time on each device (ms)</h2>\n<p class=\"note\">Cell colour: green = fastest for the node, red = many times slower; italics = abandoned (one run), \"skipped\" = not run since the device was hopeless. Filter: <input id=\"filter\" placeholder=\"node or op\"></p>\n");
             sb.Append(Heatmap(r, deviceIds, ColorOf));
+        }
+        if (plans.Any(p => p.ThroughputPerSecond is not null))
+        {
+            sb.Append("<h2>Throughput (items per second, higher is better)</h2><p class=\"note\">Each plan over a stream of inputs, run one after another and in its parallel mode (concurrent runs, or a pipeline with one thread per partition); the faster mode is kept.</p>\n");
+            var modes = plans.SelectMany(p => p.ThroughputByMode?.Keys ?? Enumerable.Empty<Execution.StreamExecution>()).Distinct().OrderBy(m => m).ToArray();
+            sb.Append("<table><tr><th class=\"l\">plan</th>");
+            foreach (var mode in modes) sb.Append("<th>").Append(E(mode.ToString().ToLowerInvariant())).Append("</th>");
+            sb.Append("<th class=\"l\">kept mode</th></tr>");
+            foreach (var p in plans.Where(p => p.ThroughputPerSecond is not null))
+            {
+                sb.Append("<tr><td class=\"l\">").Append(E(p.Label)).Append("</td>");
+                foreach (var mode in modes)
+                {
+                    var value = p.ThroughputByMode is { } byMode && byMode.TryGetValue(mode, out var v) ? v.ToString("F1", CultureInfo.InvariantCulture) : "-";
+                    sb.Append(p.StreamExecution == mode ? "<td class=\"chosen\">" : "<td>").Append(value).Append("</td>");
+                }
+                sb.Append("<td class=\"l\">").Append(E(p.StreamExecution?.ToString().ToLowerInvariant() ?? "-")).Append("</td></tr>");
+            }
+            sb.Append("</table>\n");
+        }
+        if (r.FusedGroups.Count > 0)
+        {
+            sb.Append("<h2>Fused groups (ms)</h2><p class=\"note\">Chains a backend fuses, timed as one unit next to the sum of their nodes timed alone; the placement uses the unit time when the whole chain lands on that device.</p>\n");
+            sb.Append("<table><tr><th class=\"l\">ops</th><th class=\"l\">first node</th><th class=\"l\">device</th><th>as a unit</th><th>nodes alone</th><th>saved</th></tr>");
+            foreach (var g in r.FusedGroups)
+            {
+                foreach (var c in g.Candidates)
+                {
+                    var saved = c.GroupMs is { } unit && c.NodesSumMs is { } alone && alone > 0 ? $"{1 - unit / alone:P0}" : "-";
+                    sb.Append("<tr><td class=\"l\">").Append(E(g.Ops)).Append("</td><td class=\"l\">").Append(E(g.NodeNames.FirstOrDefault())).Append("</td><td class=\"l\">")
+                      .Append(E(c.DeviceId)).Append("</td><td>").Append(Ms3(c.GroupMs)).Append("</td><td>").Append(Ms3(c.NodesSumMs)).Append("</td><td>").Append(saved).Append("</td></tr>");
+                }
+            }
+            sb.Append("</table>\n");
+        }
+        if (r.MemoryFootprint.Count > 0)
+        {
+            sb.Append("<h2>Memory per device (estimate: weights read + peak live activations)</h2><table><tr><th class=\"l\">device</th><th>weights MiB</th><th>peak activations MiB</th><th>total MiB</th><th>cap MiB</th></tr>");
+            foreach (var f in r.MemoryFootprint)
+            {
+                var cap = r.MemoryLimits is { } limits && limits.TryGetValue(f.DeviceId, out var bytes) ? Mib(bytes) : "none";
+                sb.Append("<tr><td class=\"l\">").Append(E(f.DeviceId)).Append("</td><td>").Append(Mib(f.WeightBytes)).Append("</td><td>").Append(Mib(f.PeakActivationBytes))
+                  .Append("</td><td>").Append(Mib(f.TotalBytes)).Append("</td><td>").Append(cap).Append("</td></tr>");
+            }
+            sb.Append("</table>\n");
         }
         if (r.Transfers.Count > 0)
         {
@@ -241,6 +287,8 @@ internal static class HtmlReport
     private static string Ms(double? ms) => ms is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) + " ms" : "-";
 
     private static string Ms3(double? ms) => ms is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
+
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("F2", CultureInfo.InvariantCulture);
 
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
