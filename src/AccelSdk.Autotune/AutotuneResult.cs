@@ -95,6 +95,12 @@ public sealed record PlanResult(string Label, string? Backend, IReadOnlyList<str
     public bool PredictedIsLowerBound { get; init; }
 
     /// <summary>
+    /// The backend's compile variant this plan was measured with (kernel variants of a single-backend plan), or null
+    /// when the device offers none; each variant is its own plan in <see cref="AutotuneResult.SingleBackend"/>.
+    /// </summary>
+    public Backends.CompileVariant? Variant { get; init; }
+
+    /// <summary>
     /// Items per second over a stream of inputs (<see cref="SelectionPolicy.HighestThroughput"/> only) through
     /// <see cref="Execution.AccelSession.RunMany"/> in the fastest of the stream modes tried.
     /// </summary>

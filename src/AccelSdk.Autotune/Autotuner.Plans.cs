@@ -150,6 +150,18 @@ public static partial class Autotuner
             }
             plans.Add(new PlanCandidate(new PlanResult(device.Id, backend.Name, new[] { device.Id }, predicted, null, 0, null, false) { PredictedIsLowerBound = lowerBound },
                 single, all));
+            // Kernel variants the backend offers here are measured as plans of their own (the node timings above used
+            // the default, the first); the fastest measured wins like any other plan.
+            var variants = backend.CompileVariants(device);
+            if (variants.Count > 1)
+            {
+                plans[^1].Result = plans[^1].Result with { Variant = variants[0] };
+                foreach (var variant in variants.Skip(1))
+                {
+                    plans.Add(new PlanCandidate(new PlanResult($"{device.Id} [{variant.Name}]", backend.Name, new[] { device.Id }, predicted, null, 0, null, false)
+                        { PredictedIsLowerBound = lowerBound, Variant = variant }, PlanBuilder.Single(model, backend, device), all));
+                }
+            }
         }
         // An autotuned plan identical to a single-backend plan is measured once.
         if (plans[0].Assignment is { } a && a.Distinct().Count() == 1)
@@ -247,7 +259,7 @@ public static partial class Autotuner
             }
             try
             {
-                p.Session = new AccelSession(p.Plan!, options.Compile);
+                p.Session = new AccelSession(p.Plan!, p.Result.Variant?.ApplyTo(options.Compile) ?? options.Compile);
                 var start = Stopwatch.GetTimestamp();
                 p.Session.Run(inputs);
                 var first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

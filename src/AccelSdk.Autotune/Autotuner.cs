@@ -112,8 +112,10 @@ public static partial class Autotuner
                 MeasuredMs = result.Chosen.MeasuredMs ?? 0,
                 ThroughputPerSecond = result.Chosen.ThroughputPerSecond,
                 StreamExecution = result.Chosen.StreamExecution?.ToString(),
+                Settings = result.Chosen.Variant?.Settings,
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
-                SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)).ToArray(),
+                SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Devices.Count == 1 ? p.Devices[0] : p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)
+                    { Label = p.Devices.Count == 1 && p.Label != p.Devices[0] ? p.Label : null }).ToArray(),
             };
             cache.Save();
             // Recompile the kept plan once with the artefact cache on, so that the next Select loads it instead of
@@ -121,7 +123,7 @@ public static partial class Autotuner
             var measuredSession = result.Session!;
             try
             {
-                result.Session = new AccelSession(result.Plan, keptCompile) { StreamExecution = measuredSession.StreamExecution };
+                result.Session = new AccelSession(result.Plan, result.Chosen.Variant?.ApplyTo(keptCompile) ?? keptCompile) { StreamExecution = measuredSession.StreamExecution };
                 measuredSession.Dispose();
             }
             catch (AccelSdkException e)
@@ -189,7 +191,7 @@ public static partial class Autotuner
         try
         {
             var plan = PlanBuilder.Build(model, placements, types);
-            result.Session = new AccelSession(plan, compile);
+            result.Session = new AccelSession(plan, cached.Settings is { } settings ? new CompileVariant("cached", settings).ApplyTo(compile) : compile);
             result.Plan = plan;
             result.MemoryFootprint = MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types));
         }
@@ -218,7 +220,7 @@ public static partial class Autotuner
             StreamExecution = Enum.TryParse<StreamExecution>(cached.StreamExecution, out var mode) ? mode : null,
         };
         if (result.Chosen.StreamExecution is { } chosenMode) result.Session.StreamExecution = chosenMode;
-        result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
+        result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Label ?? p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
     }
 

@@ -83,6 +83,27 @@ public sealed class IlgpuBackend : IBackend
     /// <summary>Every operator type this backend claims for some dtype/attribute combination.</summary>
     public static IReadOnlyCollection<string> ClaimedOps => OpRegistry.OpTypes;
 
+    /// <summary>
+    /// The MatMul/Gemm/Conv kernel variants this device runs, its default first: on ILGPU's CPU accelerator
+    /// <c>packed</c>, <c>blocked</c>; on GPUs <c>tiled</c>, <c>blocked</c>; on CPU-side OpenCL devices <c>blocked</c>,
+    /// <c>tiled</c> (tiled only where groups of 256 threads fit).
+    /// </summary>
+    public IReadOnlyList<CompileVariant> CompileVariants(Device device)
+    {
+        if (!_slots.TryGetValue(device.Id, out var slot)) return Array.Empty<CompileVariant>();
+        CompileVariant Variant(string name) => new(name, new Dictionary<string, string> { [IlgpuPartition.MatMulSettingFor(device)] = name });
+        try
+        {
+            if (slot.IsCpuAccelerator) return new[] { Variant("packed"), Variant("blocked") };
+            if (slot.Accelerator.MaxNumThreadsPerGroup < IlgpuPartition.TiledMatMulThreads) return Array.Empty<CompileVariant>();
+            return slot.IsCpu ? new[] { Variant("blocked"), Variant("tiled") } : new[] { Variant("tiled"), Variant("blocked") };
+        }
+        catch (BackendException)
+        {
+            return Array.Empty<CompileVariant>(); // the accelerator cannot be created: Compile reports why
+        }
+    }
+
     /// <inheritdoc />
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {

@@ -53,6 +53,9 @@ public sealed record CachedPlan
     /// <summary>The stream mode the kept plan was fastest in (throughput policy only).</summary>
     public string? StreamExecution { get; init; }
 
+    /// <summary>Compile settings of the kept plan's kernel variant (<see cref="Backends.CompileVariant"/>), or null.</summary>
+    public IReadOnlyDictionary<string, string>? Settings { get; init; }
+
     /// <summary>The single-backend plans as measured when tuned, for the report of a cached selection.</summary>
     public IReadOnlyList<CachedSingleBackend> SingleBackend { get; init; } = Array.Empty<CachedSingleBackend>();
 }
@@ -63,7 +66,11 @@ public sealed record CachedPlan
 /// <param name="MeasuredMs">Median latency, when it ran.</param>
 /// <param name="Abandoned">True when hopeless.</param>
 /// <param name="Error">Why it could not run.</param>
-public sealed record CachedSingleBackend(string Device, string Backend, double? MeasuredMs, bool Abandoned, string? Error);
+public sealed record CachedSingleBackend(string Device, string Backend, double? MeasuredMs, bool Abandoned, string? Error)
+{
+    /// <summary>The plan's label when it differs from the device id (a kernel variant: <c>ilgpu-cpu [blocked]</c>).</summary>
+    public string? Label { get; init; }
+}
 
 /// <summary>
 /// The tuning cache of one machine: one JSON file per <see cref="MachineFingerprint"/>, holding node timings keyed by

@@ -106,7 +106,9 @@ public static class AutotuneReport
             single.Add(new JsonObject
             {
                 ["backend"] = s.Backend,
-                ["device"] = s.Label,
+                ["device"] = s.Devices.Count == 1 ? s.Devices[0] : s.Label,
+                ["label"] = s.Label,
+                ["variant"] = s.Variant?.Name,
                 ["predicted_ms"] = Num(s.PredictedMs),
                 ["predicted_is_lower_bound"] = s.PredictedIsLowerBound,
                 ["measured_ms"] = Num(s.MeasuredMs),
@@ -151,6 +153,7 @@ public static class AutotuneReport
             {
                 ["source"] = r.Chosen.Backend is null ? "autotuned" : "single_backend",
                 ["label"] = r.Chosen.Label,
+                ["variant"] = r.Chosen.Variant?.Name,
                 ["devices"] = new JsonArray(r.Chosen.Devices.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
                 ["predicted_ms"] = Num(r.Chosen.PredictedMs),
                 ["measured_ms"] = Num(r.Chosen.MeasuredMs),

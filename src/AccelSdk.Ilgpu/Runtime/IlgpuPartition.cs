@@ -67,12 +67,15 @@ internal sealed class IlgpuPartition : ICompiledPartition
     /// <summary>The MatMul kernel variant of this partition.</summary>
     public MatMulVariant MatMul { get; }
 
-    /// <summary>The setting that selects the MatMul variant.</summary>
+    /// <summary>The setting that selects the MatMul variant; <c>ilgpu.matmul@DEVICE</c> applies to one device and wins.</summary>
     public const string MatMulSetting = "ilgpu.matmul";
+
+    /// <summary>The setting key that selects the MatMul variant on one device only.</summary>
+    public static string MatMulSettingFor(Device device) => MatMulSetting + "@" + device.Id;
 
     private static MatMulVariant ChooseMatMul(IlgpuDeviceSlot slot, CompileOptions options)
     {
-        if (!options.Settings.TryGetValue(MatMulSetting, out var value))
+        if (!options.Settings.TryGetValue(MatMulSettingFor(slot.Device), out var value) && !options.Settings.TryGetValue(MatMulSetting, out value))
         {
             return !slot.IsCpu ? MatMulVariant.Tiled : slot.IsCpuAccelerator ? MatMulVariant.Packed : MatMulVariant.Blocked;
         }
@@ -89,7 +92,7 @@ internal sealed class IlgpuPartition : ICompiledPartition
         };
     }
 
-    private const int TiledMatMulThreads = Kernels.TiledMatMulKernels.Threads * Kernels.TiledMatMulKernels.Threads;
+    internal const int TiledMatMulThreads = Kernels.TiledMatMulKernels.Threads * Kernels.TiledMatMulKernels.Threads;
 
     public IReadOnlyList<ValueInfo> Inputs { get; }
 

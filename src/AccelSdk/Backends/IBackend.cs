@@ -24,6 +24,24 @@ public sealed record NodeContext(Model Model, IReadOnlyDictionary<string, Ir.Val
     public TensorType? TensorTypeOf(string name) => name.Length > 0 && Types.TryGetValue(name, out var t) ? t as TensorType : null;
 }
 
+/// <summary>
+/// A named set of compile settings a backend offers for a device (kernel variants: tile sizes, register blocks). The
+/// autotuner measures plans with each and keeps the fastest; <see cref="Settings"/> merge into
+/// <see cref="CompileOptions.Settings"/>.
+/// </summary>
+/// <param name="Name">Short name shown in reports (<c>packed</c>, <c>tiled</c>).</param>
+/// <param name="Settings">The settings that select it; keys should name the device they apply to.</param>
+public sealed record CompileVariant(string Name, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary><paramref name="options"/> with this variant's settings added (they win over equal keys).</summary>
+    public CompileOptions ApplyTo(CompileOptions options)
+    {
+        var merged = new Dictionary<string, string>(options.Settings, StringComparer.Ordinal);
+        foreach (var (key, value) in Settings) merged[key] = value;
+        return options with { Settings = merged };
+    }
+}
+
 /// <summary>Options a backend receives when compiling a partition.</summary>
 public sealed record CompileOptions
 {
@@ -71,6 +89,12 @@ public interface IBackend : IDisposable
     /// a cut partition. Planners then offer it whole-model plans only and never profile or place single nodes on it.
     /// </summary>
     bool CompilesWholeSourceModelsOnly => false;
+
+    /// <summary>
+    /// Compile variants worth measuring on <paramref name="device"/>, the default first; empty when there is nothing to
+    /// choose. A variant that cannot run a given partition fails its compile with a <see cref="BackendException"/>.
+    /// </summary>
+    IReadOnlyList<CompileVariant> CompileVariants(Device device) => Array.Empty<CompileVariant>();
 
     /// <summary>Whether <paramref name="node"/> runs correctly on <paramref name="device"/>; must be exact, never optimistic.</summary>
     NodeSupport Supports(Device device, Node node, NodeContext context);
