@@ -11,16 +11,7 @@ public static class OnnxImporter
     /// <summary>Loads an ONNX model file. Any problem becomes a <see cref="ModelLoadException"/> naming the file and the part at fault.</summary>
     public static Model Load(string path)
     {
-        if (!File.Exists(path)) throw new ModelLoadException(path, "file not found");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e)
-        {
-            throw new ModelLoadException(path, "cannot read: " + e.Message, e);
-        }
+        var bytes = ModelFormats.ReadAllBytes(path);
         var model = Parse(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
         model.SourcePath = Path.GetFullPath(path);
         return model;

@@ -165,6 +165,22 @@ public interface IModelFormat
 /// <summary>Loads model files through the registered formats.</summary>
 public static class ModelFormats
 {
+    /// <summary>
+    /// The bytes of a model file; a missing or unreadable file throws <see cref="ModelLoadException"/> naming it (the
+    /// one way every importer reads its file).
+    /// </summary>
+    public static byte[] ReadAllBytes(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : "cannot read: " + e.Message, e);
+        }
+    }
+
     /// <summary>Loads <paramref name="path"/> with the first format that recognises it.</summary>
     public static Model Load(string path)
     {

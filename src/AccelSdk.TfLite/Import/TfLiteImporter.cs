@@ -61,16 +61,7 @@ public static partial class TfLiteImporter
     /// <summary>Loads and imports <paramref name="path"/>.</summary>
     public static Model Load(string path)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelLoadException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, e);
-        }
-        return Import(bytes, path);
+        return Import(ModelFormats.ReadAllBytes(path), path);
     }
 
     /// <summary>Imports a flatbuffer; <paramref name="sourcePath"/> (when the bytes are a file) lets the TFLite backend run it.</summary>

@@ -31,16 +31,7 @@ public sealed unsafe class LiteModel : IDisposable
     /// <summary>Loads a <c>.tflite</c> file; a missing, truncated or corrupt file throws <see cref="ModelLoadException"/>.</summary>
     public static LiteModel FromFile(string path)
     {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelLoadException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, e);
-        }
-        return FromBytes(bytes, path);
+        return FromBytes(ModelFormats.ReadAllBytes(path), path);
     }
 
     /// <summary>Loads a model from bytes (copied into pinned memory that the model keeps).</summary>
