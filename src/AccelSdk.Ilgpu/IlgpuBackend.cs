@@ -91,12 +91,14 @@ public sealed class IlgpuBackend : IBackend
     public IReadOnlyList<CompileVariant> CompileVariants(Device device)
     {
         if (!_slots.TryGetValue(device.Id, out var slot)) return Array.Empty<CompileVariant>();
-        CompileVariant Variant(string name) => new(name, new Dictionary<string, string> { [IlgpuPartition.MatMulSettingFor(device)] = name });
         try
         {
-            if (slot.IsCpuAccelerator) return new[] { Variant("packed"), Variant("blocked") };
-            if (slot.Accelerator.MaxNumThreadsPerGroup < IlgpuPartition.TiledMatMulThreads) return Array.Empty<CompileVariant>();
-            return slot.IsCpu ? new[] { Variant("blocked"), Variant("tiled") } : new[] { Variant("tiled"), Variant("blocked") };
+            var runnable = new[] { MatMulVariant.Packed, MatMulVariant.Tiled, MatMulVariant.Blocked }.Where(v => IlgpuPartition.CannotRun(slot, v) is null)
+                .OrderBy(v => v == IlgpuPartition.DefaultMatMul(slot) ? 0 : 1)
+                .Select(v => v.ToString().ToLowerInvariant())
+                .Select(name => new CompileVariant(name, new Dictionary<string, string> { [IlgpuPartition.MatMulSettingFor(device)] = name }))
+                .ToArray();
+            return runnable.Length > 1 ? runnable : Array.Empty<CompileVariant>();
         }
         catch (BackendException)
         {

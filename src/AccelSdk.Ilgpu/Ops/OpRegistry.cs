@@ -66,11 +66,11 @@ internal static partial class OpRegistry
     /// <summary>Whether <paramref name="op"/> runs float16 data through its float32 kernel.</summary>
     internal static bool ComputesHalfInFloat(string op) => LazyHalfViaFloat.Value.Contains(op);
 
-    public static NodeSupport Supports(Node node, NodeContext context, bool float16Storage = true)
+    public static NodeSupport Supports(Node node, NodeContext context)
     {
         if (node.EffectiveDomain == "ai.onnx" && ComputesHalfInFloat(node.OpType) && TypeOf(node, context, 0) == ElementType.Float16)
         {
-            return SupportsHalf(node, context, float16Storage);
+            return SupportsHalf(node, context);
         }
         return SupportsAsIs(node, context);
     }
@@ -79,9 +79,8 @@ internal static partial class OpRegistry
     /// A float16 node is claimed when the same node with float32 in place of float16 is, every other float input is
     /// float16 too (unless ONNX allows another type there) and only output 0 is used.
     /// </summary>
-    private static NodeSupport SupportsHalf(Node node, NodeContext context, bool float16Storage)
+    private static NodeSupport SupportsHalf(Node node, NodeContext context)
     {
-        if (!float16Storage) return NodeSupport.No("float16 tensors are not supported by this accelerator (OpenCL without cl_khr_fp16)");
         var otherTypes = OtherFloatTypeInputs.GetValueOrDefault(node.OpType) ?? Array.Empty<int>();
         for (var i = 1; i < node.Inputs.Count; i++)
         {

@@ -73,26 +73,37 @@ internal sealed class IlgpuPartition : ICompiledPartition
     /// <summary>The setting key that selects the MatMul variant on one device only.</summary>
     public static string MatMulSettingFor(Device device) => MatMulSetting + "@" + device.Id;
 
+    /// <summary>The variant a partition gets when no setting names one: tiled on GPUs, packed on ILGPU's CPU accelerator, else blocked.</summary>
+    internal static MatMulVariant DefaultMatMul(IlgpuDeviceSlot slot) =>
+        !slot.IsCpu ? MatMulVariant.Tiled : slot.IsCpuAccelerator ? MatMulVariant.Packed : MatMulVariant.Blocked;
+
+    /// <summary>Why <paramref name="slot"/> cannot run <paramref name="variant"/>, or null when it can.</summary>
+    internal static string? CannotRun(IlgpuDeviceSlot slot, MatMulVariant variant) => variant switch
+    {
+        MatMulVariant.Packed when !slot.IsCpuAccelerator =>
+            $"{slot.Device.Id}: the packed MatMul addresses host memory directly and runs only on ILGPU's CPU accelerator",
+        MatMulVariant.Tiled when slot.Accelerator.MaxNumThreadsPerGroup < TiledMatMulThreads =>
+            $"{slot.Device.Id}: the tiled MatMul needs groups of {TiledMatMulThreads} threads; this accelerator allows {slot.Accelerator.MaxNumThreadsPerGroup}",
+        _ => null,
+    };
+
     private static MatMulVariant ChooseMatMul(IlgpuDeviceSlot slot, CompileOptions options)
     {
         if (!options.Settings.TryGetValue(MatMulSettingFor(slot.Device), out var value) && !options.Settings.TryGetValue(MatMulSetting, out value))
         {
-            return !slot.IsCpu ? MatMulVariant.Tiled : slot.IsCpuAccelerator ? MatMulVariant.Packed : MatMulVariant.Blocked;
+            return DefaultMatMul(slot);
         }
-        return value switch
+        var variant = value switch
         {
             "blocked" => MatMulVariant.Blocked,
-            "packed" when slot.IsCpuAccelerator => MatMulVariant.Packed,
-            "packed" => throw new BackendException(IlgpuBackend.BackendName,
-                $"{slot.Device.Id}: the packed MatMul addresses host memory directly and runs only on ILGPU's CPU accelerator"),
-            "tiled" when slot.Accelerator.MaxNumThreadsPerGroup >= TiledMatMulThreads => MatMulVariant.Tiled,
-            "tiled" => throw new BackendException(IlgpuBackend.BackendName,
-                $"{slot.Device.Id}: the tiled MatMul needs groups of {TiledMatMulThreads} threads; this accelerator allows {slot.Accelerator.MaxNumThreadsPerGroup}"),
+            "packed" => MatMulVariant.Packed,
+            "tiled" => MatMulVariant.Tiled,
             _ => throw new BackendException(IlgpuBackend.BackendName, $"{MatMulSetting}='{value}' is not a MatMul variant (packed, blocked, tiled)"),
         };
+        return CannotRun(slot, variant) is { } why ? throw new BackendException(IlgpuBackend.BackendName, why) : variant;
     }
 
-    internal const int TiledMatMulThreads = Kernels.TiledMatMulKernels.Threads * Kernels.TiledMatMulKernels.Threads;
+    private const int TiledMatMulThreads = Kernels.TiledMatMulKernels.Threads * Kernels.TiledMatMulKernels.Threads;
 
     public IReadOnlyList<ValueInfo> Inputs { get; }
 
