@@ -1,6 +1,10 @@
-# Fails when LIBRARY has a DT_NEEDED entry on OpenCL or CUDA.
+# Fails when LIBRARY has a DT_NEEDED entry matching FORBIDDEN (a regex); WHY says what must be loaded another way.
+# Run with: cmake -DLIBRARY=... -DREADELF=... -DFORBIDDEN=... -DWHY=... -P check_needed.cmake
 if(NOT READELF)
   find_program(READELF NAMES readelf REQUIRED)
+endif()
+if(NOT FORBIDDEN)
+  message(FATAL_ERROR "check_needed.cmake needs -DFORBIDDEN=<regex of libraries LIBRARY must not link>")
 endif()
 execute_process(COMMAND "${READELF}" -d "${LIBRARY}" OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -8,8 +12,8 @@ if(NOT rc EQUAL 0)
 endif()
 string(REGEX MATCHALL "NEEDED[^\n]*" needed "${dynamic}")
 message(STATUS "${LIBRARY}: ${needed}")
-if(needed MATCHES "OpenCL|libcuda")
-  message(FATAL_ERROR "${LIBRARY} links OpenCL or CUDA directly: ${needed}")
+if(needed MATCHES "${FORBIDDEN}")
+  message(FATAL_ERROR "${LIBRARY} links ${FORBIDDEN} directly (${WHY}): ${needed}")
 endif()
 if(NOT needed MATCHES "libc\\.so")
   message(FATAL_ERROR "readelf output of ${LIBRARY} has no NEEDED libc entry; the check is not reading it right")
