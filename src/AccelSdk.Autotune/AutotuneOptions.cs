@@ -76,6 +76,12 @@ public sealed record AutotuneOptions
     /// <summary>Re-measure everything even when the cache has it (the cache is rewritten).</summary>
     public bool Retune { get; init; }
 
+    /// <summary>
+    /// Only look the plan up in the cache, never measure: without a cached plan for this model and machine the result
+    /// has no plan and no session (<see cref="AutotuneResult.FromCache"/> false), so the caller can use a default.
+    /// </summary>
+    public bool CachedPlanOnly { get; init; }
+
     /// <summary>Options passed to each backend's compile step.</summary>
     public CompileOptions Compile { get; init; } = new();
 

@@ -75,6 +75,7 @@ public static partial class Autotuner
         {
             return result;
         }
+        if (options.CachedPlanOnly) return result;
 
         var support = SupportMatrix(model, candidates, types, out var unsupported);
         ApplyPins(model, candidates, support, options.Pins);
