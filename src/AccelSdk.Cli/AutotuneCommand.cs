@@ -1,63 +1,54 @@
+using System.CommandLine;
 using AccelSdk.Autotune;
 using AccelSdk.Autotune.Reporting;
 using AccelSdk.Ir;
-using AccelSdk.Onnx;
 
 namespace AccelSdk.Cli;
 
-/// <summary><c>accelsdk autotune MODEL [--input F.pb ...] --report DIR</c>: tune, write the report, print the summary.</summary>
+/// <summary><c>accelsdk autotune MODEL --report DIR</c>: tune, write the report, print the summary.</summary>
 internal static class AutotuneCommand
 {
-    public const string Usage = """
-          autotune MODEL --report DIR [--input F.pb ...] [--policy P] [--device ID ...] [--pin NODE_OR_OP=DEVICE ...]
-                   [--memory-limit DEVICE=BYTES[k|M|G] ...] [--cache DIR] [--no-cache] [--retune]
-                                                         place each node on the device measured fastest; writes
-                                                         DIR/report.json and DIR/report.html
-        """;
+    private sealed record Request(string Model, string ReportDir, string[] InputFiles, SelectionPolicy Policy, string[] Devices,
+        Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune);
 
-    public static int Run(CommandLine cl, Func<string?, SelectionPolicy> parsePolicy)
+    public static Command Create()
     {
-        var path = cl.Positional(0, "MODEL");
-        var reportDir = cl.Option("report") ?? throw new UsageException("autotune needs --report DIR");
-        var inputFiles = cl.Options("input");
-        var policy = parsePolicy(cl.Option("policy"));
-        var devices = cl.Options("device");
-        var pins = cl.Options("pin");
-        var limits = cl.Options("memory-limit");
-        var cacheDir = cl.Option("cache");
-        var noCache = cl.Flag("no-cache");
-        var retune = cl.Flag("retune");
-        cl.RejectUnknown();
-        var pinMap = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pin in pins)
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx or .tflite)");
+        var report = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "write report.json and report.html here", required: true);
+        var inputs = CliOptions.PathsOption("--input", "F.pb", PathKind.ExistingFile, "a sample input as an ONNX TensorProto file, in graph input order or named");
+        var policy = SelectCommand.PolicyOption();
+        var devices = CliOptions.TextsOption("--device", "ID", "consider only this device or backend");
+        var pins = CliOptions.Assignments("--pin", "NODE_OR_OP=DEVICE", "place this node, or every node of this op type, on DEVICE");
+        var limits = CliOptions.ByteLimits("--memory-limit", "DEVICE=BYTES", "keep the plan's memory on DEVICE within BYTES (k, M or G suffix, 1024-based)");
+        var cache = CliOptions.PathOption("--cache", "DIR", PathKind.OutputDirectory,
+            "the tuning cache (default $ACCELSDK_CACHE_DIR/autotune, else ~/.cache/accelsdk/autotune)");
+        var noCache = CliOptions.Flag("--no-cache", "neither read nor write the tuning cache");
+        var retune = CliOptions.Flag("--retune", "measure again even what the cache has, and rewrite it");
+        var command = new Command("autotune", "place each node on the device measured fastest; writes DIR/report.json and DIR/report.html")
         {
-            var eq = pin.IndexOf('=');
-            if (eq <= 0 || eq == pin.Length - 1) throw new UsageException($"--pin takes NODE_OR_OP=DEVICE, not '{pin}'");
-            pinMap[pin[..eq]] = pin[(eq + 1)..];
-        }
-        var limitMap = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var limit in limits)
-        {
-            var eq = limit.IndexOf('=');
-            if (eq <= 0 || eq == limit.Length - 1 || ParseBytes(limit[(eq + 1)..]) is not { } bytes)
-            {
-                throw new UsageException($"--memory-limit takes DEVICE=BYTES with an optional k, M or G suffix (1024-based), not '{limit}'");
-            }
-            limitMap[limit[..eq]] = bytes;
-        }
-        var model = Model.Load(path);
+            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune,
+        };
+        command.SetAction(parse => Run(new Request(parse.GetRequiredValue(model), parse.GetRequiredValue(report)!, parse.GetValue(inputs) ?? [],
+            parse.GetValue(policy), parse.GetValue(devices) ?? [], parse.GetValue(pins)!, parse.GetValue(limits)!, parse.GetValue(cache),
+            parse.GetValue(noCache), parse.GetValue(retune))));
+        return command;
+    }
+
+    private static int Run(Request request)
+    {
+        var model = Model.Load(request.Model);
         var interactive = !Console.IsErrorRedirected;
         var lastStage = "";
         var options = new AutotuneOptions
         {
-            Policy = policy,
-            SampleInputs = inputFiles.Count > 0 ? OnnxTensors.ReadInputs(model, inputFiles) : null,
-            Candidates = devices.Count > 0 ? devices : null,
-            Pins = pinMap.Count > 0 ? pinMap : null,
-            MemoryLimits = limitMap.Count > 0 ? limitMap : null,
-            CacheDirectory = cacheDir,
-            NoCache = noCache,
-            Retune = retune,
+            Policy = request.Policy,
+            SampleInputs = CommandInputs.ReadOrNull(model, request.InputFiles),
+            Candidates = request.Devices.Length > 0 ? request.Devices : null,
+            Pins = request.Pins.Count > 0 ? request.Pins : null,
+            MemoryLimits = request.MemoryLimits.Count > 0 ? request.MemoryLimits : null,
+            CacheDirectory = request.CacheDir,
+            NoCache = request.NoCache,
+            Retune = request.Retune,
             Progress = p =>
             {
                 if (interactive)
@@ -75,23 +66,16 @@ internal static class AutotuneCommand
         if (interactive) Console.Error.WriteLine();
         using (result.Session)
         {
-            var (json, html) = AutotuneReport.Write(result, reportDir);
+            var (json, html) = AutotuneReport.Write(result, request.ReportDir);
             Console.Write(ConsoleReport.Summary(result));
             Console.WriteLine($"report: {json}, {html}");
             if (result.Unsupported.Count > 0)
             {
                 Console.Error.WriteLine($"accelsdk: error: {model.Label}: no device runs " +
                     string.Join(", ", result.Unsupported.Select(u => $"{u.Node} [{u.Op}]")));
-                return 1;
+                return ExitCodes.Failure;
             }
         }
-        return 0;
-    }
-
-    private static long? ParseBytes(string text)
-    {
-        var multiplier = char.ToUpperInvariant(text[^1]) switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L };
-        var digits = multiplier == 1 ? text : text[..^1];
-        return long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n * multiplier : null;
+        return ExitCodes.Success;
     }
 }

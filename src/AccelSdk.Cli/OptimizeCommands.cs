@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
@@ -15,144 +15,144 @@ namespace AccelSdk.Cli;
 /// <summary><c>accelsdk quantize</c> and <c>accelsdk prune</c>: optimize a model, save it, and report size, latency and accuracy.</summary>
 internal static class OptimizeCommands
 {
-    public const string Usage = """
-          quantize MODEL --mode dynamic|static|fp16 --out FILE [--calibration DIR] [--eval DIR] [--report DIR]
-                   [--calibrator minmax|percentile|entropy] [--percentile P] [--per-tensor] [--quantize-conv]
-                   [--exclude-node NAME ...] [--exclude-op TYPE ...] [--block-op TYPE ...] [--runs N]
-                                                         int8 (dynamic, static QDQ) or fp16; DIR holds PNG images, *.pb tensors or
-                                                         *.txt sentences (+ vocab.txt); prints and saves the report
-          prune MODEL --sparsity S --out FILE [--structured] [--global] [--eval DIR] [--report DIR] [--runs N]
-                                                         magnitude pruning, or --structured channel removal
-        """;
-
-    public static readonly IReadOnlySet<string> QuantizeFlags = new HashSet<string> { "per-tensor", "quantize-conv" };
-
-    public static readonly IReadOnlySet<string> PruneFlags = new HashSet<string> { "structured", "global" };
-
-    public static int Quantize(CommandLine cl)
+    private enum QuantizeMode
     {
-        var path = cl.Positional(0, "MODEL");
-        var mode = cl.Option("mode") ?? throw new UsageException("quantize needs --mode dynamic|static|fp16");
-        var output = cl.Option("out") ?? throw new UsageException("quantize needs --out FILE");
-        var calibrationDir = cl.Option("calibration");
-        var evalDir = cl.Option("eval");
-        var reportDir = cl.Option("report");
-        var calibrator = cl.Option("calibrator");
-        var percentile = cl.Option("percentile");
-        var perTensor = cl.Flag("per-tensor");
-        var quantizeConv = cl.Flag("quantize-conv");
-        var excludedNodes = cl.Options("exclude-node");
-        var excludedOps = cl.Options("exclude-op");
-        var blockedOps = cl.Options("block-op");
-        var runs = ParseRuns(cl.Option("runs"));
-        cl.RejectUnknown();
-        CheckOutput(path, output);
-        var model = Model.Load(path);
-        OptimizationResult result;
-        switch (mode.ToLowerInvariant())
-        {
-            case "dynamic":
-                result = DynamicQuantizer.Quantize(model, new DynamicQuantizationOptions
-                {
-                    PerChannel = !perTensor,
-                    QuantizeConv = quantizeConv,
-                    ExcludedNodes = excludedNodes,
-                    ExcludedOpTypes = excludedOps,
-                });
-                break;
-            case "static":
-                if (calibrationDir is null) throw new UsageException("--mode static needs --calibration DIR");
-                var calibration = InputSets.FromDirectory(model, calibrationDir).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
-                result = StaticQuantizer.Quantize(model, calibration, new StaticQuantizationOptions
-                {
-                    PerChannel = !perTensor,
-                    ExcludedNodes = excludedNodes,
-                    ExcludedOpTypes = excludedOps,
-                    Calibration = new CalibrationOptions
-                    {
-                        Method = ParseCalibrator(calibrator),
-                        Percentile = percentile is null ? 99.999 : double.Parse(percentile, CultureInfo.InvariantCulture),
-                    },
-                });
-                break;
-            case "fp16":
-                result = Fp16Converter.Convert(model, new Fp16Options { BlockedOpTypes = blockedOps });
-                break;
-            default:
-                throw new UsageException($"unknown mode '{mode}' (dynamic, static, fp16)");
-        }
-        return Finish(model, result, output, evalDir ?? calibrationDir, reportDir, runs);
+        Dynamic,
+        Static,
+        Fp16,
     }
 
-    public static int Prune(CommandLine cl)
+    private static readonly Dictionary<string, QuantizeMode> Modes = new(StringComparer.Ordinal)
     {
-        var path = cl.Positional(0, "MODEL");
-        var sparsityText = cl.Option("sparsity") ?? throw new UsageException("prune needs --sparsity S (0 <= S < 1)");
-        var output = cl.Option("out") ?? throw new UsageException("prune needs --out FILE");
-        var structured = cl.Flag("structured");
-        var global = cl.Flag("global");
-        var evalDir = cl.Option("eval");
-        var reportDir = cl.Option("report");
-        var runs = ParseRuns(cl.Option("runs"));
-        cl.RejectUnknown();
-        if (!double.TryParse(sparsityText, NumberStyles.Float, CultureInfo.InvariantCulture, out var sparsity))
+        ["dynamic"] = QuantizeMode.Dynamic,
+        ["static"] = QuantizeMode.Static,
+        ["fp16"] = QuantizeMode.Fp16,
+    };
+
+    private static readonly Dictionary<string, CalibrationMethod> Calibrators = new(StringComparer.Ordinal)
+    {
+        ["minmax"] = CalibrationMethod.MinMax,
+        ["percentile"] = CalibrationMethod.Percentile,
+        ["entropy"] = CalibrationMethod.Entropy,
+        ["kl"] = CalibrationMethod.Entropy,
+    };
+
+    private sealed record Evaluation(string? EvalDir, string? ReportDir, int Runs);
+
+    /// <summary>The options both commands share.</summary>
+    private sealed class Common
+    {
+        public Argument<string> Model { get; } = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the float32 ONNX model (never overwritten)");
+        public Option<string?> Out { get; } = CliOptions.PathOption("--out", "FILE", PathKind.OutputFile, "write the optimized ONNX model here", required: true);
+        public Option<string?> Eval { get; } = CliOptions.PathOption("--eval", "DIR", PathKind.ExistingDirectory,
+            "evaluation data: PNG images, *.pb tensors or *.txt sentences (+ vocab.txt); without it, one random input");
+        public Option<string?> Report { get; } = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "save the report (report.json, report.txt) here");
+        public Option<int> Runs { get; } = CliOptions.PositiveInteger("--runs", "N", 20, "timed runs per device for the latency comparison");
+
+        public void AddTo(Command command)
         {
-            throw new UsageException($"--sparsity '{sparsityText}' is not a number");
+            command.Add(Model);
+            command.Add(Out);
+            command.Add(Eval);
+            command.Add(Report);
+            command.Add(Runs);
+            command.Validators.Add(result =>
+            {
+                if (CommandChecks.SamePath(result, Model, Out)) result.AddError($"--out {CommandChecks.Given(result, Out)} is the input model; write the optimized model to another file");
+            });
         }
-        CheckOutput(path, output);
-        var model = Model.Load(path);
-        var options = new PruningOptions { Sparsity = sparsity, Scope = global ? PruningScope.Global : PruningScope.PerLayer };
-        var result = structured ? ChannelPruner.Prune(model, options) : MagnitudePruner.Prune(model, options);
-        return Finish(model, result, output, evalDir, reportDir, runs);
+
+        public Evaluation EvaluationOf(ParseResult parse, string? fallbackDir = null) => new(parse.GetValue(Eval) ?? fallbackDir, parse.GetValue(Report), parse.GetValue(Runs));
     }
 
-    private static int Finish(Model model, OptimizationResult result, string output, string? evalDir, string? reportDir, int runs)
+    public static Command CreateQuantize()
+    {
+        var common = new Common();
+        var mode = CliOptions.Choice("--mode", Modes, QuantizeMode.Dynamic, "int8 weights (dynamic), int8 QDQ calibrated on data (static), or float16", required: true);
+        var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
+            "calibration data for --mode static: PNG images, *.pb tensors or *.txt sentences (+ vocab.txt); also the evaluation data without --eval");
+        var calibrator = CliOptions.Choice("--calibrator", Calibrators, CalibrationMethod.MinMax, "how activation ranges are taken from the calibration data");
+        var percentile = CliOptions.Number("--percentile", "P", "the percentile the percentile calibrator keeps (default 99.999)");
+        var perTensor = CliOptions.Flag("--per-tensor", "one scale per weight tensor instead of per channel");
+        var quantizeConv = CliOptions.Flag("--quantize-conv", "dynamic mode: quantize Conv weights too");
+        var excludedNodes = CliOptions.TextsOption("--exclude-node", "NAME", "keep this node in float");
+        var excludedOps = CliOptions.TextsOption("--exclude-op", "TYPE", "keep every node of this op type in float");
+        var blockedOps = CliOptions.TextsOption("--block-op", "TYPE", "fp16 mode: keep every node of this op type in float32");
+        var command = new Command("quantize", "int8 (dynamic, static QDQ) or fp16; prints and saves the report of size, latency and accuracy")
+        {
+            mode, calibration, calibrator, percentile, perTensor, quantizeConv, excludedNodes, excludedOps, blockedOps,
+        };
+        common.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (CommandChecks.Given(result, mode) is { } m && m.Equals("static", StringComparison.OrdinalIgnoreCase) && result.GetResult(calibration) is null)
+            {
+                result.AddError("--mode static needs --calibration DIR");
+            }
+        });
+        command.SetAction(parse =>
+        {
+            var model = Model.Load(parse.GetRequiredValue(common.Model));
+            var perChannel = !parse.GetValue(perTensor);
+            var nodes = parse.GetValue(excludedNodes) ?? [];
+            var ops = parse.GetValue(excludedOps) ?? [];
+            var calibrationDir = parse.GetValue(calibration);
+            var result = parse.GetValue(mode) switch
+            {
+                QuantizeMode.Dynamic => DynamicQuantizer.Quantize(model, new DynamicQuantizationOptions
+                {
+                    PerChannel = perChannel,
+                    QuantizeConv = parse.GetValue(quantizeConv),
+                    ExcludedNodes = nodes,
+                    ExcludedOpTypes = ops,
+                }),
+                QuantizeMode.Static => StaticQuantizer.Quantize(model, ReadSamples(model, calibrationDir!), new StaticQuantizationOptions
+                {
+                    PerChannel = perChannel,
+                    ExcludedNodes = nodes,
+                    ExcludedOpTypes = ops,
+                    Calibration = new CalibrationOptions { Method = parse.GetValue(calibrator), Percentile = parse.GetValue(percentile) ?? 99.999 },
+                }),
+                _ => Fp16Converter.Convert(model, new Fp16Options { BlockedOpTypes = parse.GetValue(blockedOps) ?? [] }),
+            };
+            return Finish(model, result, parse.GetRequiredValue(common.Out)!, common.EvaluationOf(parse, calibrationDir));
+        });
+        return command;
+    }
+
+    public static Command CreatePrune()
+    {
+        var common = new Common();
+        var sparsity = CliOptions.Number("--sparsity", "S", "the fraction of weights (or channels) to remove, 0 <= S < 1", required: true);
+        var structured = CliOptions.Flag("--structured", "remove whole channels (a smaller, faster model) instead of zeroing single weights");
+        var global = CliOptions.Flag("--global", "rank weights across the whole model instead of layer by layer");
+        var command = new Command("prune", "magnitude pruning, or --structured channel removal; prints and saves the report") { sparsity, structured, global };
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var model = Model.Load(parse.GetRequiredValue(common.Model));
+            var options = new PruningOptions { Sparsity = parse.GetValue(sparsity)!.Value, Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer };
+            var result = parse.GetValue(structured) ? ChannelPruner.Prune(model, options) : MagnitudePruner.Prune(model, options);
+            return Finish(model, result, parse.GetRequiredValue(common.Out)!, common.EvaluationOf(parse));
+        });
+        return command;
+    }
+
+    private static List<IReadOnlyDictionary<string, Tensor>> ReadSamples(Model model, string directory) =>
+        InputSets.FromDirectory(model, directory).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+
+    private static int Finish(Model model, OptimizationResult result, string output, Evaluation evaluation)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(output));
         if (directory is not null) Directory.CreateDirectory(directory);
         OnnxExporter.Save(result.Model, output);
         Console.WriteLine($"{model.Label}: {result.Optimization} written to {output}");
-        List<IReadOnlyDictionary<string, Tensor>> evaluation;
-        string source;
-        if (evalDir is not null)
-        {
-            evaluation = InputSets.FromDirectory(model, evalDir).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
-            source = evalDir;
-        }
-        else
-        {
-            evaluation = new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model) };
-            source = "one random input (give --eval DIR for real data)";
-        }
-        var report = ModelEvaluator.Compare(model, result, evaluation, new EvaluationOptions { MeasuredRuns = runs }, source);
+        var (samples, source) = evaluation.EvalDir is { } evalDir
+            ? (ReadSamples(model, evalDir), evalDir)
+            : (new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model) }, "one random input (give --eval DIR for real data)");
+        var report = ModelEvaluator.Compare(model, result, samples, new EvaluationOptions { MeasuredRuns = evaluation.Runs }, source);
         Console.Write(ReportWriter.ToTable(report));
-        if (reportDir is not null) Console.WriteLine($"report: {ReportWriter.Save(report, reportDir)}");
-        return 0;
+        if (evaluation.ReportDir is not null) Console.WriteLine($"report: {ReportWriter.Save(report, evaluation.ReportDir)}");
+        return ExitCodes.Success;
     }
-
-    /// <summary>The input model is never overwritten.</summary>
-    private static void CheckOutput(string input, string output)
-    {
-        if (!File.Exists(input)) throw new ModelLoadException(input, "file not found");
-        if (string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal))
-        {
-            throw new UsageException($"--out {output} is the input model; write the optimized model to another file");
-        }
-    }
-
-    private static int ParseRuns(string? value)
-    {
-        if (value is null) return 20;
-        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new UsageException($"--runs '{value}' is not a positive integer");
-    }
-
-    private static CalibrationMethod ParseCalibrator(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "minmax" => CalibrationMethod.MinMax,
-        "percentile" => CalibrationMethod.Percentile,
-        "entropy" or "kl" => CalibrationMethod.Entropy,
-        _ => throw new UsageException($"unknown calibrator '{value}' (minmax, percentile, entropy)"),
-    };
 }
