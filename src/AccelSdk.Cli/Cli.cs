@@ -36,24 +36,27 @@ internal static class Cli
         }
         catch (Exception e)
         {
-            var (code, message) = Describe(e);
-            Console.Error.WriteLine($"accelsdk: error: {message.ReplaceLineEndings(" ")}");
+            var (code, line) = ErrorLine(e);
+            Console.Error.WriteLine(line);
             return code;
         }
     }
 
     /// <summary>Every command, each with its own <c>--help</c>.</summary>
-    internal static RootCommand BuildCommands() => new(Description)
+    internal static RootCommand BuildCommands()
     {
-        DevicesCommand.Create(),
-        SelectCommand.Create(),
-        RunCommand.Create(),
-        ConvertCommand.Create(),
-        ConformanceCommand.Create(),
-        AutotuneCommand.Create(),
-        OptimizeCommands.CreateQuantize(),
-        OptimizeCommands.CreatePrune(),
-    };
+        // Help says "accelsdk" whatever the host process is called (the dotnet tool shim, a test host).
+        var root = new RootCommand(Description) { HelpName = "accelsdk" };
+        root.Add(DevicesCommand.Create());
+        root.Add(SelectCommand.Create());
+        root.Add(RunCommand.Create());
+        root.Add(ConvertCommand.Create());
+        root.Add(ConformanceCommand.Create());
+        root.Add(AutotuneCommand.Create());
+        root.Add(OptimizeCommands.CreateQuantize());
+        root.Add(OptimizeCommands.CreatePrune());
+        return root;
+    }
 
     private static int Invoke(ParseResult parse) => parse.Invoke(new InvocationConfiguration
     {
@@ -63,7 +66,13 @@ internal static class Cli
         ProcessTerminationTimeout = null,
     });
 
-    /// <summary>Exit code and one-line message for an exception that escaped a command.</summary>
+    /// <summary>The exit code and the one error line for an exception that escaped a command.</summary>
+    internal static (int Code, string Line) ErrorLine(Exception e)
+    {
+        var (code, message) = Describe(e);
+        return (code, "accelsdk: error: " + message.ReplaceLineEndings(" ").TrimEnd());
+    }
+
     private static (int Code, string Message) Describe(Exception e) => e switch
     {
         UsageException => (ExitCodes.Usage, e.Message),
