@@ -75,7 +75,6 @@ internal static class Cli
 
     private static (int Code, string Message) Describe(Exception e) => e switch
     {
-        UsageException => (ExitCodes.Usage, e.Message),
         AccelSdkException => (ExitCodes.Failure, e.Message),
         IOException or UnauthorizedAccessException or InvalidDataException => (ExitCodes.Failure, e.Message),
         OutOfMemoryException => (ExitCodes.Failure, "out of memory: " + e.Message),

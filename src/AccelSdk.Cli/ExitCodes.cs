@@ -17,6 +17,3 @@ internal static class ExitCodes
     /// <summary>An unexpected exception: a bug in AccelSdk, reported as one line.</summary>
     public const int Internal = 3;
 }
-
-/// <summary>A usage error found after parsing (it depends on more than one option): exits with <see cref="ExitCodes.Usage"/>.</summary>
-internal sealed class UsageException(string message) : Exception(message);
