@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AccelSdk.Autotune;
 using AccelSdk.Autotune.Reporting;
+using AccelSdk.Backends;
 using AccelSdk.Ir;
 
 namespace AccelSdk.Cli;
@@ -36,6 +37,7 @@ internal static class AutotuneCommand
 
     private static int Run(Request request)
     {
+        CheckMemoryLimitNames(request.MemoryLimits.Keys);
         var model = Model.Load(request.Model);
         var interactive = !Console.IsErrorRedirected;
         var lastStage = "";
@@ -77,5 +79,15 @@ internal static class AutotuneCommand
             }
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The tuner ignores a limit for a name it does not know: a typo would silently lift the cap.</summary>
+    private static void CheckMemoryLimitNames(IEnumerable<string> names)
+    {
+        var known = BackendRegistry.All.SelectMany(b => b.Devices.Select(d => d.Id).Append(b.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names.Where(n => !known.Contains(n)))
+        {
+            throw new AccelSdkException($"--memory-limit names '{name}', which is no device or backend of this machine ({string.Join(", ", known.Order(StringComparer.Ordinal))})");
+        }
     }
 }

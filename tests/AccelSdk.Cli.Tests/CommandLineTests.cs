@@ -48,6 +48,7 @@ public sealed class CommandLineTests : IDisposable
         { "autotune --memory-limit", "autotune {model} --report {out} --memory-limit ort-cpu=0", "not 'ort-cpu=0'", 2 },
         { "autotune --memory-limit", "autotune {model} --report {out} --memory-limit ort-cpu=99999999999G", "not 'ort-cpu=99999999999G'", 2 },
         { "autotune --memory-limit", "autotune {model} --report {out} --memory-limit ort-cpu", "not 'ort-cpu'", 2 },
+        { "autotune --memory-limit", "autotune {model} --report {out} --memory-limit tpu=1G", "--memory-limit names 'tpu', which is no device or backend of this machine", 1 },
         { "autotune --cache", "autotune {model} --report {out} --cache {file}", "--cache '{file}' is a file, not a directory", 2 },
         { "autotune --no-cache", "autotune {model} --report {out} --no-cache please", "unexpected argument 'please'", 2 },
         { "autotune --retune", "autotune {model} --report {out} --retune=often", "unexpected argument 'often'", 2 },
