@@ -37,6 +37,26 @@ public sealed class CacheTests
     }
 
     [Fact]
+    public void Cached_plan_only_takes_the_cached_plan_and_without_one_measures_nothing()
+    {
+        var dir = TestModels.TempDirectory("cached-plan-only");
+        var none = Autotuner.Tune(TestModels.Chain(), Options(dir) with { CachedPlanOnly = true });
+        Assert.Null(none.Session);
+        Assert.Null(none.Plan);
+        Assert.False(none.FromCache);
+        Assert.Empty(none.Nodes);
+        Assert.False(File.Exists(none.CachePath), "nothing measured, nothing written");
+
+        var tuned = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        tuned.Session!.Dispose();
+        var cached = Autotuner.Tune(TestModels.Chain(), Options(dir) with { CachedPlanOnly = true });
+        using var session = cached.Session!;
+        Assert.True(cached.FromCache);
+        Assert.Equal(tuned.Nodes.Select(n => n.Assigned), cached.Nodes.Select(n => n.Assigned));
+        Assert.Equal(1L * 64 * 32 * 32, session.Run(Execution.SampleInputs.Random(TestModels.Chain()))[0].ElementCount);
+    }
+
+    [Fact]
     public void A_corrupt_cache_file_is_ignored_with_a_warning_and_rebuilt()
     {
         var dir = TestModels.TempDirectory("corrupt");
