@@ -269,8 +269,7 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} unreadable ({e.Message}); compiling {partition.Label} afresh");
-            index.Forget(fileName);
+            DiscardArtifact(artifact, index, $"is unreadable ({e.Message}); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
         if (contentHash != recorded.ContentHash || bytes.LongLength != recorded.Bytes)

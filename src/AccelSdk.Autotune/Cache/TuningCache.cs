@@ -200,10 +200,10 @@ public sealed class TuningCache : IArtifactIndex
     /// <summary>Writes the cache atomically (temporary file, then rename). A failure to write is a warning only.</summary>
     public void Save()
     {
+        var temp = $"{Path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            var temp = $"{Path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
             byte[] document;
             lock (_body.Artifacts)
             {
@@ -217,6 +217,19 @@ public sealed class TuningCache : IArtifactIndex
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             AccelSdkDiagnostics.Warn($"tuning cache {Path} could not be written: {e.Message}");
+            TryDelete(temp);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the temporary file is only left behind.
         }
     }
 

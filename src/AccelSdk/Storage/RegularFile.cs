@@ -42,7 +42,7 @@ public static partial class RegularFile
 
     private static byte[] Read(string path, long maxBytes, bool pinned)
     {
-        using var handle = OperatingSystem.IsLinux() ? LinuxFile.OpenRegular(path) : OpenPortable(path);
+        using var handle = OperatingSystem.IsLinux() && LinuxFile.IsUsable ? LinuxFile.OpenRegular(path) : OpenPortable(path);
         var length = RandomAccess.GetLength(handle);
         if (length > maxBytes) throw new IOException($"{path}: {length} bytes, more than the {maxBytes} accepted");
         var bytes = pinned ? GC.AllocateUninitializedArray<byte>((int)length, pinned: true) : new byte[length];
@@ -91,6 +91,11 @@ public static partial class RegularFile
         private const int ErrNoEntry = 2;
         private const int ErrNotDirectory = 20;
 
+        private static readonly Lazy<bool> Usable = new(Probe);
+
+        /// <summary>False where the C library lacks <c>statx</c> (glibc before 2.28): files are then opened portably.</summary>
+        public static bool IsUsable => Usable.Value;
+
         public static SafeFileHandle OpenRegular(string path)
         {
             var fd = Open(path, ReadOnlyNonBlocking);
@@ -116,6 +121,20 @@ public static partial class RegularFile
             {
                 handle.Dispose();
                 throw;
+            }
+        }
+
+        private static unsafe bool Probe()
+        {
+            try
+            {
+                var buffer = stackalloc byte[StatxSize];
+                Statx(-1, "/", 0, StatxType, buffer);
+                return true;
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            {
+                return false;
             }
         }
 
