@@ -251,7 +251,7 @@ public sealed class TuningCache : IArtifactIndex
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return e.Message;
+            return e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
         }
         try
         {
