@@ -43,6 +43,19 @@ public static partial class RegularFile
     private static byte[] Read(string path, long maxBytes, bool pinned)
     {
         using var handle = OperatingSystem.IsLinux() && LinuxFile.IsUsable ? LinuxFile.OpenRegular(path) : OpenPortable(path);
+        try
+        {
+            return ReadOpen(handle, path, maxBytes, pinned);
+        }
+        catch (NotSupportedException)
+        {
+            // RandomAccess refuses handles it cannot seek (pipes, terminals) where the type could not be checked first.
+            throw new IOException($"{path}: not a regular file (cannot seek)");
+        }
+    }
+
+    private static byte[] ReadOpen(SafeFileHandle handle, string path, long maxBytes, bool pinned)
+    {
         var length = RandomAccess.GetLength(handle);
         if (length > maxBytes) throw new IOException($"{path}: {length} bytes, more than the {maxBytes} accepted");
         var bytes = pinned ? GC.AllocateUninitializedArray<byte>((int)length, pinned: true) : new byte[length];
