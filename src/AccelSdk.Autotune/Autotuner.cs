@@ -61,10 +61,12 @@ public static partial class Autotuner
 
         var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
         result.CachePath = cache?.Path;
-        // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine.
+        // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine;
+        // the cache records their content hashes.
         var keptCompile = cache is null ? options.Compile : options.Compile with
         {
             ArtifactCacheDirectory = Path.Combine(Path.GetDirectoryName(cache.Path)!, "compiled-" + fingerprint.Hash),
+            ArtifactIndex = cache,
         };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
             "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
@@ -73,6 +75,8 @@ public static partial class Autotuner
 
         if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile))
         {
+            // An artefact found modified and compiled afresh has a new content hash.
+            if (cache.ArtifactsChanged) cache.Save();
             return result;
         }
         if (options.CachedPlanOnly) return result;
@@ -118,9 +122,9 @@ public static partial class Autotuner
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Devices.Count == 1 ? p.Devices[0] : p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)
                     { Label = p.Devices.Count == 1 && p.Label != p.Devices[0] ? p.Label : null }).ToArray(),
             };
-            cache.Save();
             // Recompile the kept plan once with the artefact cache on, so that the next Select loads it instead of
-            // compiling (the measured session was compiled without, like every other candidate).
+            // compiling (the measured session was compiled without, like every other candidate). Saved after it, as the
+            // cache records the artefacts' content hashes.
             var measuredSession = result.Session!;
             try
             {
@@ -131,6 +135,7 @@ public static partial class Autotuner
             {
                 AccelSdkDiagnostics.Warn($"{model.Label}: the kept plan could not be saved compiled ({e.Message}); the next selection compiles it");
             }
+            cache.Save();
         }
         return result;
     }

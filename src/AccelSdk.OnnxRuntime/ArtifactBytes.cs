@@ -1,17 +1,21 @@
+using System.IO.Hashing;
+using AccelSdk.Storage;
+
 namespace AccelSdk.OnnxRuntime;
 
 /// <summary>
-/// The pinned bytes of saved ORT-format models, read once per process while any session still holds them: ONNX
-/// Runtime reads the model straight from the buffer and never writes it, so sessions of the same
-/// artefact share one buffer, and a second selection in the same process skips the file read. Entries are weak: a
-/// buffer is freed with the last session that uses it. A file rewritten since (other length or time) is read again.
+/// Reads saved ORT-format models into pinned buffers, shared by every session of the same unchanged file in this
+/// process (a session keeps pointers into its buffer), each with the content hash of its bytes. Only regular files are
+/// read, within a time limit.
 /// </summary>
 internal static class ArtifactBytes
 {
-    private static readonly Dictionary<string, (long Length, DateTime WrittenUtc, WeakReference<byte[]> Bytes)> Shared = new(StringComparer.Ordinal);
+    private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>The file's bytes in a pinned array (its address never moves, as ONNX Runtime keeps pointers into it).</summary>
-    public static byte[] Read(string path)
+    private static readonly Dictionary<string, (long Length, DateTime WrittenUtc, WeakReference<byte[]> Bytes, string ContentHash)> Shared = new(StringComparer.Ordinal);
+
+    /// <summary>The file's bytes in a pinned array (its address never moves, as ONNX Runtime keeps pointers into it) and their content hash.</summary>
+    public static (byte[] Bytes, string ContentHash) Read(string path)
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException("not found", path);
@@ -19,24 +23,37 @@ internal static class ArtifactBytes
         {
             if (Shared.TryGetValue(path, out var entry) && entry.Length == info.Length && entry.WrittenUtc == info.LastWriteTimeUtc && entry.Bytes.TryGetTarget(out var shared))
             {
-                return shared;
+                return (shared, entry.ContentHash);
             }
         }
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        if (file.Length is 0 or > int.MaxValue) throw new IOException($"unexpected length {file.Length}");
-        var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length, pinned: true);
-        file.ReadExactly(bytes);
+        var bytes = RegularFile.ReadAllBytes(path, Array.MaxLength, ReadTimeout, pinned: true);
+        if (bytes.Length == 0) throw new IOException($"{path}: empty");
+        var hash = ContentHash(bytes);
         lock (Shared)
         {
             foreach (var dead in Shared.Where(kv => !kv.Value.Bytes.TryGetTarget(out _)).Select(kv => kv.Key).ToList()) Shared.Remove(dead);
-            Shared[path] = (info.Length, info.LastWriteTimeUtc, new WeakReference<byte[]>(bytes));
+            Shared[path] = (info.Length, info.LastWriteTimeUtc, new WeakReference<byte[]>(bytes), hash);
         }
-        return bytes;
+        return (bytes, hash);
     }
+
+    /// <summary>The content hash of a file this process just wrote, read as a stream.</summary>
+    public static string ContentHashOfFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var hash = new XxHash128();
+        hash.Append(stream);
+        return Prefix + Convert.ToHexStringLower(hash.GetCurrentHash());
+    }
+
+    /// <summary>XXH128 of <paramref name="bytes"/> with its algorithm: <c>xxh128:</c> and 32 hex digits.</summary>
+    public static string ContentHash(ReadOnlySpan<byte> bytes) => Prefix + Convert.ToHexStringLower(XxHash128.Hash(bytes));
 
     /// <summary>Drops the shared buffer of a file found broken.</summary>
     public static void Forget(string path)
     {
         lock (Shared) Shared.Remove(path);
     }
+
+    private const string Prefix = "xxh128:";
 }

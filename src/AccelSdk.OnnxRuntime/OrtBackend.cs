@@ -201,7 +201,7 @@ public sealed partial class OrtBackend : IBackend
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var usesCustomOps = partition.Graph.Nodes.Any(n => n.Domain == OrtCustomOps.Domain);
         // Custom-op models are not cached: the ORT format keeps no reference to the custom-op library.
-        var artifact = options.ArtifactCacheDirectory is { } dir && !usesCustomOps ? Path.Combine(dir, $"ort-{ArtifactKey(device, partition, options)}.ort") : null;
+        var artifact = options is { ArtifactCacheDirectory: { } dir, ArtifactIndex: not null } && !usesCustomOps ? Path.Combine(dir, $"ort-{ArtifactKey(device, partition, options)}.ort") : null;
         if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch) is { } cached) return cached;
         var bytes = OnnxExporter.ToBytes(partition);
         using var so = CreateSessionOptions(device, options);
@@ -224,7 +224,7 @@ public sealed partial class OrtBackend : IBackend
             if (temporary is not null) File.Delete(temporary);
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {FirstLine(e.Message)}", e);
         }
-        if (temporary is not null) PublishArtifact(temporary, artifact!);
+        if (temporary is not null) PublishArtifact(temporary, artifact!, options.ArtifactIndex!);
         return new OrtPartition(device, session, partition, watch.Elapsed);
     }
 
@@ -242,27 +242,40 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>
     /// Loads a saved optimised model: graph optimisations were applied when it was saved, so they are off here, and
     /// ONNX Runtime reads the model straight from a pinned buffer the partition keeps alive (initializers are still
-    /// copied into its own aligned buffers and pre-packed). A broken file is deleted with a warning and the partition
-    /// is compiled afresh.
+    /// copied into its own aligned buffers and pre-packed). Only a file whose bytes hash to what the index recorded when
+    /// it was saved is loaded: ONNX Runtime loads a file with overwritten weights without complaint and computes wrong
+    /// answers from it. A file not recorded, modified or unloadable is deleted with a warning and the partition is
+    /// compiled afresh.
     /// </summary>
     private OrtPartition? TryLoadArtifact(Device device, Model partition, CompileOptions options, string artifact, System.Diagnostics.Stopwatch watch)
     {
-        byte[] bytes;
-        try
+        var index = options.ArtifactIndex!;
+        var fileName = Path.GetFileName(artifact);
+        if (index.Find(fileName) is not { } recorded)
         {
-            bytes = ArtifactBytes.Read(artifact);
-        }
-        catch (FileNotFoundException)
-        {
+            if (File.Exists(artifact)) DiscardArtifact(artifact, index, $"is not recorded in the cache index (no content hash to check it against); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
-        catch (DirectoryNotFoundException)
+        byte[] bytes;
+        string contentHash;
+        try
         {
+            (bytes, contentHash) = ArtifactBytes.Read(artifact);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            index.Forget(fileName);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} unreadable ({e.Message}); compiling {partition.Label} afresh");
+            DiscardArtifact(artifact, index, $"is unreadable ({e.Message}); it is deleted and {partition.Label} compiled afresh");
+            return null;
+        }
+        if (contentHash != recorded.ContentHash || bytes.LongLength != recorded.Bytes)
+        {
+            DiscardArtifact(artifact, index, $"has content hash {contentHash} ({bytes.LongLength} bytes), not the {recorded.ContentHash} ({recorded.Bytes} bytes) " +
+                $"recorded when it was saved: it was modified since; it is deleted and {partition.Label} compiled afresh");
             return null;
         }
         using var so = CreateSessionOptions(device, options);
@@ -278,25 +291,30 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (OnnxRuntimeException e)
         {
-            AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} is not a loadable ORT model ({FirstLine(e.Message)}); it is deleted and {partition.Label} compiled afresh");
-            ArtifactBytes.Forget(artifact);
-            TryDelete(artifact);
+            DiscardArtifact(artifact, index, $"is not a loadable ORT model ({FirstLine(e.Message)}); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
     }
 
-    private static void PublishArtifact(string temporary, string artifact)
+    private static void DiscardArtifact(string artifact, IArtifactIndex index, string problem)
+    {
+        AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} {problem}");
+        ArtifactBytes.Forget(artifact);
+        index.Forget(Path.GetFileName(artifact));
+        TryDelete(artifact);
+    }
+
+    /// <summary>Moves ONNX Runtime's saved model into place and records its content hash in the index.</summary>
+    private static void PublishArtifact(string temporary, string artifact, IArtifactIndex index)
     {
         try
         {
-            if (File.Exists(temporary)) File.Move(temporary, artifact, overwrite: true);
+            if (!File.Exists(temporary)) return;
+            var record = new ArtifactRecord(ArtifactBytes.ContentHashOfFile(temporary), new FileInfo(temporary).Length);
+            File.Move(temporary, artifact, overwrite: true);
+            index.Record(Path.GetFileName(artifact), record);
         }
-        catch (IOException e)
-        {
-            AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} could not be written: {e.Message}");
-            TryDelete(temporary);
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} could not be written: {e.Message}");
             TryDelete(temporary);

@@ -24,6 +24,22 @@ internal static class TestModels
         return model;
     }
 
+    /// <summary>x[1,256] -> MatMul(w[256,64], fixed-seed weights) -> Sigmoid -> y[1,64]: 64 KB of weights, one ORT partition.</summary>
+    public static Model Dense()
+    {
+        var random = new Random(7);
+        var weights = Enumerable.Range(0, 256 * 64).Select(_ => (float)(random.NextDouble() - 0.5) / 8).ToArray();
+        var graph = new Graph { Name = "dense" };
+        graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(1, 256))));
+        graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(1, 64))));
+        graph.Initializers.Add(Tensor.Create(weights, 256, 64).WithName("w"));
+        graph.Nodes.Add(new Node("MatMul", new[] { "x", "w" }, new[] { "m" }, "dense"));
+        graph.Nodes.Add(new Node("Sigmoid", new[] { "m" }, new[] { "y" }, "sigmoid"));
+        var model = new Model(graph) { IrVersion = 8 };
+        model.OpsetImports[""] = 13;
+        return model;
+    }
+
     /// <summary>x -> Relu -> test.custom::Frobnicate -> y: the custom op is claimed by no backend.</summary>
     public static Model WithUnclaimedOp()
     {

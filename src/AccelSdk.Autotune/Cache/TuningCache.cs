@@ -1,6 +1,10 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AccelSdk.Backends;
 using AccelSdk.Diagnostics;
+using AccelSdk.Storage;
 
 namespace AccelSdk.Autotune.Cache;
 
@@ -74,13 +78,24 @@ public sealed record CachedSingleBackend(string Device, string Backend, double? 
 
 /// <summary>
 /// The tuning cache of one machine: one JSON file per <see cref="MachineFingerprint"/>, holding node timings keyed by
-/// operator signature and device (reused across models), transfer costs, per-call overheads and tuned plans.
-/// A corrupt or foreign file is ignored with a warning and rewritten on the next save; it never fails tuning.
+/// operator signature and device (reused across models), transfer costs, per-call overheads, tuned plans, and the
+/// content hashes of the compiled plans saved next to it (it is their <see cref="IArtifactIndex"/>).
+/// The file is checked as a whole before anything in it is used: only a regular file of at most
+/// <see cref="MaxFileBytes"/>, read within <see cref="ReadTimeout"/>, of this format and this machine's exact
+/// fingerprint, whose body hashes to the SHA-256 recorded with it and whose every entry is valid (no nulls, finite
+/// non-negative costs, known statuses). Anything else is ignored whole with a warning (so the model is tuned afresh)
+/// and rewritten on the next save; it never fails tuning.
 /// </summary>
-public sealed class TuningCache
+public sealed class TuningCache : IArtifactIndex
 {
     /// <summary>Format tag written into every file; a file with another tag is foreign.</summary>
-    public const string Format = "accelsdk-autotune-cache/1";
+    public const string Format = "accelsdk-autotune-cache/2";
+
+    /// <summary>The largest cache file read (64 MiB; a file of ResNet18's tuning is ~100 KB).</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    /// <summary>How long reading the cache file may take before it is given up.</summary>
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(10);
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -89,13 +104,14 @@ public sealed class TuningCache
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly CacheFile _file;
+    private readonly CacheBody _body;
+    private bool _artifactsChanged;
 
-    private TuningCache(string path, MachineFingerprint fingerprint, CacheFile file, bool loaded)
+    private TuningCache(string path, MachineFingerprint fingerprint, CacheBody body, bool loaded)
     {
         Path = path;
         Fingerprint = fingerprint;
-        _file = file;
+        _body = body;
         Loaded = loaded;
     }
 
@@ -122,94 +138,190 @@ public sealed class TuningCache
     public bool Loaded { get; }
 
     /// <summary>Node timings by <c>device|signature</c>.</summary>
-    public Dictionary<string, CachedNodeTiming> Nodes => _file.Nodes;
+    public Dictionary<string, CachedNodeTiming> Nodes => _body.Nodes;
 
     /// <summary>Transfer costs by device id.</summary>
-    public Dictionary<string, CachedTransfer> Transfers => _file.Transfers;
+    public Dictionary<string, CachedTransfer> Transfers => _body.Transfers;
 
     /// <summary>Per-call overhead by device id.</summary>
-    public Dictionary<string, double> Overheads => _file.Overheads;
+    public Dictionary<string, double> Overheads => _body.Overheads;
 
     /// <summary>Tuned plans by model key.</summary>
-    public Dictionary<string, CachedPlan> Plans => _file.Plans;
+    public Dictionary<string, CachedPlan> Plans => _body.Plans;
+
+    /// <summary>True when an artefact was recorded or forgotten since the cache was opened or last saved.</summary>
+    public bool ArtifactsChanged
+    {
+        get
+        {
+            lock (_body.Artifacts) return _artifactsChanged;
+        }
+    }
 
     /// <summary>The cache key of a node timing.</summary>
     public static string NodeKey(string deviceId, string signature) => deviceId + "|" + signature;
 
+    /// <inheritdoc />
+    public ArtifactRecord? Find(string fileName)
+    {
+        lock (_body.Artifacts) return _body.Artifacts.GetValueOrDefault(fileName);
+    }
+
+    /// <inheritdoc />
+    public void Record(string fileName, ArtifactRecord record)
+    {
+        lock (_body.Artifacts)
+        {
+            _body.Artifacts[fileName] = record;
+            _artifactsChanged = true;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Forget(string fileName)
+    {
+        lock (_body.Artifacts) _artifactsChanged |= _body.Artifacts.Remove(fileName);
+    }
+
     /// <summary>
     /// Opens the cache of <paramref name="fingerprint"/> in <paramref name="directory"/>. A missing file gives an empty
-    /// cache; an unreadable, corrupt or foreign one gives an empty cache and a warning.
+    /// cache; a file that is not a regular file, too large, slow to read, corrupt, foreign or invalid in any entry gives
+    /// an empty cache and a warning naming the problem.
     /// </summary>
     public static TuningCache Open(string directory, MachineFingerprint fingerprint)
     {
         var path = System.IO.Path.Combine(directory, $"autotune-{fingerprint.Hash}.json");
-        if (!File.Exists(path)) return new TuningCache(path, fingerprint, CacheFile.Empty(fingerprint), loaded: false);
-        string? problem;
-        CacheFile? file = null;
-        try
-        {
-            file = JsonSerializer.Deserialize<CacheFile>(File.ReadAllBytes(path), Json);
-            problem = file is null ? "empty document"
-                : file.Format != Format ? $"format '{file.Format}' is not {Format}"
-                : file.FingerprintHash != fingerprint.Hash ? $"it belongs to machine {file.FingerprintHash}, not this one ({fingerprint.Hash})"
-                : file.Nodes is null || file.Transfers is null || file.Overheads is null || file.Plans is null ? "a section is missing"
-                : null;
-        }
-        catch (JsonException e)
-        {
-            problem = "not valid JSON: " + e.Message;
-        }
-        catch (IOException e)
-        {
-            problem = e.Message;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            problem = e.Message;
-        }
-        catch (NotSupportedException e)
-        {
-            problem = e.Message;
-        }
-        if (problem is not null || file is null)
-        {
-            AccelSdkDiagnostics.Warn($"tuning cache {path} is ignored and will be rebuilt: {problem}");
-            return new TuningCache(path, fingerprint, CacheFile.Empty(fingerprint), loaded: false);
-        }
-        return new TuningCache(path, fingerprint, file, loaded: true);
+        var problem = TryRead(path, fingerprint, out var body);
+        if (body is not null) return new TuningCache(path, fingerprint, body, loaded: true);
+        if (problem is not null) AccelSdkDiagnostics.Warn($"tuning cache {path} is ignored and will be rebuilt: {problem}");
+        return new TuningCache(path, fingerprint, new CacheBody(), loaded: false);
     }
 
     /// <summary>Writes the cache atomically (temporary file, then rename). A failure to write is a warning only.</summary>
     public void Save()
     {
+        var temp = $"{Path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            var temp = Path + "." + Environment.ProcessId + ".tmp";
-            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(_file, Json));
+            byte[] document;
+            lock (_body.Artifacts)
+            {
+                document = Serialize();
+                _artifactsChanged = false;
+            }
+            // CreateNew: never follows a link or opens a FIFO someone left at the temporary name.
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)) file.Write(document);
             File.Move(temp, Path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             AccelSdkDiagnostics.Warn($"tuning cache {Path} could not be written: {e.Message}");
+            TryDelete(temp);
         }
     }
 
-    private sealed class CacheFile
+    private static void TryDelete(string path)
     {
-        public string Format { get; set; } = "";
-        public string FingerprintHash { get; set; } = "";
-        public SortedDictionary<string, string>? Fingerprint { get; set; }
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the temporary file is only left behind.
+        }
+    }
+
+    /// <summary>The hash a cache file records for its body (the body's bytes exactly as they appear in the file).</summary>
+    internal static string BodyHash(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
+
+    /// <summary>Null and a body when the file is valid; else the problem (null when the file is simply absent).</summary>
+    private static string? TryRead(string path, MachineFingerprint fingerprint, out CacheBody? body)
+    {
+        body = null;
+        byte[] bytes;
+        try
+        {
+            bytes = RegularFile.ReadAllBytes(path, MaxFileBytes, ReadTimeout);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            var problem = CheckEnvelope(document.RootElement, fingerprint);
+            if (problem is not null) return problem;
+            var candidate = document.RootElement.GetProperty("body").Deserialize<CacheBody>(Json);
+            problem = candidate is null ? "the body is null" : CacheValidation.FirstProblem(candidate);
+            if (problem is null) body = candidate;
+            return problem;
+        }
+        catch (JsonException e)
+        {
+            return "malformed JSON: " + e.Message;
+        }
+        catch (NotSupportedException e)
+        {
+            return "malformed JSON: " + e.Message;
+        }
+    }
+
+    /// <summary>Format, machine (hash and every fact) and the body's hash, before the body is deserialized.</summary>
+    private static string? CheckEnvelope(JsonElement root, MachineFingerprint fingerprint)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return $"the document is a JSON {root.ValueKind}, not an object";
+        var format = StringProperty(root, "format");
+        if (format != Format) return $"format '{format}' is not {Format}";
+        var owner = StringProperty(root, "fingerprint_hash");
+        if (owner != fingerprint.Hash) return $"it belongs to machine {owner}, not this one ({fingerprint.Hash})";
+        if (!root.TryGetProperty("fingerprint", out var facts) || facts.ValueKind != JsonValueKind.Object) return "the fingerprint is missing";
+        var stored = facts.Deserialize<SortedDictionary<string, string?>>(Json)!;
+        if (!stored.SequenceEqual(fingerprint.Facts.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value))))
+        {
+            return $"its fingerprint does not match its hash {owner} (the facts were edited)";
+        }
+        if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object) return "the body is missing or not an object";
+        var recorded = StringProperty(root, "body_sha256");
+        var actual = BodyHash(JsonMarshal.GetRawUtf8Value(body));
+        return recorded == actual ? null : $"its body hashes to {actual}, not the recorded {recorded ?? "(none)"} (it was modified)";
+    }
+
+    private static string? StringProperty(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private byte[] Serialize()
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(_body, Json);
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("format", Format);
+            writer.WriteString("fingerprint_hash", Fingerprint.Hash);
+            writer.WritePropertyName("fingerprint");
+            JsonSerializer.Serialize(writer, Fingerprint.Facts, Json);
+            writer.WriteString("body_sha256", BodyHash(body));
+            writer.WritePropertyName("body");
+            writer.WriteRawValue(body, skipInputValidation: true);
+            writer.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>What the file holds besides its format and machine; hashed as written.</summary>
+    internal sealed class CacheBody
+    {
         public Dictionary<string, CachedNodeTiming> Nodes { get; set; } = new(StringComparer.Ordinal);
         public Dictionary<string, CachedTransfer> Transfers { get; set; } = new(StringComparer.Ordinal);
         public Dictionary<string, double> Overheads { get; set; } = new(StringComparer.Ordinal);
         public Dictionary<string, CachedPlan> Plans { get; set; } = new(StringComparer.Ordinal);
-
-        public static CacheFile Empty(MachineFingerprint fingerprint) => new()
-        {
-            Format = TuningCache.Format,
-            FingerprintHash = fingerprint.Hash,
-            Fingerprint = fingerprint.Facts,
-        };
+        public Dictionary<string, ArtifactRecord> Artifacts { get; set; } = new(StringComparer.Ordinal);
     }
 }

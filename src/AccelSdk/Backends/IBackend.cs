@@ -63,9 +63,16 @@ public sealed record CompileOptions
     /// model in ORT format), keyed by the partition's <see cref="ModelDigest"/>, the runtime version, the device and
     /// the settings, and load it instead of compiling again. Null (default) disables it. The directory should be
     /// specific to this machine (the autotuner puts it next to its per-machine tuning cache): optimised forms may
-    /// use the CPU's instruction set.
+    /// use the CPU's instruction set. Artefacts are written and loaded only together with <see cref="ArtifactIndex"/>,
+    /// which holds their content hashes.
     /// </summary>
     public string? ArtifactCacheDirectory { get; init; }
+
+    /// <summary>
+    /// The content hashes of the artefacts in <see cref="ArtifactCacheDirectory"/>: recorded when one is written, checked
+    /// before one is loaded. Null (default) disables the artefact cache, since an unchecked file is never loaded.
+    /// </summary>
+    public IArtifactIndex? ArtifactIndex { get; init; }
 }
 
 /// <summary>
