@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using AccelSdk.TestSupport;
 
@@ -35,9 +37,12 @@ public sealed class RunPlanTests : IDisposable
         Assert.True(tuned.Code == 0, tuned.Err);
         // The tuner keeps ort-cpu for a lone Relu; move the cached plan to ilgpu-cpu so that following it is visible.
         var cacheFile = Assert.Single(Directory.GetFiles(cache, "autotune-*.json"));
+        // The cache trusts a body whose recorded SHA-256 matches (same user, same machine): record the edited body's.
         var document = JsonNode.Parse(File.ReadAllText(cacheFile))!;
-        var plan = Assert.Single(document["plans"]!.AsObject()).Value!;
+        var body = document["body"]!;
+        var plan = Assert.Single(body["plans"]!.AsObject()).Value!;
         plan["placements"] = new JsonArray("ilgpu-cpu");
+        document["body_sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body.ToJsonString())));
         File.WriteAllText(cacheFile, document.ToJsonString());
 
         var (code, output, error) = CliRunner.Run("run", Relu, "--cache", cache);
