@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using AccelSdk.Autotune;
+using AccelSdk.Autotune.Reporting;
+using AccelSdk.Ir;
+
+namespace AccelSdk.GpuCheck.Stages;
+
+/// <summary>
+/// <c>accelsdk autotune MODEL --device ort-cpu --device ilgpu-cpu --device DEVICE --no-cache</c> for ResNet18 and
+/// BlazeFace through the same library calls as the CLI: report.json, report.html and the console summary per model,
+/// the kept plan, and whether a CPU/GPU split was proposed and why it was or was not kept.
+/// </summary>
+internal static class AutotuneStage
+{
+    public static void Run(CheckContext context, StageReport report)
+    {
+        if (context.Options.TunedModels.Count == 0)
+        {
+            report.Skip("no model given (--resnet18, --blazeface)");
+            return;
+        }
+        var candidates = new[] { CheckContext.OrtCpu, "ilgpu-cpu", context.Options.Device }.Distinct().ToArray();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var path in context.Options.TunedModels)
+        {
+            var model = Model.Load(path);
+            var result = Tune(context, model, candidates);
+            var folder = context.PathInOutput("autotune-" + Path.GetFileNameWithoutExtension(path));
+            using (result.Session)
+            {
+                AutotuneReport.Write(result, folder);
+                File.WriteAllText(Path.Combine(folder, "summary.txt"), ConsoleReport.Summary(result));
+            }
+            context.Tunings[path] = result;
+            var verdict = SplitVerdict(result);
+            Check(report, model, result, context.Options.Device);
+            rows.Add(new[]
+            {
+                model.Label, Describe(result.Chosen), Format.F(result.Chosen?.MeasuredMs, 3),
+                string.Join(", ", result.SingleBackend.Select(p => $"{p.Label} {Format.F(p.MeasuredMs, 3)}{(p.Error is null ? "" : " (" + p.Error + ")")}")),
+                verdict, result.MaxRelativeDifference is { } d ? $"{Format.G(d)} vs {result.ReferenceDevice}" : "-", Format.F(result.TuningSeconds, 1),
+            });
+            report.Json[model.Label] = new JsonObject
+            {
+                ["kept"] = result.Chosen?.Label, ["kept_devices"] = new JsonArray((result.Chosen?.Devices ?? Array.Empty<string>()).Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()),
+                ["kept_ms"] = result.Chosen?.MeasuredMs, ["autotuned_devices"] = new JsonArray((result.Autotuned?.Devices ?? Array.Empty<string>()).Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()),
+                ["autotuned_ms"] = result.Autotuned?.MeasuredMs, ["split_verdict"] = verdict, ["max_relative_difference"] = result.MaxRelativeDifference,
+                ["tuning_seconds"] = result.TuningSeconds, ["report"] = Path.GetFileName(folder),
+            };
+        }
+        report.Line($"Candidates {string.Join(", ", candidates)}; latency policy; no tuning cache; each model's report.json, report.html and summary.txt are under autotune-MODEL/.");
+        report.Line("");
+        report.Table(new[] { "model", "kept plan", "kept ms", "single-backend plans (ms)", "CPU/GPU split", "kept vs reference", "tuning s" }, rows);
+    }
+
+    private static AutotuneResult Tune(CheckContext context, Model model, IReadOnlyList<string> candidates)
+    {
+        var lastStage = "";
+        return Autotuner.Tune(model, new AutotuneOptions
+        {
+            Candidates = candidates,
+            NoCache = true,
+            Progress = p =>
+            {
+                if (p.Stage != lastStage) context.Log($"autotune {model.Label}: {p.Stage} ({p.Total} steps)");
+                lastStage = p.Stage;
+            },
+        });
+    }
+
+    private static void Check(StageReport report, Model model, AutotuneResult result, string device)
+    {
+        foreach (var u in result.Unsupported) report.Fail($"{model.Label}: no candidate runs {u.Node} [{u.Op}]: {u.Reason}");
+        if (result.ExcludedDevices.TryGetValue(device, out var why)) report.Fail($"{model.Label}: {device} was excluded from tuning: {why}");
+        foreach (var p in result.SingleBackend.Where(p => p.Devices.Contains(device) && p.Error is not null)) report.Fail($"{model.Label}: plan {p.Label} failed: {p.Error}");
+        if (result.MaxRelativeDifference is > AgreementStage.Tolerance) report.Fail($"{model.Label}: kept plan differs from {result.ReferenceDevice} by {Format.G(result.MaxRelativeDifference.Value)} (relative)");
+    }
+
+    private static string Describe(PlanResult? plan) => plan is null ? "none" : plan.Backend is null ? $"autotuned ({string.Join("+", plan.Devices)})" : plan.Label;
+
+    /// <summary>Whether the placement solver proposed a plan over several devices, and why it was or was not kept.</summary>
+    public static string SplitVerdict(AutotuneResult result)
+    {
+        var auto = result.Autotuned;
+        if (auto is null || auto.Devices.Count == 0) return "no autotuned plan: " + (auto?.Error ?? "nothing placed");
+        if (auto.Devices.Count == 1)
+        {
+            return $"none proposed: the solver put every node on {auto.Devices[0]} (per-node times plus measured transfer costs made no split cheaper; predicted {Format.F(auto.PredictedMs, 3)} ms)";
+        }
+        var split = string.Join("+", auto.Devices);
+        if (auto.Error is not null) return $"proposed {split} but it did not run: {auto.Error}";
+        if (result.Chosen == auto) return $"kept: {split} measured {Format.F(auto.MeasuredMs, 3)} ms, faster than every single-backend plan";
+        return $"proposed {split} (predicted {Format.F(auto.PredictedMs, 3)} ms), measured {Format.F(auto.MeasuredMs, 3)} ms{(auto.Abandoned ? " (abandoned)" : "")}: " +
+               $"not kept, {result.Chosen?.Label} measured {Format.F(result.Chosen?.MeasuredMs, 3)} ms";
+    }
+}
