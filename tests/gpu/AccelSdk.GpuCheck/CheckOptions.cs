@@ -76,7 +76,7 @@ internal sealed record CheckOptions
             MatMulSizes = One("sizes") is { } sizes ? sizes.Split(',').Select(s => PositiveInt("sizes", s)).ToArray() : new[] { 1024, 2048, 4096 },
             Runs = One("runs") is { } runs ? PositiveInt("runs", runs) : 9,
             StreamItems = One("items") is { } items ? PositiveInt("items", items) : 32,
-            BudgetSeconds = One("budget-s") is { } budget ? PositiveInt("budget-s", budget) : 0,
+            BudgetSeconds = One("budget-s") is { } budget ? (budget == "0" ? 0 : PositiveInt("budget-s", budget)) : 0,
             NvidiaSmi = One("nvidia-smi"),
             TorchAnchors = One("torch-anchors"),
             Stages = AllStages.Where(stages.Contains).ToArray(),
