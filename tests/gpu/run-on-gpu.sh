@@ -13,8 +13,10 @@
 # CPU rehearsal (no GPU needed): tests/gpu/run-on-gpu.sh --cpu-rehearsal runs the same pipeline with ilgpu-cpu as the
 # device under test and small MatMul sizes; ResNet18 then comes from .models/ when torch is missing.
 # Environment: OUT (default artifacts/gpu-check/out), ACCELSDK_GPU_CHECK_DEVICE (default ilgpu-cuda:0, ilgpu-cpu in a
-# rehearsal), ACCELSDK_GPU_CHECK_CARRY, ACCELSDK_GPU_CHECK_SIZES, ACCELSDK_GPU_CHECK_RUNS, ACCELSDK_GPU_CHECK_STAGES,
-# ACCELSDK_GPU_CHECK_BUDGET_S, ACCELSDK_GPU_CHECK_RESNET18 (a ResNet18.onnx to use when torch cannot export one).
+# rehearsal), ACCELSDK_GPU_CHECK_CARRY, ACCELSDK_GPU_CHECK_SIZES, ACCELSDK_GPU_CHECK_RUNS, ACCELSDK_GPU_CHECK_ITEMS
+# (RunMany stream length), ACCELSDK_GPU_CHECK_STAGES,
+# ACCELSDK_GPU_CHECK_BUDGET_S, ACCELSDK_GPU_CHECK_RESNET18 (a ResNet18.onnx to use when torch cannot export one),
+# ACCELSDK_GPU_CHECK_NVIDIA_SMI (the nvidia-smi to ask; tests name a missing one).
 # Exit codes: 0 every check passed; 1 a check failed (summary.md names it); 2 usage; 3 no NVIDIA GPU found;
 # 4 the carried files are missing; 124 the runner ran past its timeout (summary.md holds the stages it finished).
 set -uo pipefail
@@ -31,15 +33,18 @@ if [ $rehearsal = 1 ]; then
   device=${ACCELSDK_GPU_CHECK_DEVICE:-ilgpu-cpu}
   sizes=${ACCELSDK_GPU_CHECK_SIZES:-128,256}
   runs=${ACCELSDK_GPU_CHECK_RUNS:-5}
+  items=${ACCELSDK_GPU_CHECK_ITEMS:-4}
   budget=${ACCELSDK_GPU_CHECK_BUDGET_S:-0}
   runner_timeout=3600
 else
   device=${ACCELSDK_GPU_CHECK_DEVICE:-ilgpu-cuda:0}
   sizes=${ACCELSDK_GPU_CHECK_SIZES:-1024,2048,4096}
   runs=${ACCELSDK_GPU_CHECK_RUNS:-9}
+  items=${ACCELSDK_GPU_CHECK_ITEMS:-32}
   budget=${ACCELSDK_GPU_CHECK_BUDGET_S:-200}
   runner_timeout=280
 fi
+smi=${ACCELSDK_GPU_CHECK_NVIDIA_SMI:-nvidia-smi}
 stages=${ACCELSDK_GPU_CHECK_STAGES:-devices,agreement,conformance,matmul,latency,autotune,throughput}
 carry=${ACCELSDK_GPU_CHECK_CARRY:-$root/artifacts/gpu-check/carry}
 out=${OUT:-$root/artifacts/gpu-check/out}
@@ -75,14 +80,14 @@ fail() {
 
 say "device under test $device; $(nproc) CPUs; $(uname -srm)"
 if [ $rehearsal = 0 ]; then
-  if ! command -v nvidia-smi > /dev/null; then
-    fail 3 "no NVIDIA GPU found: nvidia-smi is not installed on this machine"
+  if ! command -v "$smi" > /dev/null; then
+    fail 3 "no NVIDIA GPU found: $smi is not installed on this machine"
   fi
-  if ! nvidia-smi -L > "$results/nvidia-smi-L.txt" 2>&1 || ! grep -q '^GPU [0-9]' "$results/nvidia-smi-L.txt"; then
-    fail 3 "no NVIDIA GPU found: nvidia-smi -L says: $(head -c 300 "$results/nvidia-smi-L.txt")"
+  if ! "$smi" -L > "$results/nvidia-smi-L.txt" 2>&1 || ! grep -q '^GPU [0-9]' "$results/nvidia-smi-L.txt"; then
+    fail 3 "no NVIDIA GPU found: $smi -L says: $(head -c 300 "$results/nvidia-smi-L.txt")"
   fi
-  nvidia-smi > "$results/nvidia-smi.txt" 2>&1
-  nvidia-smi --query-gpu=name,memory.total,compute_cap,driver_version --format=csv,noheader,nounits > "$results/nvidia-smi.csv" 2>&1
+  "$smi" > "$results/nvidia-smi.txt" 2>&1
+  "$smi" --query-gpu=name,memory.total,compute_cap,driver_version --format=csv,noheader,nounits > "$results/nvidia-smi.csv" 2>&1
   say "GPU: $(head -1 "$results/nvidia-smi.csv")"
 else
   say "CPU rehearsal: no GPU check; device $device, MatMul sizes $sizes"
@@ -119,7 +124,7 @@ runner=(env -u DOTNET_ROOT -u DOTNET_HOST_PATH PATH="$work/no-dotnet" "$work/pub
   --device "$device" --onnx-data "$work/onnx" --expected "$root/tests/conformance/ilgpu-expected-failures.txt"
   ${resnet18:+--resnet18 "$resnet18"}
   --blazeface "$carry/face_detection_front_128x128_barracuda.onnx" --blazeface "$carry/face_detection_back_256x256_barracuda.onnx"
-  --sizes "$sizes" --runs "$runs" --budget-s "$budget" --stages "$stages"
+  --sizes "$sizes" --runs "$runs" --items "$items" --budget-s "$budget" --stages "$stages"
   --nvidia-smi "$results" --torch-anchors "$results/torch-anchors.json")
 dotnet_home=$(command -v dotnet > /dev/null && dirname "$(readlink -f "$(command -v dotnet)")" || true)
 if [ -n "$dotnet_home" ] && unshare -m true 2> /dev/null; then

@@ -36,6 +36,9 @@ internal sealed class CheckContext(CheckOptions options)
     /// <summary>PyTorch's figures from the same machine and run (null when the anchors were not run).</summary>
     public JsonObject? TorchAnchors => _anchors.Value;
 
+    /// <summary>Whole-model medians (device under test, ort-cpu) by model path from the latency stage.</summary>
+    public Dictionary<string, (double DeviceMs, double CpuMs)> WholeModelMs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Latency tunings by model path, kept for the throughput stage.</summary>
     public Dictionary<string, AutotuneResult> Tunings { get; } = new(StringComparer.Ordinal);
 

@@ -37,7 +37,7 @@ internal static class AutotuneStage
             rows.Add(new[]
             {
                 model.Label, Describe(result.Chosen), Format.F(result.Chosen?.MeasuredMs, 3),
-                string.Join(", ", result.SingleBackend.Select(p => $"{p.Label} {Format.F(p.MeasuredMs, 3)}{(p.Error is null ? "" : " (" + p.Error + ")")}")),
+                string.Join(", ", result.SingleBackend.Select(PlanCell)),
                 verdict, result.MaxRelativeDifference is { } d ? $"{Format.G(d)} vs {result.ReferenceDevice}" : "-", Format.F(result.TuningSeconds, 1),
             });
             report.Json[model.Label] = new JsonObject
@@ -75,6 +75,9 @@ internal static class AutotuneStage
         foreach (var p in result.SingleBackend.Where(p => p.Devices.Contains(device) && p.Error is not null)) report.Fail($"{model.Label}: plan {p.Label} failed: {p.Error}");
         if (result.MaxRelativeDifference is > AgreementStage.Tolerance) report.Fail($"{model.Label}: kept plan differs from {result.ReferenceDevice} by {Format.G(result.MaxRelativeDifference.Value)} (relative)");
     }
+
+    private static string PlanCell(PlanResult p) =>
+        p.Label + " " + (p.Error is not null ? "(" + p.Error + ")" : p.Abandoned ? $"abandoned{(p.MeasuredMs is { } ms ? " after one run of " + Format.F(ms, 3) : "")}" : Format.F(p.MeasuredMs, 3));
 
     private static string Describe(PlanResult? plan) => plan is null ? "none" : plan.Backend is null ? $"autotuned ({string.Join("+", plan.Devices)})" : plan.Label;
 

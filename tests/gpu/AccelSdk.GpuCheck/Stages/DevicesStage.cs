@@ -90,13 +90,13 @@ internal static partial class DevicesStage
         report.Table(new[] { "attribute", "probe", "other source", "source", "verdict" }, rows);
     }
 
-    private sealed record SmiFacts(string Name, double MemoryMiB, string ComputeCapability, string Driver, string? CudaVersion);
+    internal sealed record SmiFacts(string Name, double MemoryMiB, string ComputeCapability, string Driver, string? CudaVersion);
 
     /// <summary>
     /// Reads <c>nvidia-smi.csv</c> (<c>--query-gpu=name,memory.total,compute_cap,driver_version --format=csv,noheader,nounits</c>)
     /// and the "CUDA Version" of plain <c>nvidia-smi</c>'s header in <c>nvidia-smi.txt</c>.
     /// </summary>
-    private static SmiFacts? ReadNvidiaSmi(string? folder)
+    internal static SmiFacts? ReadNvidiaSmi(string? folder)
     {
         var csv = folder is null ? null : Path.Combine(folder, "nvidia-smi.csv");
         if (csv is null || !File.Exists(csv)) return null;

@@ -30,6 +30,7 @@ internal static class LatencyStage
             using var onDevice = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
             using var onCpu = new AccelSession(GraphPartitioner.WholeModel(model, refBackend, refDevice));
             var medians = Interleaved.MedianMs(new Action[] { () => onDevice.Run(inputs), () => onCpu.Run(inputs) }, context.Options.Runs, warmups: 3);
+            context.WholeModelMs[path] = (medians[0], medians[1]);
             var torch = path == context.Options.ResNet18 ? context.Anchor("resnet18_ms") : null;
             rows.Add(new[] { model.Label, Format.F(medians[0], 3), Format.F(medians[1], 3), Format.F(medians[1] / medians[0]) + "x", Format.F(torch, 3), torch is { } t ? Format.F(medians[0] / t) + "x" : "-" });
             json.Add(new JsonObject { ["model"] = model.Label, ["device_ms"] = medians[0], ["ort_cpu_ms"] = medians[1], ["torch_gpu_ms"] = torch, ["device_compile_ms"] = onDevice.CompileTime.TotalMilliseconds });

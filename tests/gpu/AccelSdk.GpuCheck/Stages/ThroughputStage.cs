@@ -26,13 +26,15 @@ internal static class ThroughputStage
         var (backend, device) = context.Device;
         var (refBackend, refDevice) = context.Reference;
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var tuning in context.Tunings.Values)
+        foreach (var (path, tuning) in context.Tunings)
         {
             var model = tuning.Model;
-            var cut = BalancedCut(NodeTimes(tuning, device.Id), NodeTimes(tuning, refDevice.Id));
+            var measuredRatio = context.WholeModelMs.TryGetValue(path, out var whole) ? whole.DeviceMs / whole.CpuMs : (double?)null;
+            var (onDevice, onCpu, estimated) = CompletedNodeTimes(tuning, device.Id, refDevice.Id, measuredRatio);
+            var cut = BalancedCut(onDevice, onCpu);
             if (cut is null)
             {
-                report.Line($"- {model.Label}: no split: some node has no measured time on {device.Id} or {refDevice.Id}.");
+                report.Line($"- {model.Label}: no split: nodes without a time on {device.Id} or {refDevice.Id} and no whole-plan time to estimate them from.");
                 continue;
             }
             var (k, prefixMs, suffixMs) = cut.Value;
@@ -61,7 +63,8 @@ internal static class ThroughputStage
                 rows.Add(new[] { model.Label, modes[m].Label, Format.F(rates[m], 1), Format.F(rates[m] / bestAlone) + "x" });
             }
             report.Json[model.Label] = json;
-            report.Line($"- {model.Label}: nodes 0..{k - 1} of {model.Graph.Nodes.Count} on {device.Id} (autotuner's node medians sum to {Format.F(prefixMs, 3)} ms), " +
+            report.Line($"- {model.Label}: nodes 0..{k - 1} of {model.Graph.Nodes.Count} on {device.Id} (autotuner's node medians sum to {Format.F(prefixMs, 3)} ms" +
+                        (estimated > 0 ? $"; {estimated} node time(s) the tuning skipped or abandoned estimated from the whole-model ratio" : "") + "), " +
                         $"the rest on {refDevice.Id} ({Format.F(suffixMs, 3)} ms); {split.Plan.Partitions.Count} partitions, {split.Plan.Transfers.Count} transfers; outputs checked against {refDevice.Id}.");
         }
         report.Line("");
@@ -69,6 +72,43 @@ internal static class ThroughputStage
         report.Line("");
         report.Table(new[] { "model", "plan, stream mode", "items/s", "vs best alone" }, rows);
     }
+
+    /// <summary>
+    /// Node times on both devices; a node the tuning did not time on one device (skipped as hopeless, say) gets its time
+    /// on the other device scaled by the ratio of the two devices' whole-model times.
+    /// </summary>
+    /// <param name="wholeModelRatio">The latency stage's whole-model time ratio (first / second), preferred when known.</param>
+    internal static (double?[] First, double?[] Second, int Estimated) CompletedNodeTimes(AutotuneResult tuning, string first, string second, double? wholeModelRatio)
+    {
+        var ratio = wholeModelRatio ?? PlanMs(tuning, first) / PlanMs(tuning, second);
+        return Complete(NodeTimes(tuning, first), NodeTimes(tuning, second), ratio);
+    }
+
+    /// <summary>Fills each missing time of one list from the other (times <paramref name="firstOverSecond"/> or its inverse).</summary>
+    internal static (double?[] First, double?[] Second, int Estimated) Complete(double?[] first, double?[] second, double? firstOverSecond)
+    {
+        var a = (double?[])first.Clone();
+        var b = (double?[])second.Clone();
+        var estimated = 0;
+        if (firstOverSecond is not { } r || !double.IsFinite(r) || r <= 0) return (a, b, 0);
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] is null && b[i] is { } tb)
+            {
+                a[i] = tb * r;
+                estimated++;
+            }
+            else if (b[i] is null && a[i] is { } ta)
+            {
+                b[i] = ta / r;
+                estimated++;
+            }
+        }
+        return (a, b, estimated);
+    }
+
+    private static double? PlanMs(AutotuneResult tuning, string deviceId) =>
+        tuning.SingleBackend.FirstOrDefault(p => p.Label == deviceId && p.Error is null)?.MeasuredMs;
 
     /// <summary>Median time of each node on <paramref name="deviceId"/> from the tuning (the one run of an abandoned candidate counts), null where not run.</summary>
     internal static double?[] NodeTimes(AutotuneResult tuning, string deviceId) =>
