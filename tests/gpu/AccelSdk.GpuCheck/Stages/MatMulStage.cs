@@ -19,6 +19,7 @@ internal static class MatMulStage
         var variants = backend.CompileVariants(device).Select(v => (string?)v.Name).DefaultIfEmpty(null).ToArray();
         var rows = new List<IReadOnlyList<string>>();
         var json = new JsonArray();
+        var verdicts = new List<string>();
         foreach (var n in context.Options.MatMulSizes)
         {
             context.Log($"matmul: {n}");
@@ -49,6 +50,8 @@ internal static class MatMulStage
                 if (cublas is { } anchor)
                 {
                     rows.Add(new[] { n.ToString(CultureInfo.InvariantCulture), "PyTorch cuBLAS fp32 (TF32 off)", "-", Format.F(workload.Flops / anchor / 1e6, 3), Format.F(anchor, 1), "100%" });
+                    verdicts.Add($"- N = {n}: best ILGPU variant {best.Label}, {Format.F(best.Gflops, 1)} GFLOP/s = {Format.Percent(best.Gflops, anchor)} of cuBLAS " +
+                                 $"(goal {Format.F(100 * GoalOfCublas, 0)}%: {(best.Gflops >= GoalOfCublas * anchor ? "met" : "not met")})");
                     report.Json[$"best_{n}"] = new JsonObject { ["runner"] = best.Label, ["gflops"] = best.Gflops, ["of_cublas"] = best.Gflops / anchor, ["goal_met"] = best.Gflops >= GoalOfCublas * anchor };
                 }
             }
@@ -62,5 +65,6 @@ internal static class MatMulStage
                     "(reported, not asserted). ort-cpu is ONNX Runtime's CPU EP on this machine's cores.");
         report.Line("");
         report.Table(new[] { "N", "runner/variant", "compile ms", "median ms", "GFLOP/s", "of cuBLAS" }, rows);
+        foreach (var v in verdicts) report.Line(v);
     }
 }
