@@ -16,7 +16,8 @@
 # rehearsal), ACCELSDK_GPU_CHECK_CARRY, ACCELSDK_GPU_CHECK_SIZES, ACCELSDK_GPU_CHECK_RUNS, ACCELSDK_GPU_CHECK_ITEMS
 # (RunMany stream length), ACCELSDK_GPU_CHECK_STAGES,
 # ACCELSDK_GPU_CHECK_BUDGET_S, ACCELSDK_GPU_CHECK_RESNET18 (a ResNet18.onnx to use when torch cannot export one),
-# ACCELSDK_GPU_CHECK_NVIDIA_SMI (the nvidia-smi to ask; tests name a missing one).
+# ACCELSDK_GPU_CHECK_NVIDIA_SMI (the nvidia-smi to ask; tests name a missing one), ACCELSDK_GPU_CHECK_PYTHON (the
+# python3 with torch and torchvision; default python3).
 # Exit codes: 0 every check passed; 1 a check failed (summary.md names it); 2 usage; 3 no NVIDIA GPU found;
 # 4 the carried files are missing; 124 the runner ran past its timeout (summary.md holds the stages it finished).
 set -uo pipefail
@@ -45,6 +46,7 @@ else
   runner_timeout=280
 fi
 smi=${ACCELSDK_GPU_CHECK_NVIDIA_SMI:-nvidia-smi}
+python=${ACCELSDK_GPU_CHECK_PYTHON:-python3}
 stages=${ACCELSDK_GPU_CHECK_STAGES:-devices,agreement,conformance,matmul,latency,autotune,throughput}
 carry=${ACCELSDK_GPU_CHECK_CARRY:-$root/artifacts/gpu-check/carry}
 out=${OUT:-$root/artifacts/gpu-check/out}
@@ -102,13 +104,13 @@ tar -C "$work/onnx" -xJf "$carry/onnx-node-claimed.tar.xz" || fail 4 "cannot unp
 say "unpacked: runner $(du -sh "$work/publish" | cut -f1), $(ls "$work/onnx/node" | wc -l) node tests"
 
 resnet18=""
-if python3 -c 'import torch, torchvision' > /dev/null 2>&1; then
+if "$python" -c 'import torch, torchvision' > /dev/null 2>&1; then
   say "PyTorch anchors and the ResNet18 export..."
-  timeout 150 python3 tests/gpu/torch_anchors.py --resnet18 "$work/ResNet18.onnx" --json "$results/torch-anchors.json" --sizes "$sizes"
+  timeout 150 "$python" tests/gpu/torch_anchors.py --resnet18 "$work/ResNet18.onnx" --json "$results/torch-anchors.json" --sizes "$sizes"
   say "torch_anchors.py exit $?"
   [ -f "$work/ResNet18.onnx" ] && resnet18=$work/ResNet18.onnx
 else
-  say "python3 has no torch/torchvision here: PyTorch anchors skipped, ResNet18 not exported"
+  say "$python has no torch/torchvision here: PyTorch anchors skipped, ResNet18 not exported"
 fi
 if [ -z "$resnet18" ]; then
   for candidate in "${ACCELSDK_GPU_CHECK_RESNET18:-}" "$root/.models/resnet18/ResNet18.onnx"; do

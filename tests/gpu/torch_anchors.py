@@ -10,6 +10,7 @@ Writes the ONNX file and a JSON file of figures; prints what it did. Exit 0 also
 says why the anchors are missing); exit 1 when the export fails.
 """
 import argparse
+import inspect
 import json
 import statistics
 import sys
@@ -20,18 +21,19 @@ def export_resnet18(torch, torchvision, path, opset):
     torch.manual_seed(0)
     model = torchvision.models.resnet18(weights=None).eval()
     example = torch.randn(1, 3, 224, 224)
+    has_dynamo = "dynamo" in inspect.signature(torch.onnx.export).parameters
     attempts = []
-    # The TorchScript exporter writes the opset asked for with plain Conv/Gemm/Flatten nodes; newer PyTorch may only
-    # have the dynamo exporter, which is tried second.
-    for dynamo in (False, True):
-        try:
-            kwargs = dict(input_names=["input"], output_names=["logits"], opset_version=opset if not dynamo else max(opset, 18))
-            if dynamo:
-                kwargs["dynamo"] = True
-                kwargs["external_data"] = False
-            else:
+    # The TorchScript exporter writes the opset asked for with plain Conv/Gemm/Flatten nodes; newer PyTorch may have
+    # only the dynamo exporter (opset >= 18), which is tried second.
+    for dynamo in ((False, True) if has_dynamo else (False,)):
+        kwargs = dict(input_names=["input"], output_names=["logits"], opset_version=max(opset, 18) if dynamo else opset)
+        if dynamo:
+            kwargs.update(dynamo=True, external_data=False)
+        else:
+            kwargs.update(do_constant_folding=True)
+            if has_dynamo:
                 kwargs["dynamo"] = False
-                kwargs["do_constant_folding"] = True
+        try:
             with torch.no_grad():
                 torch.onnx.export(model, (example,), path, **kwargs)
             return model, {"exporter": "dynamo" if dynamo else "torchscript", "opset": kwargs["opset_version"], "tries": attempts}

@@ -87,6 +87,17 @@ internal static class CheckRun
         File.WriteAllText(context.PathInOutput("summary.md"), Summary(context, reports));
     }
 
+    private static string AnchorsLine(JsonObject anchors)
+    {
+        var export = anchors["resnet18_export"] is JsonObject e
+            ? $"ResNet18 exported from torchvision {anchors["torchvision"]} by torch {anchors["torch"]} ({e["exporter"]} exporter, opset {e["opset"]})"
+            : $"ResNet18 not exported: {anchors["export_error"]}";
+        var measured = anchors["anchors_missing"] is { } why
+            ? $"PyTorch anchors not measured: {why}"
+            : $"PyTorch anchors on {anchors["device_name"]}: CUDA {anchors["cuda"]}, fp32 with TF32 {(anchors["tf32"]?.GetValue<bool>() == true ? "on" : "off")}";
+        return $"{export}. {measured}.";
+    }
+
     private static string Summary(CheckContext context, IReadOnlyList<StageReport> reports)
     {
         var sb = new StringBuilder();
@@ -94,10 +105,7 @@ internal static class CheckRun
         sb.AppendLine();
         sb.AppendLine($"Device under test `{context.Options.Device}`, reference `{CheckContext.OrtCpu}`; {DateTimeOffset.UtcNow:u}; " +
                       $"{Environment.ProcessorCount} logical CPUs; .NET {Environment.Version} (self-contained publish); {context.Elapsed.TotalSeconds:F0} s so far.");
-        if (context.TorchAnchors is { } anchors)
-        {
-            sb.AppendLine($"PyTorch anchors: {anchors["device_name"]}, torch {anchors["torch"]}, CUDA {anchors["cuda"]}, TF32 {(anchors["tf32"]?.GetValue<bool>() == true ? "on" : "off")}.");
-        }
+        if (context.TorchAnchors is { } anchors) sb.AppendLine(AnchorsLine(anchors));
         sb.AppendLine();
         sb.AppendLine("| stage | status | seconds | problems |");
         sb.AppendLine("| --- | --- | --- | --- |");
