@@ -34,6 +34,7 @@ internal static class AutotuneStage
             context.Tunings[path] = result;
             var verdict = SplitVerdict(result);
             Check(report, model, result, context.Options.Device);
+            CheckKeptAgainstLatency(context, report, path, result);
             rows.Add(new[]
             {
                 model.Label, Describe(result.Chosen), Format.F(result.Chosen?.MeasuredMs, 3),
@@ -74,6 +75,23 @@ internal static class AutotuneStage
         if (result.ExcludedDevices.TryGetValue(device, out var why)) report.Fail($"{model.Label}: {device} was excluded from tuning: {why}");
         foreach (var p in result.SingleBackend.Where(p => p.Devices.Contains(device) && p.Error is not null)) report.Fail($"{model.Label}: plan {p.Label} failed: {p.Error}");
         if (result.MaxRelativeDifference is > AgreementStage.Tolerance) report.Fail($"{model.Label}: kept plan differs from {result.ReferenceDevice} by {Format.G(result.MaxRelativeDifference.Value)} (relative)");
+    }
+
+    /// <summary>Tolerated excess of the kept plan over a device alone measured in the latency stage (a different moment).</summary>
+    public const double KeptSlowdownTolerance = 1.2;
+
+    /// <summary>
+    /// The autotuner promises a kept plan never slower than the best single-backend plan; a plan it abandoned without
+    /// running cannot show that, so the latency stage's whole-model medians of the same run are the witness.
+    /// </summary>
+    private static void CheckKeptAgainstLatency(CheckContext context, StageReport report, string path, AutotuneResult result)
+    {
+        if (result.Chosen?.MeasuredMs is not { } kept || !context.WholeModelMs.TryGetValue(path, out var whole)) return;
+        var (bestMs, bestDevice) = whole.DeviceMs <= whole.CpuMs ? (whole.DeviceMs, context.Options.Device) : (whole.CpuMs, CheckContext.OrtCpu);
+        if (kept <= KeptSlowdownTolerance * bestMs) return;
+        var unmeasured = result.SingleBackend.Where(p => p.Devices.Contains(bestDevice) && p.MeasuredMs is null).Select(p => p.Label).ToArray();
+        report.Fail($"{result.Model.Label}: kept plan {Describe(result.Chosen)} measured {Format.F(kept, 3)} ms, but {bestDevice} alone ran it in {Format.F(bestMs, 3)} ms " +
+                    $"in the latency stage ({Format.F(kept / bestMs)}x)" + (unmeasured.Length > 0 ? $"; the tuning never ran {string.Join(", ", unmeasured)} (abandoned as predicted hopeless)" : ""));
     }
 
     private static string PlanCell(PlanResult p) =>
