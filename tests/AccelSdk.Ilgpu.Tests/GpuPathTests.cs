@@ -13,7 +13,7 @@ namespace AccelSdk.Ilgpu.Tests;
 /// <summary>
 /// The GPU code paths (shared-memory tiled MatMul with group barriers, grid-stride element mapping) run here on a
 /// CPU accelerator shaped like a GPU (groups of 256 threads), posing as a GPU device. CI has no GPU, so this is
-/// where those kernels are checked against the ONNX node tests; tests/gpu/run-ilgpu-cuda.sh runs them on CUDA.
+/// where those kernels are checked against the ONNX node tests; tests/gpu/run-on-gpu.sh runs them on CUDA.
 /// </summary>
 public sealed class GpuPathTests
 {

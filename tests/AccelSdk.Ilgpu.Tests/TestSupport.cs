@@ -14,7 +14,7 @@ public static class Shared
 
     /// <summary>
     /// The device the conformance and model tests run on: <c>ilgpu-cpu</c>, or the one named by
-    /// <c>ACCELSDK_ILGPU_TEST_DEVICE</c> (tests/gpu/run-ilgpu-cuda.sh sets <c>ilgpu-cuda:0</c>).
+    /// <c>ACCELSDK_ILGPU_TEST_DEVICE</c> (e.g. <c>ilgpu-cuda:0</c> on a machine with an NVIDIA GPU and .NET; tests/gpu/ runs the same checks without .NET).
     /// </summary>
     public static Device TestDevice
     {
