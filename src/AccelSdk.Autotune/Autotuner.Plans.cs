@@ -252,7 +252,10 @@ public static partial class Autotuner
         foreach (var p in distinct)
         {
             Report(options, "plans", done++, distinct.Count, $"compiling and warming up {p.Result.Label}");
-            if (best is { } b && p.Result.PredictedMs is { } predicted && predicted > b * factor)
+            // Only the per-node plan may be skipped on its prediction: a prediction built from per-node times can
+            // be far off for a whole model (call overheads, skipped nodes charged as lower bounds), and the promise
+            // is that every single-backend plan that can run the model is measured.
+            if (best is { } b && p.Result.PredictedMs is { } predicted && predicted > b * factor && !IsSingleBackendPlan(plans, p))
             {
                 p.Result = p.Result with { Abandoned = true };
                 continue;
@@ -365,6 +368,10 @@ public static partial class Autotuner
         }
         Report(options, "throughput", Rounds, Rounds, "done");
     }
+
+    /// <summary>Whether <paramref name="p"/> runs the whole model on one device (a single-backend plan, or the per-node plan that coincides with one).</summary>
+    private static bool IsSingleBackendPlan(List<PlanCandidate> plans, PlanCandidate p) =>
+        plans.Skip(1).Any(q => q.Plan == p.Plan);
 
     private static void Abandon(PlanCandidate p, double ms)
     {
