@@ -1,7 +1,7 @@
 namespace AccelSdk.Fuzz;
 
-/// <summary>A seed model the mutator starts from.</summary>
-internal sealed record SeedFile(string Path, long Length);
+/// <summary>A seed model the mutator starts from, and the corpus folder it came from (seeds are drawn per folder).</summary>
+internal sealed record SeedFile(string Path, long Length, string Group);
 
 /// <summary>
 /// Builds the seed corpus at run time: the real models under <c>.models/</c> (fetched by scripts/fetch-models.sh, never
@@ -11,6 +11,13 @@ internal sealed record SeedFile(string Path, long Length);
 internal static class Corpus
 {
     public const string OnnxTestData = "/usr/share/libonnx-testdata/data";
+
+    /// <summary>
+    /// The seeds grouped by corpus folder. A mutant's seed is drawn from a random folder first, so the ~15 real models
+    /// are not drowned by the ~1,000 node-test models.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<SeedFile>> Groups(IReadOnlyList<SeedFile> seeds) =>
+        seeds.GroupBy(s => s.Group, StringComparer.Ordinal).Select(g => (IReadOnlyList<SeedFile>)g.ToArray()).ToArray();
 
     public static IReadOnlyList<SeedFile> Build(FuzzOptions options, string repoRoot)
     {
@@ -29,7 +36,7 @@ internal static class Corpus
             {
                 var info = new FileInfo(file);
                 if (info.Length == 0 || info.Length > options.MaxSeedBytes || !seen.Add(info.FullName)) continue;
-                if (IsOfTarget(file, options.Target)) seeds.Add(new SeedFile(info.FullName, info.Length));
+                if (IsOfTarget(file, options.Target)) seeds.Add(new SeedFile(info.FullName, info.Length, folder));
             }
         }
         seeds.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));

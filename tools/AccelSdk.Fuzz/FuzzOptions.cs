@@ -32,7 +32,7 @@ internal sealed record FuzzOptions
         "usage: AccelSdk.Fuzz --target onnx|tflite [--seconds N] [--seed S] [--corpus DIR]... [--no-default-corpus]\n" +
         "                     [--crashes DIR] [--timeout SECONDS] [--compile-fraction F] [--max-seed-mb M]\n" +
         "                     [--max-mutants N] [--host DOTNET]\n" +
-        "       AccelSdk.Fuzz --target onnx|tflite --replay FILE [--host DOTNET]";
+        "       AccelSdk.Fuzz --target onnx|tflite --replay FILE|DIR [--timeout SECONDS] [--host DOTNET]";
 
     /// <summary>Parses the command line; throws <see cref="FormatException"/> with the offending argument.</summary>
     public static FuzzOptions Parse(IReadOnlyList<string> args)

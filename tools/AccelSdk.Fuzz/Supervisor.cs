@@ -59,17 +59,19 @@ internal sealed class Supervisor
         }
         Directory.CreateDirectory(_workDirectory);
         Directory.CreateDirectory(_options.CrashDirectory);
+        var groups = Corpus.Groups(seeds);
         using var worker = new WorkerProcess(_options, _repoRoot);
         var watch = Stopwatch.StartNew();
         var budget = TimeSpan.FromSeconds(_options.Seconds);
         var timeout = TimeSpan.FromSeconds(_options.MutantTimeoutSeconds);
-        Console.WriteLine($"fuzz {target}: {seeds.Count} seeds, seed {_options.Seed}, {_options.Seconds:0} s, crashes -> {Path.GetFullPath(_options.CrashDirectory)}");
+        Console.WriteLine($"fuzz {target}: {seeds.Count} seeds in {groups.Count} folder(s), seed {_options.Seed}, {_options.Seconds:0} s, crashes -> {Path.GetFullPath(_options.CrashDirectory)}");
         try
         {
             for (var iteration = 0; iteration < _options.MaxMutants && watch.Elapsed < budget; iteration++)
             {
                 var random = new Random(HashCode.Combine(_options.Seed, iteration) ^ iteration);
-                var seed = seeds[random.Next(seeds.Count)];
+                var group = groups[random.Next(groups.Count)];
+                var seed = group[random.Next(group.Count)];
                 var steps = Mutations.RandomSteps(random);
                 var compile = random.NextDouble() < _options.CompileFraction;
                 CheckOne(worker, seed, steps, compile, timeout, iteration);
@@ -212,13 +214,33 @@ internal sealed class Supervisor
         }
     }
 
-    /// <summary><c>--replay FILE</c>: checks one file (compile and run included) and prints what it gives.</summary>
+    /// <summary>
+    /// <c>--replay FILE|DIR</c>: checks one file, or every file of the target's format in a folder (compile and run
+    /// included), with one worker, and prints a line per file. Returns 1 when any file gives a finding.
+    /// </summary>
     public static int Replay(FuzzOptions options, string repoRoot)
     {
+        var target = Path.GetFullPath(options.ReplayFile!);
+        var files = Directory.Exists(target)
+            ? Directory.GetFiles(target).Where(f => Corpus.IsOfTarget(f, options.Target)).Order(StringComparer.Ordinal).ToArray()
+            : new[] { target };
+        if (files.Length == 0)
+        {
+            Console.Error.WriteLine($"replay: no {options.Extension} file in {target}");
+            return 2;
+        }
         using var worker = new WorkerProcess(options, repoRoot);
-        var outcome = worker.Check(Path.GetFullPath(options.ReplayFile!), compile: true, TimeSpan.FromSeconds(options.MutantTimeoutSeconds));
-        Console.WriteLine($"{outcome.Kind}: {(outcome.IsFinding ? outcome.Signature : outcome.Message ?? "")} (stage: {outcome.Stage}; devices: {worker.Devices})");
-        if (outcome.IsFinding && outcome.StackTrace is not null) Console.WriteLine(outcome.StackTrace);
-        return outcome.IsFinding ? 1 : 0;
+        var findings = 0;
+        foreach (var file in files)
+        {
+            var outcome = worker.Check(file, compile: true, TimeSpan.FromSeconds(options.MutantTimeoutSeconds));
+            var detail = outcome.IsFinding ? outcome.Signature : outcome.Message ?? "";
+            Console.WriteLine($"{outcome.Kind}: {detail} (stage: {outcome.Stage}; devices: {worker.Devices}) {file}");
+            if (!outcome.IsFinding) continue;
+            findings++;
+            if (files.Length == 1 && outcome.StackTrace is not null) Console.WriteLine(outcome.StackTrace);
+        }
+        Console.WriteLine($"replay: {files.Length - findings} passed, {findings} failed");
+        return findings == 0 ? 0 : 1;
     }
 }

@@ -120,14 +120,16 @@ internal static class Worker
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int raise(int signal);
+    // A read through a wild pointer inside native code: the runtime cannot turn it into an exception, as with a real
+    // crash in ONNX Runtime or TFLite.
+    [DllImport("libc", EntryPoint = "strlen")]
+    private static extern nint NativeStrlen(nint text);
 
     /// <summary>Test hook (<c>--inject-fault</c>): files whose name holds "inject-crash", "inject-hang" or "inject-untyped" misbehave so.</summary>
     private static void InjectFault(string path, string mode)
     {
         var name = Path.GetFileName(path);
-        if (name.Contains("inject-crash", StringComparison.Ordinal)) raise(11);
+        if (name.Contains("inject-crash", StringComparison.Ordinal)) NativeStrlen(16);
         if (name.Contains("inject-hang", StringComparison.Ordinal)) Thread.Sleep(Timeout.Infinite);
         if (name.Contains("inject-untyped", StringComparison.Ordinal)) throw new InvalidOperationException($"injected fault ({mode})");
     }

@@ -74,7 +74,8 @@ internal sealed class WorkerProcess : IDisposable
     private Outcome Died(string stage)
     {
         var process = _process!;
-        process.WaitForExit(5000);
+        // Without a timeout, WaitForExit also waits for the redirected streams to drain: the stderr tail is complete.
+        if (process.WaitForExit(5000)) process.WaitForExit();
         var code = process.HasExited ? process.ExitCode : -1;
         var tail = string.Join("\n", _stderrTail);
         _process = null;
