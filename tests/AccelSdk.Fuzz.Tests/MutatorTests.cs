@@ -35,7 +35,7 @@ public sealed class MutatorTests
         var unchanged = mutants.Where(m => m.Bytes.AsSpan().SequenceEqual(seed)).Select(m => m.Descriptions[0]).ToArray();
         Assert.True(unchanged.Length < 200, $"most single mutations must change the bytes; these did not:\n{string.Join("\n", unchanged)}");
         var kinds = mutants.Select(m => m.Descriptions[0].Split(':')[0]).ToHashSet();
-        foreach (var kind in new[] { "shape dim", "tensor dims", "element type", "value name", "attribute", "remove/duplicate", "tensor data", "scalar" })
+        foreach (var kind in new[] { "shape dim", "tensor dims", "element type", "value name", "attribute", "remove/duplicate", "tensor data", "scalar", "wire" })
         {
             Assert.Contains(kind, kinds);
         }

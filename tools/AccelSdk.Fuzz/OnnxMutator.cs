@@ -34,13 +34,36 @@ internal sealed class OnnxMutator : IMutator
     public Mutant Apply(byte[] seed, IReadOnlyList<MutationStep> steps)
     {
         var model = OnnxProto.ModelProto.Parser.ParseFrom(seed);
-        var descriptions = new List<string>();
-        foreach (var step in steps)
+        var descriptions = new string[steps.Count];
+        var wireSteps = new List<(int Index, Random Random)>();
+        for (var i = 0; i < steps.Count; i++)
         {
-            var random = new Random(step.Seed);
-            descriptions.Add(Kinds[random.Next(Kinds.Length)](model, random));
+            var random = new Random(steps[i].Seed);
+            var kind = random.Next(Kinds.Length + 1);
+            if (kind == Kinds.Length) wireSteps.Add((i, random));
+            else descriptions[i] = Kinds[kind](model, random);
         }
-        return new Mutant(model.ToByteArray(), steps, descriptions);
+        var bytes = model.ToByteArray();
+        foreach (var (index, random) in wireSteps) descriptions[index] = WireByte(bytes, random);
+        return new Mutant(bytes, steps, descriptions);
+    }
+
+    /// <summary>
+    /// A byte of the serialized message rewritten after the field-aware steps: a field retagged (its number or wire type
+    /// changed), a length prefix or varint corrupted.
+    /// </summary>
+    private static string WireByte(byte[] bytes, Random random)
+    {
+        if (bytes.Length == 0) return "wire: empty message";
+        var at = random.Next(bytes.Length);
+        var old = bytes[at];
+        bytes[at] = random.Next(3) switch
+        {
+            0 => (byte)((random.Next(1, 16) << 3) | (old & 7)),
+            1 => (byte)((old & ~7) | random.Next(8)),
+            _ => (byte)random.Next(256),
+        };
+        return $"wire: byte {at} {old} -> {bytes[at]}";
     }
 
     private static List<OnnxProto.GraphProto> Graphs(OnnxProto.ModelProto model)
@@ -176,6 +199,12 @@ internal sealed class OnnxMutator : IMutator
         var slots = NameSlots(model);
         var slot = Pick(random, slots);
         if (slot is null) return "value name: none";
+        if (random.Next(8) == 0 && Pick(random, Graphs(model).SelectMany(g => g.Initializer).ToList()) is { } unnamed)
+        {
+            var name = unnamed.Name;
+            unnamed.ClearName();
+            return $"value name: initializer '{name}' name field removed";
+        }
         var old = slot.Get();
         var value = random.Next(4) switch
         {

@@ -12,7 +12,7 @@ namespace AccelSdk.Fuzz;
 internal sealed class WorkerProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
-    private const long AddressSpaceBytes = 24L << 30;
+    private const long AddressSpaceBytes = 8L << 30;
     private const string GcHeapLimitHex = "0xC0000000";
 
     private readonly FuzzOptions _options;
