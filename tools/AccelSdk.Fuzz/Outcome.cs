@@ -64,13 +64,26 @@ internal sealed record Outcome
     public static string TopFrameOf(Exception e)
     {
         var frames = new StackTrace(e, false).GetFrames();
-        static string Name(StackFrame f)
-        {
-            var method = f.GetMethod();
-            return method is null ? "?" : $"{method.DeclaringType?.FullName ?? "?"}.{method.Name}";
-        }
+        static string Name(StackFrame f) => f.GetMethod() is { } method ? SourceName(method) : "?";
         var own = frames.FirstOrDefault(f => f.GetMethod()?.DeclaringType?.FullName?.StartsWith("AccelSdk.", StringComparison.Ordinal) == true);
         if (own is not null) return Name(own);
         return frames.Length > 0 ? Name(frames[0]) : "?";
+    }
+
+    /// <summary>
+    /// Type.Method as written in the source: a lambda (<c>&lt;&gt;c__DisplayClass51_0.&lt;TryConvert&gt;b__0</c>), local
+    /// function or iterator is named after the method that holds it, so signatures survive unrelated edits.
+    /// </summary>
+    public static string SourceName(System.Reflection.MethodBase method)
+    {
+        var type = method.DeclaringType;
+        var name = method.Name;
+        if (name.StartsWith('<') && name.IndexOf('>') is > 1 and var end) name = name[1..end];
+        while (type is not null && type.Name.StartsWith('<'))
+        {
+            if (type.Name.IndexOf('>') is > 1 and var close && !type.Name.StartsWith("<>", StringComparison.Ordinal)) name = type.Name[1..close];
+            type = type.DeclaringType;
+        }
+        return $"{type?.FullName ?? "?"}.{name}";
     }
 }
