@@ -24,6 +24,8 @@ public sealed class FuzzBudgetTests
             "--target", target, "--seconds", Seconds, "--seed", Seed, "--crashes", crashes);
 
         Assert.True(result.ExitCode is 0 or 1, $"the harness failed to run (exit {result.ExitCode}):\n{result.Output}");
+        // The .tflite runs need TFLite: the harness's worker loads it under the patched host setup makes; never skip silently.
+        if (target == "tflite") Assert.Matches(@"worker devices: .*tflite-cpu", result.Output);
         Assert.True(result.Mutants >= 50, $"the harness checked only {result.Mutants} mutants in {Seconds} s:\n{result.Output}");
         Assert.True(result.ExitCode == 0 && result.Findings.Count == 0,
             $"fuzzing {target} found {result.Findings.Count} signature(s) (model + report beside each file):\n{string.Join("\n", result.Findings)}");
