@@ -50,8 +50,16 @@ internal sealed class WorkerProcess : IDisposable
         EnsureStarted();
         var lines = _lines!;
         var stage = "sending the mutant";
-        _process!.StandardInput.WriteLine($"{mutantPath}\t{(compile ? 1 : 0)}");
-        _process.StandardInput.Flush();
+        try
+        {
+            _process!.StandardInput.WriteLine($"{mutantPath}\t{(compile ? 1 : 0)}");
+            _process.StandardInput.Flush();
+        }
+        catch (IOException)
+        {
+            // The worker died after its last answer (a native thread crashing late): charge it to this mutant's start.
+            return Died(stage);
+        }
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -101,7 +109,10 @@ internal sealed class WorkerProcess : IDisposable
         info.ArgumentList.Add(_program);
         foreach (var arg in _options.WorkerArguments()) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_GCHeapHardLimit"] = GcHeapLimitHex;
+        // Signatures name the top AccelSdk frame; profile-guided inlining at tier 1 would fold a throwing helper into
+        // its caller after a few hundred mutants and split one bug into two signatures.
         info.Environment["DOTNET_TieredPGO"] = "0";
+        info.Environment["DOTNET_JitNoInline"] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start the worker: {_host} {_program}");
         Starts++;
         var lines = new BlockingCollection<string>();
