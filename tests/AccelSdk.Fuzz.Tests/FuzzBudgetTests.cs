@@ -28,6 +28,6 @@ public sealed class FuzzBudgetTests
         if (target == "tflite") Assert.Matches(@"worker devices: .*tflite-cpu", result.Output);
         Assert.True(result.Mutants >= 50, $"the harness checked only {result.Mutants} mutants in {Seconds} s:\n{result.Output}");
         Assert.True(result.ExitCode == 0 && result.Findings.Count == 0,
-            $"fuzzing {target} found {result.Findings.Count} signature(s) (model + report beside each file):\n{string.Join("\n", result.Findings)}");
+            $"fuzzing {target} found {result.Findings.Count} signature(s) (model + report beside each file):\n{string.Join("\n", result.Findings)}\n{result.SummaryLine}");
     }
 }

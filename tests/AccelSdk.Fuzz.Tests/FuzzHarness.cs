@@ -13,6 +13,9 @@ internal static partial class FuzzHarness
         /// <summary>The "FINDING" lines: count, signature and the file written for it.</summary>
         public IReadOnlyList<string> Findings => Output.Split('\n').Where(l => l.StartsWith("FINDING", StringComparison.Ordinal)).Select(l => l.TrimEnd()).ToArray();
 
+        /// <summary>The harness's count line: mutants, imported, refused, compiled and run, worker starts.</summary>
+        public string SummaryLine => Output.Split('\n').FirstOrDefault(l => MutantsLine().IsMatch(l))?.TrimEnd() ?? "(no summary line)";
+
         /// <summary>How many mutants the run checked, from its summary line (0 when it printed none).</summary>
         public int Mutants => MutantsLine().Match(Output) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }

@@ -172,9 +172,10 @@ internal sealed class Supervisor
     private void PrintSummary(string target, TimeSpan elapsed, int workerStarts)
     {
         var s = Stats;
-        Console.WriteLine($"fuzz {target}: {s.Mutants} mutants in {elapsed.TotalSeconds:0} s: {s.Imported} imported, {s.Rejected} refused with a typed error, " +
-            $"{s.Runs} compiled and run, {workerStarts} worker start(s), {s.MutatorSkips} skipped by the mutator");
-        var summary = new StringBuilder();
+        var counts = $"fuzz {target}: {s.Mutants} mutants in {elapsed.TotalSeconds:0} s: {s.Imported} imported, {s.Rejected} refused with a typed error, " +
+            $"{s.Runs} compiled and run, {workerStarts} worker start(s), {s.MutatorSkips} skipped by the mutator";
+        Console.WriteLine(counts);
+        var summary = new StringBuilder().AppendLine($"{counts} (seed {_options.Seed})");
         foreach (var f in _findings.Values.OrderByDescending(f => f.Count))
         {
             var line = $"FINDING {f.Count,5}x  {f.Signature}  ->  {f.ModelFile}";
