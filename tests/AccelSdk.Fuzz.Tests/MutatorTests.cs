@@ -75,4 +75,14 @@ public sealed class MutatorTests
             Assert.InRange(changed, 0, 8 * steps.Length);
         }
     }
+
+    [Fact]
+    public void A_run_seed_gives_the_same_mutant_seeds_in_every_process()
+    {
+        // Fixed values: a per-process hash (System.HashCode) here would make --seed runs unrepeatable.
+        Assert.Equal(Supervisor.MutantSeed(1, 0), Supervisor.MutantSeed(1, 0));
+        Assert.Equal(-1551761096, Supervisor.MutantSeed(1, 0));
+        Assert.NotEqual(Supervisor.MutantSeed(1, 0), Supervisor.MutantSeed(1, 1));
+        Assert.NotEqual(Supervisor.MutantSeed(1, 0), Supervisor.MutantSeed(2, 0));
+    }
 }

@@ -69,7 +69,7 @@ internal sealed class Supervisor
         {
             for (var iteration = 0; iteration < _options.MaxMutants && watch.Elapsed < budget; iteration++)
             {
-                var random = new Random(HashCode.Combine(_options.Seed, iteration) ^ iteration);
+                var random = new Random(MutantSeed(_options.Seed, iteration));
                 var group = groups[random.Next(groups.Count)];
                 var seed = group[random.Next(group.Count)];
                 var steps = Mutations.RandomSteps(random);
@@ -84,6 +84,18 @@ internal sealed class Supervisor
         }
         PrintSummary(target, watch.Elapsed, worker.Starts);
         return _findings.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The seed of mutant <paramref name="iteration"/> of a run: a fixed mix (SplitMix64's finaliser), not
+    /// <see cref="HashCode"/>, whose seed changes with every process, so a run replays from <c>--seed</c> alone.
+    /// </summary>
+    public static int MutantSeed(int runSeed, int iteration)
+    {
+        var z = unchecked(((ulong)(uint)runSeed << 32 | (uint)iteration) + 0x9E3779B97F4A7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (int)(z ^ (z >> 31));
     }
 
     private void CheckOne(WorkerProcess worker, SeedFile seed, MutationStep[] steps, bool compile, TimeSpan timeout, int iteration)
