@@ -145,16 +145,17 @@ internal static partial class OpRegistry
     private static IlgpuTensor?[] RunClip(OpContext ctx, IlgpuTensor?[] ins)
     {
         var x = ctx.Input(ins, 0);
+        // ONNX: an absent bound is numeric_limits::lowest() / max(), so infinities are clipped to the finite range.
         float min, max;
         if (ctx.Opset < 11)
         {
-            min = ctx.Node.GetFloat("min", float.NegativeInfinity);
-            max = ctx.Node.GetFloat("max", float.PositiveInfinity);
+            min = ctx.Node.GetFloat("min", float.MinValue);
+            max = ctx.Node.GetFloat("max", float.MaxValue);
         }
         else
         {
-            min = ctx.Optional(ins, 1) is { } lo ? ScalarOf(ctx, lo, "min") : float.NegativeInfinity;
-            max = ctx.Optional(ins, 2) is { } hi ? ScalarOf(ctx, hi, "max") : float.PositiveInfinity;
+            min = ctx.Optional(ins, 1) is { } lo ? ScalarOf(ctx, lo, "min") : float.MinValue;
+            max = ctx.Optional(ins, 2) is { } hi ? ScalarOf(ctx, hi, "max") : float.MaxValue;
         }
         return new[] { RunUnary(ctx, x, UnaryOp.Clip, new UnaryParams { Alpha = min, Beta = max }) };
     }
