@@ -93,8 +93,7 @@ internal static partial class OpRegistry
     {
         var r = All(RequireType(node, ctx, 0, IntegerArithmeticTypes), RequireType(node, ctx, 1, IntegerArithmeticTypes));
         if (!r.IsSupported) return r;
-        var a = TypeOf(node, ctx, 0)!.Value;
-        var b = TypeOf(node, ctx, 1)!.Value;
+        if (TypeOf(node, ctx, 0) is not { } a || TypeOf(node, ctx, 1) is not { } b) return NodeSupport.No("Pow needs both its base and exponent inputs with known element types");
         if (a == b || a == ElementType.Float32 || b == ElementType.Float32) return NodeSupport.Yes;
         return NodeSupport.No($"Pow of {a.ShortName()} by {b.ShortName()} has no ILGPU kernel");
     }
