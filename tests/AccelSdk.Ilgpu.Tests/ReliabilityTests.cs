@@ -35,6 +35,17 @@ public class ReliabilityTests
         Assert.False(Ask(emptyExponent, Typed(ElementType.Float32, new TensorShape(4), "X")).IsSupported);
     }
 
+    [Fact]
+    public void ConstantWithAValueAttributeOfTheWrongKindIsRefused()
+    {
+        var constant = new Node("Constant", Array.Empty<string>(), new[] { "Y" }, "c") { Attributes = { NodeAttribute.String("value_float", "1.5") } };
+        var support = Ask(constant, new Dictionary<string, Ir.ValueType>());
+        Assert.False(support.IsSupported);
+        Assert.Contains("'value_float' is of kind String", support.Reason);
+        var fill = new Node("ConstantOfShape", new[] { "S" }, new[] { "Y" }, "f") { Attributes = { NodeAttribute.Float("value", 2f) } };
+        Assert.Contains("'value' is of kind Float", Ask(fill, Typed(ElementType.Int64, new TensorShape(2), "S")).Reason);
+    }
+
     public static IEnumerable<object[]> Ops() => IlgpuBackend.ClaimedOps.Order(StringComparer.Ordinal).Select(op => new object[] { op });
 
     [Theory]

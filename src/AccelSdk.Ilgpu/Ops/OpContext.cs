@@ -41,32 +41,20 @@ internal readonly struct OpContext
 
     /// <summary>
     /// A new tensor of <paramref name="shape"/> for this node. The size is checked before anything is allocated: a
-    /// negative dimension is an <see cref="InvalidModelException"/>; more elements than the kernels' 32-bit index range,
-    /// a byte count that overflows, or more bytes than the device holds a <see cref="DeviceMemoryException"/> naming the
-    /// node, its output and the shape.
+    /// byte count that overflows or exceeds what the device holds is a <see cref="DeviceMemoryException"/>, a negative
+    /// dimension or more elements than the kernels' 32-bit index range an <see cref="InvalidModelException"/>; both
+    /// name the node, its output, the element type and the shape.
     /// </summary>
     public IlgpuTensor Alloc(ElementType type, long[] shape)
     {
         if (shape.Any(d => d < 0)) throw Fail($"shape {TensorShape.Format(shape)} has a negative dimension");
         var description = $"a {type.ShortName()}{TensorShape.Format(shape)} tensor of {Node.Describe()} (output '{Node.Outputs.FirstOrDefault()}')";
         long? count = shape.Contains(0) ? 0 : 1;
-        foreach (var d in shape) count = count is { } c ? MultiplyOrNull(c, d) : null;
-        var bytes = count is { } n ? BufferPool.CheckedBytes(n, type.SizeInBytes()) : null;
+        foreach (var d in shape) count = count is { } c ? BufferPool.CheckedProduct(c, d) : null;
+        var bytes = count is { } n ? BufferPool.CheckedProduct(n, type.SizeInBytes()) : null;
         if (bytes is null || bytes > Slot.Pool.CapacityBytes) throw new DeviceMemoryException(Slot.Device.Id, description, bytes, Slot.Pool.CapacityBytes);
         if (count > int.MaxValue) throw Fail($"{description} has {count:N0} elements ({bytes:N0} bytes), beyond the 32-bit index range of the ILGPU kernels");
         return new IlgpuTensor(Slot.Device, type, shape, Slot.Pool.Rent(bytes.Value, description));
-    }
-
-    private static long? MultiplyOrNull(long a, long b)
-    {
-        try
-        {
-            return checked(a * b);
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
     }
 
     /// <summary>Uploads a tensor computed on the host (shape values and the like).</summary>

@@ -155,7 +155,7 @@ internal static partial class OpRegistry
         return NodeSupport.Yes;
     }
 
-    /// <summary>The kind ONNX gives each attribute the kernels read (<c>value</c> depends on the op and is checked by it).</summary>
+    /// <summary>The kind ONNX gives each attribute the kernels read (the <c>value*</c> ones by op, in <see cref="ExpectedKind"/>).</summary>
     private static readonly Dictionary<string, AttributeKind> AttributeKinds = BuildAttributeKinds();
 
     private static Dictionary<string, AttributeKind> BuildAttributeKinds()
@@ -189,16 +189,24 @@ internal static partial class OpRegistry
     {
         foreach (var attribute in node.Attributes)
         {
-            var expected = attribute.Name == "value" && node.OpType == "Pad" ? AttributeKind.Float
-                : attribute.Name.StartsWith("value", StringComparison.Ordinal) ? (AttributeKind?)null
-                : AttributeKinds.TryGetValue(attribute.Name, out var k) ? k : null;
-            if (expected is { } e && attribute.Kind != e)
+            if (ExpectedKind(node.OpType, attribute.Name) is { } expected && attribute.Kind != expected)
             {
-                return NodeSupport.No($"attribute '{attribute.Name}' is of kind {attribute.Kind}; ONNX defines it as {e}");
+                return NodeSupport.No($"attribute '{attribute.Name}' is of kind {attribute.Kind}; ONNX defines it as {expected}");
             }
         }
         return NodeSupport.Yes;
     }
+
+    private static AttributeKind? ExpectedKind(string op, string attribute) => (op, attribute) switch
+    {
+        ("Pad", "value") => AttributeKind.Float,
+        (_, "value") => AttributeKind.Tensor,
+        (_, "value_float") => AttributeKind.Float,
+        (_, "value_floats") => AttributeKind.Floats,
+        (_, "value_int") => AttributeKind.Int,
+        (_, "value_ints") => AttributeKind.Ints,
+        _ => AttributeKinds.TryGetValue(attribute, out var kind) ? kind : null,
+    };
 
     public static void Prepare(OpContext ctx)
     {

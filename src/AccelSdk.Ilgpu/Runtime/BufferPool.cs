@@ -43,13 +43,12 @@ internal sealed class BufferPool : IDisposable
         return accelerator.AcceleratorType == AcceleratorType.CPU ? Math.Min(accelerator.MemorySize, host) : accelerator.MemorySize;
     }
 
-    /// <summary>Bytes of <paramref name="elementCount"/> elements of <paramref name="elementSize"/> bytes, or null on overflow or a negative count.</summary>
-    public static long? CheckedBytes(long elementCount, int elementSize)
+    /// <summary><paramref name="a"/> times <paramref name="b"/> (both non-negative), or null when the product overflows 64 bits.</summary>
+    public static long? CheckedProduct(long a, long b)
     {
-        if (elementCount < 0) return null;
         try
         {
-            return checked(elementCount * elementSize);
+            return checked(a * b);
         }
         catch (OverflowException)
         {
