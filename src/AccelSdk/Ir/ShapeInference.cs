@@ -245,8 +245,10 @@ public static partial class ShapeInference
             {
                 if (x is null) return;
                 var axesList = node.GetInts("axes")?.ToArray() ?? Const(1)?.ToInt64Array();
+                // Axes given as an input whose value is unknown: which dims go (or come) cannot be decided.
+                var unknownAxes = axesList is null && node.Inputs.Count > 1 && node.Inputs[1].Length > 0;
                 TensorShape? shape = null;
-                if (x.Shape is { } us && (axesList is not null || op == "Squeeze"))
+                if (x.Shape is { } us && !unknownAxes && (axesList is not null || op == "Squeeze"))
                 {
                     if (op == "Unsqueeze")
                     {
