@@ -30,6 +30,12 @@ public static partial class ShapeInference
             }
         }
         if (x is null) return;
+        if (op == "Split")
+        {
+            var shapes = x.Shape is { } ss ? SplitShapes(node, ss, opset, constant) : null;
+            for (var i = 0; i < node.Outputs.Count; i++) set(i, x.ElementType, shapes?[i]);
+            return;
+        }
         var shape = x.Shape is { } xs ? op switch
         {
             "Expand" => ExpandShape(xs, input(1), constant(1)),
@@ -39,15 +45,8 @@ public static partial class ShapeInference
             "Resize" or "Upsample" => ResizeShape(node, xs, opset, constant),
             "TopK" => TopKShape(node, xs, opset, constant),
             "DepthToSpace" or "SpaceToDepth" => DepthSpaceShape(node, xs),
-            "Split" => null,
             _ => null,
         } : null;
-        if (op == "Split")
-        {
-            var shapes = x.Shape is { } ss ? SplitShapes(node, ss, opset, constant) : null;
-            for (var i = 0; i < node.Outputs.Count; i++) set(i, x.ElementType, shapes?[i]);
-            return;
-        }
         set(0, x.ElementType, shape);
         if (op == "TopK") set(1, ElementType.Int64, shape);
     }
@@ -68,8 +67,8 @@ public static partial class ShapeInference
 
     private static TensorShape? ExpandShape(TensorShape x, TensorType? shapeInput, Tensor? shape)
     {
-        if (shape is not null) return Broadcast(new[] { x, new TensorShape(shape.ToInt64Array().Select(d => d == 1 ? Dimension.Known(1) : d)) });
-        return shapeInput?.Shape is { Rank: 1 } s && s[0].Value is { } n ? new TensorShape(Enumerable.Repeat(Dimension.Unknown, (int)Math.Max(n, x.Rank))) : null;
+        if (shape is not null) return Broadcast(new[] { x, new TensorShape(shape.ToInt64Array()) });
+        return UnknownDimsOfLength(shapeInput) is { } target ? new TensorShape(Enumerable.Repeat(Dimension.Unknown, Math.Max(target.Rank, x.Rank))) : null;
     }
 
     private static TensorShape TileShape(TensorShape x, Tensor? repeats)
