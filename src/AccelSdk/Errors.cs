@@ -108,3 +108,33 @@ public sealed class MemoryLimitException : AccelSdkException
     /// <summary>Its cap.</summary>
     public long AllowedBytes { get; }
 }
+
+/// <summary>
+/// A tensor does not fit the memory a device can give it. Raised before allocating: sizes are computed with
+/// overflow-checked arithmetic and compared with the device's capacity.
+/// </summary>
+public sealed class DeviceMemoryException : AccelSdkException
+{
+    /// <summary>Creates the exception; <paramref name="requestedBytes"/> is null when the size overflows 64 bits.</summary>
+    public DeviceMemoryException(string deviceId, string tensor, long? requestedBytes, long availableBytes, Exception? inner = null)
+        : base($"{deviceId}: {tensor} needs {(requestedBytes is { } r ? $"{r:N0} bytes" : "more bytes than a 64-bit size holds")}; " +
+            $"the device can hold {availableBytes:N0} bytes", inner)
+    {
+        DeviceId = deviceId;
+        Tensor = tensor;
+        RequestedBytes = requestedBytes;
+        AvailableBytes = availableBytes;
+    }
+
+    /// <summary>The device.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>The tensor that did not fit (name, node, element type and shape as known).</summary>
+    public string Tensor { get; }
+
+    /// <summary>Bytes the tensor needs; null when the size overflows 64 bits.</summary>
+    public long? RequestedBytes { get; }
+
+    /// <summary>Bytes the device can hold at most.</summary>
+    public long AvailableBytes { get; }
+}

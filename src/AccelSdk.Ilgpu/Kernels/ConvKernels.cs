@@ -188,6 +188,7 @@ internal static class ConvKernels
             int od = st / p.OH;
             int inBase = plane * p.D * p.H * p.W;
             int ds = od * p.SD - p.PadFront, hs = oh * p.SH - p.PadTop, ws = ow * p.SW - p.PadLeft;
+            // best: IEEE 754-2008 maxNum over the window (a NaN is skipped unless every element is NaN), see NormKernels.Reduce.
             float best = float.NegativeInfinity;
             float sum = 0f;
             int count = 0;
@@ -204,7 +205,7 @@ internal static class ConvKernels
                         int iw = ws + kw * p.DW;
                         if (iw < 0 || iw >= p.W) continue;
                         float v = x[inBase + (id * p.H + ih) * p.W + iw];
-                        if (v > best || XMath.IsNaN(v)) best = v;
+                        if (count == 0 || v > best || ElementwiseKernels.IsNaN(best)) best = v;
                         sum += v;
                         count++;
                     }
@@ -246,7 +247,8 @@ internal static class ConvKernels
             {
                 float v = x[b + i];
                 sum += v;
-                if (v > best || XMath.IsNaN(v)) best = v;
+                // maxNum: a NaN is skipped unless every element is NaN (see NormKernels.Reduce).
+                if (i == 0 || v > best || ElementwiseKernels.IsNaN(best)) best = v;
             }
             y[e] = p.Mode == 1 ? sum / n : best;
         }

@@ -55,16 +55,17 @@ internal static class ElementwiseKernels
     {
         switch (op)
         {
-            case UnaryOp.Relu: return v > 0f ? v : 0f;
+            // NaN fails the comparison and passes through, as in ONNX Runtime.
+            case UnaryOp.Relu: return v < 0f ? 0f : v;
             case UnaryOp.LeakyRelu: return v >= 0f ? v : alpha * v;
             case UnaryOp.Sigmoid: return v >= 0f ? 1f / (1f + XMath.Exp(-v)) : XMath.Exp(v) / (1f + XMath.Exp(v));
-            case UnaryOp.HardSigmoid: return XMath.Max(0f, XMath.Min(1f, alpha * v + beta));
-            case UnaryOp.HardSwish: return v * XMath.Max(0f, XMath.Min(1f, v / 6f + 0.5f));
+            case UnaryOp.HardSigmoid: return Max(0f, Min(1f, alpha * v + beta));
+            case UnaryOp.HardSwish: return v * Max(0f, Min(1f, v / 6f + 0.5f));
             case UnaryOp.Tanh: return XMath.Tanh(v);
             case UnaryOp.Elu: return v >= 0f ? v : alpha * (XMath.Exp(v) - 1f);
             case UnaryOp.Selu: return v > 0f ? beta * v : beta * (alpha * XMath.Exp(v) - alpha);
             case UnaryOp.Softplus: return v > 20f ? v : XMath.Log(1f + XMath.Exp(v));
-            case UnaryOp.Clip: return XMath.Min(beta, XMath.Max(alpha, v));
+            case UnaryOp.Clip: return Min(beta, Max(alpha, v));
             case UnaryOp.Erf: return Erf(v);
             case UnaryOp.Exp: return XMath.Exp(v);
             case UnaryOp.Log: return XMath.Log(v);
@@ -81,6 +82,25 @@ internal static class ElementwiseKernels
             default: return v;
         }
     }
+
+    /// <summary>
+    /// max(a, b) that returns NaN when either operand is NaN (IEEE 754-2019 <c>maximum</c>, numpy, ONNX Runtime's
+    /// element-wise ops). Spelled out because <c>XMath.Max</c> follows the backend: .NET's Math.Max propagates NaN,
+    /// PTX's <c>max.f32</c> and OpenCL's <c>fmax</c> return the other operand.
+    /// </summary>
+    public static float Max(float a, float b) => IsNaN(a) || a > b ? a : b;
+
+    /// <summary>min(a, b) that returns NaN when either operand is NaN; see <see cref="Max"/>.</summary>
+    public static float Min(float a, float b) => IsNaN(a) || a < b ? a : b;
+
+    /// <summary>
+    /// NaN test on the bits: OpenCL compilers that assume finite math (PoCL with ILGPU's build options) fold
+    /// <c>isnan</c> and <c>v != v</c> to false, integer compares survive every backend.
+    /// </summary>
+    public static bool IsNaN(float v) => (Interop.FloatAsInt(v) & 0x7FFFFFFFu) > 0x7F800000u;
+
+    /// <summary>±Inf test on the bits, see <see cref="IsNaN"/>.</summary>
+    public static bool IsInfinity(float v) => (Interop.FloatAsInt(v) & 0x7FFFFFFFu) == 0x7F800000u;
 
     /// <summary>erf with |error| below 1.2e-7 (Numerical Recipes' erfc Chebyshev fit), computed in double where available.</summary>
     public static float Erf(float xf)
@@ -111,8 +131,8 @@ internal static class ElementwiseKernels
                 case BinaryOp.Mul: r = va * vb; break;
                 case BinaryOp.Div: r = va / vb; break;
                 case BinaryOp.Pow: r = Pow(va, vb); break;
-                case BinaryOp.Max: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Max(va, vb); break;
-                case BinaryOp.Min: r = XMath.IsNaN(va) || XMath.IsNaN(vb) ? float.NaN : XMath.Min(va, vb); break;
+                case BinaryOp.Max: r = Max(va, vb); break;
+                case BinaryOp.Min: r = Min(va, vb); break;
                 case BinaryOp.PRelu: r = va < 0f ? va * vb : va; break;
                 default: r = 0f; break;
             }

@@ -173,6 +173,10 @@ internal static class MovementKernels
             int h1 = h0 + 1 < p.InH ? h0 + 1 : h0;
             int w1 = w0 + 1 < p.InW ? w0 + 1 : w0;
             float dh = sh - h0, dw = sw - w0;
+            // Where both taps are the same element, weigh them 0.5/0.5 like ONNX Runtime: the same value for finite
+            // inputs, and an infinite input stays infinite instead of becoming inf * 0 = NaN.
+            if (h1 == h0) dh = 0.5f;
+            if (w1 == w0) dw = 0.5f;
             float v00 = x[b + h0 * p.InW + w0], v01 = x[b + h0 * p.InW + w1];
             float v10 = x[b + h1 * p.InW + w0], v11 = x[b + h1 * p.InW + w1];
             y[e] = (v00 * (1f - dw) + v01 * dw) * (1f - dh) + (v10 * (1f - dw) + v11 * dw) * dh;

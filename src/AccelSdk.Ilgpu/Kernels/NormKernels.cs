@@ -56,7 +56,7 @@ internal static class NormKernels
             int inner = e - outer * p.Inner;
             int b = outer * p.Channels * p.Inner + inner;
             float max = float.NegativeInfinity;
-            for (int c = 0; c < p.Channels; c++) max = XMath.Max(max, x[b + c * p.Inner]);
+            for (int c = 0; c < p.Channels; c++) max = ElementwiseKernels.Max(max, x[b + c * p.Inner]);
             float sum = 0f;
             for (int c = 0; c < p.Channels; c++) sum += XMath.Exp(x[b + c * p.Inner] - max);
             if (p.Log != 0)
@@ -131,19 +131,24 @@ internal static class NormKernels
             if (e >= launch.Total) return;
             int b = Dims6.Offset(e, p.Out, p.OutStrides);
             var op = (ReduceOp)p.Op;
-            float acc = op == ReduceOp.Max ? float.NegativeInfinity : op == ReduceOp.Min ? float.PositiveInfinity : op == ReduceOp.Prod ? 1f : 0f;
+            // Max and Min are IEEE 754-2008 maxNum/minNum: a NaN is skipped unless every element is NaN. ONNX Runtime's
+            // CPU EP skips a NaN too except in the first SIMD lanes of a reduction (Eigen's and MLAS's max keep the
+            // accumulator's operand), so maxNum agrees with it wherever its answer does not depend on the NaN's position.
+            float acc = op == ReduceOp.Prod ? 1f : 0f;
             float max = float.NegativeInfinity;
             if (op == ReduceOp.LogSumExp)
             {
-                for (int r = 0; r < p.RedCount; r++) max = XMath.Max(max, x[b + Dims6.Offset(r, p.Red, p.RedStrides)]);
+                for (int r = 0; r < p.RedCount; r++) max = ElementwiseKernels.Max(max, x[b + Dims6.Offset(r, p.Red, p.RedStrides)]);
+                // As ONNX Runtime: an infinite maximum is not subtracted (inf - inf would turn +Inf inputs into NaN).
+                if (ElementwiseKernels.IsInfinity(max)) max = 0f;
             }
             for (int r = 0; r < p.RedCount; r++)
             {
                 float v = x[b + Dims6.Offset(r, p.Red, p.RedStrides)];
                 switch (op)
                 {
-                    case ReduceOp.Max: acc = v > acc || XMath.IsNaN(v) ? v : acc; break;
-                    case ReduceOp.Min: acc = v < acc || XMath.IsNaN(v) ? v : acc; break;
+                    case ReduceOp.Max: acc = r == 0 || v > acc || ElementwiseKernels.IsNaN(acc) ? v : acc; break;
+                    case ReduceOp.Min: acc = r == 0 || v < acc || ElementwiseKernels.IsNaN(acc) ? v : acc; break;
                     case ReduceOp.Prod: acc *= v; break;
                     case ReduceOp.L1: acc += XMath.Abs(v); break;
                     case ReduceOp.L2:

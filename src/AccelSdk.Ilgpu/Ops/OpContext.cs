@@ -39,10 +39,22 @@ internal readonly struct OpContext
 
     public KernelSet Kernels => new(Slot.Kernels, Slot.IsCpu, Environment.ProcessorCount);
 
+    /// <summary>
+    /// A new tensor of <paramref name="shape"/> for this node. The size is checked before anything is allocated: a
+    /// byte count that overflows or exceeds what the device holds is a <see cref="DeviceMemoryException"/>, a negative
+    /// dimension or more elements than the kernels' 32-bit index range an <see cref="InvalidModelException"/>; both
+    /// name the node, its output, the element type and the shape.
+    /// </summary>
     public IlgpuTensor Alloc(ElementType type, long[] shape)
     {
-        var bytes = Tensor.CountElements(shape) * type.SizeInBytes();
-        return new IlgpuTensor(Slot.Device, type, shape, Slot.Pool.Rent(bytes));
+        if (shape.Any(d => d < 0)) throw Fail($"shape {TensorShape.Format(shape)} has a negative dimension");
+        var description = $"a {type.ShortName()}{TensorShape.Format(shape)} tensor of {Node.Describe()} (output '{Node.Outputs.FirstOrDefault()}')";
+        long? count = shape.Contains(0) ? 0 : 1;
+        foreach (var d in shape) count = count is { } c ? BufferPool.CheckedProduct(c, d) : null;
+        var bytes = count is { } n ? BufferPool.CheckedProduct(n, type.SizeInBytes()) : null;
+        if (bytes is null || bytes > Slot.Pool.CapacityBytes) throw new DeviceMemoryException(Slot.Device.Id, description, bytes, Slot.Pool.CapacityBytes);
+        if (count > int.MaxValue) throw Fail($"{description} has {count:N0} elements ({bytes:N0} bytes), beyond the 32-bit index range of the ILGPU kernels");
+        return new IlgpuTensor(Slot.Device, type, shape, Slot.Pool.Rent(bytes.Value, description));
     }
 
     /// <summary>Uploads a tensor computed on the host (shape values and the like).</summary>

@@ -93,8 +93,7 @@ internal static partial class OpRegistry
     {
         var r = All(RequireType(node, ctx, 0, IntegerArithmeticTypes), RequireType(node, ctx, 1, IntegerArithmeticTypes));
         if (!r.IsSupported) return r;
-        var a = TypeOf(node, ctx, 0)!.Value;
-        var b = TypeOf(node, ctx, 1)!.Value;
+        if (TypeOf(node, ctx, 0) is not { } a || TypeOf(node, ctx, 1) is not { } b) return NodeSupport.No("Pow needs both its base and exponent inputs with known element types");
         if (a == b || a == ElementType.Float32 || b == ElementType.Float32) return NodeSupport.Yes;
         return NodeSupport.No($"Pow of {a.ShortName()} by {b.ShortName()} has no ILGPU kernel");
     }
@@ -145,16 +144,17 @@ internal static partial class OpRegistry
     private static IlgpuTensor?[] RunClip(OpContext ctx, IlgpuTensor?[] ins)
     {
         var x = ctx.Input(ins, 0);
+        // ONNX: an absent bound is numeric_limits::lowest() / max(), so infinities are clipped to the finite range.
         float min, max;
         if (ctx.Opset < 11)
         {
-            min = ctx.Node.GetFloat("min", float.NegativeInfinity);
-            max = ctx.Node.GetFloat("max", float.PositiveInfinity);
+            min = ctx.Node.GetFloat("min", float.MinValue);
+            max = ctx.Node.GetFloat("max", float.MaxValue);
         }
         else
         {
-            min = ctx.Optional(ins, 1) is { } lo ? ScalarOf(ctx, lo, "min") : float.NegativeInfinity;
-            max = ctx.Optional(ins, 2) is { } hi ? ScalarOf(ctx, hi, "max") : float.PositiveInfinity;
+            min = ctx.Optional(ins, 1) is { } lo ? ScalarOf(ctx, lo, "min") : float.MinValue;
+            max = ctx.Optional(ins, 2) is { } hi ? ScalarOf(ctx, hi, "max") : float.MaxValue;
         }
         return new[] { RunUnary(ctx, x, UnaryOp.Clip, new UnaryParams { Alpha = min, Beta = max }) };
     }

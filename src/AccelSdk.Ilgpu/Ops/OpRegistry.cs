@@ -66,13 +66,26 @@ internal static partial class OpRegistry
     /// <summary>Whether <paramref name="op"/> runs float16 data through its float32 kernel.</summary>
     internal static bool ComputesHalfInFloat(string op) => LazyHalfViaFloat.Value.Contains(op);
 
+    /// <summary>
+    /// The capability answer for <paramref name="node"/>. Never throws: a node the checks cannot read (missing inputs or
+    /// type information, attributes of the wrong kind) is answered "unsupported" with the reason.
+    /// </summary>
     public static NodeSupport Supports(Node node, NodeContext context)
     {
-        if (node.EffectiveDomain == "ai.onnx" && ComputesHalfInFloat(node.OpType) && TypeOf(node, context, 0) == ElementType.Float16)
+        try
         {
-            return SupportsHalf(node, context);
+            if (node.EffectiveDomain == "ai.onnx" && ComputesHalfInFloat(node.OpType) && TypeOf(node, context, 0) == ElementType.Float16)
+            {
+                return SupportsHalf(node, context);
+            }
+            return SupportsAsIs(node, context);
         }
-        return SupportsAsIs(node, context);
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException
+                                      or OverflowException or InvalidCastException or KeyNotFoundException)
+        {
+            // A safety net for what the explicit checks below miss: an answer, not an exception, is the contract.
+            return NodeSupport.No($"the ILGPU backend cannot read this {node.OpType} node ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     /// <summary>
@@ -113,8 +126,87 @@ internal static partial class OpRegistry
         {
             return NodeSupport.No($"{node.OpType} before opset {minimum} (this model: {opset}) has a different signature that is not implemented");
         }
-        return def.Check(node, context);
+        var structure = All(RequiredInputsPresent(node, opset), AttributeKindsMatch(node));
+        return structure.IsSupported ? def.Check(node, context) : structure;
     }
+
+    /// <summary>Inputs ONNX requires (by position), for ops whose count differs from 1; opset-dependent ones by opset.</summary>
+    private static int RequiredInputCount(string op, long opset) => op switch
+    {
+        "Constant" => 0,
+        "Where" => 3,
+        "BatchNormalization" => 5,
+        "Slice" => opset >= 10 ? 3 : 1,
+        "Unsqueeze" => opset >= 13 ? 2 : 1,
+        "Pad" => opset >= 11 ? 2 : 1,
+        "Reshape" or "Expand" or "Gather" or "MatMul" or "Gemm" or "Conv" or "ConvTranspose" or "LayerNormalization" => 2,
+        _ when BinaryOps.ContainsKey(op) || CompareOps.ContainsKey(op) => 2,
+        _ => 1,
+    };
+
+    private static NodeSupport RequiredInputsPresent(Node node, long opset)
+    {
+        var required = RequiredInputCount(node.OpType, opset);
+        for (var i = 0; i < required; i++)
+        {
+            if (!HasInput(node, i)) return NodeSupport.No($"required input {i} of {node.OpType} is missing");
+        }
+        if (node.OpType == "Resize" && !HasInput(node, 2) && !HasInput(node, 3)) return NodeSupport.No("Resize needs its scales or sizes input");
+        return NodeSupport.Yes;
+    }
+
+    /// <summary>The kind ONNX gives each attribute the kernels read (the <c>value*</c> ones by op, in <see cref="ExpectedKind"/>).</summary>
+    private static readonly Dictionary<string, AttributeKind> AttributeKinds = BuildAttributeKinds();
+
+    private static Dictionary<string, AttributeKind> BuildAttributeKinds()
+    {
+        var kinds = new Dictionary<string, AttributeKind>(StringComparer.Ordinal);
+        foreach (var name in new[]
+                 {
+                     "axis", "keepdims", "to", "group", "transA", "transB", "ceil_mode", "count_include_pad", "storage_order", "allowzero",
+                     "noop_with_empty_axes", "training_mode", "spatial", "stash_type", "exclude_outside", "antialias", "start", "end",
+                     "num_outputs", "broadcast",
+                 })
+        {
+            kinds[name] = AttributeKind.Int;
+        }
+        foreach (var name in new[] { "alpha", "beta", "gamma", "epsilon", "min", "max", "cubic_coeff_a", "extrapolation_value", "momentum" })
+        {
+            kinds[name] = AttributeKind.Float;
+        }
+        foreach (var name in new[] { "mode", "auto_pad", "coordinate_transformation_mode", "nearest_mode", "keep_aspect_ratio_policy" })
+        {
+            kinds[name] = AttributeKind.String;
+        }
+        foreach (var name in new[] { "kernel_shape", "strides", "dilations", "pads", "perm", "axes", "output_padding", "output_shape", "split", "starts", "ends" })
+        {
+            kinds[name] = AttributeKind.Ints;
+        }
+        return kinds;
+    }
+
+    private static NodeSupport AttributeKindsMatch(Node node)
+    {
+        foreach (var attribute in node.Attributes)
+        {
+            if (ExpectedKind(node.OpType, attribute.Name) is { } expected && attribute.Kind != expected)
+            {
+                return NodeSupport.No($"attribute '{attribute.Name}' is of kind {attribute.Kind}; ONNX defines it as {expected}");
+            }
+        }
+        return NodeSupport.Yes;
+    }
+
+    private static AttributeKind? ExpectedKind(string op, string attribute) => (op, attribute) switch
+    {
+        ("Pad", "value") => AttributeKind.Float,
+        (_, "value") => AttributeKind.Tensor,
+        (_, "value_float") => AttributeKind.Float,
+        (_, "value_floats") => AttributeKind.Floats,
+        (_, "value_int") => AttributeKind.Int,
+        (_, "value_ints") => AttributeKind.Ints,
+        _ => AttributeKinds.TryGetValue(attribute, out var kind) ? kind : null,
+    };
 
     public static void Prepare(OpContext ctx)
     {

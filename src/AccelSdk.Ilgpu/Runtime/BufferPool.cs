@@ -18,7 +18,43 @@ internal sealed class BufferPool : IDisposable
     private long _pooledBytes;
     private bool _disposed;
 
-    public BufferPool(Accelerator accelerator) => _accelerator = accelerator;
+    /// <summary>A pool for <paramref name="accelerator"/> that refuses any buffer larger than <paramref name="capacityBytes"/>.</summary>
+    public BufferPool(Accelerator accelerator, string deviceId, long capacityBytes)
+    {
+        _accelerator = accelerator;
+        DeviceId = deviceId;
+        CapacityBytes = capacityBytes;
+    }
+
+    /// <summary>The AccelSdk device this pool belongs to (for error messages).</summary>
+    public string DeviceId { get; }
+
+    /// <summary>The largest buffer this pool hands out: the accelerator's memory (host memory for CPU accelerators).</summary>
+    public long CapacityBytes { get; }
+
+    /// <summary>
+    /// What a pool for <paramref name="accelerator"/> may hand out: its memory size, and for accelerators whose
+    /// buffers live in host memory (ILGPU's CPU accelerator reports <c>long.MaxValue</c>) at most the memory this
+    /// process may use (physical memory or its cgroup limit).
+    /// </summary>
+    public static long CapacityOf(Accelerator accelerator)
+    {
+        var host = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return accelerator.AcceleratorType == AcceleratorType.CPU ? Math.Min(accelerator.MemorySize, host) : accelerator.MemorySize;
+    }
+
+    /// <summary><paramref name="a"/> times <paramref name="b"/> (both non-negative), or null when the product overflows 64 bits.</summary>
+    public static long? CheckedProduct(long a, long b)
+    {
+        try
+        {
+            return checked(a * b);
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Buffers handed out and not yet returned.</summary>
     public int Outstanding { get; private set; }
@@ -46,8 +82,13 @@ internal sealed class BufferPool : IDisposable
         return (bytes + mb - 1) / mb * mb;
     }
 
-    public DeviceBuffer Rent(long bytes)
+    /// <summary>
+    /// A buffer of at least <paramref name="bytes"/> bytes, pooled or new. Sizes over <see cref="CapacityBytes"/>, and
+    /// allocations the accelerator refuses, raise <see cref="DeviceMemoryException"/> naming <paramref name="tensor"/>.
+    /// </summary>
+    public DeviceBuffer Rent(long bytes, string tensor)
     {
+        if (bytes < 0 || bytes > CapacityBytes) throw new DeviceMemoryException(DeviceId, tensor, bytes < 0 ? null : bytes, CapacityBytes);
         var size = SizeClass(bytes);
         lock (_gate)
         {
@@ -61,7 +102,15 @@ internal sealed class BufferPool : IDisposable
             }
             Allocations++;
         }
-        return new DeviceBuffer(this, _accelerator.Allocate1D<byte>(size), bytes);
+        try
+        {
+            return new DeviceBuffer(this, _accelerator.Allocate1D<byte>(size), bytes);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
+        {
+            lock (_gate) Outstanding--;
+            throw new DeviceMemoryException(DeviceId, tensor, bytes, CapacityBytes, e);
+        }
     }
 
     internal void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)

@@ -93,7 +93,7 @@ internal sealed class IlgpuDeviceSlot : IDisposable
     {
         get
         {
-            lock (Gate) return _pool ??= new BufferPool(Accelerator);
+            lock (Gate) return _pool ??= new BufferPool(Accelerator, Device.Id, BufferPool.CapacityOf(Accelerator));
         }
     }
 
@@ -130,7 +130,7 @@ internal static class DeviceSlotTransfers
         }
         lock (slot.Gate)
         {
-            var buffer = slot.Pool.Rent(host.ByteLength);
+            var buffer = slot.Pool.Rent(host.ByteLength, $"tensor '{host.Name}' ({host.ElementType.ShortName()}{TensorShape.Format(host.Shape)})");
             if (host.ByteLength > 0)
             {
                 buffer.Bytes.CopyFromCPU(ref host.Bytes[0], host.ByteLength);

@@ -5,7 +5,7 @@ namespace AccelSdk.Ir;
 /// Declared types (inputs, value_info, outputs) are kept; inference fills what is missing. Ops it does not
 /// know get no entry (callers treat that as unknown), never a guess.
 /// </summary>
-public static class ShapeInference
+public static partial class ShapeInference
 {
     private static readonly HashSet<string> SameTypeUnary = new(StringComparer.Ordinal)
     {
@@ -34,14 +34,17 @@ public static class ShapeInference
         var graph = model.Graph;
         var types = graph.DeclaredTypes();
         var constants = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var opset = model.OpsetOf("") ?? 0;
         foreach (var t in graph.Initializers) constants[t.Name!] = t;
         foreach (var node in graph.Nodes)
         {
             try
             {
-                InferNode(node, types, constants);
+                InferNode(node, types, constants, opset);
+                FoldConstant(node, constants);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException
+                                          or DivideByZeroException or InvalidCastException)
             {
                 // A node whose attributes or inputs do not fit its op leaves its outputs unknown; the backend that runs it reports the error.
             }
@@ -49,7 +52,7 @@ public static class ShapeInference
         return types;
     }
 
-    private static void InferNode(Node node, Dictionary<string, ValueType> types, Dictionary<string, Tensor> constants)
+    private static void InferNode(Node node, Dictionary<string, ValueType> types, Dictionary<string, Tensor> constants, long opset)
     {
         if (node.Domain.Length > 0 && node.Domain != "ai.onnx") return;
         TensorType? In(int i) => i < node.Inputs.Count && node.Inputs[i].Length > 0 && types.TryGetValue(node.Inputs[i], out var t) ? t as TensorType : null;
@@ -75,8 +78,8 @@ public static class ShapeInference
             }
             else if (node.Attribute("value_int") is { } vi) { constants[node.Outputs[0]] = Tensor.Scalar(vi.AsInt()); Set(0, ElementType.Int64, TensorShape.Scalar); }
             else if (node.Attribute("value_ints") is { } vis) { var a = vis.AsInts().ToArray(); constants[node.Outputs[0]] = Tensor.FromArray(a); Set(0, ElementType.Int64, new TensorShape(a.Length)); }
-            else if (node.Attribute("value_float") is not null) Set(0, ElementType.Float32, TensorShape.Scalar);
-            else if (node.Attribute("value_floats") is { } vfs) Set(0, ElementType.Float32, new TensorShape(vfs.AsFloats().Count));
+            else if (node.Attribute("value_float") is { } vf) { constants[node.Outputs[0]] = Tensor.Scalar(vf.AsFloat()); Set(0, ElementType.Float32, TensorShape.Scalar); }
+            else if (node.Attribute("value_floats") is { } vfs) { var a = vfs.AsFloats().ToArray(); constants[node.Outputs[0]] = Tensor.FromArray(a); Set(0, ElementType.Float32, new TensorShape(a.Length)); }
             return;
         }
         if (SameTypeUnary.Contains(op))
@@ -203,6 +206,7 @@ public static class ShapeInference
                     }
                     shape = new TensorShape(result);
                 }
+                else shape = UnknownDimsOfLength(In(1));
                 Set(0, x.ElementType, shape);
                 return;
             }
@@ -241,8 +245,10 @@ public static class ShapeInference
             {
                 if (x is null) return;
                 var axesList = node.GetInts("axes")?.ToArray() ?? Const(1)?.ToInt64Array();
+                // Axes given as an input whose value is unknown: which dims go (or come) cannot be decided.
+                var unknownAxes = axesList is null && node.Inputs.Count > 1 && node.Inputs[1].Length > 0;
                 TensorShape? shape = null;
-                if (x.Shape is { } us && (axesList is not null || op == "Squeeze"))
+                if (x.Shape is { } us && !unknownAxes && (axesList is not null || op == "Squeeze"))
                 {
                     if (op == "Unsqueeze")
                     {
@@ -325,12 +331,14 @@ public static class ShapeInference
             case "Upsample":
             case "Split":
             case "TopK":
-            case "NonZero":
-            case "OneHot":
             case "Range":
-            case "ConvTranspose":
             case "DepthToSpace":
             case "SpaceToDepth":
+                InferFromShapeInputs(node, op, x, In, Const, Set, opset);
+                return;
+            case "NonZero":
+            case "OneHot":
+            case "ConvTranspose":
                 InferTypeOnly(node, op, x, Set);
                 return;
             case "QuantizeLinear":
@@ -357,23 +365,8 @@ public static class ShapeInference
     {
         switch (op)
         {
-            case "ConstantOfShape":
-            {
-                var value = node.Attribute("value");
-                set(0, value?.Kind == AttributeKind.Tensor ? value.AsTensor().ElementType : ElementType.Float32, null);
-                return;
-            }
             case "NonZero":
                 set(0, ElementType.Int64, null);
-                return;
-            case "TopK":
-                if (x is null) return;
-                set(0, x.ElementType, null);
-                set(1, ElementType.Int64, null);
-                return;
-            case "Split":
-                if (x is null) return;
-                for (var i = 0; i < node.Outputs.Count; i++) set(i, x.ElementType, null);
                 return;
             case "OneHot":
                 return;
