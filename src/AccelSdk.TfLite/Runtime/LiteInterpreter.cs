@@ -7,7 +7,9 @@ namespace AccelSdk.TfLite;
 /// <summary>
 /// A TFLite interpreter over a <see cref="LiteModel"/>: feeds inputs (resizing them when their shape changes), invokes,
 /// and returns outputs as IR tensors. A failed TFLite status throws a <see cref="BackendException"/> with the message
-/// TFLite reported through the installed error reporter. Not thread-safe: one run at a time (calls are serialized).
+/// TFLite reported through the installed error reporter. Calls are serialized (one run at a time), so it may be shared
+/// between threads. <see cref="Dispose"/> waits for a call in progress, then releases the native interpreter; any call
+/// after that throws <see cref="ObjectDisposedException"/>, so native memory is never freed under a running call.
 /// </summary>
 public sealed unsafe partial class LiteInterpreter : IDisposable
 {
@@ -18,6 +20,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly object _gate = new();
     private readonly LiteOpProfiler? _profiler;
     private bool _allocated;
+    private bool _disposed;
 
     /// <summary>Creates the interpreter and allocates its tensors.</summary>
     public LiteInterpreter(LiteModel model, LiteInterpreterOptions? options = null)
@@ -42,7 +45,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         {
             TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
         }
-        var interpreter = TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, _options.Pointer);
+        var interpreter = CreateNative(model, _options);
         if (interpreter == null)
         {
             var why = _reporter.TakeMessages();
@@ -68,17 +71,47 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// <summary>The model.</summary>
     public LiteModel Model => _model;
 
-    internal TfLiteInterpreter* Pointer => _handle.Pointer;
+    /// <summary>The native interpreter; only valid under <see cref="_gate"/>, where Dispose cannot free it.</summary>
+    internal TfLiteInterpreter* Pointer
+    {
+        get
+        {
+            if (_disposed) throw new ObjectDisposedException(nameof(LiteInterpreter), $"{_model.Label}: the TFLite interpreter has been disposed");
+            return _handle.Pointer;
+        }
+    }
+
+    /// <summary>
+    /// The model's handle is held for the duration of the create call, so a concurrent model Dispose cannot free it (a
+    /// disposed model throws <see cref="ObjectDisposedException"/>). After the call TFLite needs only the model's bytes,
+    /// which this interpreter keeps alive through <see cref="_model"/>.
+    /// </summary>
+    private static TfLiteInterpreter* CreateNative(LiteModel model, TfLiteInterpreterOptionsHandle options)
+    {
+        var added = false;
+        try
+        {
+            model.Handle.DangerousAddRef(ref added);
+            return TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, options.Pointer);
+        }
+        finally
+        {
+            if (added) model.Handle.DangerousRelease();
+        }
+    }
 
     /// <summary>The inputs, with their current shapes.</summary>
     public IReadOnlyList<LiteTensorInfo> Inputs
     {
         get
         {
-            var n = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
-            var list = new LiteTensorInfo[n];
-            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i));
-            return list;
+            lock (_gate)
+            {
+                var n = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
+                var list = new LiteTensorInfo[n];
+                for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i));
+                return list;
+            }
         }
     }
 
@@ -87,10 +120,13 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     {
         get
         {
-            var n = TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer);
-            var list = new LiteTensorInfo[n];
-            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
-            return list;
+            lock (_gate)
+            {
+                var n = TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer);
+                var list = new LiteTensorInfo[n];
+                for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
+                return list;
+            }
         }
     }
 
@@ -134,10 +170,27 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// Per-operator time over the runs since creation or <see cref="ResetOpTimings"/>; empty unless
     /// <see cref="LiteInterpreterOptions.ProfileOps"/> was set.
     /// </summary>
-    public IReadOnlyList<LiteOpTiming> OpTimings => _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+    public IReadOnlyList<LiteOpTiming> OpTimings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _ = Pointer;
+                return _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+            }
+        }
+    }
 
     /// <summary>Clears the per-operator timings.</summary>
-    public void ResetOpTimings() => _profiler?.Reset();
+    public void ResetOpTimings()
+    {
+        lock (_gate)
+        {
+            _ = Pointer;
+            _profiler?.Reset();
+        }
+    }
 
     /// <summary>Resets variable tensors (the state of streaming models) to their initial values.</summary>
     public void ResetVariables()
@@ -234,12 +287,20 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         return result;
     }
 
-    /// <summary>Releases the interpreter (the model stays with its owner).</summary>
+    /// <summary>
+    /// Releases the interpreter (the model stays with its owner) after the call in progress, if any, has returned;
+    /// later calls throw <see cref="ObjectDisposedException"/>. Safe to call more than once and from any thread.
+    /// </summary>
     public void Dispose()
     {
-        _handle?.Dispose();
-        _options.Dispose();
-        _reporter.Dispose();
-        _profiler?.Dispose();
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _handle?.Dispose();
+            _options.Dispose();
+            _reporter.Dispose();
+            _profiler?.Dispose();
+        }
     }
 }
