@@ -28,25 +28,32 @@ internal sealed class TfLiteValidator
 
     private readonly byte[] _bytes;
     private readonly string _path;
+    private readonly long? _maxActivationBytes;
+    private long _activationBytes;
     private FbTable[] _buffers = Array.Empty<FbTable>();
     private FbTable[] _codes = Array.Empty<FbTable>();
     private FbTable[] _subgraphs = Array.Empty<FbTable>();
     private string _where = "model";
 
-    private TfLiteValidator(byte[] bytes, string path)
+    private TfLiteValidator(byte[] bytes, string path, long? maxActivationBytes)
     {
         _bytes = bytes;
         _path = path;
+        _maxActivationBytes = maxActivationBytes;
     }
 
-    /// <summary>Validates <paramref name="bytes"/>; throws <see cref="ModelLoadException"/> naming what is wrong.</summary>
-    public static void Validate(byte[] bytes, string path)
+    /// <summary>
+    /// Validates <paramref name="bytes"/>; throws <see cref="ModelLoadException"/> naming what is wrong. With
+    /// <paramref name="maxActivationBytes"/> (the TFLite runtime is about to get the file) the bytes of all tensors TFLite
+    /// would allocate are capped, and what TFLite 2.14's kernels need beyond the schema is required too.
+    /// </summary>
+    public static void Validate(byte[] bytes, string path, long? maxActivationBytes = null)
     {
         if (bytes.Length < 8 || bytes[4] != (byte)'T' || bytes[5] != (byte)'F' || bytes[6] != (byte)'L' || bytes[7] != (byte)'3')
         {
             throw new ModelLoadException(path, $"not a TFLite flatbuffer: {bytes.Length} bytes without the 'TFL3' identifier");
         }
-        var validator = new TfLiteValidator(bytes, path);
+        var validator = new TfLiteValidator(bytes, path, maxActivationBytes);
         try
         {
             validator.ValidateModel();
@@ -141,7 +148,7 @@ internal sealed class TfLiteValidator
         return references;
     }
 
-    private readonly record struct TensorFacts(string Name, bool IsConstant, bool IsVariable);
+    private readonly record struct TensorFacts(string Name, bool IsConstant, bool IsVariable, int[] Shape, SchemaTensorType Type, bool HasScale);
 
     private TensorFacts ValidateTensor(int s, int t, FbTable tensor)
     {
@@ -176,8 +183,20 @@ internal sealed class TfLiteValidator
             var held = BufferLength(_buffers[bufferIndex]);
             if (held != (ulong)needed) throw Fail($"constant {(SchemaTensorType)typeCode}[{string.Join(",", shape)}] needs {needed} bytes, its buffer {bufferIndex} holds {held}");
         }
-        ValidateQuantization(tensor.GetTable(TensorFields.Quantization), shape);
-        return new TensorFacts(name, hasData, tensor.GetBool(TensorFields.IsVariable));
+        var hasScale = ValidateQuantization(tensor.GetTable(TensorFields.Quantization), shape);
+        if (!hasData && bytesNeeded is { } allocated) CountActivation(allocated, shape);
+        return new TensorFacts(name, hasData, tensor.GetBool(TensorFields.IsVariable), shape, (SchemaTensorType)typeCode, hasScale);
+    }
+
+    /// <summary>TFLite allocates every non-constant tensor up front; a file asking for more than memory holds aborts it.</summary>
+    private void CountActivation(long bytes, int[] shape)
+    {
+        if (_maxActivationBytes is not { } limit) return;
+        _activationBytes = bytes > long.MaxValue - _activationBytes ? long.MaxValue : _activationBytes + bytes;
+        if (_activationBytes > limit)
+        {
+            throw Fail($"shape [{string.Join(",", shape)}] needs {bytes} bytes; with the tensors before it TFLite would allocate {_activationBytes} bytes, more than the {limit} allowed (LiteModel.MaxActivationBytes)");
+        }
     }
 
     private static ulong BufferLength(FbTable buffer)
@@ -209,20 +228,26 @@ internal sealed class TfLiteValidator
         return count * size;
     }
 
-    private void ValidateQuantization(FbTable quantization, int[] shape)
+    /// <summary>Checks the quantization parameters against the shape; returns whether the tensor has a scale.</summary>
+    private bool ValidateQuantization(FbTable quantization, int[] shape)
     {
-        if (quantization.IsNull) return;
+        if (quantization.IsNull) return false;
         var scales = quantization.GetFloats(QuantizationFields.Scale);
         var zeroPoints = quantization.GetLongs(QuantizationFields.ZeroPoint);
         quantization.GetFloats(QuantizationFields.Min);
         quantization.GetFloats(QuantizationFields.Max);
-        if (scales.Length == 0) return;
+        if (scales.Length == 0) return false;
+        for (var k = 0; k < scales.Length; k++)
+        {
+            // TFLite derives fixed-point multipliers from the scale; zero, negative or non-finite ones abort it.
+            if (!float.IsFinite(scales[k]) || scales[k] <= 0) throw Fail($"field quantization.scale[{k}] = {scales[k]}; a scale must be positive and finite");
+        }
         if (zeroPoints.Length != scales.Length)
         {
             throw Fail($"field quantization has {scales.Length} scale(s) and {zeroPoints.Length} zero point(s); TFLite needs as many of each");
         }
         var axis = quantization.GetInt(QuantizationFields.QuantizedDimension);
-        if (scales.Length == 1) return;
+        if (scales.Length == 1) return true;
         if (axis < 0 || axis >= shape.Length)
         {
             throw Fail($"field quantization.quantized_dimension = {axis} is outside the tensor's rank {shape.Length}");
@@ -231,6 +256,7 @@ internal sealed class TfLiteValidator
         {
             throw Fail($"field quantization has {scales.Length} scales for dimension {axis} of size {shape[axis]}");
         }
+        return true;
     }
 
     private int[] CheckTensorList(int[] indices, int tensorCount, string what)
@@ -295,12 +321,103 @@ internal sealed class TfLiteValidator
             {
                 throw Fail($"field inputs[{k}] refers to tensor {t}, but the subgraph has {facts.Length}" + (t == -1 ? $" (-1 marks an absent input; input {k} of {name} cannot be absent)" : ""));
             }
-            if (writer[t] >= o) throw Fail($"field inputs[{k}] reads tensor {t} ('{facts[t].Name}'), which operator {writer[t]} only writes {(writer[t] == o ? "itself" : "later")}");
+            if (writer[t] == o) throw Fail($"field inputs[{k}] reads tensor {t} ('{facts[t].Name}'), which the operator itself writes");
+            if (writer[t] > o) throw Fail($"field inputs[{k}] reads tensor {t} ('{facts[t].Name}'), which operator {writer[t]} writes only later");
         }
+        if (_maxActivationBytes is not null && code == Op.kTfLiteBuiltinDepthwiseConv2d && (inputs.Length < 3 || inputs[2] < 0))
+        {
+            // TFLite 2.14's depthwise kernels read the bias unconditionally (a missing one crashes the process).
+            throw Fail("field inputs has no bias (input 2); TFLite's DEPTHWISE_CONV_2D kernel needs one");
+        }
+        ValidateOptions(code, name, op, inputs, facts);
+        if (_maxActivationBytes is not null) RequireQuantization(code, name, inputs, op.GetInts(OperatorFields.Outputs), facts);
         foreach (var target in SubgraphReferences(code, op))
         {
             if ((uint)target >= (uint)_subgraphs.Length) throw Fail($"its options refer to subgraph {target}, but the model has {_subgraphs.Length}");
             references.Add(target);
+        }
+    }
+
+    /// <summary>
+    /// TFLite's integer kernels compute with each int8/uint8/int16 tensor's scale; one without quantization parameters
+    /// aborts them. Ops that only move integers (reshapes, gathers, casts, slices, control flow, custom ops) are exempt.
+    /// </summary>
+    private void RequireQuantization(Op code, string name, int[] inputs, int[] outputs, TensorFacts[] facts)
+    {
+        if (code is Op.kTfLiteBuiltinCustom or Op.kTfLiteBuiltinReshape or Op.kTfLiteBuiltinSqueeze or Op.kTfLiteBuiltinExpandDims
+            or Op.kTfLiteBuiltinTranspose or Op.kTfLiteBuiltinGather or Op.kTfLiteBuiltinGatherNd or Op.kTfLiteBuiltinCast
+            or Op.kTfLiteBuiltinSlice or Op.kTfLiteBuiltinStridedSlice or Op.kTfLiteBuiltinShape or Op.kTfLiteBuiltinPack
+            or Op.kTfLiteBuiltinUnpack or Op.kTfLiteBuiltinSplit or Op.kTfLiteBuiltinSplitV or Op.kTfLiteBuiltinTile
+            or Op.kTfLiteBuiltinFill or Op.kTfLiteBuiltinArgMax or Op.kTfLiteBuiltinArgMin or Op.kTfLiteBuiltinEqual
+            or Op.kTfLiteBuiltinNotEqual or Op.kTfLiteBuiltinSelect or Op.kTfLiteBuiltinSelectV2 or Op.kTfLiteBuiltinReadVariable
+            or Op.kTfLiteBuiltinAssignVariable or Op.kTfLiteBuiltinVarHandle or Op.kTfLiteBuiltinIf or Op.kTfLiteBuiltinWhile
+            or Op.kTfLiteBuiltinCallOnce or Op.kTfLiteBuiltinDensify or Op.kTfLiteBuiltinPad or Op.kTfLiteBuiltinPadv2)
+        {
+            return;
+        }
+        if (code is not (Op.kTfLiteBuiltinQuantize or Op.kTfLiteBuiltinDequantize) && inputs.Length > 0 && outputs.Length > 0 && inputs[0] >= 0
+            && IsInteger8Or16(facts[inputs[0]].Type) && !facts[outputs[0]].HasScale)
+        {
+            // The quantized kernels (chosen by input 0's type) requantize into the output's scale, whatever its declared type.
+            throw Fail($"field outputs[0]: tensor {outputs[0]} ('{facts[outputs[0]].Name}') has no quantization parameters, but input 0 is {facts[inputs[0]].Type} and TFLite's {name} kernel requantizes into the output's scale");
+        }
+        foreach (var (list, role) in new[] { (inputs, "inputs"), (outputs, "outputs") })
+        {
+            for (var k = 0; k < list.Length; k++)
+            {
+                var t = list[k];
+                if (t < 0 || facts[t].HasScale || !IsInteger8Or16(facts[t].Type)) continue;
+                throw Fail($"field {role}[{k}]: tensor {t} ('{facts[t].Name}') is {facts[t].Type} without quantization parameters, which TFLite's {name} kernel needs");
+            }
+        }
+    }
+
+    private static bool IsInteger8Or16(SchemaTensorType type) => type is SchemaTensorType.Int8 or SchemaTensorType.UInt8 or SchemaTensorType.Int16;
+
+    /// <summary>The largest stride, dilation, filter or block size accepted: TFLite computes sizes from them in 32 bits.</summary>
+    public const int MaxWindowOption = 1 << 15;
+
+    /// <summary>
+    /// Options that TFLite's kernels divide by, loop over or multiply into sizes (strides, dilations, filter and block
+    /// sizes, the depth multiplier) and the padding enum. Zero (the schema's default for strides), huge values or an
+    /// unknown padding crash TFLite; they are refused here.
+    /// </summary>
+    private void ValidateOptions(Op code, string name, FbTable op, int[] inputs, TensorFacts[] facts)
+    {
+        var (expected, hasPadding, fields) = code switch
+        {
+            Op.kTfLiteBuiltinConv2d => ((byte)1, true, new[] { (1, "stride_w", 0), (2, "stride_h", 0), (4, "dilation_w_factor", 1), (5, "dilation_h_factor", 1) }),
+            Op.kTfLiteBuiltinDepthwiseConv2d => ((byte)2, true, new[] { (1, "stride_w", 0), (2, "stride_h", 0), (5, "dilation_w_factor", 1), (6, "dilation_h_factor", 1) }),
+            Op.kTfLiteBuiltinMaxPool2d or Op.kTfLiteBuiltinAveragePool2d or Op.kTfLiteBuiltinL2Pool2d =>
+                ((byte)5, true, new[] { (1, "stride_w", 0), (2, "stride_h", 0), (3, "filter_width", 0), (4, "filter_height", 0) }),
+            Op.kTfLiteBuiltinTransposeConv => ((byte)49, true, new[] { (1, "stride_w", 0), (2, "stride_h", 0) }),
+            Op.kTfLiteBuiltinDepthToSpace => ((byte)94, false, new[] { (0, "block_size", 0) }),
+            Op.kTfLiteBuiltinSpaceToDepth => ((byte)19, false, new[] { (0, "block_size", 0) }),
+            _ => ((byte)0, false, Array.Empty<(int, string, int)>()),
+        };
+        if (fields.Length == 0) return;
+        var options = op.GetUnion(OperatorFields.BuiltinOptions);
+        var type = op.GetByte(OperatorFields.BuiltinOptionsType);
+        if (options.IsNull || type != expected) throw Fail($"field builtin_options is missing or of type {type}; {name} needs options of type {expected}");
+        foreach (var (field, option, defaultValue) in fields)
+        {
+            var value = options.GetInt(field, defaultValue);
+            if (value < 1 || value > MaxWindowOption) throw Fail($"field builtin_options.{option} = {value}; it must lie in [1, {MaxWindowOption}]");
+        }
+        var padding = options.GetByte(0);
+        if (hasPadding && padding > 1) throw Fail($"field builtin_options.padding = {padding}; SAME (0) and VALID (1) exist");
+        if (code == Op.kTfLiteBuiltinDepthwiseConv2d) ValidateDepthMultiplier(options.GetInt(3), inputs, facts);
+    }
+
+    /// <summary>TFLite's depthwise kernels index output channels as input channel x multiplier: it has to match the filter.</summary>
+    private void ValidateDepthMultiplier(int multiplier, int[] inputs, TensorFacts[] facts)
+    {
+        if (multiplier == 0) return; // TFLite then derives it from the shapes
+        var input = facts[inputs[0]].Shape;
+        var filter = facts[inputs[1]].Shape;
+        if (multiplier < 0 || input.Length == 4 && filter.Length == 4 && (long)input[3] * multiplier != filter[3])
+        {
+            throw Fail($"field builtin_options.depth_multiplier = {multiplier} does not turn input 0's {(input.Length == 4 ? input[3] : -1)} channels into the filter's {(filter.Length == 4 ? filter[3] : -1)}");
         }
     }
 

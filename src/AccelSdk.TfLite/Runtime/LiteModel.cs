@@ -22,6 +22,13 @@ public sealed unsafe class LiteModel : IDisposable
         Label = label;
     }
 
+    /// <summary>
+    /// The most bytes the non-constant tensors of a model may need in all (TFLite allocates them when the interpreter
+    /// is created, and aborts the process when the memory is not there); a model asking for more is refused with a
+    /// <see cref="ModelLoadException"/> naming the tensor. Defaults to half of the memory available to this process.
+    /// </summary>
+    public static long MaxActivationBytes { get; set; } = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 1L << 30);
+
     /// <summary>The file path or label given when loading, for messages.</summary>
     public string Label { get; }
 
@@ -50,7 +57,7 @@ public sealed unsafe class LiteModel : IDisposable
         var data = GC.AllocateArray<byte>(bytes.Length, pinned: true);
         bytes.CopyTo(data);
         // TFLite verifies the flatbuffer's layout but trusts the indices in it; hostile ones crash it.
-        TfLiteValidator.Validate(data, label);
+        TfLiteValidator.Validate(data, label, MaxActivationBytes);
         var reporter = new ErrorReporter();
         TfLiteModel* model;
         fixed (byte* p = data)
