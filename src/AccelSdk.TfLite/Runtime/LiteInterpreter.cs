@@ -21,6 +21,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly LiteOpProfiler? _profiler;
     private bool _allocated;
     private bool _disposed;
+    private volatile bool _disposeRequested;
 
     /// <summary>Creates the interpreter and allocates its tensors.</summary>
     public LiteInterpreter(LiteModel model, LiteInterpreterOptions? options = null)
@@ -45,7 +46,18 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         {
             TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
         }
-        var interpreter = CreateNative(model, _options);
+        TfLiteInterpreter* interpreter;
+        try
+        {
+            interpreter = CreateNative(model, _options);
+        }
+        catch (ObjectDisposedException)
+        {
+            _options.Dispose();
+            _reporter.Dispose();
+            _profiler?.Dispose();
+            throw;
+        }
         if (interpreter == null)
         {
             var why = _reporter.TakeMessages();
@@ -76,7 +88,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     {
         get
         {
-            if (_disposed) throw new ObjectDisposedException(nameof(LiteInterpreter), $"{_model.Label}: the TFLite interpreter has been disposed");
+            if (_disposed || _disposeRequested) throw new ObjectDisposedException(nameof(LiteInterpreter), $"{_model.Label}: the TFLite interpreter has been disposed");
             return _handle.Pointer;
         }
     }
@@ -293,6 +305,9 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // Calls that take the lock from now on fail at once, so Dispose waits for the call in progress only (the lock is
+        // not fair: without this, threads running back to back could keep it for seconds).
+        _disposeRequested = true;
         lock (_gate)
         {
             if (_disposed) return;
