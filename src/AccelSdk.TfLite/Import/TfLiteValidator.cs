@@ -171,7 +171,7 @@ internal sealed class TfLiteValidator
         if (typeCode > (byte)SchemaTensorType.Int4) throw Fail($"field type holds {typeCode}, which is no TFLite tensor type");
         var bytesNeeded = ByteSize(shape, (SchemaTensorType)typeCode);
         var bufferIndex = tensor.GetUInt(TensorFields.Buffer);
-        if (bufferIndex >= (uint)Math.Max(_buffers.Length, 1) || _buffers.Length == 0 && bufferIndex != 0)
+        if (bufferIndex != 0 && bufferIndex >= (uint)_buffers.Length)
         {
             throw Fail($"field buffer refers to buffer {bufferIndex}, but the model has {_buffers.Length}");
         }
