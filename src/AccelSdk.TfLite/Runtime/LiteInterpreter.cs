@@ -160,6 +160,9 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// <summary>Runs once with inputs in model order; an input whose shape differs from the current one is resized first.</summary>
     public Tensor[] Run(params Tensor[] inputs)
     {
+        if (inputs is null) throw new InputMismatchException("(all)", $"{_model.Label}: the input array is null");
+        var missing = Array.FindIndex(inputs, t => t is null);
+        if (missing >= 0) throw new InputMismatchException($"#{missing}", $"{_model.Label}: input {missing} is null");
         lock (_gate)
         {
             var count = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
