@@ -283,12 +283,19 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         }
     }
 
+    /// <summary>An IR tensor's bytes live in one 64-byte aligned array.</summary>
+    private const long MaxOutputBytes = int.MaxValue - 64;
+
     internal Tensor CopyOut(TfLiteTensor* tensor)
     {
         var info = Describe(tensor);
         if (info.ElementType == ElementType.Undefined || info.ElementType == ElementType.String)
         {
             throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' is of TFLite type {info.TfLiteType}, which has no IR form");
+        }
+        if (info.ByteSize > MaxOutputBytes)
+        {
+            throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' holds {info.ByteSize} bytes, more than the {MaxOutputBytes} one AccelSdk tensor can hold");
         }
         var result = Tensor.Zeros(info.ElementType, info.Shape.Select(d => (long)d).ToArray(), info.Name);
         if (result.ByteLength != info.ByteSize)
