@@ -184,12 +184,16 @@ internal sealed class TfLitePartition : ICompiledPartition
 
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
+        if (inputs is null) throw new InputMismatchException("(all)", "the input list is null");
         var hostInputs = new Tensor[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
-            hostInputs[_inputOrder[i]] = inputs[i] is HostTensor h
-                ? h.Value
-                : throw new BackendException(TfLiteBackend.BackendName, $"input '{Inputs[i].Name}' is on {inputs[i].Device.Id}, not in host memory");
+            hostInputs[_inputOrder[i]] = inputs[i] switch
+            {
+                HostTensor h => h.Value,
+                null => throw new InputMismatchException(i < Inputs.Count ? Inputs[i].Name : $"#{i}", "is null"),
+                var other => throw new BackendException(TfLiteBackend.BackendName, $"input '{Inputs[i].Name}' is on {other.Device.Id}, not in host memory"),
+            };
         }
         var outputs = _interpreter.Run(hostInputs);
         var result = new DeviceTensor[outputs.Length];

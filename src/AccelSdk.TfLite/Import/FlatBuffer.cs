@@ -39,7 +39,8 @@ internal readonly struct FbTable
 
     private static void Check(byte[] buffer, long position, long length)
     {
-        if (position < 0 || length < 0 || position + length > buffer.Length)
+        // Compared without adding the two, which could overflow for hostile offsets.
+        if (position < 0 || length < 0 || position > buffer.Length || length > buffer.Length - position)
         {
             throw new FlatBufferException($"offset {position} (+{length}) lies outside the {buffer.Length}-byte buffer");
         }

@@ -12,12 +12,12 @@ internal sealed partial class ImportContext
 
     private void ConvertOperator(int index, FbTable op, Op code, string? customCode)
     {
+        // TfLiteValidator checked every index and the inputs and outputs each operator kind requires.
         var inputs = op.GetInts(OperatorFields.Inputs);
         var outputs = op.GetInts(OperatorFields.Outputs);
-        foreach (var t in inputs.Where(t => t >= 0)) CheckTensorIndex(t, $"operator {index} input");
-        foreach (var t in outputs.Where(t => t >= 0)) CheckTensorIndex(t, $"operator {index} output");
-        var opName = code == Op.kTfLiteBuiltinCustom ? customCode ?? "CUSTOM" : code.ToString().Replace("kTfLiteBuiltin", "", StringComparison.Ordinal);
+        var opName = TfLiteValidator.OperatorName(code, customCode);
         _opLabel = $"{opName}_{index}";
+        _opWhere = $"subgraph {_subgraphIndex} operator {index} ({opName})";
         var options = op.GetUnion(OperatorFields.BuiltinOptions);
         _lastOptions = options;
         var converted = code == Op.kTfLiteBuiltinCustom
@@ -159,7 +159,7 @@ internal sealed partial class ImportContext
                 var x = Temp(_opLabel + "_nchw");
                 AddNode("Transpose", new[] { Float(i[0]) }, new[] { x }, NodeAttribute.Ints("perm", ToNchw));
                 var z = Temp(_opLabel + "_out_nchw");
-                AddNode("DepthToSpace", new[] { x }, new[] { z }, NodeAttribute.Int("blocksize", options.GetInt(0)), NodeAttribute.String("mode", "DCR"));
+                AddNode("DepthToSpace", new[] { x }, new[] { z }, NodeAttribute.Int("blocksize", Positive(options.GetInt(0), "block_size")), NodeAttribute.String("mode", "DCR"));
                 var y = OutFloat(o[0]);
                 AddNode("Transpose", new[] { z }, new[] { y }, NodeAttribute.Ints("perm", ToNhwc));
                 FinishOutput(o[0], y);
@@ -197,6 +197,7 @@ internal sealed partial class ImportContext
                 var begin = IntsOf(i[1]);
                 var size = IntsOf(i[2]);
                 if (begin is null || size is null) return false;
+                if (size.Length != begin.Length) throw Malformed($"input 1 (begin) has {begin.Length} values, input 2 (size) {size.Length}");
                 var inShape = ShapeOf(i[0]);
                 var end = begin.Select((b, d) => size[d] < 0 ? (d < inShape.Length ? inShape[d] : long.MaxValue) : b + size[d]).ToArray();
                 SliceNode(i[0], o[0], begin, end, Enumerable.Repeat(1L, begin.Length).ToArray());
@@ -396,27 +397,31 @@ internal sealed partial class ImportContext
         var filter = FloatConstant(i[1]);
         var fs = filter.ShapeArray; // conv: [O, KH, KW, I]; depthwise: [1, KH, KW, C*M]
         if (fs.Length != 4) return false;
-        var inShape = ShapeOf(i[0]);
+        var inShape = RequireRank(i[0], 4, "input 0");
         var same = options.GetByte(0) == 0;
-        var sw = options.GetInt(1, 1);
-        var sh = options.GetInt(2, 1);
+        var sw = Positive(options.GetInt(1, 1), "stride_w");
+        var sh = Positive(options.GetInt(2, 1), "stride_h");
         FusedActivation activation;
         long dw, dh, group;
         Tensor weights;
         if (depthwise)
         {
             activation = (FusedActivation)options.GetByte(4);
-            dw = options.GetInt(5, 1);
-            dh = options.GetInt(6, 1);
+            dw = Positive(options.GetInt(5, 1), "dilation_w_factor");
+            dh = Positive(options.GetInt(6, 1), "dilation_h_factor");
             group = inShape[3];
             weights = TransposeConstant(filter, new[] { 3, 0, 1, 2 }); // [C*M, 1, KH, KW]
         }
         else
         {
             activation = (FusedActivation)options.GetByte(3);
-            dw = options.GetInt(4, 1);
-            dh = options.GetInt(5, 1);
-            group = inShape.Length == 4 && inShape[3] > 0 ? inShape[3] / fs[3] : 1;
+            dw = Positive(options.GetInt(4, 1), "dilation_w_factor");
+            dh = Positive(options.GetInt(5, 1), "dilation_h_factor");
+            if (fs[3] <= 0 || inShape[3] % fs[3] != 0)
+            {
+                throw Malformed($"input 1 (filter) has {fs[3]} input channels, which do not divide input 0's {inShape[3]} channels");
+            }
+            group = inShape[3] > 0 ? inShape[3] / fs[3] : 1;
             weights = TransposeConstant(filter, new[] { 0, 3, 1, 2 }); // [O, I, KH, KW]
         }
         var kh = weights.Shape[2];
@@ -440,7 +445,7 @@ internal sealed partial class ImportContext
         // Inputs: output_shape, weights [O, KH, KW, I], input, optional bias.
         if (i.Length < 3 || options.IsNull) return false;
         return EmitConvTranspose(i[2], i[1], i.Length > 3 ? i[3] : -1, o[0], options.GetByte(0) == 0,
-            options.GetInt(2, 1), options.GetInt(1, 1), (FusedActivation)options.GetByte(3));
+            Positive(options.GetInt(2, 1), "stride_h"), Positive(options.GetInt(1, 1), "stride_w"), (FusedActivation)options.GetByte(3));
     }
 
     /// <summary>
@@ -453,7 +458,8 @@ internal sealed partial class ImportContext
         var padding = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions);
         var strideW = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions[4..]);
         var strideH = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(customOptions[8..]);
-        return EmitConvTranspose(i[0], i[1], i[2], o[0], padding != 2, strideH, strideW, FusedActivation.None);
+        return EmitConvTranspose(i[0], i[1], i[2], o[0], padding != 2, Positive(strideH, "custom option stride_height"),
+            Positive(strideW, "custom option stride_width"), FusedActivation.None);
     }
 
     private bool EmitConvTranspose(int input, int filterTensor, int bias, int output, bool same, long sh, long sw, FusedActivation activation)
@@ -461,10 +467,12 @@ internal sealed partial class ImportContext
         if (!IsConstant(filterTensor)) return false;
         var outShape = SignatureOf(output);
         if (outShape.Length != 4 || outShape.Any(d => d < 0)) return false;
-        var weights = TransposeConstant(FloatConstant(filterTensor), new[] { 3, 0, 1, 2 }); // ONNX ConvTranspose: [I, O, KH, KW]
+        var filter = FloatConstant(filterTensor);
+        if (filter.Rank != 4) throw Malformed($"its filter has rank {filter.Rank}; a transposed convolution needs [O, KH, KW, I]");
+        var weights = TransposeConstant(filter, new[] { 3, 0, 1, 2 }); // ONNX ConvTranspose: [I, O, KH, KW]
         var kh = weights.Shape[2];
         var kw = weights.Shape[3];
-        var inShape = ShapeOf(input);
+        var inShape = RequireRank(input, 4, "its input");
         // TFLite places the output origin of input pixel x at x * stride - floor(total / 2): pads are given explicitly
         // (ONNX's output_shape attribute would put the odd pixel first), and output_padding covers a larger output.
         long totalH = same ? (inShape[1] - 1) * sh + kh - outShape[1] : 0;
@@ -491,7 +499,8 @@ internal sealed partial class ImportContext
     {
         if (options.IsNull) return false;
         var same = options.GetByte(0) == 0;
-        long sw = options.GetInt(1, 1), sh = options.GetInt(2, 1), kw = options.GetInt(3, 1), kh = options.GetInt(4, 1);
+        long sw = Positive(options.GetInt(1, 1), "stride_w"), sh = Positive(options.GetInt(2, 1), "stride_h");
+        long kw = Positive(options.GetInt(3, 1), "filter_width"), kh = Positive(options.GetInt(4, 1), "filter_height");
         var activation = (FusedActivation)options.GetByte(5);
         var x = Temp(_opLabel + "_nchw");
         AddNode("Transpose", new[] { Float(i[0]) }, new[] { x }, NodeAttribute.Ints("perm", ToNchw));
@@ -547,6 +556,7 @@ internal sealed partial class ImportContext
             var v = Float(t);
             if (!adjoint) return v;
             var rank = ShapeOf(t).Length;
+            if (rank < 2) throw Malformed($"an adjoint input (tensor {t}, '{_names[t]}') has rank {rank}; BATCH_MATMUL needs at least 2");
             var perm = Enumerable.Range(0, rank).Select(d => (long)d).ToArray();
             (perm[rank - 1], perm[rank - 2]) = (perm[rank - 2], perm[rank - 1]);
             var transposed = Temp(_opLabel + "_adj");
@@ -629,6 +639,11 @@ internal sealed partial class ImportContext
         var end = IntsOf(i[2]);
         var strides = IntsOf(i[3]);
         if (begin is null || end is null || strides is null || options.IsNull) return false;
+        if (end.Length != begin.Length || strides.Length != begin.Length)
+        {
+            throw Malformed($"inputs begin, end and strides have {begin.Length}, {end.Length} and {strides.Length} values; they need one per axis");
+        }
+        if (strides.Contains(0)) throw Malformed("input 3 (strides) holds a 0 stride");
         int beginMask = options.GetInt(0), endMask = options.GetInt(1), ellipsisMask = options.GetInt(2), newAxisMask = options.GetInt(3), shrinkMask = options.GetInt(4);
         var offset = options.GetBool(5);
         if (ellipsisMask != 0 || newAxisMask != 0) return false;
@@ -659,6 +674,21 @@ internal sealed partial class ImportContext
         AddNode("Reshape", new[] { sliced, ConstInts(_opLabel + "_shape", SignatureOf(o[0])) }, new[] { y });
         if (quantized) FinishOutput(o[0], y);
         return true;
+    }
+
+    /// <summary>The shape of tensor <paramref name="t"/>, which the operator needs of rank <paramref name="rank"/>.</summary>
+    private long[] RequireRank(int t, int rank, string role)
+    {
+        var shape = ShapeOf(t);
+        if (shape.Length != rank) throw Malformed($"{role} (tensor {t}, '{_names[t]}') has rank {shape.Length}; the operator needs {rank}");
+        return shape;
+    }
+
+    /// <summary>An option that must be at least 1 (strides, dilations, kernel and block sizes).</summary>
+    private long Positive(int value, string option)
+    {
+        if (value < 1) throw Malformed($"option {option} = {value}; it must be at least 1");
+        return value;
     }
 
     /// <summary>Transposes a float32 constant at import time.</summary>

@@ -86,7 +86,7 @@ internal sealed partial class ImportContext
     }
 
     /// <summary>Reads a SparseIndexVector union (Int32Vector = 1, Uint16Vector = 2, Uint8Vector = 3; each a table whose field 0 is the values).</summary>
-    private static int[] ReadIndexVector(FbTable level, int typeField, int valueField)
+    internal static int[] ReadIndexVector(FbTable level, int typeField, int valueField)
     {
         var kind = level.GetByte(typeField);
         if (kind == 0) return Array.Empty<int>();

@@ -20,6 +20,8 @@ internal sealed partial class ImportContext
     private bool _dynamic;
     private bool _usesCustomDomain;
     private string _opLabel = "";
+    private string _opWhere = "";
+    private int _subgraphIndex;
 
     public ImportContext(byte[] bytes, string path)
     {
@@ -106,9 +108,7 @@ internal sealed partial class ImportContext
                 throw new ModelLoadException(_path, $"operator {i} uses opcode index {codeIndex} but the model has {codes.Length} operator codes");
             }
             var code = codes[codeIndex];
-            var builtin = Math.Max(code.GetByte(OperatorCodeFields.DeprecatedBuiltinCode), code.GetInt(OperatorCodeFields.BuiltinCode));
-            var custom = code.GetString(OperatorCodeFields.CustomCode);
-            ConvertOperator(i, op, (TfLiteBuiltinOperator)builtin, custom);
+            ConvertOperator(i, op, TfLiteValidator.BuiltinCodeOf(code), code.GetString(OperatorCodeFields.CustomCode));
         }
     }
 
@@ -122,7 +122,7 @@ internal sealed partial class ImportContext
         var subgraphs = _root.GetTables(ModelFields.Subgraphs);
         if (index <= 0 || index >= subgraphs.Length) throw new ModelLoadException(_path, $"{_opLabel} refers to subgraph {index}, but the model has {subgraphs.Length}");
         var subgraph = subgraphs[index];
-        var branch = new ImportContext(this);
+        var branch = new ImportContext(this) { _subgraphIndex = index };
         branch._tensors = subgraph.GetTables(SubGraphFields.Tensors);
         branch._names = new string[branch._tensors.Length];
         for (var i = 0; i < branch._tensors.Length; i++)
@@ -258,6 +258,9 @@ internal sealed partial class ImportContext
 
     private string Label => Path.GetFileName(_path);
 
+    /// <summary>A malformed operator: the error names the file, the subgraph, the operator (index and opcode) and the field.</summary>
+    private ModelLoadException Malformed(string problem) => new(_path, $"{_opWhere}: {problem}");
+
     // ---- values for op inputs ----
 
     /// <summary>The value of tensor <paramref name="t"/> in its own type (constants become initializers once).</summary>
@@ -314,7 +317,7 @@ internal sealed partial class ImportContext
             var shape = value.ShapeArray;
             long inner = 1;
             for (var d = axis + 1; d < shape.Length; d++) inner *= shape[d];
-            var channels = shape.Length == 0 ? 1 : shape[axis];
+            var channels = scales.Length == 1 ? 1 : shape[axis]; // the validator checked axis and count for per-channel scales
             for (var i = 0; i < count; i++)
             {
                 var c = scales.Length == 1 ? 0 : (int)(i / inner % channels);

@@ -67,10 +67,8 @@ public static partial class TfLiteImporter
     /// <summary>Imports a flatbuffer; <paramref name="sourcePath"/> (when the bytes are a file) lets the TFLite backend run it.</summary>
     public static Model Import(byte[] bytes, string sourcePath)
     {
-        if (bytes.Length < 8 || bytes[4] != (byte)'T' || bytes[5] != (byte)'F' || bytes[6] != (byte)'L' || bytes[7] != (byte)'3')
-        {
-            throw new ModelLoadException(sourcePath, $"not a TFLite flatbuffer: {bytes.Length} bytes without the 'TFL3' identifier");
-        }
+        // Every index, size and vector the conversion reads is checked here once, so the conversion can use them as is.
+        TfLiteValidator.Validate(bytes, sourcePath);
         try
         {
             var context = new ImportContext(bytes, sourcePath);

@@ -11,10 +11,13 @@ public sealed unsafe partial class LiteInterpreter
     {
         get
         {
-            var n = TfLiteNative.TfLiteInterpreterGetSignatureCount(Pointer);
-            var keys = new string[n];
-            for (var i = 0; i < n; i++) keys[i] = Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteInterpreterGetSignatureKey(Pointer, i)) ?? "";
-            return keys;
+            lock (_gate)
+            {
+                var n = TfLiteNative.TfLiteInterpreterGetSignatureCount(Pointer);
+                var keys = new string[n];
+                for (var i = 0; i < n; i++) keys[i] = Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteInterpreterGetSignatureKey(Pointer, i)) ?? "";
+                return keys;
+            }
         }
     }
 

@@ -7,7 +7,9 @@ namespace AccelSdk.TfLite;
 /// <summary>
 /// A TFLite interpreter over a <see cref="LiteModel"/>: feeds inputs (resizing them when their shape changes), invokes,
 /// and returns outputs as IR tensors. A failed TFLite status throws a <see cref="BackendException"/> with the message
-/// TFLite reported through the installed error reporter. Not thread-safe: one run at a time (calls are serialized).
+/// TFLite reported through the installed error reporter. Calls are serialized (one run at a time), so it may be shared
+/// between threads. <see cref="Dispose"/> waits for a call in progress, then releases the native interpreter; any call
+/// after that throws <see cref="ObjectDisposedException"/>, so native memory is never freed under a running call.
 /// </summary>
 public sealed unsafe partial class LiteInterpreter : IDisposable
 {
@@ -18,6 +20,8 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly object _gate = new();
     private readonly LiteOpProfiler? _profiler;
     private bool _allocated;
+    private bool _disposed;
+    private volatile bool _disposeRequested;
 
     /// <summary>Creates the interpreter and allocates its tensors.</summary>
     public LiteInterpreter(LiteModel model, LiteInterpreterOptions? options = null)
@@ -42,7 +46,18 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         {
             TfLiteNative.TfLiteInterpreterOptionsAddCustomOp(_options.Pointer, MediaPipeOps.TransposeConvBiasName, MediaPipeOps.TransposeConvBias, 1, 1);
         }
-        var interpreter = TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, _options.Pointer);
+        TfLiteInterpreter* interpreter;
+        try
+        {
+            interpreter = CreateNative(model, _options);
+        }
+        catch (ObjectDisposedException)
+        {
+            _options.Dispose();
+            _reporter.Dispose();
+            _profiler?.Dispose();
+            throw;
+        }
         if (interpreter == null)
         {
             var why = _reporter.TakeMessages();
@@ -68,17 +83,47 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// <summary>The model.</summary>
     public LiteModel Model => _model;
 
-    internal TfLiteInterpreter* Pointer => _handle.Pointer;
+    /// <summary>The native interpreter; only valid under <see cref="_gate"/>, where Dispose cannot free it.</summary>
+    internal TfLiteInterpreter* Pointer
+    {
+        get
+        {
+            if (_disposed || _disposeRequested) throw new ObjectDisposedException(nameof(LiteInterpreter), $"{_model.Label}: the TFLite interpreter has been disposed");
+            return _handle.Pointer;
+        }
+    }
+
+    /// <summary>
+    /// The model's handle is held for the duration of the create call, so a concurrent model Dispose cannot free it (a
+    /// disposed model throws <see cref="ObjectDisposedException"/>). After the call TFLite needs only the model's bytes,
+    /// which this interpreter keeps alive through <see cref="_model"/>.
+    /// </summary>
+    private static TfLiteInterpreter* CreateNative(LiteModel model, TfLiteInterpreterOptionsHandle options)
+    {
+        var added = false;
+        try
+        {
+            model.Handle.DangerousAddRef(ref added);
+            return TfLiteNative.TfLiteInterpreterCreate(model.Handle.Pointer, options.Pointer);
+        }
+        finally
+        {
+            if (added) model.Handle.DangerousRelease();
+        }
+    }
 
     /// <summary>The inputs, with their current shapes.</summary>
     public IReadOnlyList<LiteTensorInfo> Inputs
     {
         get
         {
-            var n = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
-            var list = new LiteTensorInfo[n];
-            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i));
-            return list;
+            lock (_gate)
+            {
+                var n = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
+                var list = new LiteTensorInfo[n];
+                for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i));
+                return list;
+            }
         }
     }
 
@@ -87,10 +132,13 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     {
         get
         {
-            var n = TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer);
-            var list = new LiteTensorInfo[n];
-            for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
-            return list;
+            lock (_gate)
+            {
+                var n = TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer);
+                var list = new LiteTensorInfo[n];
+                for (var i = 0; i < n; i++) list[i] = Describe(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
+                return list;
+            }
         }
     }
 
@@ -112,6 +160,9 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// <summary>Runs once with inputs in model order; an input whose shape differs from the current one is resized first.</summary>
     public Tensor[] Run(params Tensor[] inputs)
     {
+        if (inputs is null) throw new InputMismatchException("(all)", $"{_model.Label}: the input array is null");
+        var missing = Array.FindIndex(inputs, t => t is null);
+        if (missing >= 0) throw new InputMismatchException($"#{missing}", $"{_model.Label}: input {missing} is null");
         lock (_gate)
         {
             var count = TfLiteNative.TfLiteInterpreterGetInputTensorCount(Pointer);
@@ -134,10 +185,27 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// Per-operator time over the runs since creation or <see cref="ResetOpTimings"/>; empty unless
     /// <see cref="LiteInterpreterOptions.ProfileOps"/> was set.
     /// </summary>
-    public IReadOnlyList<LiteOpTiming> OpTimings => _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+    public IReadOnlyList<LiteOpTiming> OpTimings
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _ = Pointer;
+                return _profiler?.Snapshot() ?? Array.Empty<LiteOpTiming>();
+            }
+        }
+    }
 
     /// <summary>Clears the per-operator timings.</summary>
-    public void ResetOpTimings() => _profiler?.Reset();
+    public void ResetOpTimings()
+    {
+        lock (_gate)
+        {
+            _ = Pointer;
+            _profiler?.Reset();
+        }
+    }
 
     /// <summary>Resets variable tensors (the state of streaming models) to their initial values.</summary>
     public void ResetVariables()
@@ -215,12 +283,19 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         }
     }
 
+    /// <summary>An IR tensor's bytes live in one 64-byte aligned array.</summary>
+    private const long MaxOutputBytes = int.MaxValue - 64;
+
     internal Tensor CopyOut(TfLiteTensor* tensor)
     {
         var info = Describe(tensor);
         if (info.ElementType == ElementType.Undefined || info.ElementType == ElementType.String)
         {
             throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' is of TFLite type {info.TfLiteType}, which has no IR form");
+        }
+        if (info.ByteSize > MaxOutputBytes)
+        {
+            throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' holds {info.ByteSize} bytes, more than the {MaxOutputBytes} one AccelSdk tensor can hold");
         }
         var result = Tensor.Zeros(info.ElementType, info.Shape.Select(d => (long)d).ToArray(), info.Name);
         if (result.ByteLength != info.ByteSize)
@@ -234,12 +309,23 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         return result;
     }
 
-    /// <summary>Releases the interpreter (the model stays with its owner).</summary>
+    /// <summary>
+    /// Releases the interpreter (the model stays with its owner) after the call in progress, if any, has returned;
+    /// later calls throw <see cref="ObjectDisposedException"/>. Safe to call more than once and from any thread.
+    /// </summary>
     public void Dispose()
     {
-        _handle?.Dispose();
-        _options.Dispose();
-        _reporter.Dispose();
-        _profiler?.Dispose();
+        // Calls that take the lock from now on fail at once, so Dispose waits for the call in progress only (the lock is
+        // not fair: without this, threads running back to back could keep it for seconds).
+        _disposeRequested = true;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _handle?.Dispose();
+            _options.Dispose();
+            _reporter.Dispose();
+            _profiler?.Dispose();
+        }
     }
 }

@@ -1,10 +1,12 @@
+using AccelSdk.TfLite.Import;
 using AccelSdk.TfLite.Native;
 
 namespace AccelSdk.TfLite;
 
 /// <summary>
-/// A <c>.tflite</c> flatbuffer loaded and verified by the TFLite runtime. Owns the native model and the pinned bytes
-/// it points into; dispose it after every interpreter made from it.
+/// A <c>.tflite</c> flatbuffer checked by AccelSdk's structural validation (every index, size and vector in range),
+/// then loaded and verified by the TFLite runtime. Owns the native model and the pinned bytes it points into; the
+/// interpreters made from it keep those bytes alive, so it may be disposed before them.
 /// </summary>
 public sealed unsafe class LiteModel : IDisposable
 {
@@ -20,6 +22,13 @@ public sealed unsafe class LiteModel : IDisposable
         Label = label;
     }
 
+    /// <summary>
+    /// The most bytes the non-constant tensors of a model may need in all (TFLite allocates them when the interpreter
+    /// is created, and aborts the process when the memory is not there); a model asking for more is refused with a
+    /// <see cref="ModelLoadException"/> naming the tensor. Defaults to half of the memory available to this process.
+    /// </summary>
+    public static long MaxActivationBytes { get; set; } = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 1L << 30);
+
     /// <summary>The file path or label given when loading, for messages.</summary>
     public string Label { get; }
 
@@ -28,7 +37,10 @@ public sealed unsafe class LiteModel : IDisposable
 
     internal TfLiteModelHandle Handle => _handle;
 
-    /// <summary>Loads a <c>.tflite</c> file; a missing, truncated or corrupt file throws <see cref="ModelLoadException"/>.</summary>
+    /// <summary>
+    /// Loads a <c>.tflite</c> file; a missing, truncated, corrupt or structurally invalid file throws
+    /// <see cref="ModelLoadException"/> naming the table, index and field at fault.
+    /// </summary>
     public static LiteModel FromFile(string path)
     {
         return FromBytes(ModelFormats.ReadAllBytes(path), path);
@@ -44,6 +56,8 @@ public sealed unsafe class LiteModel : IDisposable
         }
         var data = GC.AllocateArray<byte>(bytes.Length, pinned: true);
         bytes.CopyTo(data);
+        // TFLite verifies the flatbuffer's layout but trusts the indices in it; hostile ones crash it.
+        TfLiteValidator.Validate(data, label, MaxActivationBytes);
         var reporter = new ErrorReporter();
         TfLiteModel* model;
         fixed (byte* p = data)

@@ -49,9 +49,17 @@ internal static unsafe class MediaPipeOps
         if (TfLiteNative.TfLiteOpaqueNodeNumberOfInputs(node) != 3 || TfLiteNative.TfLiteOpaqueNodeNumberOfOutputs(node) != 1) return TfLiteStatus.kTfLiteError;
         for (var i = 0; i < 3; i++)
         {
-            if (TfLiteNative.TfLiteOpaqueTensorType(TfLiteNative.TfLiteOpaqueNodeGetInput(context, node, i)) != TfLiteType.kTfLiteFloat32) return TfLiteStatus.kTfLiteError;
+            var tensor = TfLiteNative.TfLiteOpaqueNodeGetInput(context, node, i);
+            if (tensor == null || TfLiteNative.TfLiteOpaqueTensorType(tensor) != TfLiteType.kTfLiteFloat32) return TfLiteStatus.kTfLiteError;
         }
-        return TfLiteStatus.kTfLiteOk;
+        // Invoke indexes input, filter and output as 4-D and the bias by output channel: other shapes would read outside them.
+        var input = TfLiteNative.TfLiteOpaqueNodeGetInput(context, node, 0);
+        var weights = TfLiteNative.TfLiteOpaqueNodeGetInput(context, node, 1);
+        var bias = TfLiteNative.TfLiteOpaqueNodeGetInput(context, node, 2);
+        var output = TfLiteNative.TfLiteOpaqueNodeGetOutput(context, node, 0);
+        if (output == null || TfLiteNative.TfLiteOpaqueTensorType(output) != TfLiteType.kTfLiteFloat32) return TfLiteStatus.kTfLiteError;
+        if (Rank(input) != 4 || Rank(weights) != 4 || Rank(output) != 4 || Rank(bias) != 1) return TfLiteStatus.kTfLiteError;
+        return Dim(bias, 0) == Dim(weights, 0) ? TfLiteStatus.kTfLiteOk : TfLiteStatus.kTfLiteError;
     }
 
     [System.Runtime.InteropServices.UnmanagedCallersOnly]
@@ -112,4 +120,6 @@ internal static unsafe class MediaPipeOps
     }
 
     private static int Dim(TfLiteOpaqueTensor* tensor, int index) => TfLiteNative.TfLiteOpaqueTensorDim(tensor, index);
+
+    private static int Rank(TfLiteOpaqueTensor* tensor) => TfLiteNative.TfLiteOpaqueTensorNumDims(tensor);
 }
