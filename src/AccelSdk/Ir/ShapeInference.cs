@@ -41,7 +41,8 @@ public static class ShapeInference
             {
                 InferNode(node, types, constants);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException
+                                       or DivideByZeroException or InvalidTensorException)
             {
                 // A node whose attributes or inputs do not fit its op leaves its outputs unknown; the backend that runs it reports the error.
             }
