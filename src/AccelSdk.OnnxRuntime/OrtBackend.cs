@@ -194,6 +194,7 @@ public sealed partial class OrtBackend : IBackend
     public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
     {
         CheckDevice(device);
+        partition.Graph.CheckNames(partition.Label);
         if (partition.Graph.FirstNonTensorInputOrOutput() is { } io)
         {
             throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
