@@ -1,0 +1,178 @@
+using AccelSdk.Backends;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+using AccelSdk.Tests.Stress;
+
+namespace AccelSdk.OnnxRuntime.Tests;
+
+/// <summary>Issue 15 on ONNX Runtime: null inputs, resource caps before allocation, Dispose during Run.</summary>
+public class ReliabilityTests
+{
+    private static (IBackend Backend, Device Device) Ort => BackendRegistry.Resolve("ort-cpu");
+
+    /// <summary>y = Relu(x) with x float[N,4].</summary>
+    private static Model Relu()
+    {
+        var g = new Graph { Name = "relu" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), Dimension.Known(4) }))));
+        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
+        g.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y" }, "relu"));
+        var m = new Model(g);
+        m.OpsetImports[""] = 17;
+        return m;
+    }
+
+    /// <summary>y = x · W with x float[N,4] and W float[4,1024] (a small input with a large output).</summary>
+    private static Model Widening()
+    {
+        var g = new Graph { Name = "widening" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), Dimension.Known(4) }))));
+        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
+        g.Initializers.Add(Tensor.Create(new float[4 * 1024], 4, 1024).WithName("W"));
+        g.Nodes.Add(new Node("MatMul", new[] { "x", "W" }, new[] { "y" }, "widen"));
+        var m = new Model(g);
+        m.OpsetImports[""] = 17;
+        return m;
+    }
+
+    /// <summary>Four chained 128x128 MatMuls: long enough per run that Dispose lands inside runs.</summary>
+    internal static Model Chain()
+    {
+        var g = new Graph { Name = "chain" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(8, 128))));
+        var identity = new float[128 * 128];
+        for (var i = 0; i < 128; i++) identity[i * 128 + i] = 1;
+        var previous = "x";
+        for (var i = 0; i < 4; i++)
+        {
+            g.Initializers.Add(Tensor.Create(identity, 128, 128).WithName($"w{i}"));
+            var output = i == 3 ? "y" : $"h{i}";
+            g.Nodes.Add(new Node("MatMul", new[] { previous, $"w{i}" }, new[] { output }, $"mm{i}"));
+            previous = output;
+        }
+        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(8, 128))));
+        var m = new Model(g);
+        m.OpsetImports[""] = 17;
+        return m;
+    }
+
+    internal static Tensor ChainInput()
+    {
+        var data = new float[8 * 128];
+        for (var i = 0; i < data.Length; i++) data[i] = i % 7;
+        return Tensor.Create(data, 8, 128);
+    }
+
+    private static AccelSession Session(Model model) =>
+        new(GraphPartitioner.WholeModel(model, Ort.Backend, Ort.Device), new CompileOptions { IntraOpThreads = 1 });
+
+    [Fact]
+    public void Null_inputs_are_argument_errors_naming_the_input()
+    {
+        using var session = Session(Relu());
+        var x = Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((Tensor[])null!)).ParamName);
+        Assert.Contains("input #0 ('x') is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Tensor[] { null! })).Message);
+        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((IReadOnlyDictionary<string, Tensor>)null!)).ParamName);
+        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = null! })).Message);
+        Assert.Contains("input set #1 is null", Assert.Throws<ArgumentNullException>(() =>
+            session.RunMany(new IReadOnlyDictionary<string, Tensor>[] { new Dictionary<string, Tensor> { ["x"] = x }, null! })).Message);
+        Assert.Equal(new[] { 0f, 2f, 0f, 4f }, session.Run(x)[0].ToArray<float>());
+    }
+
+    [Fact]
+    public void A_compiled_partition_refuses_null_inputs()
+    {
+        using var partition = Ort.Backend.Compile(Ort.Device, Relu(), new CompileOptions());
+        Assert.Throws<ArgumentNullException>(() => partition.Run(null!));
+        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => partition.Run(new DeviceTensor[] { null! })).Message);
+    }
+
+    [Fact]
+    public void A_duplicated_output_of_a_model_built_in_code_is_refused_before_compiling()
+    {
+        var model = Relu();
+        model.Graph.Outputs.Add(model.Graph.Outputs[0]);
+        var e = Assert.Throws<InvalidModelException>(() => Session(model));
+        Assert.Equal("relu: graph output 'y' is listed twice (#0 and #1)", e.Message);
+        Assert.Throws<InvalidModelException>(() => Ort.Backend.Compile(Ort.Device, model, new CompileOptions()));
+    }
+
+    [Fact]
+    public void An_input_over_the_tensor_cap_fails_before_the_run_allocates()
+    {
+        // The reported case at a small scale: a dynamic batch of 128 KB through a session capped at 64 KB per tensor.
+        using var session = Session(Relu());
+        session.Limits = new ResourceLimits { MaxTensorBytes = 64 << 10 };
+        var x = Tensor.Zeros(ElementType.Float32, new long[] { 8192, 4 });
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ResourceLimitException>(() => session.Run(x));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < x.ByteLength, $"{allocated} bytes allocated by a refused run: the output was made");
+        Assert.Equal(("x", "MaxTensorBytes", 131072L, 65536L), (e.TensorName, e.LimitName, e.RequestedBytes, e.AllowedBytes));
+        Assert.Contains("tensor 'x' needs 131,072 bytes, over the MaxTensorBytes cap of 65,536 bytes (input float32[8192,4])", e.Message);
+        Assert.Equal(4096, session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 4096, 4 }))[0].Shape[0]);
+    }
+
+    [Fact]
+    public void An_intermediate_sized_by_inference_over_the_cap_fails_before_the_run()
+    {
+        using var session = Session(Widening());
+        session.Limits = new ResourceLimits { MaxTensorBytes = 128 << 10 };
+        Assert.Equal(new long[] { 16, 1024 }, session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 16, 4 }))[0].ShapeArray);
+        var e = Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
+        Assert.Equal(("y", 64L * 1024 * 4), (e.TensorName, e.RequestedBytes));
+        Assert.Contains("input shapes xfloat32[64,4]", e.Message);
+    }
+
+    [Fact]
+    public void A_run_over_the_run_cap_fails_naming_its_largest_tensor()
+    {
+        using var session = Session(Widening());
+        session.Limits = new ResourceLimits { MaxRunBytes = 200 << 10 };
+        // Input 1 KB and output 256 KB: each tensor is allowed, the run's peak is not.
+        var e = Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
+        Assert.Equal(("y", "MaxRunBytes"), (e.TensorName, e.LimitName));
+        Assert.Equal(64L * 1024 * 4 + 64 * 4 * 4, e.RequestedBytes);
+    }
+
+    [Fact]
+    public void Select_passes_its_limits_to_the_session()
+    {
+        var limits = new ResourceLimits { MaxTensorBytes = 1 << 10 };
+        using var session = Accelerator.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
+        Assert.Same(limits, session.Limits);
+        Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 128, 4 })));
+    }
+
+    [Fact]
+    public void Dispose_during_runs_of_a_session_never_crashes_1000_rounds()
+    {
+        var model = Relu();
+        var x = Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        var outcome = DisposeDuringRunStress.Run(1000, 3, () => Session(model), s =>
+        {
+            var y = s.Run(x)[0].ToArray<float>();
+            if (y[1] != 2f || y[0] != 0f) throw new InvalidOperationException("wrong result " + string.Join(",", y));
+        });
+        Assert.Empty(outcome.Failures);
+        Assert.True(outcome.RoundsWithRefusal > 0, $"no round disposed the session under running threads: {outcome}");
+        Assert.Throws<ObjectDisposedException>(() => { var s = Session(model); s.Dispose(); s.Run(x); });
+    }
+
+    [Fact]
+    public void Dispose_of_a_compiled_partition_during_runs_never_frees_it_under_a_run()
+    {
+        var model = Chain();
+        var input = new DeviceTensor[] { new HostTensor(ChainInput()) };
+        var expected = ChainInput().ToArray<float>();
+        var options = new CompileOptions { IntraOpThreads = 1 };
+        var outcome = DisposeDuringRunStress.Run(300, 3, () => Ort.Backend.Compile(Ort.Device, model, options), p =>
+        {
+            var y = ((HostTensor)p.Run(input)[0]).Value.ToArray<float>();
+            if (!y.AsSpan().SequenceEqual(expected)) throw new InvalidOperationException("wrong result");
+        });
+        Assert.Empty(outcome.Failures);
+        Assert.True(outcome.RoundsWithRefusal > 0, $"no round disposed the partition under running threads: {outcome}");
+    }
+}
