@@ -122,7 +122,7 @@ public class ReliabilityTests
         Assert.Equal(new long[] { 16, 1024 }, session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 16, 4 }))[0].ShapeArray);
         var e = Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
         Assert.Equal(("y", 64L * 1024 * 4), (e.TensorName, e.RequestedBytes));
-        Assert.Contains("input shapes xfloat32[64,4]", e.Message);
+        Assert.Contains("input shapes x: float32[64,4]", e.Message);
     }
 
     [Fact]
@@ -174,5 +174,60 @@ public class ReliabilityTests
         });
         Assert.Empty(outcome.Failures);
         Assert.True(outcome.RoundsWithRefusal > 0, $"no round disposed the partition under running threads: {outcome}");
+    }
+}
+
+/// <summary>
+/// The regression models of tests/AccelSdk.Onnx.Tests/regressions (issue 15's untyped-exception signatures) through
+/// import, shape inference, capability, sample inputs, compile on ort-cpu and a run: each ends as its manifest says.
+/// </summary>
+public class RegressionModelTests
+{
+    private static readonly string Folder = Path.Combine(TestSupport.RepoPaths.Root, "tests", "AccelSdk.Onnx.Tests", "regressions");
+
+    public static IEnumerable<object[]> Cases() =>
+        File.ReadAllLines(Path.Combine(Folder, "expected.tsv"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('\t'))
+            .Select(f => new object[] { f[0], f[1], f[2] });
+
+    [Fact]
+    public void Every_regression_file_is_in_the_manifest()
+    {
+        var listed = Cases().Select(c => (string)c[0]).ToHashSet();
+        var files = Directory.GetFiles(Folder, "*.onnx").Select(f => Path.GetFileName(f)).ToArray();
+        Assert.True(files.Length >= 13, $"{files.Length} regression files in {Folder}");
+        Assert.All(files, f => Assert.Contains(f, listed));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_regression_model_ends_typed_as_its_manifest_says(string file, string outcome, string fragment)
+    {
+        var path = Path.Combine(Folder, file);
+        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        Exception? error = null;
+        try
+        {
+            var model = Onnx.OnnxImporter.Load(path);
+            var types = ShapeInference.Infer(model);
+            Assert.Empty(GraphPartitioner.Unsupported(model, backend, device, types));
+            var inputs = SampleInputs.Random(model);
+            using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
+            Assert.NotEmpty(session.Run(inputs));
+        }
+        catch (AccelSdkException e)
+        {
+            error = e;
+        }
+        if (outcome == "ok")
+        {
+            Assert.Null(error);
+            return;
+        }
+        Assert.NotNull(error);
+        Assert.Equal(outcome, error.GetType().Name);
+        Assert.Contains(fragment, error.Message);
+        if (error is ModelLoadException load) Assert.Equal(path, load.Path);
     }
 }

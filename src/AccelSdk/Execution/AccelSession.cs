@@ -404,7 +404,8 @@ public sealed class AccelSession : IDisposable
         }
         limits.CheckRun(largest, total, $"the largest of {inputs.Count} input(s) together");
         var estimate = EstimateFor(inputs);
-        limits.CheckTensor(estimate.LargestValue, estimate.LargestValueBytes, $"a value of this run, sized by shape inference for input shapes {estimate.InputShapes}");
+        var atLeast = estimate.LargestValueBytes >= SizeClamp ? "at least; " : "";
+        limits.CheckTensor(estimate.LargestValue, estimate.LargestValueBytes, $"{atLeast}a value of this run, sized by shape inference for input shapes {estimate.InputShapes}");
         limits.CheckRun(estimate.LargestValue, estimate.PeakBytes, $"the largest value live at the estimated peak of one run with input shapes {estimate.InputShapes}");
     }
 
@@ -416,7 +417,7 @@ public sealed class AccelSession : IDisposable
     private RunEstimate EstimateFor(IReadOnlyDictionary<string, Tensor> inputs)
     {
         var key = string.Join(", ", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => kv.Key + kv.Value.ElementType.ShortName() + TensorShape.Format(kv.Value.Shape)));
+            .Select(kv => $"{kv.Key}: {kv.Value.ElementType.ShortName()}{TensorShape.Format(kv.Value.Shape)}"));
         if (_estimates.TryGetValue(key, out var cached)) return cached;
         var estimate = Estimate(inputs, key);
         if (_estimates.Count >= MaxCachedEstimates) _estimates.Clear();
@@ -449,24 +450,24 @@ public sealed class AccelSession : IDisposable
     }
 
     /// <summary>
-    /// Bytes of a value whose type inference knows fully, else 0. Sizes are clamped to 2^50 (a petabyte is over any
-    /// cap) so that summing the values live at once cannot overflow.
+    /// Bytes of a value whose type inference knows fully, else 0. Sizes are clamped to <see cref="SizeClamp"/> (a
+    /// petabyte is over any cap) so that summing the values live at once cannot overflow.
     /// </summary>
     private static long SizedBytes(IReadOnlyDictionary<string, Ir.ValueType> types, string name)
     {
         if (!types.TryGetValue(name, out var type) || type is not TensorType { Shape: { IsFullyKnown: true } shape } tensor) return 0;
         var dims = shape.ToArray();
         if (dims.Any(d => d <= 0)) return 0;
-        const long clamp = 1L << 50;
-        var size = Math.Max(1, tensor.ElementType.SizeInBytes());
-        long bytes = size;
+        long bytes = Math.Max(1, tensor.ElementType.SizeInBytes());
         foreach (var d in dims)
         {
-            if (bytes > clamp / d) return clamp;
+            if (bytes > SizeClamp / d) return SizeClamp;
             bytes *= d;
         }
         return bytes;
     }
+
+    private const long SizeClamp = 1L << 50;
 
     /// <summary>Releases every compiled partition, after waiting for runs in progress on other threads.</summary>
     public void Dispose()

@@ -31,8 +31,16 @@ public static class SampleInputs
                 throw new InputMismatchException(input.Name, $"{model.Label}: input element type {type.ElementType.ShortName()} has no dense storage; give a sample input");
             }
             var shape = type.Shape.Dims.Select(d => d.Value ?? symbolicDimension).ToArray();
-            limits.CheckTensor(input.Name, ResourceLimits.BytesOf(type.ElementType, shape, input.Name), $"sample input {type.ElementType.ShortName()}{TensorShape.Format(shape)} of {model.Label}");
-            var tensor = Tensor.Zeros(type.ElementType, shape, input.Name);
+            Tensor tensor;
+            try
+            {
+                limits.CheckTensor(input.Name, ResourceLimits.BytesOf(type.ElementType, shape, input.Name), $"sample input {type.ElementType.ShortName()}{TensorShape.Format(shape)} of {model.Label}");
+                tensor = Tensor.Zeros(type.ElementType, shape, input.Name);
+            }
+            catch (InvalidTensorException e)
+            {
+                throw new InputMismatchException(input.Name, $"{model.Label}: no sample input can be made: {e.Message}");
+            }
             var n = (int)tensor.ElementCount;
             switch (type.ElementType)
             {
