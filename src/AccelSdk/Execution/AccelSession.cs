@@ -68,6 +68,8 @@ public sealed class AccelSession : IDisposable
     private readonly Dictionary<string, IBackend> _backendsByName;
     private readonly RunGuard _guard = new(nameof(AccelSession));
     private readonly ConcurrentDictionary<string, RunEstimate> _estimates = new(StringComparer.Ordinal);
+    private readonly bool _inputsAreStatic;
+    private RunEstimate? _staticEstimate;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -95,6 +97,7 @@ public sealed class AccelSession : IDisposable
         StreamExecution = plan.Partitions.Count > 1 ? StreamExecution.Pipelined : StreamExecution.Concurrent;
         _outputNames = plan.Model.Graph.Outputs.Select(o => o.Name).ToArray();
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
+        _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
     }
 
@@ -416,14 +419,19 @@ public sealed class AccelSession : IDisposable
 
     private RunEstimate EstimateFor(IReadOnlyDictionary<string, Tensor> inputs)
     {
-        var key = string.Join(", ", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => $"{kv.Key}: {kv.Value.ElementType.ShortName()}{TensorShape.Format(kv.Value.Shape)}"));
+        // Validate has checked the required inputs against their declarations: fully declared ones fix every shape.
+        if (_inputsAreStatic && inputs.Count == _requiredInputs.Length) return _staticEstimate ??= Estimate(inputs, ShapesOf(inputs));
+        var key = ShapesOf(inputs);
         if (_estimates.TryGetValue(key, out var cached)) return cached;
         var estimate = Estimate(inputs, key);
         if (_estimates.Count >= MaxCachedEstimates) _estimates.Clear();
         _estimates[key] = estimate;
         return estimate;
     }
+
+    private static string ShapesOf(IReadOnlyDictionary<string, Tensor> inputs) =>
+        string.Join(", ", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{kv.Key}: {kv.Value.ElementType.ShortName()}{TensorShape.Format(kv.Value.Shape)}"));
 
     private RunEstimate Estimate(IReadOnlyDictionary<string, Tensor> inputs, string inputShapes)
     {
