@@ -159,6 +159,7 @@ public sealed class Accelerator
     public static AccelSession Select(Model model, SelectOptions? options = null)
     {
         options ??= new SelectOptions();
+        model.Graph.CheckNames(model.Label);
         if (options.Autotune)
         {
             var tuner = ExtensionRegistry.PlanTuners.FirstOrDefault()

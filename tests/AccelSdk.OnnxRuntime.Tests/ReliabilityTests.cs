@@ -96,6 +96,7 @@ public class ReliabilityTests
         var e = Assert.Throws<InvalidModelException>(() => Session(model));
         Assert.Equal("relu: graph output 'y' is listed twice (#0 and #1)", e.Message);
         Assert.Throws<InvalidModelException>(() => Ort.Backend.Compile(Ort.Device, model, new CompileOptions()));
+        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => Accelerator.Select(model)).Message);
     }
 
     [Fact]
