@@ -195,6 +195,10 @@ public sealed partial class OrtBackend : IBackend
     {
         CheckDevice(device);
         partition.Graph.CheckNames(partition.Label);
+        foreach (var node in partition.Graph.Nodes)
+        {
+            if (OmittedVariadicInput(node) is { } omitted) throw new BackendException(Name, $"{partition.Label}: {omitted}");
+        }
         if (partition.Graph.FirstNonTensorInputOrOutput() is { } io)
         {
             throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
