@@ -37,6 +37,15 @@ public sealed partial class OrtBackend
         return NodeSupport.Yes;
     }
 
+    /// <summary>
+    /// True when <paramref name="node"/> or a node of its subgraphs is a LayerNormalization without its optional bias.
+    /// ONNX Runtime 1.31's extended graph optimisations read that missing input and kill the process (SIGSEGV) while
+    /// the session is created, so such partitions are compiled with basic optimisations only.
+    /// </summary>
+    internal static bool OmitsLayerNormalizationBias(Node node) =>
+        (node.OpType == "LayerNormalization" && node.Domain is "" or "ai.onnx" && (node.Inputs.Count < 3 || node.Inputs[2].Length == 0))
+        || node.Subgraphs.Any(g => g.Nodes.Any(OmitsLayerNormalizationBias));
+
     /// <summary>Default-domain ops whose inputs are all one variadic list, none of which may be omitted.</summary>
     private static readonly HashSet<string> VariadicOnly = new(StringComparer.Ordinal)
     {

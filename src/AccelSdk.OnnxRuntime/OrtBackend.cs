@@ -210,6 +210,10 @@ public sealed partial class OrtBackend : IBackend
         if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch) is { } cached) return cached;
         var bytes = OnnxExporter.ToBytes(partition);
         using var so = CreateSessionOptions(device, options);
+        if (so.GraphOptimizationLevel > GraphOptimizationLevel.ORT_ENABLE_BASIC && partition.Graph.Nodes.Any(OmitsLayerNormalizationBias))
+        {
+            so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC;
+        }
         string? temporary = null;
         if (artifact is not null && TryCreateDirectory(Path.GetDirectoryName(artifact)!))
         {

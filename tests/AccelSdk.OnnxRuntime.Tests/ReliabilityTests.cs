@@ -116,6 +116,31 @@ public class ReliabilityTests
         Assert.Contains("node 'the_max' (Max): input #1 is empty", e.Message);
     }
 
+    [Theory]
+    [InlineData("X,W,")]
+    [InlineData("X,W")]
+    public void A_LayerNormalization_without_its_optional_bias_compiles_and_matches_a_zero_bias(string nodeInputs)
+    {
+        var inputs = nodeInputs.Split(',');
+        // ONNX Runtime's extended optimisations crash (SIGSEGV) creating a session for this valid node.
+        Model Model(string[] nodeInputs)
+        {
+            var g = new Graph { Name = "layernorm" };
+            g.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(2, 4))));
+            g.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(2, 4))));
+            g.Initializers.Add(Tensor.FromArray(1f, 2f, 0.5f, -1f).WithName("W"));
+            g.Initializers.Add(Tensor.FromArray(0f, 0f, 0f, 0f).WithName("B"));
+            g.Nodes.Add(new Node("LayerNormalization", nodeInputs, new[] { "Y" }, "ln"));
+            var m = new Model(g);
+            m.OpsetImports[""] = 17;
+            return m;
+        }
+        var x = Tensor.Create(new[] { 1f, 2f, 3f, 4f, -1f, 0f, 5f, 2f }, 2, 4);
+        using var withoutBias = Session(Model(inputs));
+        using var zeroBias = Session(Model(new[] { "X", "W", "B" }));
+        Assert.Equal(zeroBias.Run(x)[0].ToArray<float>(), withoutBias.Run(x)[0].ToArray<float>());
+    }
+
     [Fact]
     public void An_input_over_the_tensor_cap_fails_before_the_run_allocates()
     {
