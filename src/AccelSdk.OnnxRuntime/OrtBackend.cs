@@ -233,8 +233,29 @@ public sealed partial class OrtBackend : IBackend
             if (temporary is not null) File.Delete(temporary);
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {FirstLine(e.Message)}", e);
         }
+        if (FirstNonTensorValue(session) is { } value)
+        {
+            // A value declared without a type (or not declared) can still be a sequence or optional to ONNX Runtime;
+            // handing such outputs back crashed the process (SIGSEGV) for an If returning an empty optional.
+            session.Dispose();
+            if (temporary is not null) TryDelete(temporary);
+            throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
+        }
         if (temporary is not null) PublishArtifact(temporary, artifact!);
         return new OrtPartition(device, session, partition, watch.Elapsed);
+    }
+
+    private static string? FirstNonTensorValue(InferenceSession session)
+    {
+        foreach (var (name, meta) in session.InputMetadata)
+        {
+            if (!meta.IsTensor) return $"input '{name}' is a {meta.OnnxValueType} to ONNX Runtime";
+        }
+        foreach (var (name, meta) in session.OutputMetadata)
+        {
+            if (!meta.IsTensor) return $"output '{name}' is a {meta.OnnxValueType} to ONNX Runtime";
+        }
+        return null;
     }
 
     /// <summary>
