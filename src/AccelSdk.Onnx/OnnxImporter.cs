@@ -39,6 +39,11 @@ public static class OnnxImporter
         {
             throw new ModelLoadException(label, e.Message, e.InnerException);
         }
+        catch (AccelSdkException e) when (e is not ModelLoadException)
+        {
+            // The IR's own checks (names, tensor sizes) know the graph, not the file.
+            throw new ModelLoadException(label, e.Message, e);
+        }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or OverflowException or FormatException or InvalidOperationException)
         {
             throw new ModelLoadException(label, e.Message, e);
@@ -76,19 +81,22 @@ public static class OnnxImporter
     private static Graph ReadGraph(GraphProto proto, string? baseDirectory, string where)
     {
         var graph = new Graph { Name = proto.Name, DocString = proto.HasDocString ? proto.DocString : null };
-        foreach (var t in proto.Initializer)
+        for (var i = 0; i < proto.Initializer.Count; i++)
         {
+            var t = proto.Initializer[i];
+            if (!t.HasName || t.Name.Length == 0) throw new ImportException($"{where}: initializer #{i} has no name");
             graph.Initializers.Add(ReadTensor(t, baseDirectory, $"{where}: initializer '{t.Name}'"));
         }
         foreach (var s in proto.SparseInitializer) graph.SparseInitializers.Add(ReadSparse(s, baseDirectory, $"{where}: sparse initializer"));
-        foreach (var v in proto.Input) graph.Inputs.Add(ReadValueInfo(v));
-        foreach (var v in proto.Output) graph.Outputs.Add(ReadValueInfo(v));
-        foreach (var v in proto.ValueInfo) graph.ValueInfos.Add(ReadValueInfo(v));
+        foreach (var v in proto.Input) graph.Inputs.Add(ReadValueInfo(v, $"{where}: input '{v.Name}'"));
+        foreach (var v in proto.Output) graph.Outputs.Add(ReadValueInfo(v, $"{where}: output '{v.Name}'"));
+        foreach (var v in proto.ValueInfo) graph.ValueInfos.Add(ReadValueInfo(v, $"{where}: value_info '{v.Name}'"));
         foreach (var a in proto.QuantizationAnnotation)
         {
             graph.QuantizationAnnotations.Add((a.TensorName, a.QuantParameterTensorNames.Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value)).ToArray()));
         }
         foreach (var n in proto.Node) graph.Nodes.Add(ReadNode(n, baseDirectory, where));
+        graph.CheckNames(where);
         return graph;
     }
 
@@ -115,14 +123,14 @@ public static class OnnxImporter
             AttributeKind.Tensor => a.T is null ? null : ReadTensor(a.T, baseDirectory, label),
             AttributeKind.Graph => a.G is null ? null : ReadGraph(a.G, baseDirectory, $"{label} subgraph"),
             AttributeKind.SparseTensor => a.SparseTensor is null ? null : ReadSparse(a.SparseTensor, baseDirectory, label),
-            AttributeKind.TypeProto => a.Tp is null ? null : ReadType(a.Tp),
+            AttributeKind.TypeProto => a.Tp is null ? null : ReadType(a.Tp, label),
             AttributeKind.Floats => a.Floats.ToArray(),
             AttributeKind.Ints => a.Ints.ToArray(),
             AttributeKind.Strings => a.Strings.Select(s => s.ToStringUtf8()).ToArray(),
             AttributeKind.Tensors => a.Tensors.Select(t => ReadTensor(t, baseDirectory, label)).ToArray(),
             AttributeKind.Graphs => a.Graphs.Select(g => ReadGraph(g, baseDirectory, $"{label} subgraph")).ToArray(),
             AttributeKind.SparseTensors => a.SparseTensors.Select(s => ReadSparse(s, baseDirectory, label)).ToArray(),
-            AttributeKind.TypeProtos => a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
+            AttributeKind.TypeProtos => a.TypeProtos.Select(t => ReadType(t, label)!).ToArray(),
             _ => a.HasRefAttrName ? null : throw new ImportException($"{label} has unknown type {(int)a.Type}"),
         };
         if (value is null && !a.HasRefAttrName && kind is AttributeKind.Tensor or AttributeKind.Graph or AttributeKind.SparseTensor or AttributeKind.TypeProto)
@@ -157,7 +165,7 @@ public static class OnnxImporter
         {
             return OnnxTensors.FromProto(proto, baseDirectory);
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or OverflowException or FormatException or IOException)
+        catch (Exception e) when (e is InvalidDataException or InvalidTensorException or ArgumentException or OverflowException or FormatException or IOException)
         {
             throw new ImportException($"{where}: {e.Message}", e);
         }
@@ -169,23 +177,34 @@ public static class OnnxImporter
         return new SparseTensor(ReadTensor(proto.Values, baseDirectory, where), ReadTensor(proto.Indices, baseDirectory, where), proto.Dims.ToArray());
     }
 
-    private static ValueInfo ReadValueInfo(ValueInfoProto proto) =>
-        new(proto.Name, proto.Type is null ? null : ReadType(proto.Type)) { DocString = proto.HasDocString ? proto.DocString : null };
+    private static ValueInfo ReadValueInfo(ValueInfoProto proto, string where) =>
+        new(proto.Name, proto.Type is null ? null : ReadType(proto.Type, where)) { DocString = proto.HasDocString ? proto.DocString : null };
 
-    internal static IrValueType? ReadType(TypeProto proto)
+    internal static IrValueType? ReadType(TypeProto proto, string where)
     {
         IrValueType? type = proto.ValueCase switch
         {
-            TypeProto.ValueOneofCase.TensorType => new TensorType((ElementType)proto.TensorType.ElemType, ReadShape(proto.TensorType.Shape)),
-            TypeProto.ValueOneofCase.SparseTensorType => new SparseTensorType((ElementType)proto.SparseTensorType.ElemType, ReadShape(proto.SparseTensorType.Shape)),
-            TypeProto.ValueOneofCase.SequenceType => new SequenceType(proto.SequenceType.ElemType is null ? null : ReadType(proto.SequenceType.ElemType)),
-            TypeProto.ValueOneofCase.MapType => new MapType((ElementType)proto.MapType.KeyType, proto.MapType.ValueType is null ? null : ReadType(proto.MapType.ValueType)),
-            TypeProto.ValueOneofCase.OptionalType => new OptionalType(proto.OptionalType.ElemType is null ? null : ReadType(proto.OptionalType.ElemType)),
+            TypeProto.ValueOneofCase.TensorType => new TensorType(ReadElementType(proto.TensorType.ElemType, where, "elem_type"), ReadShape(proto.TensorType.Shape)),
+            TypeProto.ValueOneofCase.SparseTensorType => new SparseTensorType(ReadElementType(proto.SparseTensorType.ElemType, where, "elem_type"), ReadShape(proto.SparseTensorType.Shape)),
+            TypeProto.ValueOneofCase.SequenceType => new SequenceType(proto.SequenceType.ElemType is null ? null : ReadType(proto.SequenceType.ElemType, where)),
+            TypeProto.ValueOneofCase.MapType => new MapType(ReadElementType(proto.MapType.KeyType, where, "key_type"), proto.MapType.ValueType is null ? null : ReadType(proto.MapType.ValueType, where)),
+            TypeProto.ValueOneofCase.OptionalType => new OptionalType(proto.OptionalType.ElemType is null ? null : ReadType(proto.OptionalType.ElemType, where)),
             _ => null,
         };
         return type is not null && proto.HasDenotation ? type with { Denotation = proto.Denotation } : type;
     }
 
+    /// <summary>An element type of a declaration; 0 (not set) is kept as <see cref="ElementType.Undefined"/>.</summary>
+    private static ElementType ReadElementType(int value, string where, string field)
+    {
+        var type = (ElementType)value;
+        return Enum.IsDefined(type) ? type : throw new ImportException($"{where}: {field} {value} is not an ONNX element type");
+    }
+
+    /// <summary>
+    /// A declared shape. A negative dim_value (some exporters write -1 for "any size") has no size to check against,
+    /// so it reads as an unknown dimension.
+    /// </summary>
     private static TensorShape? ReadShape(TensorShapeProto? proto)
     {
         if (proto is null) return null;
@@ -193,7 +212,7 @@ public static class OnnxImporter
         {
             var dim = d.ValueCase switch
             {
-                TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => Dimension.Known(d.DimValue),
+                TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue when d.DimValue >= 0 => Dimension.Known(d.DimValue),
                 TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => Dimension.Symbolic(d.DimParam),
                 _ => Dimension.Unknown,
             };

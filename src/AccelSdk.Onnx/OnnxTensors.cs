@@ -26,7 +26,7 @@ public static class OnnxTensors
         {
             return FromProto(proto, Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or OverflowException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or OverflowException or InvalidTensorException)
         {
             throw new ModelLoadException(path, e.Message, e);
         }
@@ -88,7 +88,7 @@ public static class OnnxTensors
         {
             count = Tensor.CountElements(shape);
         }
-        catch (OverflowException)
+        catch (InvalidTensorException)
         {
             throw new InvalidDataException($"{label} shape {TensorShape.Format(shape)} overflows");
         }
@@ -102,8 +102,11 @@ public static class OnnxTensors
             return Tensor.CreateStrings(proto.StringData.Select(s => s.ToStringUtf8()).ToArray(), shape).WithName(name).WithDoc(doc);
         }
         var elementSize = type.SizeInBytes();
-        var byteCount = checked(count * elementSize);
-        if (byteCount > int.MaxValue) throw new InvalidDataException($"{label} of {byteCount} bytes exceeds the 2 GiB tensor limit");
+        if (count > Tensor.MaxByteLength / elementSize)
+        {
+            throw new InvalidDataException($"{label}: {type.ShortName()}{TensorShape.Format(shape)} exceeds the {Tensor.MaxByteLength:N0}-byte dense tensor limit");
+        }
+        var byteCount = count * elementSize;
         if (proto.HasDataLocation && proto.DataLocation == TensorProto.Types.DataLocation.External)
         {
             return ReadExternal(proto, type, shape, byteCount, name, baseDirectory).WithDoc(doc);

@@ -33,6 +33,44 @@ public sealed partial class OrtBackend
             return NodeSupport.No($"domain '{node.Domain}' has no ONNX Runtime kernels (no custom op library registered for it)");
         }
         if (context.Model.OpsetOf(node.Domain) is null) return NodeSupport.No($"the model imports no opset for domain '{node.EffectiveDomain}'");
+        if (OmittedVariadicInput(node) is { } omitted) return NodeSupport.No(omitted);
         return NodeSupport.Yes;
+    }
+
+    /// <summary>
+    /// True when <paramref name="node"/> or a node of its subgraphs is a LayerNormalization without its optional bias.
+    /// ONNX Runtime 1.31's extended graph optimisations read that missing input and kill the process (SIGSEGV) while
+    /// the session is created, so such partitions are compiled with basic optimisations only.
+    /// </summary>
+    internal static bool OmitsLayerNormalizationBias(Node node) =>
+        (node.OpType == "LayerNormalization" && node.Domain is "" or "ai.onnx" && (node.Inputs.Count < 3 || node.Inputs[2].Length == 0))
+        || node.Subgraphs.Any(g => g.Nodes.Any(OmitsLayerNormalizationBias));
+
+    /// <summary>Default-domain ops whose inputs are all one variadic list, none of which may be omitted.</summary>
+    private static readonly HashSet<string> VariadicOnly = new(StringComparer.Ordinal)
+    {
+        "Max", "Min", "Sum", "Mean", "Concat", "Einsum", "SequenceConstruct",
+    };
+
+    /// <summary>
+    /// Why <paramref name="node"/> or a node of its subgraphs omits (names as "") an input of a variadic list, or null.
+    /// ONNX allows omitting optional inputs only; ONNX Runtime 1.31's Max, Min, Sum, Mean and Einsum kernels
+    /// dereference the missing tensor and kill the process (SIGSEGV), so such a node is refused before it gets there.
+    /// </summary>
+    internal static string? OmittedVariadicInput(Node node)
+    {
+        if (node.Domain is "" or "ai.onnx" && VariadicOnly.Contains(node.OpType))
+        {
+            var empty = node.Inputs.FindIndex(i => i.Length == 0);
+            if (empty >= 0) return $"{node.Describe()}: input #{empty} is empty, but the inputs of {node.OpType} are one variadic list that cannot omit any";
+        }
+        foreach (var g in node.Subgraphs)
+        {
+            foreach (var inner in g.Nodes)
+            {
+                if (OmittedVariadicInput(inner) is { } why) return why;
+            }
+        }
+        return null;
     }
 }

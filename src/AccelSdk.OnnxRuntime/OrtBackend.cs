@@ -194,6 +194,11 @@ public sealed partial class OrtBackend : IBackend
     public ICompiledPartition Compile(Device device, Model partition, CompileOptions options)
     {
         CheckDevice(device);
+        partition.Graph.CheckNames(partition.Label);
+        foreach (var node in partition.Graph.Nodes)
+        {
+            if (OmittedVariadicInput(node) is { } omitted) throw new BackendException(Name, $"{partition.Label}: {omitted}");
+        }
         if (partition.Graph.FirstNonTensorInputOrOutput() is { } io)
         {
             throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
@@ -205,6 +210,10 @@ public sealed partial class OrtBackend : IBackend
         if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch) is { } cached) return cached;
         var bytes = OnnxExporter.ToBytes(partition);
         using var so = CreateSessionOptions(device, options);
+        if (so.GraphOptimizationLevel > GraphOptimizationLevel.ORT_ENABLE_BASIC && partition.Graph.Nodes.Any(OmitsLayerNormalizationBias))
+        {
+            so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC;
+        }
         string? temporary = null;
         if (artifact is not null && TryCreateDirectory(Path.GetDirectoryName(artifact)!))
         {
@@ -224,8 +233,29 @@ public sealed partial class OrtBackend : IBackend
             if (temporary is not null) File.Delete(temporary);
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {FirstLine(e.Message)}", e);
         }
+        if (FirstNonTensorValue(session) is { } value)
+        {
+            // A value declared without a type (or not declared) can still be a sequence or optional to ONNX Runtime;
+            // handing such outputs back crashed the process (SIGSEGV) for an If returning an empty optional.
+            session.Dispose();
+            if (temporary is not null) TryDelete(temporary);
+            throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
+        }
         if (temporary is not null) PublishArtifact(temporary, artifact!, options.ArtifactIndex!);
         return new OrtPartition(device, session, partition, watch.Elapsed);
+    }
+
+    private static string? FirstNonTensorValue(InferenceSession session)
+    {
+        foreach (var (name, meta) in session.InputMetadata)
+        {
+            if (!meta.IsTensor) return $"input '{name}' is a {meta.OnnxValueType} to ONNX Runtime";
+        }
+        foreach (var (name, meta) in session.OutputMetadata)
+        {
+            if (!meta.IsTensor) return $"output '{name}' is a {meta.OnnxValueType} to ONNX Runtime";
+        }
+        return null;
     }
 
     /// <summary>

@@ -7,7 +7,8 @@ namespace AccelSdk.OnnxRuntime;
 
 /// <summary>
 /// One ONNX Runtime session. Inputs are wrapped in place (the host tensors are pinned, so no copy), and outputs whose
-/// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly.
+/// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly. Runs may overlap;
+/// <see cref="Dispose"/> asks runs in progress to stop, waits until they have left, and only then frees the session.
 /// </summary>
 internal sealed class OrtPartition : ICompiledPartition
 {
@@ -18,6 +19,7 @@ internal sealed class OrtPartition : ICompiledPartition
     private readonly ElementType[] _outputTypes;
     private readonly long[]?[] _staticOutputShapes;
     private readonly string _label;
+    private readonly RunGuard _guard = new(nameof(OrtPartition));
     private volatile bool _preallocate;
 
     // The pinned ORT-format bytes ONNX Runtime reads the model and initializers from; must outlive the session.
@@ -33,9 +35,8 @@ internal sealed class OrtPartition : ICompiledPartition
         var declaredInputs = model.Graph.Inputs.ToDictionary(i => i.Name, StringComparer.Ordinal);
         _inputNames = session.InputMetadata.Keys.ToArray();
         Inputs = _inputNames.Select(n => declaredInputs.GetValueOrDefault(n) ?? new ValueInfo(n, null)).ToArray();
-        var declaredOutputs = model.Graph.Outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
-        _outputNames = model.Graph.Outputs.Select(o => o.Name).ToArray();
-        Outputs = _outputNames.Select(n => declaredOutputs[n]).ToArray();
+        Outputs = model.Graph.Outputs.ToArray();
+        _outputNames = Outputs.Select(o => o.Name).ToArray();
         _outputTypes = new ElementType[_outputNames.Length];
         _staticOutputShapes = new long[]?[_outputNames.Length];
         var allStatic = true;
@@ -63,6 +64,8 @@ internal sealed class OrtPartition : ICompiledPartition
 
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var lease = _guard.Enter();
         if (inputs.Count != _inputNames.Length)
         {
             throw new BackendException(OrtBackend.BackendName, $"{_label}: {inputs.Count} inputs given, the session takes {_inputNames.Length}");
@@ -72,7 +75,12 @@ internal sealed class OrtPartition : ICompiledPartition
         {
             for (var i = 0; i < ortInputs.Length; i++)
             {
-                var host = inputs[i] as HostTensor ?? throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {inputs[i].Device.Id}, not in host memory");
+                var host = inputs[i] switch
+                {
+                    HostTensor h => h,
+                    null => throw new ArgumentNullException(nameof(inputs), $"input '{_inputNames[i]}' is null"),
+                    _ => throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {inputs[i].Device.Id}, not in host memory"),
+                };
                 ortInputs[i] = ToOrtValue(host.Value);
             }
             if (_preallocate)
@@ -85,6 +93,10 @@ internal sealed class OrtPartition : ICompiledPartition
             var i2 = 0;
             foreach (var value in outputs) tensors[i2++] = new HostTensor(FromOrtValue(value, _outputNames[i2 - 1]));
             return tensors;
+        }
+        catch (OnnxRuntimeException e) when (_guard.IsDisposed)
+        {
+            throw new ObjectDisposedException($"{nameof(OrtPartition)} {_label} on {Device.Id} was disposed during this run", e);
         }
         catch (OnnxRuntimeException e)
         {
@@ -115,7 +127,7 @@ internal sealed class OrtPartition : ICompiledPartition
             for (var i = 0; i < tensors.Length; i++) result[i] = new HostTensor(tensors[i]);
             return result;
         }
-        catch (OnnxRuntimeException)
+        catch (OnnxRuntimeException) when (!_guard.IsDisposed)
         {
             // The declared output shape did not hold at run time (a model whose metadata is looser than its data):
             // from now on let ONNX Runtime allocate outputs. The caller reruns this call that way.
@@ -160,6 +172,8 @@ internal sealed class OrtPartition : ICompiledPartition
 
     public void Dispose()
     {
+        // Terminate makes runs in progress return early with an error (reported as ObjectDisposedException).
+        if (!_guard.BeginDispose(() => _runOptions.Terminate = true)) return;
         _runOptions.Dispose();
         _session.Dispose();
         GC.KeepAlive(_modelBytes);

@@ -59,6 +59,12 @@ public sealed record SelectOptions
     public IReadOnlyDictionary<string, long>? MemoryLimits { get; init; }
 
     /// <summary>
+    /// Caps on one tensor's and one run's bytes, checked before allocating (<see cref="ResourceLimits"/>); null takes
+    /// <see cref="ResourceLimits.Default"/>. The returned session keeps them as <see cref="AccelSession.Limits"/>.
+    /// </summary>
+    public ResourceLimits? Limits { get; init; }
+
+    /// <summary>
     /// Autotuning only: nodes pinned by hand, keyed by node name or op type, to a device id or backend name.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
@@ -153,13 +159,14 @@ public sealed class Accelerator
     public static AccelSession Select(Model model, SelectOptions? options = null)
     {
         options ??= new SelectOptions();
+        model.Graph.CheckNames(model.Label);
         if (options.Autotune)
         {
             var tuner = ExtensionRegistry.PlanTuners.FirstOrDefault()
                 ?? throw new AccelSdkException("SelectOptions.Autotune needs a plan tuner: reference the AccelSdk.Autotune package");
             return tuner.Tune(model, options);
         }
-        var inputs = options.SampleInputs ?? SampleInputs.Random(model);
+        var inputs = options.SampleInputs ?? SampleInputs.Random(model, limits: options.Limits);
         var types = ShapeInference.Infer(model);
         var results = new List<CandidateResult>();
         var sessions = new List<(AccelSession Session, CandidateResult Result)>();
@@ -185,6 +192,7 @@ public sealed class Accelerator
             try
             {
                 session = new AccelSession(plan, options.Compile);
+                if (options.Limits is not null) session.Limits = options.Limits;
                 var result = Measure(session, inputs, options, device);
                 results.Add(result);
                 sessions.Add((session, result));

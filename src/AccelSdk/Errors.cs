@@ -138,3 +138,50 @@ public sealed class DeviceMemoryException : AccelSdkException
     /// <summary>Bytes the device can hold at most.</summary>
     public long AvailableBytes { get; }
 }
+
+/// <summary>
+/// A tensor cannot be made as asked: a negative dimension, an element count or byte size that overflows or exceeds
+/// what one dense buffer holds, an element type with no dense storage, or data that does not fill the shape.
+/// </summary>
+public sealed class InvalidTensorException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public InvalidTensorException(string? tensorName, string problem)
+        : base(tensorName is null ? problem : $"tensor '{tensorName}': {problem}")
+    {
+        TensorName = tensorName;
+    }
+
+    /// <summary>The tensor at fault, when it has a name.</summary>
+    public string? TensorName { get; }
+}
+
+/// <summary>
+/// A run would exceed a cap of <see cref="Execution.ResourceLimits"/>: one tensor, or one run's inputs and the values
+/// it keeps live at once. Raised before anything of that size is allocated.
+/// </summary>
+public sealed class ResourceLimitException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public ResourceLimitException(string tensorName, string limitName, long requestedBytes, long allowedBytes, string? detail = null)
+        : base($"tensor '{tensorName}' needs {requestedBytes:N0} bytes, over the {limitName} cap of {allowedBytes:N0} bytes" +
+               (detail is null ? "" : $" ({detail})"))
+    {
+        TensorName = tensorName;
+        LimitName = limitName;
+        RequestedBytes = requestedBytes;
+        AllowedBytes = allowedBytes;
+    }
+
+    /// <summary>The tensor that exceeds the cap (for a run total: the largest tensor that counts towards it).</summary>
+    public string TensorName { get; }
+
+    /// <summary>Which cap: <c>MaxTensorBytes</c> or <c>MaxRunBytes</c>.</summary>
+    public string LimitName { get; }
+
+    /// <summary>The bytes asked for.</summary>
+    public long RequestedBytes { get; }
+
+    /// <summary>The cap.</summary>
+    public long AllowedBytes { get; }
+}

@@ -20,7 +20,7 @@ public class TensorTests
     [Fact]
     public void Create_rejects_a_shape_that_does_not_hold_the_data()
     {
-        var e = Assert.Throws<ArgumentException>(() => Tensor.Create(new[] { 1f, 2f, 3f }, 2, 2));
+        var e = Assert.Throws<InvalidTensorException>(() => Tensor.Create(new[] { 1f, 2f, 3f }, 2, 2));
         Assert.Contains("[2,2]", e.Message);
         Assert.Contains("3 were given", e.Message);
     }

@@ -119,7 +119,7 @@ internal sealed class IlgpuPartition : ICompiledPartition
 
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != Inputs.Count)
         {
             throw new InputMismatchException(inputs.Count < Inputs.Count ? Inputs[inputs.Count].Name : $"#{inputs.Count}",
@@ -130,6 +130,12 @@ internal sealed class IlgpuPartition : ICompiledPartition
         var result = new List<DeviceTensor>();
         lock (_slot.Gate)
         {
+            // Dispose takes the same lock, so the constants cannot be freed under a run.
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                if (inputs[i] is null) throw new ArgumentNullException(nameof(inputs), $"input '{Inputs[i].Name}' is null");
+            }
             try
             {
                 for (var i = 0; i < inputs.Count; i++) values[Inputs[i].Name] = Adopt(inputs[i], Inputs[i].Name, owned);
@@ -221,10 +227,14 @@ internal sealed class IlgpuPartition : ICompiledPartition
         }
     }
 
+    /// <summary>Frees the uploaded constants once no run of this accelerator is in progress; later runs throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        foreach (var c in _constants.Values) c.Dispose();
+        lock (_slot.Gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var c in _constants.Values) c.Dispose();
+        }
     }
 }

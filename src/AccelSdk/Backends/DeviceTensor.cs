@@ -23,7 +23,7 @@ public abstract class DeviceTensor : IDisposable
     public long[] Shape { get; }
 
     /// <summary>Size in bytes of the dense data.</summary>
-    public long ByteLength => Tensor.CountElements(Shape) * ElementType.SizeInBytes();
+    public long ByteLength => ElementType.SizeInBytes() == 0 ? 0 : Tensor.ByteLengthOf(ElementType, Shape);
 
     /// <summary>Releases device memory.</summary>
     public void Dispose()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using AccelSdk.Backends;
 using AccelSdk.Ir;
@@ -65,12 +66,16 @@ public sealed class AccelSession : IDisposable
     private readonly string[] _outputNames;
     private readonly ValueInfo[] _requiredInputs;
     private readonly Dictionary<string, IBackend> _backendsByName;
-    private bool _disposed;
+    private readonly RunGuard _guard = new(nameof(AccelSession));
+    private readonly ConcurrentDictionary<string, RunEstimate> _estimates = new(StringComparer.Ordinal);
+    private readonly bool _inputsAreStatic;
+    private RunEstimate? _staticEstimate;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
     {
         Plan = plan;
+        plan.Model.Graph.CheckNames(plan.Model.Label);
         options ??= new CompileOptions();
         if (plan.Partitions.Count > 1) options = options with { SharesCoresWithOtherPartitions = true };
         _compiled = new ICompiledPartition[plan.Partitions.Count];
@@ -92,6 +97,7 @@ public sealed class AccelSession : IDisposable
         StreamExecution = plan.Partitions.Count > 1 ? StreamExecution.Pipelined : StreamExecution.Concurrent;
         _outputNames = plan.Model.Graph.Outputs.Select(o => o.Name).ToArray();
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
+        _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
     }
 
@@ -122,24 +128,45 @@ public sealed class AccelSession : IDisposable
     /// <summary>Output names in order.</summary>
     public IReadOnlyList<string> OutputNames => _outputNames;
 
+    /// <summary>
+    /// Caps checked before each run allocates anything (<see cref="ResourceLimits.Default"/> unless set): a run over
+    /// them fails with <see cref="ResourceLimitException"/>.
+    /// </summary>
+    public ResourceLimits Limits { get; set; } = ResourceLimits.Default;
+
     /// <summary>Runs with inputs given in the order of <see cref="Inputs"/>.</summary>
     public RunResult Run(params Tensor[] inputs)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Length != _requiredInputs.Length)
         {
             throw new InputMismatchException(inputs.Length < _requiredInputs.Length ? _requiredInputs[inputs.Length].Name : $"#{inputs.Length}",
                 $"{Model.Label} takes {_requiredInputs.Length} input(s) ({string.Join(", ", _requiredInputs.Select(i => i.Name))}), {inputs.Length} given");
         }
         var named = new Dictionary<string, Tensor>(inputs.Length, StringComparer.Ordinal);
-        for (var i = 0; i < inputs.Length; i++) named[_requiredInputs[i].Name] = inputs[i];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            named[_requiredInputs[i].Name] = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"input #{i} ('{_requiredInputs[i].Name}') is null");
+        }
         return Run(named);
     }
 
-    /// <summary>Runs with inputs by name; inputs that have initializer defaults may be omitted.</summary>
+    /// <summary>
+    /// Runs with inputs by name; inputs that have initializer defaults may be omitted. Safe to call from several
+    /// threads at once; <see cref="Dispose"/> waits for runs in progress, and a run begun after it throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var lease = _guard.Enter();
         Validate(inputs);
+        CheckLimits(inputs);
+        return RunValidated(inputs);
+    }
+
+    private RunResult RunValidated(IReadOnlyDictionary<string, Tensor> inputs)
+    {
         var item = new InFlight(inputs);
         try
         {
@@ -161,20 +188,26 @@ public sealed class AccelSession : IDisposable
     /// </summary>
     public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, int concurrency = 0, StreamExecution? mode = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var i in inputs) Validate(i);
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var lease = _guard.Enter();
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var item = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"input set #{i} is null");
+            Validate(item);
+            CheckLimits(item);
+        }
         var results = new RunResult[inputs.Count];
         if (inputs.Count == 0) return results;
         switch (mode ?? StreamExecution)
         {
             case StreamExecution.Concurrent:
                 var workers = concurrency > 0 ? concurrency : Math.Max(2, Environment.ProcessorCount);
-                Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i => results[i] = Run(inputs[i]));
+                Parallel.For(0, inputs.Count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i => results[i] = RunValidated(inputs[i]));
                 return results;
             case StreamExecution.Pipelined when _compiled.Length > 1:
                 return RunPipelined(inputs, results);
             default:
-                for (var i = 0; i < inputs.Count; i++) results[i] = Run(inputs[i]);
+                for (var i = 0; i < inputs.Count; i++) results[i] = RunValidated(inputs[i]);
                 return results;
         }
     }
@@ -333,6 +366,7 @@ public sealed class AccelSession : IDisposable
     {
         foreach (var kv in inputs)
         {
+            if (kv.Value is null) throw new ArgumentNullException(nameof(inputs), $"input '{kv.Key}' is null");
             var declared = Array.Find(_requiredInputs, i => i.Name == kv.Key) ?? Model.Graph.Inputs.Find(i => i.Name == kv.Key);
             if (declared is null)
             {
@@ -355,11 +389,98 @@ public sealed class AccelSession : IDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Checks <see cref="Limits"/> before anything is allocated for a run: each input and the inputs together, then
+    /// each value shape inference sizes for these input shapes and the estimated peak of values live at once.
+    /// </summary>
+    private void CheckLimits(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var limits = Limits;
+        long total = 0, largestBytes = -1;
+        var largest = "";
+        foreach (var (name, tensor) in inputs)
+        {
+            var bytes = ResourceLimits.BytesOf(tensor.ElementType, tensor.Shape, name);
+            limits.CheckTensor(name, bytes, $"input {tensor.ElementType.ShortName()}{TensorShape.Format(tensor.Shape)}");
+            total = total > long.MaxValue - bytes ? long.MaxValue : total + bytes;
+            if (bytes > largestBytes) (largest, largestBytes) = (name, bytes);
+        }
+        limits.CheckRun(largest, total, $"the largest of {inputs.Count} input(s) together");
+        var estimate = EstimateFor(inputs);
+        var atLeast = estimate.LargestValueBytes >= SizeClamp ? "at least; " : "";
+        limits.CheckTensor(estimate.LargestValue, estimate.LargestValueBytes, $"{atLeast}a value of this run, sized by shape inference for input shapes {estimate.InputShapes}");
+        limits.CheckRun(estimate.LargestValue, estimate.PeakBytes, $"the largest value live at the estimated peak of one run with input shapes {estimate.InputShapes}");
+    }
+
+    /// <summary>What shape inference says a run with these input shapes holds: its largest value and the peak of values live at once.</summary>
+    private sealed record RunEstimate(string InputShapes, string LargestValue, long LargestValueBytes, long PeakBytes);
+
+    private const int MaxCachedEstimates = 64;
+
+    private RunEstimate EstimateFor(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        // Validate has checked the required inputs against their declarations: fully declared ones fix every shape.
+        if (_inputsAreStatic && inputs.Count == _requiredInputs.Length) return _staticEstimate ??= Estimate(inputs, ShapesOf(inputs));
+        var key = ShapesOf(inputs);
+        if (_estimates.TryGetValue(key, out var cached)) return cached;
+        var estimate = Estimate(inputs, key);
+        if (_estimates.Count >= MaxCachedEstimates) _estimates.Clear();
+        _estimates[key] = estimate;
+        return estimate;
+    }
+
+    private static string ShapesOf(IReadOnlyDictionary<string, Tensor> inputs) =>
+        string.Join(", ", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{kv.Key}: {kv.Value.ElementType.ShortName()}{TensorShape.Format(kv.Value.Shape)}"));
+
+    private RunEstimate Estimate(IReadOnlyDictionary<string, Tensor> inputs, string inputShapes)
+    {
+        var graph = Model.Graph;
+        var concrete = new Graph { Name = graph.Name };
+        concrete.Nodes.AddRange(graph.Nodes);
+        concrete.Initializers.AddRange(graph.Initializers);
+        concrete.SparseInitializers.AddRange(graph.SparseInitializers);
+        concrete.ValueInfos.AddRange(graph.ValueInfos);
+        concrete.Outputs.AddRange(graph.Outputs);
+        concrete.Inputs.AddRange(graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
+        var model = new Model(concrete);
+        foreach (var (domain, version) in Model.OpsetImports) model.OpsetImports[domain] = version;
+        var types = ShapeInference.Infer(model);
+        var constants = graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
+        var largest = (Name: "", Bytes: 0L);
+        foreach (var name in types.Keys)
+        {
+            var bytes = SizedBytes(types, name);
+            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
+        }
+        var peak = MemoryEstimate.Of(Plan, name => SizedBytes(types, name)).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
+        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+    }
+
+    /// <summary>
+    /// Bytes of a value whose type inference knows fully, else 0. Sizes are clamped to <see cref="SizeClamp"/> (a
+    /// petabyte is over any cap) so that summing the values live at once cannot overflow.
+    /// </summary>
+    private static long SizedBytes(IReadOnlyDictionary<string, Ir.ValueType> types, string name)
+    {
+        if (!types.TryGetValue(name, out var type) || type is not TensorType { Shape: { IsFullyKnown: true } shape } tensor) return 0;
+        var dims = shape.ToArray();
+        if (dims.Any(d => d <= 0)) return 0;
+        long bytes = Math.Max(1, tensor.ElementType.SizeInBytes());
+        foreach (var d in dims)
+        {
+            if (bytes > SizeClamp / d) return SizeClamp;
+            bytes *= d;
+        }
+        return bytes;
+    }
+
+    private const long SizeClamp = 1L << 50;
+
+    /// <summary>Releases every compiled partition, after waiting for runs in progress on other threads.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (!_guard.BeginDispose()) return;
         foreach (var c in _compiled) c.Dispose();
     }
 }

@@ -7,10 +7,13 @@ public static class SampleInputs
 {
     /// <summary>
     /// Fixed-seed inputs for every required input: floats uniform in [0, 1), integers 0 (safe as indices),
-    /// bools random, strings empty. Symbolic or unknown dimensions take <paramref name="symbolicDimension"/>.
+    /// bools random, strings empty. Symbolic or unknown dimensions take <paramref name="symbolicDimension"/>. Each
+    /// tensor is checked against <paramref name="limits"/> (<see cref="ResourceLimits.Default"/> when null) before it
+    /// is allocated.
     /// </summary>
-    public static Dictionary<string, Tensor> Random(Model model, int seed = 42, long symbolicDimension = 1)
+    public static Dictionary<string, Tensor> Random(Model model, int seed = 42, long symbolicDimension = 1, ResourceLimits? limits = null)
     {
+        limits ??= ResourceLimits.Default;
         var random = new Random(seed);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var input in model.Graph.RequiredInputs)
@@ -23,8 +26,21 @@ public static class SampleInputs
             {
                 throw new InputMismatchException(input.Name, $"{model.Label}: input has unknown rank; give a sample input");
             }
+            if (type.ElementType != ElementType.String && type.ElementType.SizeInBytes() == 0)
+            {
+                throw new InputMismatchException(input.Name, $"{model.Label}: input element type {type.ElementType.ShortName()} has no dense storage; give a sample input");
+            }
             var shape = type.Shape.Dims.Select(d => d.Value ?? symbolicDimension).ToArray();
-            var tensor = Tensor.Zeros(type.ElementType, shape, input.Name);
+            Tensor tensor;
+            try
+            {
+                limits.CheckTensor(input.Name, ResourceLimits.BytesOf(type.ElementType, shape, input.Name), $"sample input {type.ElementType.ShortName()}{TensorShape.Format(shape)} of {model.Label}");
+                tensor = Tensor.Zeros(type.ElementType, shape, input.Name);
+            }
+            catch (InvalidTensorException e)
+            {
+                throw new InputMismatchException(input.Name, $"{model.Label}: no sample input can be made: {e.Message}");
+            }
             var n = (int)tensor.ElementCount;
             switch (type.ElementType)
             {

@@ -55,7 +55,10 @@ public sealed class Graph
     public Dictionary<string, ValueType> DeclaredTypes()
     {
         var types = new Dictionary<string, ValueType>(StringComparer.Ordinal);
-        foreach (var t in Initializers) types[t.Name!] = t.TensorType;
+        foreach (var t in Initializers)
+        {
+            if (t.Name is { } name) types[name] = t.TensorType;
+        }
         foreach (var v in ValueInfos.Concat(Inputs).Concat(Outputs))
         {
             if (v.Type is not null) types[v.Name] = v.Type;
@@ -90,5 +93,36 @@ public sealed class Graph
             }
         }
         return used;
+    }
+
+    /// <summary>
+    /// Checks the names every lookup by name relies on: each initializer (sparse ones included) has a name, and no
+    /// initializer, graph input or graph output name is listed twice. Throws <see cref="InvalidModelException"/> naming
+    /// the list, the position and the name at fault; <paramref name="label"/> (the model) starts the message.
+    /// </summary>
+    public void CheckNames(string label)
+    {
+        var initializers = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Initializers.Count; i++)
+        {
+            CheckUnique(label, "initializer", i, Initializers[i].Name, initializers);
+        }
+        for (var i = 0; i < SparseInitializers.Count; i++)
+        {
+            CheckUnique(label, "sparse initializer", i, SparseInitializers[i].Values.Name, initializers);
+        }
+        var inputs = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Inputs.Count; i++) CheckUnique(label, "graph input", i, Inputs[i].Name, inputs);
+        var outputs = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Outputs.Count; i++) CheckUnique(label, "graph output", i, Outputs[i].Name, outputs);
+    }
+
+    private static void CheckUnique(string label, string list, int index, string? name, Dictionary<string, int> seen)
+    {
+        if (string.IsNullOrEmpty(name)) throw new InvalidModelException($"{label}: {list} #{index} has no name");
+        if (!seen.TryAdd(name, index))
+        {
+            throw new InvalidModelException($"{label}: {list} '{name}' is listed twice (#{seen[name]} and #{index})");
+        }
     }
 }

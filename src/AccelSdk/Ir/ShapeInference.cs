@@ -44,7 +44,7 @@ public static partial class ShapeInference
                 FoldConstant(node, constants);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException
-                                          or DivideByZeroException or InvalidCastException)
+                                          or DivideByZeroException or InvalidCastException or InvalidTensorException)
             {
                 // A node whose attributes or inputs do not fit its op leaves its outputs unknown; the backend that runs it reports the error.
             }

@@ -35,7 +35,7 @@ public sealed class Tensor
 
         public AlignedBuffer(long length)
         {
-            Length = checked((int)length);
+            Length = (int)length;
             if (Length == 0)
             {
                 _array = Array.Empty<byte>();
@@ -82,31 +82,72 @@ public sealed class Tensor
     /// <summary>True for string tensors.</summary>
     public bool IsString => _strings is not null;
 
-    /// <summary>Product of dimensions; throws on a negative dimension.</summary>
-    public static long CountElements(ReadOnlySpan<long> shape)
+    /// <summary>
+    /// Largest dense buffer in bytes: one .NET array holds the data plus up to <see cref="Alignment"/> - 1 bytes of
+    /// alignment padding.
+    /// </summary>
+    public static long MaxByteLength => Array.MaxLength - (Alignment - 1);
+
+    /// <summary>
+    /// Product of dimensions. A negative dimension or a product past <see cref="long.MaxValue"/> is an
+    /// <see cref="InvalidTensorException"/>; a shape with a zero dimension holds 0 elements whatever the others are.
+    /// </summary>
+    public static long CountElements(ReadOnlySpan<long> shape, string? name = null)
     {
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new InvalidTensorException(name, $"shape {TensorShape.Format(shape)} has a negative dimension");
+            if (d == 0) return 0;
+        }
         long n = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new ArgumentException($"Shape {TensorShape.Format(shape)} has a negative dimension.");
-            n = checked(n * d);
+            if (n > long.MaxValue / d) throw new InvalidTensorException(name, $"shape {TensorShape.Format(shape)} has more than {long.MaxValue:N0} elements");
+            n *= d;
         }
         return n;
     }
 
-    /// <summary>Allocates a zero-filled tensor.</summary>
+    /// <summary>
+    /// Bytes of dense data of <paramref name="type"/> and <paramref name="shape"/>, checked for overflow; an element type
+    /// with no dense storage (string, undefined, a value outside the enum) is an <see cref="InvalidTensorException"/>.
+    /// </summary>
+    public static long ByteLengthOf(ElementType type, ReadOnlySpan<long> shape, string? name = null)
+    {
+        var count = CountElements(shape, name);
+        var size = type.SizeInBytes();
+        if (size == 0) throw new InvalidTensorException(name, $"element type {type.ShortName()} cannot be stored in a dense tensor");
+        if (count > long.MaxValue / size)
+        {
+            throw new InvalidTensorException(name, $"{type.ShortName()}{TensorShape.Format(shape)} has more than {long.MaxValue:N0} bytes");
+        }
+        return count * size;
+    }
+
+    /// <summary>
+    /// Allocates a zero-filled tensor. Sizes are checked before allocating: a shape or type that cannot be stored, or
+    /// dense data over <see cref="MaxByteLength"/>, is an <see cref="InvalidTensorException"/>.
+    /// </summary>
     public static Tensor Zeros(ElementType type, ReadOnlySpan<long> shape, string? name = null)
     {
-        var count = CountElements(shape);
         if (type == ElementType.String)
         {
+            var count = CountElements(shape, name);
+            if (count > Array.MaxLength)
+            {
+                throw new InvalidTensorException(name, $"string{TensorShape.Format(shape)} has more than {Array.MaxLength:N0} elements");
+            }
             var strings = new string[count];
             Array.Fill(strings, string.Empty);
             return new Tensor(type, shape.ToArray(), null, strings, name);
         }
-        var size = type.SizeInBytes();
-        if (size == 0) throw new ArgumentException($"Element type {type} cannot be stored in a dense tensor.");
-        return new Tensor(type, shape.ToArray(), new AlignedBuffer(checked(count * size)), null, name);
+        var bytes = ByteLengthOf(type, shape, name);
+        if (bytes > MaxByteLength)
+        {
+            throw new InvalidTensorException(name,
+                $"{type.ShortName()}{TensorShape.Format(shape)} needs {bytes:N0} bytes; a dense tensor holds at most {MaxByteLength:N0}");
+        }
+        return new Tensor(type, shape.ToArray(), new AlignedBuffer(bytes), null, name);
     }
 
     /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
@@ -141,8 +182,7 @@ public sealed class Tensor
         var tensor = Zeros(type, shape, name);
         if (bytes.Length != tensor.ByteLength)
         {
-            throw new ArgumentException(
-                $"Tensor{(name is null ? "" : " '" + name + "'")} of {type.ShortName()}{TensorShape.Format(shape)} needs {tensor.ByteLength} bytes, got {bytes.Length}.");
+            throw new InvalidTensorException(name, $"{type.ShortName()}{TensorShape.Format(shape)} needs {tensor.ByteLength} bytes, got {bytes.Length}");
         }
         bytes.CopyTo(tensor._bytes!.Span);
         return tensor;
@@ -157,9 +197,9 @@ public sealed class Tensor
     /// <summary>Returns a view of the same data with another shape of equal element count.</summary>
     public Tensor Reshape(params long[] shape)
     {
-        if (CountElements(shape) != ElementCount)
+        if (CountElements(shape, Name) != ElementCount)
         {
-            throw new ArgumentException($"Cannot reshape {TensorShape.Format(_shape)} to {TensorShape.Format(shape)}.");
+            throw new InvalidTensorException(Name, $"cannot reshape {TensorShape.Format(_shape)} to {TensorShape.Format(shape)}");
         }
         return new Tensor(ElementType, shape, _bytes, _strings, Name);
     }
@@ -237,7 +277,7 @@ public sealed class Tensor
         var expected = CountElements(shape);
         if (expected != length)
         {
-            throw new ArgumentException($"Shape {TensorShape.Format(shape)} holds {expected} elements but {length} were given.");
+            throw new InvalidTensorException(null, $"shape {TensorShape.Format(shape)} holds {expected} elements but {length} were given");
         }
     }
 }
