@@ -228,6 +228,9 @@ internal sealed class TfLiteValidator
         return count * size;
     }
 
+    private const float MinScale = 1e-30f;
+    private const float MaxScale = 1e30f;
+
     /// <summary>Checks the quantization parameters against the shape; returns whether the tensor has a scale.</summary>
     private bool ValidateQuantization(FbTable quantization, int[] shape)
     {
@@ -239,8 +242,10 @@ internal sealed class TfLiteValidator
         if (scales.Length == 0) return false;
         for (var k = 0; k < scales.Length; k++)
         {
-            // TFLite derives fixed-point multipliers from the scale; zero, negative or non-finite ones abort it.
-            if (!float.IsFinite(scales[k]) || scales[k] <= 0) throw Fail($"field quantization.scale[{k}] = {scales[k]}; a scale must be positive and finite");
+            // TFLite derives fixed-point multipliers from the scale, some in float arithmetic (2 * max(scale1, scale2)
+            // in Add): zero, negative, non-finite or near-float-limit scales make a multiplier 0 or infinite and abort it.
+            if (!float.IsFinite(scales[k]) || scales[k] < MinScale || scales[k] > MaxScale)
+                throw Fail($"field quantization.scale[{k}] = {scales[k]}; a scale must be finite and within [{MinScale}, {MaxScale}]");
         }
         if (zeroPoints.Length != scales.Length)
         {
