@@ -29,6 +29,13 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>The backend name.</summary>
     public const string BackendName = "ort";
 
+    /// <summary>
+    /// Compile setting that stops any one run of the partition after this many milliseconds with a
+    /// <see cref="BackendException"/> (ONNX Runtime's terminate flag). Unset, runs have no time limit: a valid model
+    /// can loop forever (a Loop without trip count whose condition stays true).
+    /// </summary>
+    public const string RunTimeoutSetting = "ort.run_timeout_ms";
+
     /// <summary>ORT session config entry that lets intra-op threads busy-wait after a run.</summary>
     internal const string SpinningKey = "session.intra_op.allow_spinning";
 
@@ -204,10 +211,11 @@ public sealed partial class OrtBackend : IBackend
             throw new BackendException(Name, $"{partition.Label}: value '{io.Name}' is a {io.Type}; AccelSdk sessions exchange dense tensors only");
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        var runTimeout = RunTimeout(options);
         var usesCustomOps = partition.Graph.Nodes.Any(n => n.Domain == OrtCustomOps.Domain);
         // Custom-op models are not cached: the ORT format keeps no reference to the custom-op library.
         var artifact = options is { ArtifactCacheDirectory: { } dir, ArtifactIndex: not null } && !usesCustomOps ? Path.Combine(dir, $"ort-{ArtifactKey(device, partition, options)}.ort") : null;
-        if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch) is { } cached) return cached;
+        if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch, runTimeout) is { } cached) return cached;
         var bytes = OnnxExporter.ToBytes(partition);
         using var so = CreateSessionOptions(device, options);
         if (so.GraphOptimizationLevel > GraphOptimizationLevel.ORT_ENABLE_BASIC && partition.Graph.Nodes.Any(OmitsLayerNormalizationBias))
@@ -242,7 +250,15 @@ public sealed partial class OrtBackend : IBackend
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
         }
         if (temporary is not null) PublishArtifact(temporary, artifact!, options.ArtifactIndex!);
-        return new OrtPartition(device, session, partition, watch.Elapsed);
+        return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout);
+    }
+
+    private TimeSpan? RunTimeout(CompileOptions options)
+    {
+        if (!options.Settings.TryGetValue(RunTimeoutSetting, out var text)) return null;
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? TimeSpan.FromMilliseconds(ms)
+            : throw new BackendException(Name, $"{RunTimeoutSetting}='{text}' is not a positive number of milliseconds");
     }
 
     private static string? FirstNonTensorValue(InferenceSession session)
@@ -260,11 +276,11 @@ public sealed partial class OrtBackend : IBackend
 
     /// <summary>
     /// The artefact key: the partition's content digest, the ONNX Runtime version, the device, and the settings that
-    /// change the optimised graph (thread counts and spinning only change how it runs, so they are left out).
+    /// change the optimised graph (thread counts, spinning and the run time limit only change how it runs, so they are left out).
     /// </summary>
     private string ArtifactKey(Device device, Model partition, CompileOptions options)
     {
-        var settings = string.Join(";", options.Settings.Where(kv => kv.Key != SpinningKey).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
+        var settings = string.Join(";", options.Settings.Where(kv => kv.Key != SpinningKey && kv.Key != RunTimeoutSetting).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
         var text = $"{ModelDigest.Of(partition)}|ort {Version}|{device.Id}|{settings}";
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..32];
     }
@@ -277,7 +293,7 @@ public sealed partial class OrtBackend : IBackend
     /// answers from it. A file not recorded, modified or unloadable is deleted with a warning and the partition is
     /// compiled afresh.
     /// </summary>
-    private OrtPartition? TryLoadArtifact(Device device, Model partition, CompileOptions options, string artifact, System.Diagnostics.Stopwatch watch)
+    private OrtPartition? TryLoadArtifact(Device device, Model partition, CompileOptions options, string artifact, System.Diagnostics.Stopwatch watch, TimeSpan? runTimeout)
     {
         var index = options.ArtifactIndex!;
         var fileName = Path.GetFileName(artifact);
@@ -317,7 +333,7 @@ public sealed partial class OrtBackend : IBackend
         try
         {
             var session = new InferenceSession(bytes, so);
-            return new OrtPartition(device, session, partition, watch.Elapsed, bytes);
+            return new OrtPartition(device, session, partition, watch.Elapsed, bytes, runTimeout);
         }
         catch (OnnxRuntimeException e)
         {

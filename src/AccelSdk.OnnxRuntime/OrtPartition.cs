@@ -20,13 +20,15 @@ internal sealed class OrtPartition : ICompiledPartition
     private readonly long[]?[] _staticOutputShapes;
     private readonly string _label;
     private readonly RunGuard _guard = new(nameof(OrtPartition));
+    private readonly TimeSpan? _runTimeout;
     private volatile bool _preallocate;
 
     // The pinned ORT-format bytes ONNX Runtime reads the model and initializers from; must outlive the session.
     private readonly byte[]? _modelBytes;
 
-    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null)
+    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null, TimeSpan? runTimeout = null)
     {
+        _runTimeout = runTimeout;
         _modelBytes = pinnedModelBytes;
         Device = device;
         _session = session;
@@ -71,6 +73,8 @@ internal sealed class OrtPartition : ICompiledPartition
             throw new BackendException(OrtBackend.BackendName, $"{_label}: {inputs.Count} inputs given, the session takes {_inputNames.Length}");
         }
         var ortInputs = new OrtValue[inputs.Count];
+        using var watchdog = _runTimeout is { } limit ? new RunWatchdog(limit) : null;
+        var runOptions = watchdog?.Options ?? _runOptions;
         try
         {
             for (var i = 0; i < ortInputs.Length; i++)
@@ -85,14 +89,19 @@ internal sealed class OrtPartition : ICompiledPartition
             }
             if (_preallocate)
             {
-                var result = TryRunPreallocated(ortInputs);
+                var result = TryRunPreallocated(ortInputs, runOptions, watchdog);
                 if (result is not null) return result;
             }
-            using var outputs = _session.Run(_runOptions, _inputNames, ortInputs, _outputNames);
+            using var outputs = _session.Run(runOptions, _inputNames, ortInputs, _outputNames);
             var tensors = new DeviceTensor[outputs.Count];
             var i2 = 0;
             foreach (var value in outputs) tensors[i2++] = new HostTensor(FromOrtValue(value, _outputNames[i2 - 1]));
             return tensors;
+        }
+        catch (OnnxRuntimeException e) when (watchdog?.Fired == true)
+        {
+            throw new BackendException(OrtBackend.BackendName,
+                $"{_label} on {Device.Id}: the run was stopped after the {OrtBackend.RunTimeoutSetting} limit of {_runTimeout!.Value.TotalMilliseconds:F0} ms", e);
         }
         catch (OnnxRuntimeException e) when (_guard.IsDisposed)
         {
@@ -111,7 +120,7 @@ internal sealed class OrtPartition : ICompiledPartition
         }
     }
 
-    private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs)
+    private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs, RunOptions runOptions, RunWatchdog? watchdog)
     {
         var tensors = new Tensor[_outputNames.Length];
         var ortOutputs = new OrtValue[_outputNames.Length];
@@ -122,12 +131,12 @@ internal sealed class OrtPartition : ICompiledPartition
                 tensors[i] = Tensor.Zeros(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
                 ortOutputs[i] = ToOrtValue(tensors[i]);
             }
-            _session.Run(_runOptions, _inputNames, ortInputs, _outputNames, ortOutputs);
+            _session.Run(runOptions, _inputNames, ortInputs, _outputNames, ortOutputs);
             var result = new DeviceTensor[tensors.Length];
             for (var i = 0; i < tensors.Length; i++) result[i] = new HostTensor(tensors[i]);
             return result;
         }
-        catch (OnnxRuntimeException) when (!_guard.IsDisposed)
+        catch (OnnxRuntimeException) when (!_guard.IsDisposed && watchdog?.Fired != true)
         {
             // The declared output shape did not hold at run time (a model whose metadata is looser than its data):
             // from now on let ONNX Runtime allocate outputs. The caller reruns this call that way.
@@ -177,5 +186,39 @@ internal sealed class OrtPartition : ICompiledPartition
         _runOptions.Dispose();
         _session.Dispose();
         GC.KeepAlive(_modelBytes);
+    }
+
+    /// <summary>
+    /// One run's own RunOptions, terminated when the run outlives its time limit (ONNX Runtime checks the flag between
+    /// kernels, Loop and Scan iterations included). The lock keeps the timer from touching disposed options.
+    /// </summary>
+    private sealed class RunWatchdog : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly Timer _timer;
+        private bool _disposed;
+
+        public RunWatchdog(TimeSpan limit) => _timer = new Timer(_ => Fire(), null, limit, Timeout.InfiniteTimeSpan);
+
+        public RunOptions Options { get; } = new();
+
+        public bool Fired { get; private set; }
+
+        private void Fire()
+        {
+            lock (_gate)
+            {
+                if (_disposed) return;
+                Fired = true;
+                Options.Terminate = true;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate) _disposed = true;
+            _timer.Dispose();
+            Options.Dispose();
+        }
     }
 }

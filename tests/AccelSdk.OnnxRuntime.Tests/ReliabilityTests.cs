@@ -142,6 +142,41 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public void A_run_time_limit_stops_a_Loop_that_never_ends()
+    {
+        // A valid model that loops forever: no trip count, and the body passes its condition through unchanged.
+        var body = new Graph { Name = "body" };
+        body.Inputs.Add(new ValueInfo("i", new TensorType(ElementType.Int64, TensorShape.Scalar)));
+        body.Inputs.Add(new ValueInfo("cond_in", new TensorType(ElementType.Bool, TensorShape.Scalar)));
+        body.Inputs.Add(new ValueInfo("v_in", new TensorType(ElementType.Float32, new TensorShape(1))));
+        body.Outputs.Add(new ValueInfo("cond_out", new TensorType(ElementType.Bool, TensorShape.Scalar)));
+        body.Outputs.Add(new ValueInfo("v_out", new TensorType(ElementType.Float32, new TensorShape(1))));
+        body.Nodes.Add(new Node("Identity", new[] { "cond_in" }, new[] { "cond_out" }));
+        body.Nodes.Add(new Node("Identity", new[] { "v_in" }, new[] { "v_out" }));
+        var g = new Graph { Name = "forever" };
+        g.Inputs.Add(new ValueInfo("cond", new TensorType(ElementType.Bool, TensorShape.Scalar)));
+        g.Inputs.Add(new ValueInfo("v", new TensorType(ElementType.Float32, new TensorShape(1))));
+        g.Outputs.Add(new ValueInfo("v_final", new TensorType(ElementType.Float32, new TensorShape(1))));
+        var loop = new Node("Loop", new[] { "", "cond", "v" }, new[] { "v_final" }, "forever");
+        loop.Attributes.Add(new NodeAttribute("body", AttributeKind.Graph, body));
+        g.Nodes.Add(loop);
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        var options = new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "300" } };
+        using var partition = Ort.Backend.Compile(Ort.Device, model, options);
+        var inputs = new DeviceTensor[] { new HostTensor(Tensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(Tensor.FromArray(2f)) };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<BackendException>(() => partition.Run(inputs));
+        Assert.Contains("the run was stopped after the ort.run_timeout_ms limit of 300 ms", e.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"stopped only after {watch.Elapsed}");
+        // A condition that is false ends the loop at once, well within the limit.
+        inputs[0] = new HostTensor(Tensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 0 }));
+        Assert.Equal(2f, ((HostTensor)partition.Run(inputs)[0]).Value.ToArray<float>()[0]);
+        Assert.Throws<BackendException>(() => Ort.Backend.Compile(Ort.Device, model,
+            new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "soon" } }));
+    }
+
+    [Fact]
     public void An_input_over_the_tensor_cap_fails_before_the_run_allocates()
     {
         // The reported case at a small scale: a dynamic batch of 128 KB through a session capped at 64 KB per tensor.
