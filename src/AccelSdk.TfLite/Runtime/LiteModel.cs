@@ -1,5 +1,7 @@
+using AccelSdk.Execution;
 using AccelSdk.TfLite.Import;
 using AccelSdk.TfLite.Native;
+
 
 namespace AccelSdk.TfLite;
 
@@ -25,9 +27,16 @@ public sealed unsafe class LiteModel : IDisposable
     /// <summary>
     /// The most bytes the non-constant tensors of a model may need in all (TFLite allocates them when the interpreter
     /// is created, and aborts the process when the memory is not there); a model asking for more is refused with a
-    /// <see cref="ModelLoadException"/> naming the tensor. Defaults to half of the memory available to this process.
+    /// <see cref="ModelLoadException"/> naming the tensor. Unless set, half of what this process can still get when the
+    /// model is loaded (<see cref="ProcessMemory.AvailableBytes"/>: memory, and address space under <c>ulimit -v</c>).
     /// </summary>
-    public static long MaxActivationBytes { get; set; } = Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 1L << 30);
+    public static long MaxActivationBytes
+    {
+        get => _maxActivationBytes ?? Math.Max(ProcessMemory.AvailableBytes / 2, 64L << 20);
+        set => _maxActivationBytes = value;
+    }
+
+    private static long? _maxActivationBytes;
 
     /// <summary>The file path or label given when loading, for messages.</summary>
     public string Label { get; }
