@@ -4,6 +4,7 @@ using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
+using AccelSdk.OnnxRuntime;
 using AccelSdk.TfLite.Import;
 
 namespace AccelSdk.Fuzz;
@@ -92,6 +93,13 @@ internal static class Worker
     private static bool IsRunTarget(Device device, FuzzTarget target) =>
         device.Id == "ort-cpu" || target == FuzzTarget.TfLite && device.Id == "tflite-cpu";
 
+    // A Loop whose condition stays true is a valid model that runs forever, in ONNX Runtime as here: the harness
+    // stops it with ORT's run time limit (a typed BackendException) well inside the per-mutant hang timeout.
+    private static readonly CompileOptions RunOptions = new()
+    {
+        Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "10000" },
+    };
+
     /// <summary>Compiles the whole model for one device and runs it once; a typed refusal there is a clean answer.</summary>
     private static bool CompileAndRun(Model model, IBackend backend, Device device)
     {
@@ -99,7 +107,7 @@ internal static class Worker
         AccelSession session;
         try
         {
-            session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
+            session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device), RunOptions);
         }
         catch (AccelSdkException)
         {
