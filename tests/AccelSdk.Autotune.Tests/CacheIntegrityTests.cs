@@ -28,13 +28,7 @@ public sealed partial class CacheIntegrityTests
         return (dir, Path.GetFileName(first.CachePath!), first.Fingerprint);
     });
 
-    private static AutotuneOptions Options(string dir) => new()
-    {
-        CacheDirectory = dir,
-        Candidates = new[] { "ort-cpu" },
-        NodeTiming = TestModels.QuickTiming,
-        PlanRuns = 5,
-    };
+    private static AutotuneOptions Options(string dir) => TestModels.CachedOrtOptions(dir);
 
     [Fact]
     public void An_artefact_whose_weights_were_overwritten_is_detected_deleted_and_recompiled()

@@ -7,13 +7,7 @@ namespace AccelSdk.Autotune.Tests;
 
 public sealed class CacheTests
 {
-    private static AutotuneOptions Options(string dir) => new()
-    {
-        CacheDirectory = dir,
-        Candidates = new[] { "ort-cpu" },
-        NodeTiming = TestModels.QuickTiming,
-        PlanRuns = 5,
-    };
+    private static AutotuneOptions Options(string dir) => TestModels.CachedOrtOptions(dir);
 
     [Fact]
     public void Second_tuning_of_a_model_reuses_the_cached_plan_and_node_timings()

@@ -64,4 +64,13 @@ internal static class TestModels
 
     /// <summary>Quick node timing for small test models (the defaults are for real models).</summary>
     public static TimingRules QuickTiming { get; } = new() { MinRuns = 3, MaxRuns = 10, BudgetPerCandidate = TimeSpan.FromMilliseconds(30) };
+
+    /// <summary>Tuning options of the cache tests: ort-cpu only, quick timing, the given cache folder.</summary>
+    public static AutotuneOptions CachedOrtOptions(string cacheDirectory) => new()
+    {
+        CacheDirectory = cacheDirectory,
+        Candidates = new[] { "ort-cpu" },
+        NodeTiming = QuickTiming,
+        PlanRuns = 5,
+    };
 }

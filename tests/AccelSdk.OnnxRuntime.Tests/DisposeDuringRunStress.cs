@@ -18,6 +18,20 @@ internal static class DisposeDuringRunStress
     public sealed record Outcome(int Rounds, long CompletedRuns, long RefusedRuns, int RoundsWithRefusal, IReadOnlyList<string> Failures);
 
     /// <summary>
+    /// The session stress both backends' tests run: 1,000 rounds of 3 threads running a one-Relu session made by
+    /// <paramref name="create"/>, each result checked; returns what the rounds saw.
+    /// </summary>
+    public static Outcome RunReluSessions(Func<AccelSdk.Execution.AccelSession> create)
+    {
+        var x = AccelSdk.Ir.Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        return Run(1000, 3, create, s =>
+        {
+            var y = s.Run(x)[0].ToArray<float>();
+            if (y[1] != 2f || y[0] != 0f) throw new InvalidOperationException("wrong result " + string.Join(",", y));
+        });
+    }
+
+    /// <summary>
     /// Each round: <paramref name="create"/> an object, start <paramref name="threads"/> threads that call
     /// <paramref name="run"/> on it in a loop, wait until each has completed one run, dispose it, join the threads.
     /// </summary>
