@@ -5,10 +5,11 @@ using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Reports;
 using AccelSdk.Optimize.Validation;
 using AccelSdk.TestSupport;
+using Xunit.Abstractions;
 
 namespace AccelSdk.Optimize.Tests;
 
-public sealed class Fp16ValidityTests : IDisposable
+public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("accelsdk-fp16-").FullName;
 
@@ -106,12 +107,14 @@ public sealed class Fp16ValidityTests : IDisposable
             Assert.False(File.Exists(path));
             Assert.True(e.NodeName is not null || e.OutputName is not null, e.Message);
             if (e.NodeName is not null) Assert.Contains(result.Model.Graph.Nodes, n => n.Name == e.NodeName || n.Outputs.Contains(e.NodeName));
+            log.WriteLine($"refused: {e.Message}");
             return;
         }
         var written = Model.Load(path);
         var (backend, device) = BackendRegistry.Resolve("ort-cpu");
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, written, inputs);
         Assert.All(accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{relativePath} {a.Output}: {a.MinCosine:F6}"));
+        log.WriteLine($"valid: {string.Join(", ", accuracy.Select(a => $"{a.Output} cosine {a.MinCosine:F6}"))}");
     }
 
     /// <summary>The fixed-seed sample input; the mel spectrogram needs more audio samples than one (its symbolic length).</summary>
