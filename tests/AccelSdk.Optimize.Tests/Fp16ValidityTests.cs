@@ -117,15 +117,21 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         log.WriteLine($"valid: {string.Join(", ", accuracy.Select(a => $"{a.Output} cosine {a.MinCosine:F6}"))}");
     }
 
-    /// <summary>The fixed-seed sample input; the mel spectrogram needs more audio samples than one (its symbolic length).</summary>
+    /// <summary>
+    /// The fixed-seed sample input, with audio long enough for the audio front ends (their sample count is symbolic)
+    /// and Silero's sample rate set to 16 kHz.
+    /// </summary>
     private static Dictionary<string, Tensor> SampleInput(Model model, string relativePath)
     {
         var input = SampleInputs.Random(model);
-        if (relativePath.EndsWith("melspectrogram.onnx", StringComparison.Ordinal))
+        var samples = relativePath.EndsWith("melspectrogram.onnx", StringComparison.Ordinal) ? 1280 : relativePath.StartsWith("silero/", StringComparison.Ordinal) ? 512 : 0;
+        if (samples == 0) return input;
+        var random = new Random(42);
+        var audio = Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        foreach (var declared in model.Graph.RequiredInputs)
         {
-            var random = new Random(42);
-            var audio = Enumerable.Range(0, 1280).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            input[model.Graph.RequiredInputs.Single().Name] = Tensor.Create(audio, 1, 1280);
+            if (declared.TensorType is { ElementType: ElementType.Float32, Shape.Rank: 2 }) input[declared.Name] = Tensor.Create(audio, 1, samples);
+            else if (declared.TensorType is { ElementType: ElementType.Int64 }) input[declared.Name] = Tensor.Scalar(16000L);
         }
         return input;
     }

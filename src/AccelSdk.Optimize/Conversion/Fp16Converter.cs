@@ -75,6 +75,7 @@ public static class Fp16Converter
                     n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.FromTensor(a.Name, ToHalf(a.AsTensor()));
                 }
             }
+            foreach (var sub in n.Subgraphs) ConvertSubgraph(sub);
             if (n.OpType == "ConstantOfShape" && IsFloat32(n.Outputs[0]) && n.Attributes.All(a => a.Name != "value"))
             {
                 // Without 'value' ONNX makes float32 zeros, which would then meet float16 values downstream.
@@ -109,6 +110,7 @@ public static class Fp16Converter
             {
                 var half = editor.FreshName(input.Name + "_float16");
                 editor.RenameUses(input.Name, half);
+                foreach (var sub in graph.Nodes.SelectMany(n => n.Subgraphs)) RenameOuterScopeUses(sub, input.Name, half);
                 graph.Nodes.Insert(0, Cast(editor, input.Name, half, ElementType.Float16));
             }
             else
@@ -192,6 +194,74 @@ public static class Fp16Converter
         {
             var t = graph.Initializers[i];
             if (t.ElementType == ElementType.Float32 && !keepFloat32.Contains(t.Name!) && !copies.Contains(t.Name!)) graph.Initializers[i] = ToHalf(t).WithName(t.Name);
+        }
+    }
+
+    /// <summary>
+    /// The body of an If, Loop or Scan reads the converted outer values, so it computes in float16 too: its float32
+    /// constants, Casts to float32 and declared float32 values become float16 (typed slots keep their constants).
+    /// </summary>
+    private static void ConvertSubgraph(Graph sub)
+    {
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in sub.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++) if (IsTypedSlot(n, i)) typed.Add(n.Inputs[i]);
+        }
+        for (var i = 0; i < sub.Initializers.Count; i++)
+        {
+            var t = sub.Initializers[i];
+            if (t.ElementType == ElementType.Float32 && !typed.Contains(t.Name!)) sub.Initializers[i] = ToHalf(t).WithName(t.Name);
+        }
+        foreach (var n in sub.Nodes)
+        {
+            for (var a = 0; a < n.Attributes.Count; a++)
+            {
+                var attribute = n.Attributes[a];
+                if (n.OpType == "Cast" && attribute.Name == "to" && attribute.AsInt() == (long)ElementType.Float32)
+                {
+                    n.Attributes[a] = NodeAttribute.Int("to", (long)ElementType.Float16);
+                }
+                else if (attribute.Kind == AttributeKind.Tensor && attribute.AsTensor().ElementType == ElementType.Float32
+                         && n.OpType is "Constant" or "ConstantOfShape" && !typed.Contains(n.Outputs[0]))
+                {
+                    n.Attributes[a] = NodeAttribute.FromTensor(attribute.Name, ToHalf(attribute.AsTensor()));
+                }
+            }
+            if (n.OpType == "ConstantOfShape" && n.Attributes.All(a => a.Name != "value"))
+            {
+                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
+            }
+            foreach (var nested in n.Subgraphs) ConvertSubgraph(nested);
+        }
+        HalveDeclaredTypes(sub.Inputs, typed);
+        HalveDeclaredTypes(sub.Outputs, typed);
+        HalveDeclaredTypes(sub.ValueInfos, typed);
+    }
+
+    /// <summary>Makes the nodes of <paramref name="sub"/> (and of its own subgraphs) read <paramref name="to"/> instead of the outer value <paramref name="from"/>.</summary>
+    private static void RenameOuterScopeUses(Graph sub, string from, string to)
+    {
+        if (sub.Inputs.Any(i => i.Name == from) || sub.Initializers.Any(t => t.Name == from) || sub.Nodes.Any(n => n.Outputs.Contains(from))) return;
+        foreach (var n in sub.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++) if (n.Inputs[i] == from) n.Inputs[i] = to;
+            foreach (var nested in n.Subgraphs) RenameOuterScopeUses(nested, from, to);
+        }
+        for (var o = 0; o < sub.Outputs.Count; o++)
+        {
+            if (sub.Outputs[o].Name == from) sub.Outputs[o] = sub.Outputs[o] with { Name = to };
+        }
+    }
+
+    private static void HalveDeclaredTypes(List<ValueInfo> values, HashSet<string> keep)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i].Type is TensorType { ElementType: ElementType.Float32 } t && !keep.Contains(values[i].Name))
+            {
+                values[i] = values[i] with { Type = t with { ElementType = ElementType.Float16 } };
+            }
         }
     }
 
