@@ -38,6 +38,30 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public void Resize_scales_computed_in_the_graph_get_a_Cast_back_to_float32_and_ORT_agrees()
+    {
+        var model = ResizeModel();
+        // scales = half_scales * two: the Mul computes in float16 after conversion, so Resize must read a float32 Cast of it.
+        model.Graph.Initializers.Add(Tensor.Create(new[] { 0.5f, 0.5f, 1f, 1f }, 4).WithName("half_scales"));
+        model.Graph.Initializers.Add(Tensor.Create(new[] { 2f }, 1).WithName("two"));
+        model.Graph.Nodes.Insert(0, new Node("Mul", new[] { "half_scales", "two" }, new[] { "computed_scales" }, "compute_scales"));
+        model.Graph.Nodes.Single(n => n.Name == "resize_constant_scales").Inputs[2] = "computed_scales";
+        model.Graph.Initializers.RemoveAll(t => t.Name == "scales");
+
+        var result = Fp16Converter.Convert(model);
+
+        var graph = result.Model.Graph;
+        var resize = graph.Nodes.Single(n => n.Name == "resize_constant_scales");
+        var cast = graph.Nodes.Single(n => n.Outputs.Contains(resize.Inputs[2]));
+        Assert.Equal("Cast", cast.OpType);
+        Assert.Equal((long)ElementType.Float32, cast.GetInt("to", 0));
+        Assert.Equal("computed_scales", cast.Inputs[0]);
+        var path = Path.Combine(_folder, "computed.onnx");
+        OptimizedModelWriter.Write(model, result, path, new ValidationOptions { MinCosine = 0.999 });
+        Assert.True(File.Exists(path));
+    }
+
+    [Fact]
     public void A_model_ORT_refuses_is_not_written_the_existing_file_stays_and_the_node_is_named()
     {
         var model = ResizeModel();
