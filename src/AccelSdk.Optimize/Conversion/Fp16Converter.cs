@@ -133,6 +133,7 @@ public static class Fp16Converter
                 for (var o = 0; o < n.Outputs.Count; o++) if (n.Outputs[o] == output.Name) n.Outputs[o] = half;
             }
             editor.RenameUses(output.Name, half);
+            foreach (var sub in graph.Nodes.SelectMany(n => n.Subgraphs)) RenameOuterScopeUses(sub, output.Name, half);
             graph.Nodes.Add(Cast(editor, half, output.Name, ElementType.Float32));
         }
         editor.SortTopologically();
