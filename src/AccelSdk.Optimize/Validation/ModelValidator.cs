@@ -113,6 +113,6 @@ public static partial class ModelValidator
             nodeName, node?.OpType, inner: error);
     }
 
-    [GeneratedRegex(@"[Nn]ode \(([^)]*)\)|node with name '([^']*)'|[Nn]ode:\s*'?([^'\s]+)'?")]
+    [GeneratedRegex(@"[Nn]ode \(([^)]*)\)|node with name '([^']*)'|node\. Name:'([^']*)'")]
     private static partial Regex NodeInMessage();
 }
