@@ -40,3 +40,29 @@ public sealed class AlreadyQuantizedException : OptimizationException
     /// <summary>The first quantized node found.</summary>
     public string NodeDescription { get; }
 }
+
+/// <summary>
+/// An optimized model failed validation before it was written: ONNX Runtime refused it (<see cref="NodeName"/> and
+/// <see cref="OpType"/> name the node when ORT did) or an output disagreed with the original (<see cref="OutputName"/>).
+/// Nothing was written.
+/// </summary>
+public sealed class OptimizedModelRejectedException : OptimizationException
+{
+    /// <summary>Creates the exception.</summary>
+    public OptimizedModelRejectedException(string message, string? nodeName = null, string? opType = null, string? outputName = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        NodeName = nodeName;
+        OpType = opType;
+        OutputName = outputName;
+    }
+
+    /// <summary>The node ONNX Runtime refused, when its message names one.</summary>
+    public string? NodeName { get; }
+
+    /// <summary>The op type of <see cref="NodeName"/>.</summary>
+    public string? OpType { get; }
+
+    /// <summary>The output whose agreement with the original fell below the threshold.</summary>
+    public string? OutputName { get; }
+}

@@ -4,6 +4,7 @@ using AccelSdk.Ir;
 using AccelSdk.Onnx;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
+using AccelSdk.Optimize.Validation;
 
 namespace AccelSdk.Optimize.Tests;
 
@@ -34,6 +35,25 @@ public sealed class DynamicQuantizationTests
             var actual = MeanPool(quantized.Run(input)["last_hidden_state"]);
             var cosine = ModelEvaluator.Cosine(expected, actual);
             Assert.True(cosine >= 0.99, $"sentence embedding cosine {cosine:F5} < 0.99 for {input["input_ids"].ElementCount} tokens");
+        }
+    }
+
+    [Fact]
+    public void MiniLm_dynamic_int8_passes_validation_against_the_original_and_is_written()
+    {
+        var model = TestData.MiniLm;
+        var result = DynamicQuantizer.Quantize(model);
+        var folder = Directory.CreateTempSubdirectory("accelsdk-int8-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "minilm-int8.onnx");
+            OptimizedModelWriter.Write(model, result, path, new ValidationOptions { Inputs = TestData.Sentences(model, 2) });
+            Assert.Equal(new[] { path }, Directory.GetFiles(folder));
+            Assert.Contains(Model.Load(path).Graph.Nodes, n => n.OpType == "MatMulInteger");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

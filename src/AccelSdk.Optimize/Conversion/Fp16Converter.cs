@@ -18,9 +18,6 @@ public sealed record Fp16Options
 /// <summary>Converts float32 weights and computation to float16, keeping blocked ops and (by default) the graph I/O in float32.</summary>
 public static class Fp16Converter
 {
-    // Inputs that the ONNX spec requires to be float32 whatever the data type (op, input slot).
-    private static readonly HashSet<(string, int)> Float32Only = new() { ("Resize", 2), ("Upsample", 1) };
-
     /// <summary>Converts a copy of <paramref name="model"/>.</summary>
     public static OptimizationResult Convert(Model model, Fp16Options? options = null)
     {
@@ -38,16 +35,8 @@ public static class Fp16Converter
         var changed = new List<string>();
         var skipped = new List<(string, string)>();
 
-        var keepFloat32 = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var n in graph.Nodes)
-        {
-            for (var i = 0; i < n.Inputs.Count; i++) if (Float32Only.Contains((n.OpType, i))) keepFloat32.Add(n.Inputs[i]);
-        }
-        for (var i = 0; i < graph.Initializers.Count; i++)
-        {
-            var t = graph.Initializers[i];
-            if (t.ElementType == ElementType.Float32 && !keepFloat32.Contains(t.Name!)) graph.Initializers[i] = ToHalf(t).WithName(t.Name);
-        }
+        var keepFloat32 = ValuesReadByTypedSlots(graph, IsFloat32, out var typedOnly);
+        ConvertInitializers(graph, editor, keepFloat32, Blocked);
 
         var newNodes = new List<Node>();
         foreach (var n in graph.Nodes)
@@ -58,7 +47,7 @@ public static class Fp16Converter
                 skipped.Add((label, "blocked: computes in float32"));
                 for (var i = 0; i < n.Inputs.Count; i++)
                 {
-                    if (!IsFloat32(n.Inputs[i]) || keepFloat32.Contains(n.Inputs[i])) continue;
+                    if (!IsFloat32(n.Inputs[i]) || keepFloat32.Contains(n.Inputs[i]) || IsTypedSlot(n, i)) continue;
                     var cast = editor.FreshName(n.Inputs[i] + "_float32");
                     newNodes.Add(Cast(editor, n.Inputs[i], cast, ElementType.Float32));
                     n.Inputs[i] = cast;
@@ -80,25 +69,29 @@ public static class Fp16Converter
                 {
                     n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.Int("to", (long)ElementType.Float16);
                 }
-                else if (a.Kind == AttributeKind.Tensor && a.AsTensor().ElementType == ElementType.Float32 && n.OpType is "Constant" or "ConstantOfShape")
+                else if (a.Kind == AttributeKind.Tensor && a.AsTensor().ElementType == ElementType.Float32 && n.OpType is "Constant" or "ConstantOfShape"
+                         && !typedOnly.Contains(n.Outputs[0]))
                 {
                     n.Attributes[n.Attributes.IndexOf(a)] = NodeAttribute.FromTensor(a.Name, ToHalf(a.AsTensor()));
                 }
             }
+            foreach (var sub in n.Subgraphs) ConvertSubgraph(sub);
             if (n.OpType == "ConstantOfShape" && IsFloat32(n.Outputs[0]) && n.Attributes.All(a => a.Name != "value"))
             {
                 // Without 'value' ONNX makes float32 zeros, which would then meet float16 values downstream.
                 n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
             }
-            if (n.Outputs.Any(IsFloat32)) changed.Add(label);
+            if (n.Outputs.Any(IsFloat32) && !(n.OpType == "Constant" && typedOnly.Contains(n.Outputs[0]))) changed.Add(label);
             newNodes.Add(n);
         }
         graph.Nodes.Clear();
         graph.Nodes.AddRange(newNodes);
+        CastTypedSlotsBackToFloat32(graph, editor, name => IsFloat32(name) && !keepFloat32.Contains(name) && !typedOnly.Contains(name));
 
         for (var i = 0; i < graph.ValueInfos.Count; i++)
         {
-            if (graph.ValueInfos[i].Type is TensorType { ElementType: ElementType.Float32 } vt)
+            if (graph.ValueInfos[i].Type is TensorType { ElementType: ElementType.Float32 } vt && !keepFloat32.Contains(graph.ValueInfos[i].Name)
+                && !typedOnly.Contains(graph.ValueInfos[i].Name))
             {
                 graph.ValueInfos[i] = graph.ValueInfos[i] with { Type = vt with { ElementType = ElementType.Float16 } };
             }
@@ -117,6 +110,7 @@ public static class Fp16Converter
             {
                 var half = editor.FreshName(input.Name + "_float16");
                 editor.RenameUses(input.Name, half);
+                foreach (var sub in graph.Nodes.SelectMany(n => n.Subgraphs)) RenameOuterScopeUses(sub, input.Name, half);
                 graph.Nodes.Insert(0, Cast(editor, input.Name, half, ElementType.Float16));
             }
             else
@@ -139,6 +133,7 @@ public static class Fp16Converter
                 for (var o = 0; o < n.Outputs.Count; o++) if (n.Outputs[o] == output.Name) n.Outputs[o] = half;
             }
             editor.RenameUses(output.Name, half);
+            foreach (var sub in graph.Nodes.SelectMany(n => n.Subgraphs)) RenameOuterScopeUses(sub, output.Name, half);
             graph.Nodes.Add(Cast(editor, half, output.Name, ElementType.Float32));
         }
         editor.SortTopologically();
@@ -150,6 +145,146 @@ public static class Fp16Converter
             ["blocked_ops"] = options.BlockedOpTypes.Count == 0 ? "none" : string.Join(" ", options.BlockedOpTypes),
         };
         return new OptimizationResult("fp16", copy, changed, skipped, settings);
+    }
+
+    private static bool IsTypedSlot(Node n, int slot) => n.Domain is "" or "ai.onnx" && TypedInputs.MustKeepType(n.OpType, slot);
+
+    /// <summary>
+    /// Float32 initializers read by a slot whose type the schema fixes (<see cref="TypedInputs"/>); <paramref name="typedOnly"/>
+    /// gets the float32 values, computed or constant, that only such slots read (they stay float32 too).
+    /// </summary>
+    private static HashSet<string> ValuesReadByTypedSlots(Graph graph, Func<string, bool> isFloat32, out HashSet<string> typedOnly)
+    {
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        var other = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++)
+            {
+                if (!isFloat32(n.Inputs[i])) continue;
+                (IsTypedSlot(n, i) ? typed : other).Add(n.Inputs[i]);
+            }
+            foreach (var sub in n.Subgraphs) other.UnionWith(sub.OuterScopeReferences());
+        }
+        var initializers = new HashSet<string>(graph.Initializers.Select(t => t.Name!), StringComparer.Ordinal);
+        typedOnly = new HashSet<string>(typed.Where(v => !other.Contains(v) && !initializers.Contains(v)
+            && graph.Nodes.Any(n => n.OpType == "Constant" && n.Outputs[0] == v)), StringComparer.Ordinal);
+        typed.IntersectWith(initializers);
+        return typed;
+    }
+
+    /// <summary>Float32 initializers become float16, except those typed slots read; a float16 copy serves their other readers.</summary>
+    private static void ConvertInitializers(Graph graph, GraphEditor editor, HashSet<string> keepFloat32, Func<Node, bool> blocked)
+    {
+        var halfCopies = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes.Where(n => !blocked(n)))
+        {
+            for (var i = 0; i < n.Inputs.Count; i++)
+            {
+                var name = n.Inputs[i];
+                if (!keepFloat32.Contains(name) || IsTypedSlot(n, i)) continue;
+                if (!halfCopies.TryGetValue(name, out var copy))
+                {
+                    halfCopies[name] = copy = editor.AddInitializer(name + "_float16", ToHalf(editor.Initializer(name)!));
+                }
+                n.Inputs[i] = copy;
+            }
+        }
+        var copies = new HashSet<string>(halfCopies.Values, StringComparer.Ordinal);
+        for (var i = 0; i < graph.Initializers.Count; i++)
+        {
+            var t = graph.Initializers[i];
+            if (t.ElementType == ElementType.Float32 && !keepFloat32.Contains(t.Name!) && !copies.Contains(t.Name!)) graph.Initializers[i] = ToHalf(t).WithName(t.Name);
+        }
+    }
+
+    /// <summary>
+    /// The body of an If, Loop or Scan reads the converted outer values, so it computes in float16 too: its float32
+    /// constants, Casts to float32 and declared float32 values become float16 (typed slots keep their constants).
+    /// </summary>
+    private static void ConvertSubgraph(Graph sub)
+    {
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in sub.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++) if (IsTypedSlot(n, i)) typed.Add(n.Inputs[i]);
+        }
+        for (var i = 0; i < sub.Initializers.Count; i++)
+        {
+            var t = sub.Initializers[i];
+            if (t.ElementType == ElementType.Float32 && !typed.Contains(t.Name!)) sub.Initializers[i] = ToHalf(t).WithName(t.Name);
+        }
+        foreach (var n in sub.Nodes)
+        {
+            for (var a = 0; a < n.Attributes.Count; a++)
+            {
+                var attribute = n.Attributes[a];
+                if (n.OpType == "Cast" && attribute.Name == "to" && attribute.AsInt() == (long)ElementType.Float32)
+                {
+                    n.Attributes[a] = NodeAttribute.Int("to", (long)ElementType.Float16);
+                }
+                else if (attribute.Kind == AttributeKind.Tensor && attribute.AsTensor().ElementType == ElementType.Float32
+                         && n.OpType is "Constant" or "ConstantOfShape" && !typed.Contains(n.Outputs[0]))
+                {
+                    n.Attributes[a] = NodeAttribute.FromTensor(attribute.Name, ToHalf(attribute.AsTensor()));
+                }
+            }
+            if (n.OpType == "ConstantOfShape" && n.Attributes.All(a => a.Name != "value"))
+            {
+                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
+            }
+            foreach (var nested in n.Subgraphs) ConvertSubgraph(nested);
+        }
+        HalveDeclaredTypes(sub.Inputs, typed);
+        HalveDeclaredTypes(sub.Outputs, typed);
+        HalveDeclaredTypes(sub.ValueInfos, typed);
+    }
+
+    /// <summary>Makes the nodes of <paramref name="sub"/> (and of its own subgraphs) read <paramref name="to"/> instead of the outer value <paramref name="from"/>.</summary>
+    private static void RenameOuterScopeUses(Graph sub, string from, string to)
+    {
+        if (sub.Inputs.Any(i => i.Name == from) || sub.Initializers.Any(t => t.Name == from) || sub.Nodes.Any(n => n.Outputs.Contains(from))) return;
+        foreach (var n in sub.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++) if (n.Inputs[i] == from) n.Inputs[i] = to;
+            foreach (var nested in n.Subgraphs) RenameOuterScopeUses(nested, from, to);
+        }
+        for (var o = 0; o < sub.Outputs.Count; o++)
+        {
+            if (sub.Outputs[o].Name == from) sub.Outputs[o] = sub.Outputs[o] with { Name = to };
+        }
+    }
+
+    private static void HalveDeclaredTypes(List<ValueInfo> values, HashSet<string> keep)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i].Type is TensorType { ElementType: ElementType.Float32 } t && !keep.Contains(values[i].Name))
+            {
+                values[i] = values[i] with { Type = t with { ElementType = ElementType.Float16 } };
+            }
+        }
+    }
+
+    /// <summary>A computed value that became float16 gets a Cast to float32 in front of every typed slot reading it.</summary>
+    private static void CastTypedSlotsBackToFloat32(Graph graph, GraphEditor editor, Func<string, bool> becameFloat16)
+    {
+        var casts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var added = new List<Node>();
+        foreach (var n in graph.Nodes)
+        {
+            for (var i = 0; i < n.Inputs.Count; i++)
+            {
+                if (!IsTypedSlot(n, i) || !becameFloat16(n.Inputs[i])) continue;
+                if (!casts.TryGetValue(n.Inputs[i], out var float32))
+                {
+                    casts[n.Inputs[i]] = float32 = editor.FreshName(n.Inputs[i] + "_float32");
+                    added.Add(Cast(editor, n.Inputs[i], float32, ElementType.Float32));
+                }
+                n.Inputs[i] = float32;
+            }
+        }
+        graph.Nodes.AddRange(added);
     }
 
     private static Node Cast(GraphEditor editor, string input, string output, ElementType to) =>
