@@ -3,6 +3,7 @@ using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
 using AccelSdk.Optimize;
+using AccelSdk.Optimize.Validation;
 using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Data;
@@ -143,13 +144,13 @@ internal static class OptimizeCommands
 
     private static int Finish(Model model, OptimizationResult result, string output, Evaluation evaluation)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        OnnxExporter.Save(result.Model, output);
-        Console.WriteLine($"{model.Label}: {result.Optimization} written to {output}");
         var (samples, source) = evaluation.EvalDir is { } evalDir
             ? (ReadSamples(model, evalDir), evalDir)
             : (new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model) }, "one random input (give --eval DIR for real data)");
+        // Loaded into ONNX Runtime and compared with the original before it is written, atomically: a model ORT refuses
+        // or that disagrees is never left on disk, and an existing file at the output path stays as it was.
+        OptimizedModelWriter.Write(model, result, output, new ValidationOptions { Inputs = evaluation.EvalDir is null ? null : samples });
+        Console.WriteLine($"{model.Label}: {result.Optimization} written to {output}");
         var report = ModelEvaluator.Compare(model, result, samples, new EvaluationOptions { MeasuredRuns = evaluation.Runs }, source);
         Console.Write(ReportWriter.ToTable(report));
         if (evaluation.ReportDir is not null) Console.WriteLine($"report: {ReportWriter.Save(report, evaluation.ReportDir)}");
