@@ -241,7 +241,7 @@ public sealed partial class OrtBackend : IBackend
             if (temporary is not null) File.Delete(temporary);
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {FirstLine(e.Message)}", e);
         }
-        if (FirstNonTensorValue(session) is { } value)
+        if (FirstUnusableValue(session, partition) is { } value)
         {
             // A value declared without a type (or not declared) can still be a sequence or optional to ONNX Runtime;
             // handing such outputs back crashed the process (SIGSEGV) for an If returning an empty optional.
@@ -261,8 +261,14 @@ public sealed partial class OrtBackend : IBackend
             : throw new BackendException(Name, $"{RunTimeoutSetting}='{text}' is not a positive number of milliseconds");
     }
 
-    private static string? FirstNonTensorValue(InferenceSession session)
+    private static string? FirstUnusableValue(InferenceSession session, Model partition)
     {
+        // ONNX Runtime keeps names as C strings: one with a NUL in it (a hostile .tflite's garbled tensor name) comes
+        // back cut short, and the declared output could not be found among the session's.
+        foreach (var output in partition.Graph.Outputs)
+        {
+            if (!session.OutputMetadata.ContainsKey(output.Name)) return $"output '{output.Name.ReplaceLineEndings(" ")}' is not among the session's outputs (a name ONNX Runtime cannot keep as it is)";
+        }
         foreach (var (name, meta) in session.InputMetadata)
         {
             if (!meta.IsTensor) return $"input '{name}' is a {meta.OnnxValueType} to ONNX Runtime";

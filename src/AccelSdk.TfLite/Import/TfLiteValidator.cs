@@ -148,7 +148,13 @@ internal sealed class TfLiteValidator
         return references;
     }
 
-    private readonly record struct TensorFacts(string Name, bool IsConstant, bool IsVariable, int[] Shape, SchemaTensorType Type, bool HasScale);
+    private readonly record struct TensorFacts(string Name, bool IsConstant, bool IsVariable, int[] Shape, SchemaTensorType Type, ScaleRange? Scales)
+    {
+        public bool HasScale => Scales is not null;
+    }
+
+    /// <summary>The smallest and largest quantization scale of a tensor.</summary>
+    private readonly record struct ScaleRange(float Min, float Max);
 
     private TensorFacts ValidateTensor(int s, int t, FbTable tensor)
     {
@@ -183,9 +189,9 @@ internal sealed class TfLiteValidator
             var held = BufferLength(_buffers[bufferIndex]);
             if (held != (ulong)needed) throw Fail($"constant {(SchemaTensorType)typeCode}[{string.Join(",", shape)}] needs {needed} bytes, its buffer {bufferIndex} holds {held}");
         }
-        var hasScale = ValidateQuantization(tensor.GetTable(TensorFields.Quantization), shape);
+        var scales = ValidateQuantization(tensor.GetTable(TensorFields.Quantization), shape);
         if (!hasData && bytesNeeded is { } allocated) CountActivation(allocated, shape);
-        return new TensorFacts(name, hasData, tensor.GetBool(TensorFields.IsVariable), shape, (SchemaTensorType)typeCode, hasScale);
+        return new TensorFacts(name, hasData, tensor.GetBool(TensorFields.IsVariable), shape, (SchemaTensorType)typeCode, scales);
     }
 
     /// <summary>TFLite allocates every non-constant tensor up front; a file asking for more than memory holds aborts it.</summary>
@@ -231,15 +237,15 @@ internal sealed class TfLiteValidator
     private const float MinScale = 1e-30f;
     private const float MaxScale = 1e30f;
 
-    /// <summary>Checks the quantization parameters against the shape; returns whether the tensor has a scale.</summary>
-    private bool ValidateQuantization(FbTable quantization, int[] shape)
+    /// <summary>Checks the quantization parameters against the shape; returns the range of the tensor's scales, if any.</summary>
+    private ScaleRange? ValidateQuantization(FbTable quantization, int[] shape)
     {
-        if (quantization.IsNull) return false;
+        if (quantization.IsNull) return null;
         var scales = quantization.GetFloats(QuantizationFields.Scale);
         var zeroPoints = quantization.GetLongs(QuantizationFields.ZeroPoint);
         quantization.GetFloats(QuantizationFields.Min);
         quantization.GetFloats(QuantizationFields.Max);
-        if (scales.Length == 0) return false;
+        if (scales.Length == 0) return null;
         for (var k = 0; k < scales.Length; k++)
         {
             // TFLite derives fixed-point multipliers from the scale, some in float arithmetic (2 * max(scale1, scale2)
@@ -252,7 +258,8 @@ internal sealed class TfLiteValidator
             throw Fail($"field quantization has {scales.Length} scale(s) and {zeroPoints.Length} zero point(s); TFLite needs as many of each");
         }
         var axis = quantization.GetInt(QuantizationFields.QuantizedDimension);
-        if (scales.Length == 1) return true;
+        var range = new ScaleRange(scales.Min(), scales.Max());
+        if (scales.Length == 1) return range;
         if (axis < 0 || axis >= shape.Length)
         {
             throw Fail($"field quantization.quantized_dimension = {axis} is outside the tensor's rank {shape.Length}");
@@ -261,7 +268,7 @@ internal sealed class TfLiteValidator
         {
             throw Fail($"field quantization has {scales.Length} scales for dimension {axis} of size {shape[axis]}");
         }
-        return true;
+        return range;
     }
 
     private int[] CheckTensorList(int[] indices, int tensorCount, string what)
@@ -375,7 +382,40 @@ internal sealed class TfLiteValidator
                 throw Fail($"field {role}[{k}]: tensor {t} ('{facts[t].Name}') is {facts[t].Type} without quantization parameters, which TFLite's {name} kernel needs");
             }
         }
+        RequireRepresentableRescale(name, inputs, outputs, facts);
     }
+
+    /// <summary>Largest ratio between an input's and an output's scale that an integer kernel may rescale by.</summary>
+    private const double MaxRescale = 1 << 24;
+
+    /// <summary>Smallest such ratio.</summary>
+    private const double MinRescale = 1.0 / (1L << 32);
+
+    /// <summary>
+    /// TFLite's integer kernels turn input-to-output scale ratios into 32-bit fixed-point multipliers and abort when one
+    /// is not representable (found by fuzzing: an output scale of 1e-30 under an input of 0.0039). Real models rescale
+    /// by far less than 2^24 either way; int32/int64 tensors (biases) are not compared.
+    /// </summary>
+    private void RequireRepresentableRescale(string name, int[] inputs, int[] outputs, TensorFacts[] facts)
+    {
+        // The kernel is chosen by input 0's type, and a quantized one reads every scale, whatever a tensor's declared type.
+        if (inputs.Length == 0 || inputs[0] < 0 || !IsInteger8Or16(facts[inputs[0]].Type)) return;
+        foreach (var o in outputs)
+        {
+            if (o < 0 || facts[o].Scales is not { } outScales || IsWideInteger(facts[o].Type)) continue;
+            foreach (var i in inputs)
+            {
+                if (i < 0 || facts[i].Scales is not { } inScales || IsWideInteger(facts[i].Type)) continue;
+                var largest = (double)inScales.Max / outScales.Min;
+                var smallest = (double)inScales.Min / outScales.Max;
+                if (largest <= MaxRescale && smallest >= MinRescale) continue;
+                throw Fail($"tensor {i} ('{facts[i].Name}', scales {inScales.Min:G3}..{inScales.Max:G3}) and output tensor {o} ('{facts[o].Name}', scales {outScales.Min:G3}..{outScales.Max:G3}) " +
+                    $"differ in scale by more than 2^24 or less than 2^-32; TFLite's {name} kernel cannot rescale between them");
+            }
+        }
+    }
+
+    private static bool IsWideInteger(SchemaTensorType type) => type is SchemaTensorType.Int32 or SchemaTensorType.Int64;
 
     private static bool IsInteger8Or16(SchemaTensorType type) => type is SchemaTensorType.Int8 or SchemaTensorType.UInt8 or SchemaTensorType.Int16;
 
