@@ -398,8 +398,9 @@ internal sealed class TfLiteValidator
     /// </summary>
     private void RequireRepresentableRescale(string name, int[] inputs, int[] outputs, TensorFacts[] facts)
     {
-        // The kernel is chosen by input 0's type, and a quantized one reads every scale, whatever a tensor's declared type.
-        if (inputs.Length == 0 || inputs[0] < 0 || !IsInteger8Or16(facts[inputs[0]].Type)) return;
+        // Kernels pick their quantized path by input 0's or the output's type (ADD by the output's), and a quantized
+        // path reads every scale, whatever a tensor's declared type.
+        if (!inputs.Concat(outputs).Any(t => t >= 0 && IsInteger8Or16(facts[t].Type))) return;
         foreach (var o in outputs)
         {
             if (o < 0 || facts[o].Scales is not { } outScales || IsWideInteger(facts[o].Type)) continue;
