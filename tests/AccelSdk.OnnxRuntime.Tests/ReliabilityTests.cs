@@ -224,6 +224,20 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public void An_output_name_with_a_NUL_is_refused_at_compile_not_a_KeyNotFoundException()
+    {
+        // Found by the fuzz harness through a garbled .tflite tensor name: ONNX Runtime hands names back as C strings.
+        var g = new Graph { Name = "nul" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Known(1), Dimension.Known(4) }))));
+        g.Outputs.Add(new ValueInfo("y\0tail", new TensorType(ElementType.Float32, null)));
+        g.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y\0tail" }, "relu"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        var error = Assert.Throws<BackendException>(() => Ort.Backend.Compile(Ort.Device, model, new CompileOptions()));
+        Assert.Contains("is not among the session's outputs", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dispose_during_runs_of_a_session_never_crashes_1000_rounds()
     {
         var model = Relu();

@@ -37,6 +37,9 @@ public sealed class MalformedModelTests
         { "vector-length-past-file", Add, new[] { "subgraph 0 operator 0", "corrupt or truncated flatbuffer" } },
         // Native crash (division by zero in TFLite's output size): a convolution stride of 0.
         { "conv-stride-zero", Face, new[] { "subgraph 0 operator 2 (Conv2d)", "builtin_options.stride_w = 0" } },
+        // Native crash (SIGSEGV in RESIZE_BILINEAR further on, found by the fuzz harness): a depthwise stride_w of 255
+        // in a static model whose declared shapes then no longer follow from the options.
+        { "depthwise-stride-stale-shape", "selfie_segmentation.tflite", new[] { "subgraph 0 operator 31 (DepthwiseConv2d)", "is declared 32x32, but the options make 32x1 of the input's 64x64" } },
     };
 
     [Theory]
@@ -114,6 +117,7 @@ public sealed class MalformedModelTests
                 break;
             case "vector-length-past-file": patch.Set(patch.OperatorInputCount(0), int.MaxValue); break;
             case "conv-stride-zero": patch.Set(patch.OperatorOption(2, 1), 0); break;
+            case "depthwise-stride-stale-shape": patch.Set(patch.OperatorOption(31, 1), 255); break;
             default: throw new ArgumentOutOfRangeException(nameof(name), name, "no such mutation");
         }
         return patch.Bytes;

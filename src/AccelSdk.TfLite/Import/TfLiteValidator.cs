@@ -29,6 +29,9 @@ internal sealed class TfLiteValidator
     private readonly byte[] _bytes;
     private readonly string _path;
     private readonly long? _maxActivationBytes;
+
+    /// <summary>Whether the subgraph being checked has a dynamic dimension (its declared shapes may then be stale).</summary>
+    private bool _dynamicShapes;
     private long _activationBytes;
     private FbTable[] _buffers = Array.Empty<FbTable>();
     private FbTable[] _codes = Array.Empty<FbTable>();
@@ -128,6 +131,7 @@ internal sealed class TfLiteValidator
         var tensors = subgraph.GetTables(SubGraphFields.Tensors);
         subgraph.GetString(SubGraphFields.Name);
         var facts = new TensorFacts[tensors.Length];
+        _dynamicShapes = false;
         for (var t = 0; t < tensors.Length; t++) facts[t] = ValidateTensor(s, t, tensors[t]);
         var inputs = CheckTensorList(subgraph.GetInts(SubGraphFields.Inputs), tensors.Length, $"subgraph {s} inputs");
         var outputs = CheckTensorList(subgraph.GetInts(SubGraphFields.Outputs), tensors.Length, $"subgraph {s} outputs");
@@ -173,6 +177,7 @@ internal sealed class TfLiteValidator
         {
             if (signature[d] < -1) throw Fail($"field shape_signature has dimension {d} = {signature[d]}; only -1 (dynamic) or a size is allowed");
         }
+        if (signature.Any(d => d < 0)) _dynamicShapes = true;
         var typeCode = tensor.GetByte(TensorFields.Type);
         if (typeCode > (byte)SchemaTensorType.Int4) throw Fail($"field type holds {typeCode}, which is no TFLite tensor type");
         var bytesNeeded = ByteSize(shape, (SchemaTensorType)typeCode);
@@ -453,6 +458,45 @@ internal sealed class TfLiteValidator
         var padding = options.GetByte(0);
         if (hasPadding && padding > 1) throw Fail($"field builtin_options.padding = {padding}; SAME (0) and VALID (1) exist");
         if (code == Op.kTfLiteBuiltinDepthwiseConv2d) ValidateDepthMultiplier(options.GetInt(3), inputs, facts);
+        if (code != Op.kTfLiteBuiltinTransposeConv && hasPadding && !_dynamicShapes) ValidateWindowOutput(code, options, inputs, op.GetInts(OperatorFields.Outputs), facts);
+    }
+
+    /// <summary>
+    /// In a subgraph without dynamic dimensions, the declared output height and width of a convolution or pool must be
+    /// what its strides, padding, filter and dilation make of the declared input. TFLite recomputes the shape, but
+    /// kernels further on then run on sizes the file never declared (found by fuzzing: a depthwise stride_w of 255 in
+    /// selfie_segmentation crashed TFLite's RESIZE_BILINEAR with SIGSEGV). Unknown (0) sizes are not checked.
+    /// </summary>
+    private void ValidateWindowOutput(Op code, FbTable options, int[] inputs, int[] outputs, TensorFacts[] facts)
+    {
+        if (inputs.Length == 0 || inputs[0] < 0 || outputs.Length == 0 || outputs[0] < 0) return;
+        var input = facts[inputs[0]].Shape;
+        var output = facts[outputs[0]].Shape;
+        if (input.Length != 4 || output.Length != 4 || input.Any(d => d <= 0) || output.Any(d => d <= 0)) return;
+        int filterH, filterW, dilationH = 1, dilationW = 1;
+        if (code is Op.kTfLiteBuiltinMaxPool2d or Op.kTfLiteBuiltinAveragePool2d or Op.kTfLiteBuiltinL2Pool2d)
+        {
+            (filterW, filterH) = (options.GetInt(3), options.GetInt(4));
+        }
+        else
+        {
+            if (inputs.Length < 2 || inputs[1] < 0 || facts[inputs[1]].Shape is not { Length: 4 } filter) return;
+            (filterH, filterW) = (filter[1], filter[2]);
+            var dilationField = code == Op.kTfLiteBuiltinConv2d ? 4 : 5;
+            (dilationW, dilationH) = (options.GetInt(dilationField, 1), options.GetInt(dilationField + 1, 1));
+        }
+        var same = options.GetByte(0) == 0;
+        var expectedH = WindowOutputSize(input[1], filterH, dilationH, options.GetInt(2), same);
+        var expectedW = WindowOutputSize(input[2], filterW, dilationW, options.GetInt(1), same);
+        if (expectedH == output[1] && expectedW == output[2]) return;
+        throw Fail($"field outputs[0]: tensor {outputs[0]} ('{facts[outputs[0]].Name}') is declared {output[1]}x{output[2]}, but the options make {expectedH}x{expectedW} of the input's {input[1]}x{input[2]}");
+    }
+
+    /// <summary>TFLite's output size of a window op (ComputeOutSize).</summary>
+    private static long WindowOutputSize(long size, long filter, long dilation, long stride, bool same)
+    {
+        var dilated = (filter - 1) * dilation + 1;
+        return same ? (size + stride - 1) / stride : (size + stride - dilated) / stride;
     }
 
     /// <summary>TFLite's depthwise kernels index output channels as input channel x multiplier: it has to match the filter.</summary>
