@@ -390,8 +390,11 @@ internal sealed class TfLiteValidator
         RequireRepresentableRescale(name, inputs, outputs, facts);
     }
 
-    /// <summary>Largest ratio between an input's and an output's scale that an integer kernel may rescale by.</summary>
-    private const double MaxRescale = 1 << 24;
+    /// <summary>
+    /// Largest ratio between an input's and an output's scale that an integer kernel may rescale by: ADD/SUB need
+    /// 2 * max(input scales) / (2^20 * output scale) below 1, so 2^19; 2^16 leaves a margin.
+    /// </summary>
+    private const double MaxRescale = 1 << 16;
 
     /// <summary>Smallest such ratio.</summary>
     private const double MinRescale = 1.0 / (1L << 32);
@@ -399,7 +402,7 @@ internal sealed class TfLiteValidator
     /// <summary>
     /// TFLite's integer kernels turn input-to-output scale ratios into 32-bit fixed-point multipliers and abort when one
     /// is not representable (found by fuzzing: an output scale of 1e-30 under an input of 0.0039). Real models rescale
-    /// by far less than 2^24 either way; int32/int64 tensors (biases) are not compared.
+    /// by far less than 2^16 either way; int32/int64 tensors (biases) are not compared.
     /// </summary>
     private void RequireRepresentableRescale(string name, int[] inputs, int[] outputs, TensorFacts[] facts)
     {
@@ -416,7 +419,7 @@ internal sealed class TfLiteValidator
                 var smallest = (double)inScales.Min / outScales.Max;
                 if (largest <= MaxRescale && smallest >= MinRescale) continue;
                 throw Fail($"tensor {i} ('{facts[i].Name}', scales {inScales.Min:G3}..{inScales.Max:G3}) and output tensor {o} ('{facts[o].Name}', scales {outScales.Min:G3}..{outScales.Max:G3}) " +
-                    $"differ in scale by more than 2^24 or less than 2^-32; TFLite's {name} kernel cannot rescale between them");
+                    $"differ in scale by more than 2^16 or less than 2^-32; TFLite's {name} kernel cannot rescale between them");
             }
         }
     }
