@@ -17,7 +17,7 @@ namespace AccelSdk.Benchmarks;
 public static class AutotuneRatios
 {
     /// <summary>Models and the sample inputs with their real shapes (symbolic dimensions resolved as the apps use them).</summary>
-    public static IReadOnlyList<(string Name, string Path, Func<Model, Dictionary<string, Tensor>> Inputs)> Models { get; } = new (string, string, Func<Model, Dictionary<string, Tensor>>)[]
+    public static IReadOnlyList<(string Name, string Path, Func<Model, Dictionary<string, AccelTensor>> Inputs)> Models { get; } = new (string, string, Func<Model, Dictionary<string, AccelTensor>>)[]
     {
         ("resnet18", "resnet18/ResNet18.onnx", m => SampleInputs.Random(m)),
         ("blazeface", "blazeface/face_detection_front_128x128_barracuda.onnx", m => SampleInputs.Random(m)),
@@ -65,29 +65,29 @@ public static class AutotuneRatios
     }
 
     /// <summary>[batch, samples] audio with batch 1.</summary>
-    private static Dictionary<string, Tensor> Audio(Model model, int samples)
+    private static Dictionary<string, AccelTensor> Audio(Model model, int samples)
     {
         var input = model.Graph.RequiredInputs.Single();
         var random = new Random(2);
         var data = Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray();
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [input.Name] = Tensor.Create(data, 1, samples).WithName(input.Name) };
+        return new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [input.Name] = AccelTensor.Create(data, 1, samples).WithName(input.Name) };
     }
 
-    private static Dictionary<string, Tensor> Silero(Model model)
+    private static Dictionary<string, AccelTensor> Silero(Model model)
     {
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         foreach (var input in model.Graph.RequiredInputs)
         {
             var type = input.TensorType!;
             if (type.ElementType == ElementType.Int64)
             {
-                inputs[input.Name] = Tensor.Create(new long[] { 16000 }, type.Shape!.Dims.Select(_ => 1L).ToArray()).WithName(input.Name);
+                inputs[input.Name] = AccelTensor.Create(new long[] { 16000 }, type.Shape!.Dims.Select(_ => 1L).ToArray()).WithName(input.Name);
                 continue;
             }
             // [batch, samples] audio: one 512-sample window at 16 kHz; the recurrent state starts at zero.
             var shape = type.Shape!.Dims.Select(d => d.Value ?? 1).ToArray();
             if (shape.Length == 2 && type.Shape.Dims[1].Value is null) shape[1] = 512;
-            var t = Tensor.Zeros(type.ElementType, shape, input.Name);
+            var t = AccelTensor.Zeros(type.ElementType, shape, input.Name);
             if (shape.Length == 2)
             {
                 var span = t.AsSpan<float>();

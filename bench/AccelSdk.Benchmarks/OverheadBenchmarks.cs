@@ -25,7 +25,7 @@ public class OverheadBenchmarks
     private string[] _inputNames = null!;
     private string[] _outputNames = null!;
     private AccelSession _sdk = null!;
-    private Tensor _input = null!;
+    private AccelTensor _input = null!;
 
     /// <summary>Model under test: the tiny Relu of the ONNX suite (float32[3,4,5]) or ResNet18.</summary>
     [Params("tiny-relu", "resnet18")]

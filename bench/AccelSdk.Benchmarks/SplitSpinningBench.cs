@@ -41,7 +41,7 @@ public static class SplitSpinningBench
         return 0;
     }
 
-    private static void Measure(int rounds, string phase, IReadOnlyDictionary<string, Tensor> inputs, int partitions, params (string Label, AccelSession Session)[] sessions)
+    private static void Measure(int rounds, string phase, IReadOnlyDictionary<string, AccelTensor> inputs, int partitions, params (string Label, AccelSession Session)[] sessions)
     {
         var times = sessions.ToDictionary(s => s.Label, _ => new List<double>());
         foreach (var (_, s) in sessions) s.Run(inputs);

@@ -6,7 +6,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace AccelSdk.Ilgpu.Benchmarks;
 
 /// <summary>A one-node model, its inputs and the floating-point operations one run performs.</summary>
-public sealed record Workload(string Name, Model Model, Tensor[] Inputs, double Flops)
+public sealed record Workload(string Name, Model Model, AccelTensor[] Inputs, double Flops)
 {
     public static Workload MatMul(int n)
     {
@@ -45,12 +45,12 @@ public sealed record Workload(string Name, Model Model, Tensor[] Inputs, double 
         Conv(3, 64, 224, 7, 2), Conv(64, 64, 56, 3, 1), Conv(128, 128, 28, 3, 1), Conv(256, 256, 14, 3, 1), Conv(512, 512, 7, 3, 1),
     };
 
-    private static Tensor Random(int seed, params long[] shape)
+    private static AccelTensor Random(int seed, params long[] shape)
     {
         var rnd = new Random(seed);
-        var data = new float[Tensor.CountElements(shape)];
+        var data = new float[AccelTensor.CountElements(shape)];
         for (var i = 0; i < data.Length; i++) data[i] = (float)(rnd.NextDouble() * 2 - 1);
-        return Tensor.Create(data, shape);
+        return AccelTensor.Create(data, shape);
     }
 }
 

@@ -34,7 +34,7 @@ foreach (var scenario in scenarios)
     ReportWriter.Save(report, Path.Combine(outDir, scenario.Name));
 }
 
-internal sealed record Scenario(string Name, Func<(Model Baseline, OptimizationResult Result, List<IReadOnlyDictionary<string, Tensor>> Evaluation, string Source)> Run);
+internal sealed record Scenario(string Name, Func<(Model Baseline, OptimizationResult Result, List<IReadOnlyDictionary<string, AccelTensor>> Evaluation, string Source)> Run);
 
 internal static class Scenarios
 {
@@ -44,12 +44,12 @@ internal static class Scenarios
 
     private static string Images(string split) => Path.Combine(RepoPaths.Root, ".models", "images", split);
 
-    private static List<IReadOnlyDictionary<string, Tensor>> ImagesOf(Model model, string split) =>
-        InputSets.FromDirectory(model, Images(split)).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+    private static List<IReadOnlyDictionary<string, AccelTensor>> ImagesOf(Model model, string split) =>
+        InputSets.FromDirectory(model, Images(split)).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
-    private static List<IReadOnlyDictionary<string, Tensor>> SentencesOf(Model model) =>
+    private static List<IReadOnlyDictionary<string, AccelTensor>> SentencesOf(Model model) =>
         InputSets.FromSentences(model, File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt")),
-            WordPieceTokenizer.Load(RepoPaths.Model("minilm/vocab.txt"))).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+            WordPieceTokenizer.Load(RepoPaths.Model("minilm/vocab.txt"))).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
     public static readonly Scenario[] All =
     {
@@ -88,7 +88,7 @@ internal static class Scenarios
         new("resnet18-static-int8-entropy", () => Static(CalibrationMethod.Entropy)),
     };
 
-    private static (Model, OptimizationResult, List<IReadOnlyDictionary<string, Tensor>>, string) Static(CalibrationMethod method)
+    private static (Model, OptimizationResult, List<IReadOnlyDictionary<string, AccelTensor>>, string) Static(CalibrationMethod method)
     {
         var m = ResNet18;
         var options = new StaticQuantizationOptions { Calibration = new CalibrationOptions { Method = method } };

@@ -40,8 +40,8 @@ foreach (var file in models)
     using var liteModel = LiteModel.FromFile(path);
     using var interpreter = new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads, MediaPipeCustomOps = true });
     var random = new Random(1);
-    Tensor[] inputs = file == "melspectrogram.tflite"
-        ? new[] { Tensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000) }
+    AccelTensor[] inputs = file == "melspectrogram.tflite"
+        ? new[] { AccelTensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000) }
         : interpreter.Inputs.Select(info => Random(info, random)).ToArray();
     var imported = TfLiteImporter.Load(path);
     var session = new AccelSession(GraphPartitioner.WholeModel(imported, ort, ort.CpuDevice), new CompileOptions { IntraOpThreads = threads, SharesCoresWithOtherPartitions = Environment.GetEnvironmentVariable("BENCH_SPIN") != "1" });
@@ -54,15 +54,15 @@ foreach (var file in models)
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
 
-static Tensor Random(LiteTensorInfo info, Random random)
+static AccelTensor Random(LiteTensorInfo info, Random random)
 {
     var shape = info.Shape.Select(d => (long)d).ToArray();
-    var n = (int)Tensor.CountElements(shape);
+    var n = (int)AccelTensor.CountElements(shape);
     return info.ElementType switch
     {
-        ElementType.Float32 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray(), shape),
-        ElementType.UInt8 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (byte)random.Next(256)).ToArray(), shape),
-        ElementType.Int8 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), shape),
+        ElementType.Float32 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray(), shape),
+        ElementType.UInt8 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (byte)random.Next(256)).ToArray(), shape),
+        ElementType.Int8 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), shape),
         _ => throw new NotSupportedException(info.ToString()),
     };
 }

@@ -47,7 +47,7 @@ public sealed record AutotuneOptions
     public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
 
     /// <summary>Inputs with the real shapes; when null, fixed-seed inputs from the declared types (symbolic dimensions = 1).</summary>
-    public IReadOnlyDictionary<string, Tensor>? SampleInputs { get; init; }
+    public IReadOnlyDictionary<string, AccelTensor>? SampleInputs { get; init; }
 
     /// <summary>Restricts candidates to these backend names or device ids; null means every available device.</summary>
     public IReadOnlyList<string>? Candidates { get; init; }

@@ -63,7 +63,7 @@ public static partial class Autotuner
     /// under a key of the member signatures).
     /// </summary>
     private static List<GroupResult> ProfileGroups(Model model, List<(IBackend Backend, Device Device)> candidates, NodeResult[] nodes,
-        Dictionary<string, Tensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache)
+        Dictionary<string, AccelTensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache)
     {
         var results = new List<GroupResult>();
         var groups = FusionGroups(model);

@@ -22,7 +22,7 @@ public static partial class Autotuner
     }
 
     private static void ChoosePlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
-        Dictionary<string, Ir.ValueType> types, Dictionary<string, Tensor> values, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
+        Dictionary<string, Ir.ValueType> types, Dictionary<string, AccelTensor> values, IReadOnlyDictionary<string, AccelTensor> inputs, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
         // Per-node placement uses devices that run single nodes; whole-source-model backends get their whole-model plan only.
@@ -242,7 +242,7 @@ public static partial class Autotuner
     /// Compiles each runnable plan, then times them in interleaved rounds (so drift hits all alike) and keeps medians.
     /// Plans predicted or first-run more than the abandon factor slower than the best so far are not timed further.
     /// </summary>
-    private static void MeasurePlans(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options, Model model)
+    private static void MeasurePlans(List<PlanCandidate> plans, IReadOnlyDictionary<string, AccelTensor> inputs, AutotuneOptions options, Model model)
     {
         var factor = options.NodeTiming.AbandonFactor;
         var distinct = plans.Where(p => p.Plan is not null && p.Result.Error is null).GroupBy(p => p.Plan).Select(g => g.First())
@@ -323,7 +323,7 @@ public static partial class Autotuner
     /// stream mode that applies (sequential, and pipelined partitions for a multi-partition plan or concurrent runs
     /// for a one-partition plan), in interleaved rounds; each plan keeps its best mode by median round.
     /// </summary>
-    private static void MeasureThroughput(List<PlanCandidate> plans, IReadOnlyDictionary<string, Tensor> inputs, AutotuneOptions options)
+    private static void MeasureThroughput(List<PlanCandidate> plans, IReadOnlyDictionary<string, AccelTensor> inputs, AutotuneOptions options)
     {
         var live = plans.Where(p => p.Session is not null && !p.Result.Abandoned && p.Result.MeasuredMs is not null).DistinctBy(p => p.Plan).ToList();
         var rates = new Dictionary<(PlanCandidate, StreamExecution), List<double>>();
@@ -380,11 +380,11 @@ public static partial class Autotuner
         p.Session = null;
     }
 
-    private static long Bytes(Dictionary<string, Tensor> values, string name) =>
+    private static long Bytes(Dictionary<string, AccelTensor> values, string name) =>
         values.TryGetValue(name, out var t) ? (t.IsString ? t.ElementCount * 16 : t.ByteLength) : 0;
 
     /// <summary>Largest |a - b| over the largest |b|, per float output, maximised over outputs.</summary>
-    internal static double MaxRelativeDifference(IReadOnlyList<Tensor> actual, IReadOnlyList<Tensor> expected)
+    internal static double MaxRelativeDifference(IReadOnlyList<AccelTensor> actual, IReadOnlyList<AccelTensor> expected)
     {
         var worst = 0.0;
         for (var o = 0; o < expected.Count; o++)

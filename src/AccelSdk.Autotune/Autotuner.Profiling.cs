@@ -35,7 +35,7 @@ public static partial class Autotuner
         var model = new Model(graph) { IrVersion = 8 };
         model.OpsetImports[""] = 13;
         var context = new NodeContext(model, graph.DeclaredTypes());
-        var input = Tensor.FromArray(1f).WithName("x");
+        var input = AccelTensor.FromArray(1f).WithName("x");
         foreach (var (backend, device) in candidates)
         {
             if (cache is not null && !options.Retune && cache.Overheads.TryGetValue(device.Id, out var cached))
@@ -81,7 +81,7 @@ public static partial class Autotuner
                 var samples = new List<TransferSample>();
                 foreach (var bytes in TransferSizes)
                 {
-                    var host = Tensor.Zeros(ElementType.Float32, new[] { bytes / 4 });
+                    var host = AccelTensor.Zeros(ElementType.Float32, new[] { bytes / 4 });
                     var up = Profiling.Timer.Measure(() => backend.Upload(device, host).Dispose(), QuickRules);
                     using var resident = backend.Upload(device, host);
                     var down = Profiling.Timer.Measure(() => backend.Download(resident), QuickRules);
@@ -115,7 +115,7 @@ public static partial class Autotuner
     }
 
     private static NodeResult[] ProfileNodes(Model model, List<(IBackend Backend, Device Device)> candidates, (IBackend Backend, Device Device)?[][] support,
-        Dictionary<string, Tensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache, AutotuneResult result)
+        Dictionary<string, AccelTensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache, AutotuneResult result)
     {
         var nodes = model.Graph.Nodes;
         var rules = options.NodeTiming;
@@ -234,8 +234,8 @@ public static partial class Autotuner
         return results;
     }
 
-    private static NodeCandidate ProfileOne(IBackend backend, Device device, Model sub, Dictionary<string, Tensor> values,
-        Dictionary<string, Tensor> initializers, TimingRules rules, double? bestMs, CompileOptions compileOptions)
+    private static NodeCandidate ProfileOne(IBackend backend, Device device, Model sub, Dictionary<string, AccelTensor> values,
+        Dictionary<string, AccelTensor> initializers, TimingRules rules, double? bestMs, CompileOptions compileOptions)
     {
         var watch = Stopwatch.StartNew();
         ICompiledPartition? compiled = null;

@@ -94,7 +94,7 @@ public static partial class Autotuner
         Report(options, "capture", 0, 1, "running the model once to capture every intermediate value");
         var captured = Capture(model, inputs, candidates, support, types, options);
         Report(options, "capture", 1, 1, "done");
-        var values = captured ?? new Dictionary<string, Tensor>(inputs, StringComparer.Ordinal);
+        var values = captured ?? new Dictionary<string, AccelTensor>(inputs, StringComparer.Ordinal);
         var cutTypes = MergeTypes(types, values);
 
         var overheads = MeasureCallOverheads(candidates, options, cache, result);
@@ -144,7 +144,7 @@ public static partial class Autotuner
     /// Runs the model once keeping every value: on each device that claims every node in turn (host memory first),
     /// until one runs it; else placed node by node. Devices of backends that compile only whole source models are left out.
     /// </summary>
-    private static Dictionary<string, Tensor>? Capture(Model model, IReadOnlyDictionary<string, Tensor> inputs, List<(IBackend Backend, Device Device)> candidates,
+    private static Dictionary<string, AccelTensor>? Capture(Model model, IReadOnlyDictionary<string, AccelTensor> inputs, List<(IBackend Backend, Device Device)> candidates,
         (IBackend Backend, Device Device)?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
@@ -240,7 +240,7 @@ public static partial class Autotuner
     private static bool IsCandidate(Device device, IReadOnlyList<string>? filter) =>
         filter is null || filter.Any(c => string.Equals(c, device.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(c, device.Backend, StringComparison.OrdinalIgnoreCase));
 
-    private static Dictionary<string, Tensor> DefaultInputs(Model model)
+    private static Dictionary<string, AccelTensor> DefaultInputs(Model model)
     {
         foreach (var input in model.Graph.RequiredInputs)
         {
@@ -254,7 +254,7 @@ public static partial class Autotuner
     }
 
     /// <summary>Shape inference with the graph inputs declared at the sample inputs' concrete shapes.</summary>
-    private static Dictionary<string, Ir.ValueType> InferTypes(Model model, IReadOnlyDictionary<string, Tensor> inputs)
+    private static Dictionary<string, Ir.ValueType> InferTypes(Model model, IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         var graph = model.Graph;
         var specialised = new Graph { Name = graph.Name };
@@ -274,7 +274,7 @@ public static partial class Autotuner
     }
 
     /// <summary>Inferred types, with captured concrete types where inference left the shape unknown.</summary>
-    private static Dictionary<string, Ir.ValueType> MergeTypes(Dictionary<string, Ir.ValueType> inferred, Dictionary<string, Tensor> values)
+    private static Dictionary<string, Ir.ValueType> MergeTypes(Dictionary<string, Ir.ValueType> inferred, Dictionary<string, AccelTensor> values)
     {
         var merged = new Dictionary<string, Ir.ValueType>(inferred, StringComparer.Ordinal);
         foreach (var (name, value) in values)

@@ -7,11 +7,11 @@ namespace AccelSdk.Cli;
 internal static class CommandInputs
 {
     /// <summary>The inputs of <paramref name="model"/> from <paramref name="files"/>, or null when none are given.</summary>
-    public static Dictionary<string, Tensor>? ReadOrNull(Model model, IReadOnlyList<string> files) =>
+    public static Dictionary<string, AccelTensor>? ReadOrNull(Model model, IReadOnlyList<string> files) =>
         files.Count == 0 ? null : Read(model, files);
 
     /// <summary>The inputs of <paramref name="model"/> from <paramref name="files"/> (in graph input order, or by the name each file carries).</summary>
-    public static Dictionary<string, Tensor> Read(Model model, IReadOnlyList<string> files)
+    public static Dictionary<string, AccelTensor> Read(Model model, IReadOnlyList<string> files)
     {
         var declared = model.Graph.Inputs.Count;
         if (files.Count > declared)

@@ -139,14 +139,14 @@ internal static class OptimizeCommands
         return command;
     }
 
-    private static List<IReadOnlyDictionary<string, Tensor>> ReadSamples(Model model, string directory) =>
-        InputSets.FromDirectory(model, directory).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+    private static List<IReadOnlyDictionary<string, AccelTensor>> ReadSamples(Model model, string directory) =>
+        InputSets.FromDirectory(model, directory).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
     private static int Finish(Model model, OptimizationResult result, string output, Evaluation evaluation)
     {
         var (samples, source) = evaluation.EvalDir is { } evalDir
             ? (ReadSamples(model, evalDir), evalDir)
-            : (new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model) }, "one random input (give --eval DIR for real data)");
+            : (new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(model) }, "one random input (give --eval DIR for real data)");
         // Loaded into ONNX Runtime and compared with the original before it is written, atomically: a model ORT refuses
         // or that disagrees is never left on disk, and an existing file at the output path stays as it was.
         OptimizedModelWriter.Write(model, result, output, new ValidationOptions { Inputs = evaluation.EvalDir is null ? null : samples });

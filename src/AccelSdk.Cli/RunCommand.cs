@@ -57,7 +57,7 @@ internal static class RunCommand
     }
 
     /// <summary>The cached tuned plan, else the default device, else (the default cannot run it) a quick selection.</summary>
-    private static AccelSession OpenWithoutBackend(Model model, IReadOnlyDictionary<string, Tensor>? sampleInputs, string? cacheDir)
+    private static AccelSession OpenWithoutBackend(Model model, IReadOnlyDictionary<string, AccelTensor>? sampleInputs, string? cacheDir)
     {
         var tuned = Autotuner.Tune(model, new AutotuneOptions { CachedPlanOnly = true, CacheDirectory = cacheDir, SampleInputs = sampleInputs });
         if (tuned.Session is { } cached)
@@ -86,7 +86,7 @@ internal static class RunCommand
 
     private static string DeviceList(AccelSession session) => string.Join("+", session.Plan.Devices.Select(d => d.Id));
 
-    private static string Preview(Tensor t)
+    private static string Preview(AccelTensor t)
     {
         if (t.ElementCount == 0) return "(empty)";
         var n = (int)Math.Min(5, t.ElementCount);

@@ -123,10 +123,10 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc />
-    public DeviceTensor Upload(Device device, Tensor host) => SlotOf(device).Upload(host);
+    public DeviceTensor Upload(Device device, AccelTensor host) => SlotOf(device).Upload(host);
 
     /// <inheritdoc />
-    public Tensor Download(DeviceTensor tensor)
+    public AccelTensor Download(DeviceTensor tensor)
     {
         if (tensor is HostTensor h) return h.Value;
         if (tensor is not IlgpuTensor t || !_slots.TryGetValue(t.Device.Id, out var slot))

@@ -90,14 +90,14 @@ public static class OnnxExporter
             case AttributeKind.Float: proto.F = (float)a.Value; break;
             case AttributeKind.Int: proto.I = (long)a.Value; break;
             case AttributeKind.String: proto.S = ByteString.CopyFromUtf8((string)a.Value); break;
-            case AttributeKind.Tensor: proto.T = OnnxTensors.ToProto((Tensor)a.Value); break;
+            case AttributeKind.Tensor: proto.T = OnnxTensors.ToProto((AccelTensor)a.Value); break;
             case AttributeKind.Graph: proto.G = WriteGraph((Graph)a.Value); break;
             case AttributeKind.SparseTensor: proto.SparseTensor = WriteSparse((SparseTensor)a.Value); break;
             case AttributeKind.TypeProto: proto.Tp = WriteType((IrValueType)a.Value); break;
             case AttributeKind.Floats: proto.Floats.AddRange((IEnumerable<float>)a.Value); break;
             case AttributeKind.Ints: proto.Ints.AddRange((IEnumerable<long>)a.Value); break;
             case AttributeKind.Strings: proto.Strings.AddRange(((IEnumerable<string>)a.Value).Select(ByteString.CopyFromUtf8)); break;
-            case AttributeKind.Tensors: proto.Tensors.AddRange(((IEnumerable<Tensor>)a.Value).Select(OnnxTensors.ToProto)); break;
+            case AttributeKind.Tensors: proto.Tensors.AddRange(((IEnumerable<AccelTensor>)a.Value).Select(OnnxTensors.ToProto)); break;
             case AttributeKind.Graphs: proto.Graphs.AddRange(((IEnumerable<Graph>)a.Value).Select(WriteGraph)); break;
             case AttributeKind.SparseTensors: proto.SparseTensors.AddRange(((IEnumerable<SparseTensor>)a.Value).Select(WriteSparse)); break;
             case AttributeKind.TypeProtos: proto.TypeProtos.AddRange(((IEnumerable<IrValueType>)a.Value).Select(WriteType)); break;

@@ -159,7 +159,7 @@ public static class OnnxImporter
         return AttributeKind.Undefined;
     }
 
-    private static Tensor ReadTensor(TensorProto proto, string? baseDirectory, string where)
+    private static AccelTensor ReadTensor(TensorProto proto, string? baseDirectory, string where)
     {
         try
         {

@@ -6,11 +6,11 @@ using Onnx;
 
 namespace AccelSdk.Onnx;
 
-/// <summary>Conversion between ONNX <c>TensorProto</c> and <see cref="Tensor"/>, and the <c>.pb</c> tensor files of the ONNX test suite.</summary>
+/// <summary>Conversion between ONNX <c>TensorProto</c> and <see cref="AccelTensor"/>, and the <c>.pb</c> tensor files of the ONNX test suite.</summary>
 public static class OnnxTensors
 {
     /// <summary>Reads a serialized <c>TensorProto</c> file (such as <c>input_0.pb</c>).</summary>
-    public static Tensor ReadFile(string path)
+    public static AccelTensor ReadFile(string path)
     {
         if (!File.Exists(path)) throw new ModelLoadException(path, "tensor file not found");
         TensorProto proto;
@@ -37,11 +37,11 @@ public static class OnnxTensors
     /// that input, others feed the required inputs in order. ONNX 1.12's test data stores bfloat16 as uint16 (numpy
     /// has no bfloat16), so such bits are reinterpreted where the model declares bfloat16.
     /// </summary>
-    public static Dictionary<string, Tensor> ReadInputs(Model model, IReadOnlyList<string> files)
+    public static Dictionary<string, AccelTensor> ReadInputs(Model model, IReadOnlyList<string> files)
     {
         var required = model.Graph.RequiredInputs.ToList();
         var all = model.Graph.Inputs;
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         for (var i = 0; i < files.Count; i++)
         {
             var tensor = ReadFile(files[i]);
@@ -55,21 +55,21 @@ public static class OnnxTensors
     }
 
     /// <summary>Reinterprets uint16 data as bfloat16 where <paramref name="declared"/> is bfloat16 (see <see cref="ReadInputs"/>).</summary>
-    public static Tensor AsDeclared(Tensor tensor, ElementType? declared) =>
+    public static AccelTensor AsDeclared(AccelTensor tensor, ElementType? declared) =>
         declared == ElementType.BFloat16 && tensor.ElementType == ElementType.UInt16
-            ? Tensor.FromBytes(ElementType.BFloat16, tensor.Shape, tensor.Bytes, tensor.Name)
+            ? AccelTensor.FromBytes(ElementType.BFloat16, tensor.Shape, tensor.Bytes, tensor.Name)
             : tensor;
 
     /// <summary>Writes <paramref name="tensor"/> as a serialized <c>TensorProto</c> file.</summary>
-    public static void WriteFile(Tensor tensor, string path) => File.WriteAllBytes(path, ToProto(tensor).ToByteArray());
+    public static void WriteFile(AccelTensor tensor, string path) => File.WriteAllBytes(path, ToProto(tensor).ToByteArray());
 
     /// <summary>Parses a serialized <c>TensorProto</c>.</summary>
-    public static Tensor Parse(ReadOnlySpan<byte> bytes) => FromProto(TensorProto.Parser.ParseFrom(bytes), null);
+    public static AccelTensor Parse(ReadOnlySpan<byte> bytes) => FromProto(TensorProto.Parser.ParseFrom(bytes), null);
 
     /// <summary>Serializes a tensor as <c>TensorProto</c> bytes.</summary>
-    public static byte[] Serialize(Tensor tensor) => ToProto(tensor).ToByteArray();
+    public static byte[] Serialize(AccelTensor tensor) => ToProto(tensor).ToByteArray();
 
-    internal static Tensor FromProto(TensorProto proto, string? baseDirectory)
+    internal static AccelTensor FromProto(TensorProto proto, string? baseDirectory)
     {
         var type = (ElementType)proto.DataType;
         var shape = proto.Dims.ToArray();
@@ -86,7 +86,7 @@ public static class OnnxTensors
         long count;
         try
         {
-            count = Tensor.CountElements(shape);
+            count = AccelTensor.CountElements(shape);
         }
         catch (InvalidTensorException)
         {
@@ -99,12 +99,12 @@ public static class OnnxTensors
             {
                 throw new InvalidDataException($"{label}: string[{string.Join(",", shape)}] needs {count} strings, string_data holds {proto.StringData.Count}");
             }
-            return Tensor.CreateStrings(proto.StringData.Select(s => s.ToStringUtf8()).ToArray(), shape).WithName(name).WithDoc(doc);
+            return AccelTensor.CreateStrings(proto.StringData.Select(s => s.ToStringUtf8()).ToArray(), shape).WithName(name).WithDoc(doc);
         }
         var elementSize = type.SizeInBytes();
-        if (count > Tensor.MaxByteLength / elementSize)
+        if (count > AccelTensor.MaxByteLength / elementSize)
         {
-            throw new InvalidDataException($"{label}: {type.ShortName()}{TensorShape.Format(shape)} exceeds the {Tensor.MaxByteLength:N0}-byte dense tensor limit");
+            throw new InvalidDataException($"{label}: {type.ShortName()}{TensorShape.Format(shape)} exceeds the {AccelTensor.MaxByteLength:N0}-byte dense tensor limit");
         }
         var byteCount = count * elementSize;
         if (proto.HasDataLocation && proto.DataLocation == TensorProto.Types.DataLocation.External)
@@ -117,9 +117,9 @@ public static class OnnxTensors
             {
                 throw new InvalidDataException($"{label}: {type.ShortName()}{TensorShape.Format(shape)} needs {byteCount} bytes, raw_data holds {proto.RawData.Length}");
             }
-            return Tensor.FromBytes(type, shape, proto.RawData.Span, name).WithDoc(doc);
+            return AccelTensor.FromBytes(type, shape, proto.RawData.Span, name).WithDoc(doc);
         }
-        var tensor = Tensor.Zeros(type, shape, name);
+        var tensor = AccelTensor.Zeros(type, shape, name);
         var bytes = tensor.Bytes;
         void Expect(int have, int perElement, string field)
         {
@@ -187,7 +187,7 @@ public static class OnnxTensors
         return tensor.WithDoc(doc);
     }
 
-    private static Tensor ReadExternal(TensorProto proto, ElementType type, long[] shape, long byteCount, string? name, string? baseDirectory)
+    private static AccelTensor ReadExternal(TensorProto proto, ElementType type, long[] shape, long byteCount, string? name, string? baseDirectory)
     {
         var label = name is null ? "tensor" : $"tensor '{name}'";
         var entries = proto.ExternalData.ToDictionary(e => e.Key, e => e.Value);
@@ -211,7 +211,7 @@ public static class OnnxTensors
         {
             throw new InvalidDataException($"{label}: external data [{offset}, {offset + length}) lies beyond the end of '{location}' ({stream.Length} bytes)");
         }
-        var tensor = Tensor.Zeros(type, shape, name);
+        var tensor = AccelTensor.Zeros(type, shape, name);
         stream.Seek(offset, SeekOrigin.Begin);
         stream.ReadExactly(tensor.Bytes);
         return tensor;
@@ -222,7 +222,7 @@ public static class OnnxTensors
         for (var i = 0; i < destination.Length; i++) destination[i] = source[i];
     }
 
-    internal static TensorProto ToProto(Tensor tensor)
+    internal static TensorProto ToProto(AccelTensor tensor)
     {
         var proto = new TensorProto { DataType = (int)tensor.ElementType };
         proto.Dims.AddRange(tensor.ShapeArray);

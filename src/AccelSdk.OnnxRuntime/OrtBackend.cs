@@ -400,14 +400,14 @@ public sealed partial class OrtBackend : IBackend
     }
 
     /// <inheritdoc />
-    public DeviceTensor Upload(Device device, Tensor host)
+    public DeviceTensor Upload(Device device, AccelTensor host)
     {
         CheckDevice(device);
         return new HostTensor(host);
     }
 
     /// <inheritdoc />
-    public Tensor Download(DeviceTensor tensor) => tensor is HostTensor h
+    public AccelTensor Download(DeviceTensor tensor) => tensor is HostTensor h
         ? h.Value
         : throw new BackendException(Name, $"tensor on {tensor.Device.Id} is not an ONNX Runtime tensor");
 

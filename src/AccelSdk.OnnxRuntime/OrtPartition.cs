@@ -122,13 +122,13 @@ internal sealed class OrtPartition : ICompiledPartition
 
     private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs, RunOptions runOptions, RunWatchdog? watchdog)
     {
-        var tensors = new Tensor[_outputNames.Length];
+        var tensors = new AccelTensor[_outputNames.Length];
         var ortOutputs = new OrtValue[_outputNames.Length];
         try
         {
             for (var i = 0; i < tensors.Length; i++)
             {
-                tensors[i] = Tensor.Zeros(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
+                tensors[i] = AccelTensor.Zeros(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
                 ortOutputs[i] = ToOrtValue(tensors[i]);
             }
             _session.Run(runOptions, _inputNames, ortInputs, _outputNames, ortOutputs);
@@ -154,7 +154,7 @@ internal sealed class OrtPartition : ICompiledPartition
     /// Wraps a host tensor without copying. The OrtValue points into the tensor's pinned buffer: the caller keeps
     /// the tensor alive (GC.KeepAlive) until the OrtValue is disposed.
     /// </summary>
-    internal static OrtValue ToOrtValue(Tensor tensor)
+    internal static OrtValue ToOrtValue(AccelTensor tensor)
     {
         if (tensor.IsString)
         {
@@ -167,7 +167,7 @@ internal sealed class OrtPartition : ICompiledPartition
             tensor.ShapeArray, tensor.DataPointer, tensor.ByteLength);
     }
 
-    internal static Tensor FromOrtValue(OrtValue value, string name)
+    internal static AccelTensor FromOrtValue(OrtValue value, string name)
     {
         if (!value.IsTensor)
         {
@@ -175,8 +175,8 @@ internal sealed class OrtPartition : ICompiledPartition
         }
         var info = value.GetTensorTypeAndShape();
         var shape = info.Shape;
-        if (info.IsString) return Tensor.CreateStrings(value.GetStringTensorAsArray(), shape).WithName(name);
-        return Tensor.FromBytes((ElementType)(int)info.ElementDataType, shape, value.GetTensorMutableRawData(), name);
+        if (info.IsString) return AccelTensor.CreateStrings(value.GetStringTensorAsArray(), shape).WithName(name);
+        return AccelTensor.FromBytes((ElementType)(int)info.ElementDataType, shape, value.GetTensorMutableRawData(), name);
     }
 
     public void Dispose()

@@ -6,7 +6,7 @@ namespace AccelSdk.Optimize;
 internal sealed class GraphEditor
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Tensor> _initializers;
+    private readonly Dictionary<string, AccelTensor> _initializers;
 
     public GraphEditor(Graph graph)
     {
@@ -34,10 +34,10 @@ internal sealed class GraphEditor
         }
     }
 
-    public Tensor? Initializer(string name) => name.Length > 0 && _initializers.TryGetValue(name, out var t) ? t : null;
+    public AccelTensor? Initializer(string name) => name.Length > 0 && _initializers.TryGetValue(name, out var t) ? t : null;
 
     /// <summary>Adds a constant under a fresh name derived from <paramref name="stem"/> and returns that name.</summary>
-    public string AddInitializer(string stem, Tensor value)
+    public string AddInitializer(string stem, AccelTensor value)
     {
         var name = FreshName(stem);
         var named = value.WithName(name);
@@ -47,7 +47,7 @@ internal sealed class GraphEditor
     }
 
     /// <summary>Replaces the data of an existing initializer, keeping its name and position.</summary>
-    public void ReplaceInitializer(string name, Tensor value)
+    public void ReplaceInitializer(string name, AccelTensor value)
     {
         var index = Graph.Initializers.FindIndex(t => t.Name == name);
         if (index < 0) throw new InvalidOperationException($"no initializer '{name}'");

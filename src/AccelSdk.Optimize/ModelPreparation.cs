@@ -64,8 +64,8 @@ public static class ModelPreparation
             var epsilon = bn.GetFloat("epsilon", 1e-5f);
             var channels = (int)w.Shape[0];
             var perChannel = (int)(w.ElementCount / channels);
-            var newW = Tensor.Zeros(ElementType.Float32, w.Shape);
-            var newB = Tensor.Zeros(ElementType.Float32, new long[] { channels });
+            var newW = AccelTensor.Zeros(ElementType.Float32, w.Shape);
+            var newB = AccelTensor.Zeros(ElementType.Float32, new long[] { channels });
             var src = w.AsSpan<float>();
             var dst = newW.AsSpan<float>();
             var b = newB.AsSpan<float>();

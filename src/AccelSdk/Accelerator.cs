@@ -29,7 +29,7 @@ public sealed record SelectOptions
     public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
 
     /// <summary>Inputs to measure with; when null, fixed-seed inputs are made from the declared input types.</summary>
-    public IReadOnlyDictionary<string, Tensor>? SampleInputs { get; init; }
+    public IReadOnlyDictionary<string, AccelTensor>? SampleInputs { get; init; }
 
     /// <summary>Timed runs per candidate after warm-up.</summary>
     public int MeasuredRuns { get; init; } = 10;
@@ -236,7 +236,7 @@ public sealed class Accelerator
             : pool.OrderBy(s => s.Result.MedianMs ?? double.MaxValue).First().Session;
     }
 
-    private static CandidateResult Measure(AccelSession session, IReadOnlyDictionary<string, Tensor> inputs, SelectOptions options, Device device)
+    private static CandidateResult Measure(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, SelectOptions options, Device device)
     {
         for (var i = 0; i < options.WarmupRuns; i++) session.Run(inputs);
         var times = new double[Math.Max(1, options.MeasuredRuns)];

@@ -253,7 +253,7 @@ public sealed partial class CacheIntegrityTests
     private static JsonObject FirstEntry(JsonObject body, string section) => body[section]!.AsObject().First().Value!.AsObject();
 
     /// <summary>Overwrites 4 KiB of the weights' bytes where they sit in the ORT-format file.</summary>
-    private static byte[] OverwriteWeights(byte[] artefact, Tensor weights)
+    private static byte[] OverwriteWeights(byte[] artefact, AccelTensor weights)
     {
         var raw = weights.Bytes.ToArray();
         var at = artefact.AsSpan().IndexOf(raw.AsSpan(0, 64));
@@ -263,7 +263,7 @@ public sealed partial class CacheIntegrityTests
         return copy;
     }
 
-    private static float[] RunOrtFormat(byte[] ortModel, Tensor input)
+    private static float[] RunOrtFormat(byte[] ortModel, AccelTensor input)
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         options.AddSessionConfigEntry("session.load_model_format", "ORT");
@@ -274,7 +274,7 @@ public sealed partial class CacheIntegrityTests
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    private static float[] Output(AccelSession session, Dictionary<string, Tensor> inputs) => session.Run(inputs)[0].AsSpan<float>().ToArray();
+    private static float[] Output(AccelSession session, Dictionary<string, AccelTensor> inputs) => session.Run(inputs)[0].AsSpan<float>().ToArray();
 
     private static void MakeFifo(string path)
     {

@@ -123,7 +123,7 @@ public sealed class CacheTests
         var model = TestModels.Chain();
         var x = Execution.SampleInputs.Random(model);
         var first = Autotuner.Tune(model, Options(dir));
-        Tensor expected;
+        AccelTensor expected;
         using (var session = first.Session!)
         {
             Assert.False(session.CompiledPartitions.Single().LoadedFromArtifactCache);

@@ -9,8 +9,8 @@ public sealed class FusedGroupTests
     internal static Model ConvBnReluMatMulAdd()
     {
         var random = new Random(3);
-        Tensor Random(string name, params long[] shape) =>
-            Tensor.Create(Enumerable.Range(0, (int)Tensor.CountElements(shape)).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray(), shape).WithName(name);
+        AccelTensor Random(string name, params long[] shape) =>
+            AccelTensor.Create(Enumerable.Range(0, (int)AccelTensor.CountElements(shape)).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray(), shape).WithName(name);
         var graph = new Graph { Name = "fusable" };
         graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(1, 16, 32, 32))));
         graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(1, 16, 32, 8))));
@@ -18,7 +18,7 @@ public sealed class FusedGroupTests
         graph.Initializers.Add(Random("scale", 16));
         graph.Initializers.Add(Random("bias", 16));
         graph.Initializers.Add(Random("mean", 16));
-        graph.Initializers.Add(Tensor.Create(Enumerable.Repeat(1f, 16).ToArray(), 16).WithName("var"));
+        graph.Initializers.Add(AccelTensor.Create(Enumerable.Repeat(1f, 16).ToArray(), 16).WithName("var"));
         graph.Initializers.Add(Random("m", 32, 8));
         graph.Initializers.Add(Random("b", 8));
         var conv = new Node("Conv", new[] { "x", "w" }, new[] { "c" }, "conv");

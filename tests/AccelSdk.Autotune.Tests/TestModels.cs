@@ -14,7 +14,7 @@ internal static class TestModels
         var graph = new Graph { Name = "chain" };
         graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, shape)));
         graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, shape)));
-        graph.Initializers.Add(Tensor.FromArray(0.5f).WithName("half"));
+        graph.Initializers.Add(AccelTensor.FromArray(0.5f).WithName("half"));
         graph.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "r" }, "relu"));
         graph.Nodes.Add(new Node("Add", new[] { "r", "x" }, new[] { "a" }, "add"));
         graph.Nodes.Add(new Node("Sigmoid", new[] { "a" }, new[] { "s" }, "sigmoid"));
@@ -32,7 +32,7 @@ internal static class TestModels
         var graph = new Graph { Name = "dense" };
         graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(1, 256))));
         graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(1, 64))));
-        graph.Initializers.Add(Tensor.Create(weights, 256, 64).WithName("w"));
+        graph.Initializers.Add(AccelTensor.Create(weights, 256, 64).WithName("w"));
         graph.Nodes.Add(new Node("MatMul", new[] { "x", "w" }, new[] { "m" }, "dense"));
         graph.Nodes.Add(new Node("Sigmoid", new[] { "m" }, new[] { "y" }, "sigmoid"));
         var model = new Model(graph) { IrVersion = 8 };

@@ -14,11 +14,11 @@ public sealed class ThroughputTests
         Pins = new Dictionary<string, string> { ["sigmoid"] = "ilgpu-cpu", ["relu"] = "ort-cpu", ["scale"] = "ort" },
     };
 
-    private static Dictionary<string, Tensor> Input(int seed)
+    private static Dictionary<string, AccelTensor> Input(int seed)
     {
         var random = new Random(seed);
         var data = Enumerable.Range(0, 64 * 32 * 32).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
-        return new Dictionary<string, Tensor> { ["x"] = Tensor.Create(data, 1, 64, 32, 32) };
+        return new Dictionary<string, AccelTensor> { ["x"] = AccelTensor.Create(data, 1, 64, 32, 32) };
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class ThroughputTests
             .Select(id => { var (b, d) = Backends.BackendRegistry.Resolve(id); return new Execution.Placement(b, d); }).ToArray();
         using var split = new AccelSession(Placement.PlanBuilder.Build(model, placements, ShapeInference.Infer(model)));
         Assert.Equal(3, split.Plan.Partitions.Count);
-        var inputs = Enumerable.Range(0, 12).Select(i => (IReadOnlyDictionary<string, Tensor>)Input(i)).ToArray();
+        var inputs = Enumerable.Range(0, 12).Select(i => (IReadOnlyDictionary<string, AccelTensor>)Input(i)).ToArray();
         var sequential = inputs.Select(i => split.Run(i)[0].AsSpan<float>().ToArray()).ToArray();
         var piped = split.RunMany(inputs);
         Assert.Equal(inputs.Length, piped.Count);

@@ -35,7 +35,7 @@ public class CliTests
         try
         {
             var random = new Random(3);
-            var input = Tensor.Create(Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)random.NextDouble() * 255f).ToArray(), 1, 3, 224, 224);
+            var input = AccelTensor.Create(Enumerable.Range(0, 3 * 224 * 224).Select(_ => (float)random.NextDouble() * 255f).ToArray(), 1, 3, 224, 224);
             var inputFile = Path.Combine(dir, "input_0.pb");
             OnnxTensors.WriteFile(input, inputFile);
             var outDir = Path.Combine(dir, "out");
@@ -156,7 +156,7 @@ public class CliTests
             Assert.Contains("corrupt.onnx", error);
 
             var wrongShape = Path.Combine(dir, "x.pb");
-            OnnxTensors.WriteFile(Tensor.Create(new[] { 1f, 2f }, 2), wrongShape);
+            OnnxTensors.WriteFile(AccelTensor.Create(new[] { 1f, 2f }, 2), wrongShape);
             (code, _, error) = Run("run", Path.Combine(RepoPaths.OnnxCase("node", "test_relu"), "model.onnx"), "--backend", "ort", "--input", wrongShape);
             Assert.Equal(1, code);
             Assert.Contains("input 'x'", error);

@@ -55,12 +55,12 @@ public class RunnerLogicTests
     [Fact]
     public void RelativeDifferenceIsMaxDiffOverMaxReferenceAndNamesMismatches()
     {
-        var expected = Tensor.Create(new[] { 1f, -4f, 2f }, 3);
-        var (relative, problem) = AgreementStage.RelativeDifference(Tensor.Create(new[] { 1f, -4.002f, 2.001f }, 3), expected);
+        var expected = AccelTensor.Create(new[] { 1f, -4f, 2f }, 3);
+        var (relative, problem) = AgreementStage.RelativeDifference(AccelTensor.Create(new[] { 1f, -4.002f, 2.001f }, 3), expected);
         Assert.Null(problem);
         Assert.Equal(0.002 / 4, relative, 1e-6);
-        Assert.Contains("shape", AgreementStage.RelativeDifference(Tensor.Create(new[] { 1f, 2f, 3f }, 1, 3), expected).Problem);
-        Assert.Contains("NaN", AgreementStage.RelativeDifference(Tensor.Create(new[] { 1f, float.NaN, 2f }, 3), expected).Problem);
+        Assert.Contains("shape", AgreementStage.RelativeDifference(AccelTensor.Create(new[] { 1f, 2f, 3f }, 1, 3), expected).Problem);
+        Assert.Contains("NaN", AgreementStage.RelativeDifference(AccelTensor.Create(new[] { 1f, float.NaN, 2f }, 3), expected).Problem);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public class BadInputTests
         var model = TinyModels.Single(new Node("Add", new[] { "A", "B" }, new[] { "C" }, "the_add"), new[] { a, b },
             new[] { new ValueInfo("C", new TensorType(ElementType.Float32, null)) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.FromArray(1f, 2f, 3f), Tensor.FromArray(1f, 2f)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.FromArray(1f, 2f, 3f), AccelTensor.FromArray(1f, 2f)));
         Assert.Equal("the_add", e.NodeName);
         Assert.Equal("Add", e.OpType);
         Assert.Contains("[3] and [2] do not broadcast", e.Message);
@@ -32,7 +32,7 @@ public class BadInputTests
         var model = TinyModels.Single(node, new[] { TinyModels.F32("X", 3, 2), new ValueInfo("I", new TensorType(ElementType.Int64, new TensorShape(2))) },
             new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[6], 3, 2), Tensor.FromArray(0L, 3L)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.Create(new float[6], 3, 2), AccelTensor.FromArray(0L, 3L)));
         Assert.Equal("gather", e.NodeName);
         Assert.Contains("index 3 is out of range for axis 0 of size 3", e.Message);
     }
@@ -44,7 +44,7 @@ public class BadInputTests
         node.Attributes.Add(NodeAttribute.Int("axis", 5));
         var model = TinyModels.Single(node, new[] { TinyModels.F32("X", 2, 3) }, new[] { TinyModels.F32("Y", 2, 3) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[6], 2, 3)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.Create(new float[6], 2, 3)));
         Assert.Contains("axis 5 is out of range for rank 2", e.Message);
     }
 
@@ -81,7 +81,7 @@ public class BadInputTests
         var model = TinyModels.Single(new Node("MatMul", new[] { "A", "B" }, new[] { "C" }, "mm"), new[] { x, y },
             new[] { new ValueInfo("C", new TensorType(ElementType.Float32, null)) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[6], 2, 3), Tensor.Create(new float[8], 4, 2)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.Create(new float[6], 2, 3), AccelTensor.Create(new float[8], 4, 2)));
         Assert.Contains("A [2,3], B [4,2]", e.Message);
     }
 
@@ -93,7 +93,7 @@ public class BadInputTests
         var model = TinyModels.Single(conv, new[] { TinyModels.F32("X", 1, 2, 4, 4, 4), TinyModels.F32("W", 3, 2, 3, 3, 3) },
             new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[128], 1, 2, 4, 4, 4), Tensor.Create(new float[162], 3, 2, 3, 3, 3)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.Create(new float[128], 1, 2, 4, 4, 4), AccelTensor.Create(new float[162], 3, 2, 3, 3, 3)));
         Assert.Equal("conv3d", e.NodeName);
         Assert.Contains("kernel_shape [3,3,2] disagrees with W [3,2,3,3,3]", e.Message);
     }
@@ -106,7 +106,7 @@ public class BadInputTests
         var x = new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Known(1), Dimension.Known(1), Dimension.Symbolic("n") })));
         var model = TinyModels.Single(pool, new[] { x }, new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) });
         using var session = Session(model);
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Tensor.Create(new float[3], 1, 1, 3)));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(AccelTensor.Create(new float[3], 1, 1, 3)));
         Assert.Equal("pool1d", e.NodeName);
         Assert.Contains("does not fit spatial dimension 0 of size 3", e.Message);
     }
@@ -128,7 +128,7 @@ public class BadInputTests
         var model = TinyModels.Single(new Node("Div", new[] { "A", "B" }, new[] { "Y" }, "div"), new[] { a, b },
             new[] { new ValueInfo("Y", new TensorType(ElementType.Int64, new TensorShape(5))) });
         using var session = Session(model);
-        var y = session.Run(Tensor.FromArray(7L, -7L, 7L, long.MinValue, 5L), Tensor.FromArray(2L, 2L, -2L, -1L, 0L))[0];
+        var y = session.Run(AccelTensor.FromArray(7L, -7L, 7L, long.MinValue, 5L), AccelTensor.FromArray(2L, 2L, -2L, -1L, 0L))[0];
         Assert.Equal(new[] { 3L, -3L, -3L, long.MinValue, 0L }, y.AsSpan<long>().ToArray());
     }
 }

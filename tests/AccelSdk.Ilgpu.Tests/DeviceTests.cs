@@ -65,7 +65,7 @@ public class DeviceTests(ITestOutputHelper output)
         using var backend = new IlgpuBackend();
         var cpu = backend.Devices.Single(d => d.Id == "ilgpu-cpu");
         var data = Enumerable.Range(0, 1000).Select(i => i * 0.5f).ToArray();
-        var host = Tensor.Create(data, 10, 100);
+        var host = AccelTensor.Create(data, 10, 100);
         using (var t = backend.Upload(cpu, host))
         {
             Assert.IsType<Runtime.IlgpuTensor>(t);

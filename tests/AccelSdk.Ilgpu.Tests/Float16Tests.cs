@@ -29,12 +29,12 @@ public class Float16Tests(ITestOutputHelper output)
         return node;
     }
 
-    private static Tensor Half(long[] shape, int seed, bool positive)
+    private static AccelTensor Half(long[] shape, int seed, bool positive)
     {
         var random = new Random(seed);
-        var data = new Half[(int)Tensor.CountElements(shape)];
+        var data = new Half[(int)AccelTensor.CountElements(shape)];
         for (var i = 0; i < data.Length; i++) data[i] = (Half)(positive ? 0.05 + random.NextDouble() : random.NextDouble() * 2 - 1);
-        return Tensor.Create(data, shape);
+        return AccelTensor.Create(data, shape);
     }
 
     /// <summary>One node per case: op, inputs (name, shape, positive values only), attributes, float32/int64 initializers.</summary>
@@ -73,12 +73,12 @@ public class Float16Tests(ITestOutputHelper output)
         ["LayerNormalization"] = () => TinyModels.Single(N("LayerNormalization", new[] { "X", "S", "B" }, NodeAttribute.Int("axis", -1)),
             new[] { F16("X", 2, 5, 16), F16("S", 16), F16("B", 16) }, new[] { F16Out("Y") }),
         ["Resize"] = () => TinyModels.Single(N("Resize", new[] { "X", "", "scales" }, NodeAttribute.String("mode", "linear")),
-            new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, Tensor.FromArray(1f, 1f, 2f, 1.5f).WithName("scales")),
+            new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, AccelTensor.FromArray(1f, 1f, 2f, 1.5f).WithName("scales")),
         ["Pad"] = () => TinyModels.Single(N("Pad", new[] { "X", "pads" }, NodeAttribute.String("mode", "reflect")),
-            new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, Tensor.FromArray(0L, 0L, 1L, 2L, 0L, 0L, 2L, 1L).WithName("pads")),
+            new[] { F16("X", 1, 2, 4, 5) }, new[] { F16Out("Y") }, 13, AccelTensor.FromArray(0L, 0L, 1L, 2L, 0L, 0L, 2L, 1L).WithName("pads")),
         ["ConstantOfShape"] = () => TinyModels.Single(
-            N("ConstantOfShape", new[] { "shape" }, NodeAttribute.FromTensor("value", Tensor.Create(new[] { (Half)1.5 }, 1))),
-            Array.Empty<ValueInfo>(), new[] { F16Out("Y") }, 17, Tensor.FromArray(2L, 3L, 5L).WithName("shape")),
+            N("ConstantOfShape", new[] { "shape" }, NodeAttribute.FromTensor("value", AccelTensor.Create(new[] { (Half)1.5 }, 1))),
+            Array.Empty<ValueInfo>(), new[] { F16Out("Y") }, 17, AccelTensor.FromArray(2L, 3L, 5L).WithName("shape")),
         ["Clip"] = () => TinyModels.Single(N("Clip", new[] { "X", "lo", "hi" }),
             new[] { F16("X", 2, 3, 5, 5), F16("lo"), F16("hi") }, new[] { F16Out("Y") }),
     };
@@ -97,7 +97,7 @@ public class Float16Tests(ITestOutputHelper output)
     {
         var model = Cases[name]();
         Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice));
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         var seed = 11;
         foreach (var input in model.Graph.RequiredInputs)
         {
@@ -106,8 +106,8 @@ public class Float16Tests(ITestOutputHelper output)
             var shape = input.TensorType!.Shape!.Dims.Select(d => d.Value!.Value).ToArray();
             inputs[input.Name] = input.Name switch
             {
-                "lo" => Tensor.Create(new[] { (Half)(-0.5) }),
-                "hi" => Tensor.Create(new[] { (Half)0.25 }),
+                "lo" => AccelTensor.Create(new[] { (Half)(-0.5) }),
+                "hi" => AccelTensor.Create(new[] { (Half)0.25 }),
                 _ => Half(shape, seed++, positive),
             };
         }
@@ -189,7 +189,7 @@ public class Float16Tests(ITestOutputHelper output)
             if (t.ElementType != ElementType.Float32 || !round(t.Name!)) continue;
             // Clamped to the finite float16 range as Fp16Converter does (ResNet18 has two infinite BatchNormalization variances).
             var rounded = t.AsSpan<float>().ToArray().Select(v => (float)(Half)Math.Clamp(v, -65504f, 65504f)).ToArray();
-            graph.Initializers[i] = Tensor.Create(rounded, t.ShapeArray).WithName(t.Name);
+            graph.Initializers[i] = AccelTensor.Create(rounded, t.ShapeArray).WithName(t.Name);
         }
         var nodes = new List<Node>();
         var counter = 0;
@@ -242,7 +242,7 @@ public class Float16Tests(ITestOutputHelper output)
         // Ties, subnormals, overflow, NaN and infinities.
         x[0] = 1f + 1f / 2048; x[1] = 1f + 3f / 2048; x[2] = 6.1e-6f; x[3] = 70000f; x[4] = float.NaN; x[5] = float.NegativeInfinity; x[6] = 65519.99f; x[7] = -2.98e-8f;
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
-        var y = session.Run(Tensor.Create(x, 4096))[0].AsSpan<Half>().ToArray();
+        var y = session.Run(AccelTensor.Create(x, 4096))[0].AsSpan<Half>().ToArray();
         var wrong = Enumerable.Range(0, x.Length).Where(i => !((Half)x[i]).Equals(y[i])).ToArray();
         Assert.True(wrong.Length == 0, $"{wrong.Length} of {x.Length} differ from System.Half, e.g. {string.Join(", ", wrong.Take(5).Select(i => $"{x[i]:R} -> {y[i]} (expected {(Half)x[i]})"))}");
     }
@@ -255,7 +255,7 @@ public class Float16Tests(ITestOutputHelper output)
         var model = TinyModels.Single(cast, new[] { F16("X", 65536) }, new[] { TinyModels.F32("Y", 65536) });
         var x = Enumerable.Range(0, 65536).Select(i => BitConverter.UInt16BitsToHalf((ushort)i)).ToArray();
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
-        var y = session.Run(Tensor.Create(x, 65536))[0].AsSpan<float>().ToArray();
+        var y = session.Run(AccelTensor.Create(x, 65536))[0].AsSpan<float>().ToArray();
         var wrong = Enumerable.Range(0, x.Length).Where(i => !((float)x[i]).Equals(y[i])).ToArray();
         Assert.True(wrong.Length == 0, $"{wrong.Length} differ, e.g. {string.Join(", ", wrong.Take(5).Select(i => $"{x[i]} -> {y[i]:R}"))}");
     }
@@ -273,7 +273,7 @@ public class Float16Tests(ITestOutputHelper output)
         Assert.Contains("output 1 of a float16 LayerNormalization", Assert.Single(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.Cpu)).Reason);
     }
 
-    private static (RunResult Ort, RunResult Ilgpu) RunBoth(Model model, IReadOnlyDictionary<string, Tensor> inputs)
+    private static (RunResult Ort, RunResult Ilgpu) RunBoth(Model model, IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, Ort.Value, Ort.Value.Devices.Single(d => d.Id == "ort-cpu")));
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));

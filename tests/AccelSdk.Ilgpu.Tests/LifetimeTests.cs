@@ -21,7 +21,7 @@ public class LifetimeTests
             new[] { TinyModels.F32("x", 8, 64) }, new[] { new ValueInfo("y", new TensorType(ElementType.Float32, null)) });
         var identity = new float[64 * 64];
         for (var i = 0; i < 64; i++) identity[i * 64 + i] = 1;
-        model.Graph.Initializers.Add(Tensor.Create(identity, 64, 64).WithName("W"));
+        model.Graph.Initializers.Add(AccelTensor.Create(identity, 64, 64).WithName("W"));
         return model;
     }
 
@@ -42,7 +42,7 @@ public class LifetimeTests
         var model = WithConstant();
         var data = new float[8 * 64];
         for (var i = 0; i < data.Length; i++) data[i] = i % 5;
-        var input = new DeviceTensor[] { new HostTensor(Tensor.Create(data, 8, 64)) };
+        var input = new DeviceTensor[] { new HostTensor(AccelTensor.Create(data, 8, 64)) };
         var outcome = DisposeDuringRunStress.Run(300, 3, () => Shared.Backend.Compile(Shared.Cpu, model, new CompileOptions()), p =>
         {
             var outputs = p.Run(input);
@@ -63,8 +63,8 @@ public class LifetimeTests
     public void Null_inputs_are_argument_errors_naming_the_input()
     {
         using var session = Session(Relu());
-        Assert.Contains("input #0 ('x') is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Tensor[] { null! })).Message);
-        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = null! })).Message);
+        Assert.Contains("input #0 ('x') is null", Assert.Throws<ArgumentNullException>(() => session.Run(new AccelTensor[] { null! })).Message);
+        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Dictionary<string, AccelTensor> { ["x"] = null! })).Message);
         using var partition = Shared.Backend.Compile(Shared.Cpu, Relu(), new CompileOptions());
         Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => partition.Run(new DeviceTensor[] { null! })).Message);
     }

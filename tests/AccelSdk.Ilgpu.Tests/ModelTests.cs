@@ -66,7 +66,7 @@ public class ModelTests(ITestOutputHelper output)
     }
 
     /// <summary>Largest absolute difference and largest absolute reference value.</summary>
-    internal static (double MaxAbsDiff, double MaxAbsRef) Compare(Tensor actual, Tensor expected)
+    internal static (double MaxAbsDiff, double MaxAbsRef) Compare(AccelTensor actual, AccelTensor expected)
     {
         Assert.Equal(expected.ElementType, actual.ElementType);
         Assert.Equal(expected.ShapeArray, actual.ShapeArray);

@@ -33,15 +33,15 @@ public class NanInfTests(ITestOutputHelper output)
     private static Model Binary(string op, long[] a, long[] b, ElementType output = ElementType.Float32) =>
         TinyModels.Single(N(op, new[] { "A", "B" }), new[] { TinyModels.F32("A", a), TinyModels.F32("B", b) }, new[] { Out("Y", output) });
 
-    private static Model WithWeights(Node node, long[] x, params Tensor[] weights) =>
+    private static Model WithWeights(Node node, long[] x, params AccelTensor[] weights) =>
         TinyModels.Single(node, new[] { TinyModels.F32("X", x) }, new[] { Out("Y") }, 17, weights);
 
-    private static Tensor Weights(string name, int seed, params long[] shape)
+    private static AccelTensor Weights(string name, int seed, params long[] shape)
     {
         var random = new Random(seed);
-        var data = new float[(int)Tensor.CountElements(shape)];
+        var data = new float[(int)AccelTensor.CountElements(shape)];
         for (var i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() - 0.5);
-        return Tensor.Create(data, shape).WithName(name);
+        return AccelTensor.Create(data, shape).WithName(name);
     }
 
     private static readonly Dictionary<string, Func<Model>> Cases = BuildCases();
@@ -58,7 +58,7 @@ public class NanInfTests(ITestOutputHelper output)
             cases[op] = () => Unary(N(op, new[] { "X" }));
         }
         cases["LeakyRelu"] = () => Unary(N("LeakyRelu", new[] { "X" }, NodeAttribute.Float("alpha", 0.1f)));
-        cases["Clip"] = () => WithWeights(N("Clip", new[] { "X", "lo", "hi" }), Shape4, Tensor.Scalar(-0.5f).WithName("lo"), Tensor.Scalar(0.75f).WithName("hi"));
+        cases["Clip"] = () => WithWeights(N("Clip", new[] { "X", "lo", "hi" }), Shape4, AccelTensor.Scalar(-0.5f).WithName("lo"), AccelTensor.Scalar(0.75f).WithName("hi"));
         cases["ClipOpset6"] = () => Unary(N("Clip", new[] { "X" }, NodeAttribute.Float("min", -0.5f), NodeAttribute.Float("max", 0.75f)), 6);
         cases["ClipNoBounds"] = () => Unary(N("Clip", new[] { "X" }));
         foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum" })
@@ -94,7 +94,7 @@ public class NanInfTests(ITestOutputHelper output)
         cases["GlobalAveragePool"] = () => Unary(N("GlobalAveragePool", new[] { "X" }));
         cases["GlobalMaxPool"] = () => Unary(N("GlobalMaxPool", new[] { "X" }));
         cases["BatchNormalization"] = () => WithWeights(N("BatchNormalization", new[] { "X", "S", "B", "M", "V" }), Shape4,
-            Weights("S", 5, 3), Weights("B", 6, 3), Weights("M", 7, 3), Tensor.FromArray(0.5f, 1f, 2f).WithName("V"));
+            Weights("S", 5, 3), Weights("B", 6, 3), Weights("M", 7, 3), AccelTensor.FromArray(0.5f, 1f, 2f).WithName("V"));
         cases["LayerNormalization"] = () => WithWeights(N("LayerNormalization", new[] { "X", "S", "B" }, NodeAttribute.Int("axis", -1)), Shape4,
             Weights("S", 8, 5), Weights("B", 9, 5));
         cases["Softmax"] = () => Unary(N("Softmax", new[] { "X" }, NodeAttribute.Int("axis", -1)));
@@ -113,12 +113,12 @@ public class NanInfTests(ITestOutputHelper output)
         foreach (var mode in new[] { "constant", "reflect", "edge" })
         {
             cases["Pad_" + mode] = () => WithWeights(N("Pad", new[] { "X", "pads" }, NodeAttribute.String("mode", mode)), Shape4,
-                Tensor.FromArray(0L, 0L, 1L, 2L, 0L, 0L, 2L, 1L).WithName("pads"));
+                AccelTensor.FromArray(0L, 0L, 1L, 2L, 0L, 0L, 2L, 1L).WithName("pads"));
         }
         foreach (var mode in new[] { "nearest", "linear", "cubic" })
         {
             cases["Resize_" + mode] = () => WithWeights(N("Resize", new[] { "X", "", "scales" }, NodeAttribute.String("mode", mode)), Shape4,
-                Tensor.FromArray(1f, 1f, 2f, 1.5f).WithName("scales"));
+                AccelTensor.FromArray(1f, 1f, 2f, 1.5f).WithName("scales"));
         }
         cases["Where"] = () =>
         {
@@ -150,13 +150,13 @@ public class NanInfTests(ITestOutputHelper output)
     {
         var model = Cases[name]();
         Assert.Empty(GraphPartitioner.Unsupported(model, Shared.Backend, Shared.TestDevice));
-        var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         var seed = 3;
         foreach (var input in model.Graph.RequiredInputs)
         {
             var shape = input.TensorType!.Shape!.Dims.Select(d => d.Value!.Value).ToArray();
             inputs[input.Name] = input.TensorType.ElementType == ElementType.Bool
-                ? Tensor.Create(Enumerable.Range(0, (int)Tensor.CountElements(shape)).Select(i => i % 3 == 0).ToArray(), shape)
+                ? AccelTensor.Create(Enumerable.Range(0, (int)AccelTensor.CountElements(shape)).Select(i => i % 3 == 0).ToArray(), shape)
                 : Poisoned(shape, seed++, poison);
         }
         var (expected, actual) = RunBoth(model, inputs);
@@ -174,10 +174,10 @@ public class NanInfTests(ITestOutputHelper output)
     /// Random values in [-2, 2) with <paramref name="value"/> at a few positions: the first element, one in the middle
     /// and one near the end (every output of a window op sees one of them or none).
     /// </summary>
-    internal static Tensor Poisoned(long[] shape, int seed, string poison)
+    internal static AccelTensor Poisoned(long[] shape, int seed, string poison)
     {
         var random = new Random(seed);
-        var count = (int)Tensor.CountElements(shape);
+        var count = (int)AccelTensor.CountElements(shape);
         var data = new float[count];
         for (var i = 0; i < count; i++) data[i] = (float)(random.NextDouble() * 4 - 2);
         var values = poison switch
@@ -193,7 +193,7 @@ public class NanInfTests(ITestOutputHelper output)
             if (positions[k] >= 0 && positions[k] < count) data[positions[k]] = values[k];
         }
         if (poison == "nan-block") Array.Fill(data, float.NaN, 0, Math.Max(1, count / 6));
-        return Tensor.Create(data, shape);
+        return AccelTensor.Create(data, shape);
     }
 
     /// <summary>
@@ -215,10 +215,10 @@ public class NanInfTests(ITestOutputHelper output)
     /// <summary>What maxNum/minNum give per output: <c>Values</c>, or NaN where <c>AllNaN</c>; <c>AnyNaN</c>: the window holds a NaN.</summary>
     internal sealed record NaNSkipping(float[] Values, bool[] AllNaN, bool[] AnyNaN);
 
-    private static NaNSkipping[] NaNSkippingReference(Model model, IReadOnlyDictionary<string, Tensor> inputs, float neutral)
+    private static NaNSkipping[] NaNSkippingReference(Model model, IReadOnlyDictionary<string, AccelTensor> inputs, float neutral)
     {
-        Dictionary<string, Tensor> Map(Func<float, float> f) => inputs.ToDictionary(kv => kv.Key, kv =>
-            Tensor.Create(kv.Value.AsSpan<float>().ToArray().Select(f).ToArray(), kv.Value.ShapeArray));
+        Dictionary<string, AccelTensor> Map(Func<float, float> f) => inputs.ToDictionary(kv => kv.Key, kv =>
+            AccelTensor.Create(kv.Value.AsSpan<float>().ToArray().Select(f).ToArray(), kv.Value.ShapeArray));
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, Ort.Value, Ort.Value.Devices.Single(d => d.Id == "ort-cpu")));
         var skipped = reference.Run(Map(v => float.IsNaN(v) ? neutral : v));
         var onlyNaN = reference.Run(Map(v => float.IsNaN(v) ? neutral : 0f));
@@ -235,7 +235,7 @@ public class NanInfTests(ITestOutputHelper output)
     /// <paramref name="skipping"/>: compared with maxNum/minNum's answer, and ORT's own output may differ from that
     /// only where the window holds a NaN.
     /// </summary>
-    internal static Report Mismatches(Tensor actual, Tensor expected, NaNSkipping? skipping = null)
+    internal static Report Mismatches(AccelTensor actual, AccelTensor expected, NaNSkipping? skipping = null)
     {
         Assert.Equal(expected.ElementType, actual.ElementType);
         Assert.Equal(expected.ShapeArray, actual.ShapeArray);
@@ -264,7 +264,7 @@ public class NanInfTests(ITestOutputHelper output)
         : double.IsInfinity(expected) || double.IsNaN(actual) || double.IsInfinity(actual) ? actual == expected
         : Math.Abs(actual - expected) <= 1e-5 + 1e-3 * Math.Abs(expected);
 
-    internal static (RunResult Ort, RunResult Ilgpu) RunBoth(Model model, IReadOnlyDictionary<string, Tensor> inputs)
+    internal static (RunResult Ort, RunResult Ilgpu) RunBoth(Model model, IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, Ort.Value, Ort.Value.Devices.Single(d => d.Id == "ort-cpu")));
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.TestDevice));
@@ -296,12 +296,12 @@ public class NanInfModelTests(ITestOutputHelper output)
         foreach (var poison in new[] { float.NaN, float.PositiveInfinity })
         {
             var inputs = file.Contains("melspectrogram", StringComparison.Ordinal)
-                ? new Dictionary<string, Tensor> { [model.Graph.RequiredInputs.First().Name] = Tensor.Create(Enumerable.Range(0, 16000).Select(i => (float)(1000 * Math.Sin(i * 0.05))).ToArray(), 1, 16000) }
+                ? new Dictionary<string, AccelTensor> { [model.Graph.RequiredInputs.First().Name] = AccelTensor.Create(Enumerable.Range(0, 16000).Select(i => (float)(1000 * Math.Sin(i * 0.05))).ToArray(), 1, 16000) }
                 : SampleInputs.Random(model, seed: 7);
             var first = inputs.Keys.First();
             var data = inputs[first].AsSpan<float>().ToArray();
             data[data.Length / 3] = poison;
-            inputs[first] = Tensor.Create(data, inputs[first].ShapeArray);
+            inputs[first] = AccelTensor.Create(data, inputs[first].ShapeArray);
             var expected = ort.Run(inputs);
             var actual = ilgpu.Run(inputs);
             for (var o = 0; o < expected.Count; o++)

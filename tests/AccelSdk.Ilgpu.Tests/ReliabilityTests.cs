@@ -82,7 +82,7 @@ public class ReliabilityTests
     private static Model ConstantOfShape(long[] shape) => TinyModels.Single(
         new Node("ConstantOfShape", new[] { "shape" }, new[] { "Y" }, "huge"),
         Array.Empty<ValueInfo>(), new[] { new ValueInfo("Y", new TensorType(ElementType.Float32, null)) }, 17,
-        Tensor.FromArray(shape).WithName("shape"));
+        AccelTensor.FromArray(shape).WithName("shape"));
 
     [Fact]
     public void TensorLargerThanTheDeviceIsRefusedBeforeAllocatingNamingTensorAndBytes()
@@ -93,7 +93,7 @@ public class ReliabilityTests
         // The session's own caps would refuse first (tested in AccelSdk.Tests): this is the device's check.
         using var session = new AccelSession(GraphPartitioner.WholeModel(ConstantOfShape(new[] { 1L << 40 }), backend, cpu)) { Limits = ResourceLimits.Unlimited };
         var before = backend.PoolStatistics(cpu);
-        var e = Assert.Throws<DeviceMemoryException>(() => session.Run(Array.Empty<Tensor>()));
+        var e = Assert.Throws<DeviceMemoryException>(() => session.Run(Array.Empty<AccelTensor>()));
         Assert.Equal("ilgpu-cpu", e.DeviceId);
         Assert.Equal(4L << 40, e.RequestedBytes);
         Assert.True(e.AvailableBytes > 0 && e.AvailableBytes < 4L << 40);
@@ -109,7 +109,7 @@ public class ReliabilityTests
     public void SizeThatOverflows64BitsIsATypedError()
     {
         using var session = new AccelSession(GraphPartitioner.WholeModel(ConstantOfShape(new[] { 1L << 62, 8L }), Shared.Backend, Shared.Cpu)) { Limits = ResourceLimits.Unlimited };
-        var e = Assert.Throws<DeviceMemoryException>(() => session.Run(Array.Empty<Tensor>()));
+        var e = Assert.Throws<DeviceMemoryException>(() => session.Run(Array.Empty<AccelTensor>()));
         Assert.Null(e.RequestedBytes);
         Assert.Contains("more bytes than a 64-bit size holds", e.Message);
     }
@@ -119,11 +119,11 @@ public class ReliabilityTests
     {
         // 2^31 bool elements: 2 GiB, within the host's memory, beyond the kernels' int32 index range.
         var node = new Node("ConstantOfShape", new[] { "shape" }, new[] { "Y" }, "wide");
-        node.Attributes.Add(NodeAttribute.FromTensor("value", Tensor.Create(new[] { true }, 1)));
+        node.Attributes.Add(NodeAttribute.FromTensor("value", AccelTensor.Create(new[] { true }, 1)));
         var model = TinyModels.Single(node, Array.Empty<ValueInfo>(), new[] { new ValueInfo("Y", new TensorType(ElementType.Bool, null)) }, 17,
-            Tensor.FromArray(1L << 31).WithName("shape"));
+            AccelTensor.FromArray(1L << 31).WithName("shape"));
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, Shared.Backend, Shared.Cpu));
-        var e = Assert.Throws<InvalidModelException>(() => session.Run(Array.Empty<Tensor>()));
+        var e = Assert.Throws<InvalidModelException>(() => session.Run(Array.Empty<AccelTensor>()));
         Assert.Contains("2,147,483,648 elements", e.Message);
         Assert.Contains("32-bit index range", e.Message);
     }

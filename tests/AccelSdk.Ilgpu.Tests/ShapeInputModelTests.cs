@@ -12,13 +12,13 @@ namespace AccelSdk.Ilgpu.Tests;
 /// </summary>
 public class ShapeInputModelTests(ITestOutputHelper output)
 {
-    private static Node Constant(string name, Tensor value) =>
+    private static Node Constant(string name, AccelTensor value) =>
         new("Constant", Array.Empty<string>(), new[] { name }, "const_" + name) { Attributes = { NodeAttribute.FromTensor("value", value) } };
 
-    private static Tensor Weights(string name, int seed, params long[] shape)
+    private static AccelTensor Weights(string name, int seed, params long[] shape)
     {
         var random = new Random(seed);
-        return Tensor.Create(Enumerable.Range(0, (int)Tensor.CountElements(shape)).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray(), shape).WithName(name);
+        return AccelTensor.Create(Enumerable.Range(0, (int)AccelTensor.CountElements(shape)).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray(), shape).WithName(name);
     }
 
     /// <summary>
@@ -35,18 +35,18 @@ public class ShapeInputModelTests(ITestOutputHelper output)
         g.Initializers.Add(Weights("W2", 2, 2, 4, 3, 3));
         var pads = NodeAttribute.Ints("pads", 1, 1, 1, 1);
         g.Nodes.Add(new Node("Conv", new[] { "X", "W1" }, new[] { "c1" }, "conv1") { Attributes = { pads } });
-        g.Nodes.Add(Constant("s1", Tensor.FromArray(1f, 1f, 2f, 2f)));
+        g.Nodes.Add(Constant("s1", AccelTensor.FromArray(1f, 1f, 2f, 2f)));
         g.Nodes.Add(new Node("Resize", new[] { "c1", "", "s1" }, new[] { "up1" }, "resize1") { Attributes = { NodeAttribute.String("mode", "nearest") } });
         g.Nodes.Add(new Node("Add", new[] { "up1", "Skip" }, new[] { "sum" }, "add"));
-        g.Nodes.Add(Constant("s2", Tensor.FromArray(1f, 1f, 2f, 2f)));
+        g.Nodes.Add(Constant("s2", AccelTensor.FromArray(1f, 1f, 2f, 2f)));
         g.Nodes.Add(new Node("Resize", new[] { "sum", "", "s2" }, new[] { "up2" }, "resize2") { Attributes = { NodeAttribute.String("mode", "linear") } });
         g.Nodes.Add(new Node("Conv", new[] { "up2", "W2" }, new[] { "c2" }, "conv2") { Attributes = { pads } });
         g.Nodes.Add(new Node("Shape", new[] { "c2" }, new[] { "shape" }, "shape"));
-        g.Nodes.Add(Constant("zero", Tensor.Scalar(0L)));
+        g.Nodes.Add(Constant("zero", AccelTensor.Scalar(0L)));
         g.Nodes.Add(new Node("Gather", new[] { "shape", "zero" }, new[] { "batch" }, "gather"));
-        g.Nodes.Add(Constant("axes", Tensor.FromArray(0L)));
+        g.Nodes.Add(Constant("axes", AccelTensor.FromArray(0L)));
         g.Nodes.Add(new Node("Unsqueeze", new[] { "batch", "axes" }, new[] { "batch1" }, "unsqueeze"));
-        g.Nodes.Add(Constant("rest", Tensor.FromArray(-1L)));
+        g.Nodes.Add(Constant("rest", AccelTensor.FromArray(-1L)));
         g.Nodes.Add(new Node("Concat", new[] { "batch1", "rest" }, new[] { "target" }, "concat") { Attributes = { NodeAttribute.Int("axis", 0) } });
         g.Nodes.Add(new Node("Reshape", new[] { "c2", "target" }, new[] { "Y" }, "flatten"));
         var model = new Model(g);

@@ -5,7 +5,7 @@ namespace AccelSdk.Ilgpu.Tests;
 /// <summary>Small models built in code for tests that need a particular node.</summary>
 public static class TinyModels
 {
-    public static Model Single(Node node, IEnumerable<ValueInfo> inputs, IEnumerable<ValueInfo> outputs, long opset = 17, params Tensor[] initializers)
+    public static Model Single(Node node, IEnumerable<ValueInfo> inputs, IEnumerable<ValueInfo> outputs, long opset = 17, params AccelTensor[] initializers)
     {
         var g = new Graph { Name = node.OpType };
         g.Inputs.AddRange(inputs);
@@ -26,7 +26,7 @@ public static class TinyModels
         g.Inputs.Add(F32("X", 1, 4, 9, 9));
         g.Outputs.Add(F32("Y", 1, 8, 9, 9));
         var rnd = new Random(5);
-        g.Initializers.Add(Tensor.Create(Enumerable.Range(0, 8 * 4 * 9).Select(_ => (float)rnd.NextDouble() - 0.5f).ToArray(), 8, 4, 3, 3).WithName("W"));
+        g.Initializers.Add(AccelTensor.Create(Enumerable.Range(0, 8 * 4 * 9).Select(_ => (float)rnd.NextDouble() - 0.5f).ToArray(), 8, 4, 3, 3).WithName("W"));
         var conv = new Node("Conv", new[] { "X", "W" }, new[] { "C" }, "conv");
         conv.Attributes.Add(NodeAttribute.Ints("pads", 1, 1, 1, 1));
         g.Nodes.Add(conv);

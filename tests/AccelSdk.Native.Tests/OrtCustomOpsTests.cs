@@ -31,7 +31,7 @@ public sealed class OrtCustomOpsTests
         var x = RandomFloats(random, N * H * W * Cin);
         var wOhwi = RandomFloats(random, Cout * K * K * Cin);
         var bias = RandomFloats(random, Cout);
-        var input = Tensor.Create(x, N, H, W, Cin);
+        var input = AccelTensor.Create(x, N, H, W, Cin);
 
         var custom = CustomModel(wOhwi, bias);
         var (backend, device) = BackendRegistry.Resolve("ort-cpu");
@@ -73,8 +73,8 @@ public sealed class OrtCustomOpsTests
         var graph = new Graph { Name = "upsample" };
         graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(N, H, W, Cin))));
         graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(N, 2 * H, 2 * W, Cout))));
-        graph.Initializers.Add(Tensor.Create(wOhwi, Cout, K, K, Cin).WithName("W"));
-        graph.Initializers.Add(Tensor.Create(bias, Cout).WithName("B"));
+        graph.Initializers.Add(AccelTensor.Create(wOhwi, Cout, K, K, Cin).WithName("W"));
+        graph.Initializers.Add(AccelTensor.Create(bias, Cout).WithName("B"));
         var node = new Node("Convolution2DTransposeBias", new[] { "X", "W", "B" }, new[] { "T" }, "up", OrtCustomOps.Domain);
         node.Attributes.Add(NodeAttribute.String("padding", "SAME"));
         node.Attributes.Add(NodeAttribute.Ints("strides", Stride, Stride));
@@ -97,8 +97,8 @@ public sealed class OrtCustomOpsTests
         var graph = new Graph { Name = "reference" };
         graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(N, H, W, Cin))));
         graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(N, 2 * H, 2 * W, Cout))));
-        graph.Initializers.Add(Tensor.Create(wIohw, Cin, Cout, K, K).WithName("W"));
-        graph.Initializers.Add(Tensor.Create(bias, Cout).WithName("B"));
+        graph.Initializers.Add(AccelTensor.Create(wIohw, Cin, Cout, K, K).WithName("W"));
+        graph.Initializers.Add(AccelTensor.Create(bias, Cout).WithName("B"));
         var toNchw = new Node("Transpose", new[] { "X" }, new[] { "Xc" }, "to_nchw");
         toNchw.Attributes.Add(NodeAttribute.Ints("perm", 0, 3, 1, 2));
         // H=16, stride 2, kernel 2: MediaPipe's SAME padding total is max(0, 2 - 15 % 2 - 1) = 0.

@@ -45,17 +45,17 @@ public class BadInputTests
     public void Wrong_shape_dtype_name_and_missing_inputs_name_the_tensor()
     {
         using var session = Accelerator.Select(Relu());
-        var good = session.Run(Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4))[0];
+        var good = session.Run(AccelTensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4))[0];
         Assert.Equal(new[] { 0f, 2f, 0f, 4f }, good.ToArray<float>());
 
-        var shape = Assert.Throws<InputMismatchException>(() => session.Run(Tensor.Create(new[] { 1f, 2f, 3f }, 1, 3)));
+        var shape = Assert.Throws<InputMismatchException>(() => session.Run(AccelTensor.Create(new[] { 1f, 2f, 3f }, 1, 3)));
         Assert.Equal("x", shape.TensorName);
         Assert.Contains("[N,4]", shape.Message);
-        var dtype = Assert.Throws<InputMismatchException>(() => session.Run(Tensor.Create(new[] { 1.0, 2, 3, 4 }, 1, 4)));
+        var dtype = Assert.Throws<InputMismatchException>(() => session.Run(AccelTensor.Create(new[] { 1.0, 2, 3, 4 }, 1, 4)));
         Assert.Contains("expected float32, got float64", dtype.Message);
-        var name = Assert.Throws<InputMismatchException>(() => session.Run(new Dictionary<string, Tensor> { ["z"] = Tensor.Create(new[] { 1f, 2f, 3f, 4f }, 1, 4) }));
+        var name = Assert.Throws<InputMismatchException>(() => session.Run(new Dictionary<string, AccelTensor> { ["z"] = AccelTensor.Create(new[] { 1f, 2f, 3f, 4f }, 1, 4) }));
         Assert.Equal("z", name.TensorName);
-        var missing = Assert.Throws<InputMismatchException>(() => session.Run(new Dictionary<string, Tensor>()));
+        var missing = Assert.Throws<InputMismatchException>(() => session.Run(new Dictionary<string, AccelTensor>()));
         Assert.Equal("x", missing.TensorName);
         Assert.Throws<InputMismatchException>(() => session.Run());
     }

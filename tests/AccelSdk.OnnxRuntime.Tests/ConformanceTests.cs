@@ -23,11 +23,11 @@ public class ConformanceTests
     [Fact]
     public void Comparison_follows_assert_allclose()
     {
-        var expected = Ir.Tensor.Create(new[] { 1f, float.NaN, 0f, 1000f }, 4);
-        Assert.Null(TensorComparison.Compare(Ir.Tensor.Create(new[] { 1.0009f, float.NaN, 9e-6f, 1000.9f }, 4), expected));
-        Assert.Contains("1/4 elements differ", TensorComparison.Compare(Ir.Tensor.Create(new[] { 1.002f, float.NaN, 0f, 1000f }, 4), expected));
-        Assert.Contains("shape", TensorComparison.Compare(Ir.Tensor.Create(new[] { 1f, 2f, 3f, 4f }, 2, 2), expected));
-        Assert.Contains("dtype", TensorComparison.Compare(Ir.Tensor.Create(new[] { 1.0, 2, 3, 4 }, 4), expected));
-        Assert.Contains("exact", TensorComparison.Compare(Ir.Tensor.Create(new long[] { 1, 2 }, 2), Ir.Tensor.Create(new long[] { 1, 3 }, 2)));
+        var expected = Ir.AccelTensor.Create(new[] { 1f, float.NaN, 0f, 1000f }, 4);
+        Assert.Null(TensorComparison.Compare(Ir.AccelTensor.Create(new[] { 1.0009f, float.NaN, 9e-6f, 1000.9f }, 4), expected));
+        Assert.Contains("1/4 elements differ", TensorComparison.Compare(Ir.AccelTensor.Create(new[] { 1.002f, float.NaN, 0f, 1000f }, 4), expected));
+        Assert.Contains("shape", TensorComparison.Compare(Ir.AccelTensor.Create(new[] { 1f, 2f, 3f, 4f }, 2, 2), expected));
+        Assert.Contains("dtype", TensorComparison.Compare(Ir.AccelTensor.Create(new[] { 1.0, 2, 3, 4 }, 4), expected));
+        Assert.Contains("exact", TensorComparison.Compare(Ir.AccelTensor.Create(new long[] { 1, 2 }, 2), Ir.AccelTensor.Create(new long[] { 1, 3 }, 2)));
     }
 }

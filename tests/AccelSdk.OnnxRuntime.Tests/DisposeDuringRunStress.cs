@@ -23,7 +23,7 @@ internal static class DisposeDuringRunStress
     /// </summary>
     public static Outcome RunReluSessions(Func<AccelSdk.Execution.AccelSession> create)
     {
-        var x = AccelSdk.Ir.Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        var x = AccelSdk.Ir.AccelTensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
         return Run(1000, 3, create, s =>
         {
             var y = s.Run(x)[0].ToArray<float>();

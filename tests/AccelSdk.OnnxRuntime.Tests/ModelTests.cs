@@ -10,15 +10,15 @@ namespace AccelSdk.OnnxRuntime.Tests;
 
 public class ModelTests
 {
-    private static Tensor ResNetInput()
+    private static AccelTensor ResNetInput()
     {
         var random = new Random(7);
         var data = new float[3 * 224 * 224];
         for (var i = 0; i < data.Length; i++) data[i] = (float)random.NextDouble() * 255f;
-        return Tensor.Create(data, 1, 3, 224, 224);
+        return AccelTensor.Create(data, 1, 3, 224, 224);
     }
 
-    private static float[] PlainOrt(string path, string inputName, Tensor input)
+    private static float[] PlainOrt(string path, string inputName, AccelTensor input)
     {
         using var session = new InferenceSession(path);
         using var value = OrtValue.CreateTensorValueFromMemory(input.ToArray<float>(), input.ShapeArray);
@@ -105,8 +105,8 @@ public class ModelTests
         var chosen = report.Candidates.Single(c => c.Device == report.Chosen);
         Assert.NotNull(chosen.MedianMs);
         if (policy == SelectionPolicy.HighestThroughput) Assert.True(chosen.ThroughputPerSecond > 0);
-        var a = Tensor.Create(Enumerable.Range(0, 12).Select(i => (float)i).ToArray(), 3, 4);
-        var b = Tensor.Create(Enumerable.Range(0, 12).Select(i => (float)(i % 3)).ToArray(), 4, 3);
+        var a = AccelTensor.Create(Enumerable.Range(0, 12).Select(i => (float)i).ToArray(), 3, 4);
+        var b = AccelTensor.Create(Enumerable.Range(0, 12).Select(i => (float)(i % 3)).ToArray(), 4, 3);
         var y = session.Run(a, b)[0];
         Assert.Equal(new long[] { 3, 3 }, y.ShapeArray);
         // Every row of b is [0, 1, 2], so y[r, c] = c * (sum of row r of a).

@@ -28,7 +28,7 @@ public class ReliabilityTests
         var g = new Graph { Name = "widening" };
         g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), Dimension.Known(4) }))));
         g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
-        g.Initializers.Add(Tensor.Create(new float[4 * 1024], 4, 1024).WithName("W"));
+        g.Initializers.Add(AccelTensor.Create(new float[4 * 1024], 4, 1024).WithName("W"));
         g.Nodes.Add(new Node("MatMul", new[] { "x", "W" }, new[] { "y" }, "widen"));
         var m = new Model(g);
         m.OpsetImports[""] = 17;
@@ -45,7 +45,7 @@ public class ReliabilityTests
         var previous = "x";
         for (var i = 0; i < 4; i++)
         {
-            g.Initializers.Add(Tensor.Create(identity, 128, 128).WithName($"w{i}"));
+            g.Initializers.Add(AccelTensor.Create(identity, 128, 128).WithName($"w{i}"));
             var output = i == 3 ? "y" : $"h{i}";
             g.Nodes.Add(new Node("MatMul", new[] { previous, $"w{i}" }, new[] { output }, $"mm{i}"));
             previous = output;
@@ -56,11 +56,11 @@ public class ReliabilityTests
         return m;
     }
 
-    internal static Tensor ChainInput()
+    internal static AccelTensor ChainInput()
     {
         var data = new float[8 * 128];
         for (var i = 0; i < data.Length; i++) data[i] = i % 7;
-        return Tensor.Create(data, 8, 128);
+        return AccelTensor.Create(data, 8, 128);
     }
 
     private static AccelSession Session(Model model) =>
@@ -70,13 +70,13 @@ public class ReliabilityTests
     public void Null_inputs_are_argument_errors_naming_the_input()
     {
         using var session = Session(Relu());
-        var x = Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
-        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((Tensor[])null!)).ParamName);
-        Assert.Contains("input #0 ('x') is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Tensor[] { null! })).Message);
-        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((IReadOnlyDictionary<string, Tensor>)null!)).ParamName);
-        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Dictionary<string, Tensor> { ["x"] = null! })).Message);
+        var x = AccelTensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((AccelTensor[])null!)).ParamName);
+        Assert.Contains("input #0 ('x') is null", Assert.Throws<ArgumentNullException>(() => session.Run(new AccelTensor[] { null! })).Message);
+        Assert.Equal("inputs", Assert.Throws<ArgumentNullException>(() => session.Run((IReadOnlyDictionary<string, AccelTensor>)null!)).ParamName);
+        Assert.Contains("input 'x' is null", Assert.Throws<ArgumentNullException>(() => session.Run(new Dictionary<string, AccelTensor> { ["x"] = null! })).Message);
         Assert.Contains("input set #1 is null", Assert.Throws<ArgumentNullException>(() =>
-            session.RunMany(new IReadOnlyDictionary<string, Tensor>[] { new Dictionary<string, Tensor> { ["x"] = x }, null! })).Message);
+            session.RunMany(new IReadOnlyDictionary<string, AccelTensor>[] { new Dictionary<string, AccelTensor> { ["x"] = x }, null! })).Message);
         Assert.Equal(new[] { 0f, 2f, 0f, 4f }, session.Run(x)[0].ToArray<float>());
     }
 
@@ -128,14 +128,14 @@ public class ReliabilityTests
             var g = new Graph { Name = "layernorm" };
             g.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(2, 4))));
             g.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(2, 4))));
-            g.Initializers.Add(Tensor.FromArray(1f, 2f, 0.5f, -1f).WithName("W"));
-            g.Initializers.Add(Tensor.FromArray(0f, 0f, 0f, 0f).WithName("B"));
+            g.Initializers.Add(AccelTensor.FromArray(1f, 2f, 0.5f, -1f).WithName("W"));
+            g.Initializers.Add(AccelTensor.FromArray(0f, 0f, 0f, 0f).WithName("B"));
             g.Nodes.Add(new Node("LayerNormalization", nodeInputs, new[] { "Y" }, "ln"));
             var m = new Model(g);
             m.OpsetImports[""] = 17;
             return m;
         }
-        var x = Tensor.Create(new[] { 1f, 2f, 3f, 4f, -1f, 0f, 5f, 2f }, 2, 4);
+        var x = AccelTensor.Create(new[] { 1f, 2f, 3f, 4f, -1f, 0f, 5f, 2f }, 2, 4);
         using var withoutBias = Session(Model(inputs));
         using var zeroBias = Session(Model(new[] { "X", "W", "B" }));
         Assert.Equal(zeroBias.Run(x)[0].ToArray<float>(), withoutBias.Run(x)[0].ToArray<float>());
@@ -164,13 +164,13 @@ public class ReliabilityTests
         model.OpsetImports[""] = 17;
         var options = new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "300" } };
         using var partition = Ort.Backend.Compile(Ort.Device, model, options);
-        var inputs = new DeviceTensor[] { new HostTensor(Tensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(Tensor.FromArray(2f)) };
+        var inputs = new DeviceTensor[] { new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(AccelTensor.FromArray(2f)) };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var e = Assert.Throws<BackendException>(() => partition.Run(inputs));
         Assert.Contains("the run was stopped after the ort.run_timeout_ms limit of 300 ms", e.Message);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"stopped only after {watch.Elapsed}");
         // A condition that is false ends the loop at once, well within the limit.
-        inputs[0] = new HostTensor(Tensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 0 }));
+        inputs[0] = new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 0 }));
         Assert.Equal(2f, ((HostTensor)partition.Run(inputs)[0]).Value.ToArray<float>()[0]);
         Assert.Throws<BackendException>(() => Ort.Backend.Compile(Ort.Device, model,
             new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "soon" } }));
@@ -182,14 +182,14 @@ public class ReliabilityTests
         // The reported case at a small scale: a dynamic batch of 128 KB through a session capped at 64 KB per tensor.
         using var session = Session(Relu());
         session.Limits = new ResourceLimits { MaxTensorBytes = 64 << 10 };
-        var x = Tensor.Zeros(ElementType.Float32, new long[] { 8192, 4 });
+        var x = AccelTensor.Zeros(ElementType.Float32, new long[] { 8192, 4 });
         var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<ResourceLimitException>(() => session.Run(x));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated < x.ByteLength, $"{allocated} bytes allocated by a refused run: the output was made");
         Assert.Equal(("x", "MaxTensorBytes", 131072L, 65536L), (e.TensorName, e.LimitName, e.RequestedBytes, e.AllowedBytes));
         Assert.Contains("tensor 'x' needs 131,072 bytes, over the MaxTensorBytes cap of 65,536 bytes (input float32[8192,4])", e.Message);
-        Assert.Equal(4096, session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 4096, 4 }))[0].Shape[0]);
+        Assert.Equal(4096, session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 4096, 4 }))[0].Shape[0]);
     }
 
     [Fact]
@@ -197,8 +197,8 @@ public class ReliabilityTests
     {
         using var session = Session(Widening());
         session.Limits = new ResourceLimits { MaxTensorBytes = 128 << 10 };
-        Assert.Equal(new long[] { 16, 1024 }, session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 16, 4 }))[0].ShapeArray);
-        var e = Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
+        Assert.Equal(new long[] { 16, 1024 }, session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 16, 4 }))[0].ShapeArray);
+        var e = Assert.Throws<ResourceLimitException>(() => session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
         Assert.Equal(("y", 64L * 1024 * 4), (e.TensorName, e.RequestedBytes));
         Assert.Contains("input shapes x: float32[64,4]", e.Message);
     }
@@ -209,7 +209,7 @@ public class ReliabilityTests
         using var session = Session(Widening());
         session.Limits = new ResourceLimits { MaxRunBytes = 200 << 10 };
         // Input 1 KB and output 256 KB: each tensor is allowed, the run's peak is not.
-        var e = Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
+        var e = Assert.Throws<ResourceLimitException>(() => session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 64, 4 })));
         Assert.Equal(("y", "MaxRunBytes"), (e.TensorName, e.LimitName));
         Assert.Equal(64L * 1024 * 4 + 64 * 4 * 4, e.RequestedBytes);
     }
@@ -220,7 +220,7 @@ public class ReliabilityTests
         var limits = new ResourceLimits { MaxTensorBytes = 1 << 10 };
         using var session = Accelerator.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
         Assert.Same(limits, session.Limits);
-        Assert.Throws<ResourceLimitException>(() => session.Run(Tensor.Zeros(ElementType.Float32, new long[] { 128, 4 })));
+        Assert.Throws<ResourceLimitException>(() => session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 128, 4 })));
     }
 
     [Fact]
@@ -244,7 +244,7 @@ public class ReliabilityTests
         var outcome = DisposeDuringRunStress.RunReluSessions(() => Session(model));
         Assert.Empty(outcome.Failures);
         Assert.True(outcome.RoundsWithRefusal > 0, $"no round disposed the session under running threads: {outcome}");
-        var x = Tensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
+        var x = AccelTensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4);
         Assert.Throws<ObjectDisposedException>(() => { var s = Session(model); s.Dispose(); s.Run(x); });
     }
 

@@ -40,11 +40,11 @@ public class RoundTripTests
         Assert.True(compared > 10, $"{compared} compared, {bothRefused} refused by ORT in both forms");
     }
 
-    private static bool Identical(Tensor a, Tensor b) =>
+    private static bool Identical(AccelTensor a, AccelTensor b) =>
         a.ElementType == b.ElementType && a.Shape.SequenceEqual(b.Shape) &&
         (a.IsString ? a.Strings.SequenceEqual(b.Strings) : a.Bytes.SequenceEqual(b.Bytes));
 
-    private static List<Tensor>? TryRun(byte[] bytes, string caseDir, Model model, out string? error)
+    private static List<AccelTensor>? TryRun(byte[] bytes, string caseDir, Model model, out string? error)
     {
         error = null;
         try

@@ -20,18 +20,18 @@ public sealed class BadInputTests : IDisposable
         var e = Assert.Throws<CalibrationDataException>(() => InputSets.FromDirectory(TestData.ResNet18, _dir));
         Assert.Contains(_dir, e.Message);
         Assert.Contains("no usable samples", e.Message);
-        Assert.Throws<CalibrationDataException>(() => StaticQuantizer.Quantize(TestData.ResNet18, Array.Empty<IReadOnlyDictionary<string, Tensor>>()));
+        Assert.Throws<CalibrationDataException>(() => StaticQuantizer.Quantize(TestData.ResNet18, Array.Empty<IReadOnlyDictionary<string, AccelTensor>>()));
     }
 
     [Fact]
     public void Inputs_of_the_wrong_shape_or_type_are_refused_with_both_shapes()
     {
-        OnnxTensors.WriteFile(Tensor.Zeros(ElementType.Float32, new long[] { 1, 3, 100, 100 }), Path.Combine(_dir, "small.pb"));
+        OnnxTensors.WriteFile(AccelTensor.Zeros(ElementType.Float32, new long[] { 1, 3, 100, 100 }), Path.Combine(_dir, "small.pb"));
         var e = Assert.Throws<CalibrationDataException>(() => InputSets.FromDirectory(TestData.ResNet18, _dir));
         Assert.Contains("[1,3,224,224]", e.Message);
         Assert.Contains("[1,3,100,100]", e.Message);
 
-        var wrongType = new Dictionary<string, Tensor> { ["Input247"] = Tensor.Zeros(ElementType.Float64, new long[] { 1, 3, 224, 224 }) };
+        var wrongType = new Dictionary<string, AccelTensor> { ["Input247"] = AccelTensor.Zeros(ElementType.Float64, new long[] { 1, 3, 224, 224 }) };
         var t = Assert.Throws<CalibrationDataException>(() => Calibrator.Calibrate(TestData.ResNet18, new[] { "Input247" }, new[] { wrongType }));
         Assert.Contains("float64", t.Message);
     }

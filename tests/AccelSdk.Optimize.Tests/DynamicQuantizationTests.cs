@@ -81,8 +81,8 @@ public sealed class DynamicQuantizationTests
         var random = new Random(7);
         var graph = new Graph { Name = "gemm" };
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        graph.Initializers.Add(Tensor.Create(Values(32 * 64), 32, 64).WithName("W"));
-        graph.Initializers.Add(Tensor.Create(Values(32), 32).WithName("C"));
+        graph.Initializers.Add(AccelTensor.Create(Values(32 * 64), 32, 64).WithName("W"));
+        graph.Initializers.Add(AccelTensor.Create(Values(32), 32).WithName("C"));
         graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(4, 64))));
         graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(4, 32))));
         var gemm = new Node("Gemm", new[] { "X", "W", "C" }, new[] { "Y" }, "gemm");
@@ -95,7 +95,7 @@ public sealed class DynamicQuantizationTests
 
         var result = DynamicQuantizer.Quantize(model, new DynamicQuantizationOptions { PerChannel = false });
         Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "MatMulInteger");
-        var input = new Dictionary<string, Tensor> { ["X"] = Tensor.Create(Values(4 * 64), 4, 64) };
+        var input = new Dictionary<string, AccelTensor> { ["X"] = AccelTensor.Create(Values(4 * 64), 4, 64) };
         var (backend, device) = BackendRegistry.Resolve("ort-cpu");
         using var a = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var b = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));
@@ -105,13 +105,13 @@ public sealed class DynamicQuantizationTests
         Assert.Null(Onnx.Conformance.TensorComparison.Compare(actual, expected, rtol: 0.02, atol: 0.05));
     }
 
-    private static Tensor MeanPool(Tensor hidden)
+    private static AccelTensor MeanPool(AccelTensor hidden)
     {
         var values = hidden.AsSpan<float>();
         var (tokens, width) = ((int)hidden.Shape[1], (int)hidden.Shape[2]);
         var pooled = new float[width];
         for (var t = 0; t < tokens; t++)
             for (var d = 0; d < width; d++) pooled[d] += values[t * width + d] / tokens;
-        return Tensor.FromArray(pooled);
+        return AccelTensor.FromArray(pooled);
     }
 }

@@ -50,7 +50,7 @@ public sealed class Fp16Tests
         var result = Fp16Converter.Convert(model);
         var converted = result.Model.Graph.Nodes.Where(n => n.OpType == "ConstantOfShape").ToList();
         Assert.All(converted, n => Assert.Equal(ElementType.Float16, n.Attributes.Single(a => a.Name == "value").AsTensor().ElementType));
-        var report = ModelEvaluator.Compare(model, result, new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model, seed: 7) },
+        var report = ModelEvaluator.Compare(model, result, new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(model, seed: 7) },
             new EvaluationOptions { MeasuredRuns = 1, WarmupRuns = 0, Devices = new[] { "ort-cpu" } });
         Assert.All(report.Accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
     }

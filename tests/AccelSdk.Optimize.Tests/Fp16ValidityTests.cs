@@ -27,7 +27,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         Assert.Equal(ElementType.Float32, constant.Attributes.Single(a => a.Name == "value").AsTensor().ElementType);
 
         var (backend, device) = BackendRegistry.Resolve("ort-cpu");
-        var inputs = new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(model), SampleInputs.Random(model, seed: 7) };
+        var inputs = new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(model), SampleInputs.Random(model, seed: 7) };
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, inputs);
         Assert.All(accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
 
@@ -42,8 +42,8 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
     {
         var model = ResizeModel();
         // scales = half_scales * two: the Mul computes in float16 after conversion, so Resize must read a float32 Cast of it.
-        model.Graph.Initializers.Add(Tensor.Create(new[] { 0.5f, 0.5f, 1f, 1f }, 4).WithName("half_scales"));
-        model.Graph.Initializers.Add(Tensor.Create(new[] { 2f }, 1).WithName("two"));
+        model.Graph.Initializers.Add(AccelTensor.Create(new[] { 0.5f, 0.5f, 1f, 1f }, 4).WithName("half_scales"));
+        model.Graph.Initializers.Add(AccelTensor.Create(new[] { 2f }, 1).WithName("two"));
         model.Graph.Nodes.Insert(0, new Node("Mul", new[] { "half_scales", "two" }, new[] { "computed_scales" }, "compute_scales"));
         model.Graph.Nodes.Single(n => n.Name == "resize_constant_scales").Inputs[2] = "computed_scales";
         model.Graph.Initializers.RemoveAll(t => t.Name == "scales");
@@ -68,7 +68,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var result = Fp16Converter.Convert(model);
         // The old converter's output: Resize scales in float16, which the Resize schema forbids.
         var scales = result.Model.Graph.Initializers.FindIndex(t => t.Name == "scales");
-        result.Model.Graph.Initializers[scales] = Tensor.Create(new[] { (Half)1, (Half)1, (Half)2, (Half)2 }, 4).WithName("scales");
+        result.Model.Graph.Initializers[scales] = AccelTensor.Create(new[] { (Half)1, (Half)1, (Half)2, (Half)2 }, 4).WithName("scales");
         var path = Path.Combine(_folder, "out.onnx");
         File.WriteAllText(path, "previous result");
 
@@ -87,7 +87,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var model = ResizeModel();
         var result = Fp16Converter.Convert(model);
         var gain = result.Model.Graph.Initializers.FindIndex(t => t.Name == "gain");
-        result.Model.Graph.Initializers[gain] = Tensor.Create(new[] { (Half)(-3) }, 1).WithName("gain");
+        result.Model.Graph.Initializers[gain] = AccelTensor.Create(new[] { (Half)(-3) }, 1).WithName("gain");
         var path = Path.Combine(_folder, "out.onnx");
 
         var error = Assert.Throws<OptimizedModelRejectedException>(() => OptimizedModelWriter.Write(model, result, path));
@@ -121,7 +121,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var model = Model.Load(RepoPaths.Model(relativePath));
         var result = Fp16Converter.Convert(model);
         var path = Path.Combine(_folder, "model-fp16.onnx");
-        var inputs = new List<IReadOnlyDictionary<string, Tensor>> { SampleInput(model, relativePath) };
+        var inputs = new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInput(model, relativePath) };
         try
         {
             OptimizedModelWriter.Write(model, result, path, new ValidationOptions { Inputs = inputs });
@@ -145,7 +145,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
     /// The fixed-seed sample input, with audio long enough for the audio front ends (their sample count is symbolic)
     /// and Silero's sample rate set to 16 kHz.
     /// </summary>
-    private static Dictionary<string, Tensor> SampleInput(Model model, string relativePath)
+    private static Dictionary<string, AccelTensor> SampleInput(Model model, string relativePath)
     {
         var input = SampleInputs.Random(model);
         var samples = relativePath.EndsWith("melspectrogram.onnx", StringComparison.Ordinal) ? 1280 : relativePath.StartsWith("silero/", StringComparison.Ordinal) ? 512 : 0;
@@ -154,8 +154,8 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var audio = Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         foreach (var declared in model.Graph.RequiredInputs)
         {
-            if (declared.TensorType is { ElementType: ElementType.Float32, Shape.Rank: 2 }) input[declared.Name] = Tensor.Create(audio, 1, samples);
-            else if (declared.TensorType is { ElementType: ElementType.Int64 }) input[declared.Name] = Tensor.Scalar(16000L);
+            if (declared.TensorType is { ElementType: ElementType.Float32, Shape.Rank: 2 }) input[declared.Name] = AccelTensor.Create(audio, 1, samples);
+            else if (declared.TensorType is { ElementType: ElementType.Int64 }) input[declared.Name] = AccelTensor.Scalar(16000L);
         }
         return input;
     }
@@ -169,9 +169,9 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var random = new Random(11);
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var graph = new Graph { Name = "resize" };
-        graph.Initializers.Add(Tensor.Create(Values(4 * 3 * 3 * 3), 4, 3, 3, 3).WithName("W"));
-        graph.Initializers.Add(Tensor.Create(new[] { 1f, 1f, 2f, 2f }, 4).WithName("scales"));
-        graph.Initializers.Add(Tensor.Create(new[] { 1.7f }, 1).WithName("gain"));
+        graph.Initializers.Add(AccelTensor.Create(Values(4 * 3 * 3 * 3), 4, 3, 3, 3).WithName("W"));
+        graph.Initializers.Add(AccelTensor.Create(new[] { 1f, 1f, 2f, 2f }, 4).WithName("scales"));
+        graph.Initializers.Add(AccelTensor.Create(new[] { 1.7f }, 1).WithName("gain"));
         graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(1, 3, 8, 8))));
         graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(1, 4, 32, 32))));
         var conv = new Node("Conv", new[] { "X", "W" }, new[] { "features" }, "conv");
@@ -179,7 +179,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         graph.Nodes.Add(conv);
         graph.Nodes.Add(new Node("Resize", new[] { "features", "", "scales" }, new[] { "up1" }, "resize_constant_scales"));
         var constant = new Node("Constant", Array.Empty<string>(), new[] { "scales2" }, "scales2");
-        constant.Attributes.Add(NodeAttribute.FromTensor("value", Tensor.Create(new[] { 1f, 1f, 2f, 2f }, 4)));
+        constant.Attributes.Add(NodeAttribute.FromTensor("value", AccelTensor.Create(new[] { 1f, 1f, 2f, 2f }, 4)));
         graph.Nodes.Add(constant);
         var linear = new Node("Resize", new[] { "up1", "", "scales2" }, new[] { "up2" }, "resize_constant_node");
         linear.Attributes.Add(NodeAttribute.String("mode", "linear"));

@@ -39,9 +39,9 @@ public sealed class PruningTests
         var w1 = Values(6 * 8 * 3 * 3, 1f);
         for (var i = 0; i < 8 * 9; i++) { w1[1 * 72 + i] *= 1e-4f; w1[4 * 72 + i] *= 1e-4f; }
         var graph = new Graph { Name = "convs" };
-        graph.Initializers.Add(Tensor.Create(w1, 6, 8, 3, 3).WithName("W1"));
-        graph.Initializers.Add(Tensor.Create(Values(6, 0.5f), 6).WithName("B1"));
-        graph.Initializers.Add(Tensor.Create(Values(4 * 6 * 3 * 3, 1f), 4, 6, 3, 3).WithName("W2"));
+        graph.Initializers.Add(AccelTensor.Create(w1, 6, 8, 3, 3).WithName("W1"));
+        graph.Initializers.Add(AccelTensor.Create(Values(6, 0.5f), 6).WithName("B1"));
+        graph.Initializers.Add(AccelTensor.Create(Values(4 * 6 * 3 * 3, 1f), 4, 6, 3, 3).WithName("W2"));
         graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(1, 8, 12, 12))));
         graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(1, 4, 12, 12))));
         Node Conv(string x, string w, string? b, string y)
@@ -62,7 +62,7 @@ public sealed class PruningTests
         Assert.Equal(new long[] { 4, 6 - 2, 3, 3 }, pruned.FindInitializer("W2")!.ShapeArray);
         Assert.Equal(new[] { 0f, 2, 3, 5 }.Select(c => w1[(int)c * 72]), pruned.FindInitializer("W1")!.ToArray<float>().Where((_, i) => i % 72 == 0));
 
-        var input = new Dictionary<string, Tensor> { ["X"] = Tensor.Create(Values(8 * 12 * 12, 1f), 1, 8, 12, 12) };
+        var input = new Dictionary<string, AccelTensor> { ["X"] = AccelTensor.Create(Values(8 * 12 * 12, 1f), 1, 8, 12, 12) };
         var (backend, device) = BackendRegistry.Resolve("ort-cpu");
         using var a = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var b = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));

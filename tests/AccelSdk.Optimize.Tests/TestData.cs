@@ -28,10 +28,10 @@ internal static class TestData
 
     public static Model MiniLm => MiniLmModel.Value;
 
-    public static List<IReadOnlyDictionary<string, Tensor>> Sentences(Model model, int count = int.MaxValue) =>
+    public static List<IReadOnlyDictionary<string, AccelTensor>> Sentences(Model model, int count = int.MaxValue) =>
         InputSets.FromSentences(model, File.ReadLines(SentencesPath).Take(count), WordPieceTokenizer.Load(VocabPath))
-            .Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+            .Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
-    public static List<IReadOnlyDictionary<string, Tensor>> Images(Model model, string split) =>
-        InputSets.FromDirectory(model, ImageFolder(split)).Cast<IReadOnlyDictionary<string, Tensor>>().ToList();
+    public static List<IReadOnlyDictionary<string, AccelTensor>> Images(Model model, string split) =>
+        InputSets.FromDirectory(model, ImageFolder(split)).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 }

@@ -18,7 +18,7 @@ public class GraphNameTests
     public void A_well_named_graph_passes()
     {
         var g = Relu();
-        g.Initializers.Add(Tensor.FromArray(1f).WithName("w"));
+        g.Initializers.Add(AccelTensor.FromArray(1f).WithName("w"));
         g.CheckNames("m.onnx");
     }
 
@@ -38,8 +38,8 @@ public class GraphNameTests
         g.Inputs.Add(g.Inputs[0]);
         Assert.Contains("graph input 'x' is listed twice", Assert.Throws<InvalidModelException>(() => g.CheckNames("m")).Message);
         g = Relu();
-        g.Initializers.Add(Tensor.FromArray(1f).WithName("w"));
-        g.Initializers.Add(Tensor.FromArray(2f).WithName("w"));
+        g.Initializers.Add(AccelTensor.FromArray(1f).WithName("w"));
+        g.Initializers.Add(AccelTensor.FromArray(2f).WithName("w"));
         Assert.Contains("initializer 'w' is listed twice", Assert.Throws<InvalidModelException>(() => g.CheckNames("m")).Message);
     }
 
@@ -47,7 +47,7 @@ public class GraphNameTests
     public void A_nameless_initializer_is_refused_and_does_not_break_declared_types()
     {
         var g = Relu();
-        g.Initializers.Add(Tensor.FromArray(1f));
+        g.Initializers.Add(AccelTensor.FromArray(1f));
         Assert.Equal("m: initializer #0 has no name", Assert.Throws<InvalidModelException>(() => g.CheckNames("m")).Message);
         Assert.Equal(2, g.DeclaredTypes().Count);
     }

@@ -9,7 +9,7 @@ public class ModelDigestTests
         var graph = new Graph { Name = "g" };
         graph.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(2, 3))));
         graph.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(2, 3))));
-        graph.Initializers.Add(Tensor.Create(Enumerable.Range(0, 1000).Select(i => i == 777 ? weight : i * 0.25f).ToArray(), 1000).WithName("w"));
+        graph.Initializers.Add(AccelTensor.Create(Enumerable.Range(0, 1000).Select(i => i == 777 ? weight : i * 0.25f).ToArray(), 1000).WithName("w"));
         var node = new Node("Softmax", new[] { "x" }, new[] { "y" }, "softmax");
         node.Attributes.Add(NodeAttribute.Int("axis", axis));
         graph.Nodes.Add(node);

@@ -10,8 +10,8 @@ public class ShapeInferenceTests
         var g = new Graph { Name = "convnet" };
         g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), 3, 32, 32 }))));
         g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
-        g.Initializers.Add(Tensor.Zeros(ElementType.Float32, new long[] { 8, 3, 3, 3 }, "w"));
-        g.Initializers.Add(Tensor.Create(new long[] { 0, -1 }, 2).WithName("shape"));
+        g.Initializers.Add(AccelTensor.Zeros(ElementType.Float32, new long[] { 8, 3, 3, 3 }, "w"));
+        g.Initializers.Add(AccelTensor.Create(new long[] { 0, -1 }, 2).WithName("shape"));
         var conv = new Node("Conv", new[] { "x", "w" }, new[] { "c" }, "conv");
         conv.Attributes.Add(NodeAttribute.Ints("pads", 1, 1, 1, 1));
         conv.Attributes.Add(NodeAttribute.Ints("strides", 2, 2));

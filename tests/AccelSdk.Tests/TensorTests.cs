@@ -8,7 +8,7 @@ public class TensorTests
     public void Create_copies_data_and_reports_shape()
     {
         var data = new[] { 1f, 2f, 3f, 4f, 5f, 6f };
-        var t = Tensor.Create(data, 2, 3);
+        var t = AccelTensor.Create(data, 2, 3);
         data[0] = 99;
         Assert.Equal(ElementType.Float32, t.ElementType);
         Assert.Equal(new long[] { 2, 3 }, t.ShapeArray);
@@ -20,7 +20,7 @@ public class TensorTests
     [Fact]
     public void Create_rejects_a_shape_that_does_not_hold_the_data()
     {
-        var e = Assert.Throws<InvalidTensorException>(() => Tensor.Create(new[] { 1f, 2f, 3f }, 2, 2));
+        var e = Assert.Throws<InvalidTensorException>(() => AccelTensor.Create(new[] { 1f, 2f, 3f }, 2, 2));
         Assert.Contains("[2,2]", e.Message);
         Assert.Contains("3 were given", e.Message);
     }
@@ -28,7 +28,7 @@ public class TensorTests
     [Fact]
     public void Dense_data_is_pinned_so_native_code_can_use_it_in_place()
     {
-        var t = Tensor.Zeros(ElementType.Float32, new long[] { 256 });
+        var t = AccelTensor.Zeros(ElementType.Float32, new long[] { 256 });
         var before = t.DataPointer;
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         Assert.Equal(before, t.DataPointer);
@@ -38,7 +38,7 @@ public class TensorTests
     [Fact]
     public void Views_of_the_wrong_element_size_are_refused()
     {
-        var t = Tensor.Create(new long[] { 1, 2 }, 2);
+        var t = AccelTensor.Create(new long[] { 1, 2 }, 2);
         Assert.Throws<InvalidOperationException>(() => t.AsSpan<int>());
         Assert.Equal(new long[] { 1, 2 }, t.ToInt64Array());
     }
@@ -46,7 +46,7 @@ public class TensorTests
     [Fact]
     public void String_tensors_hold_strings()
     {
-        var t = Tensor.CreateStrings(new[] { "a", "bc" }, 2);
+        var t = AccelTensor.CreateStrings(new[] { "a", "bc" }, 2);
         Assert.True(t.IsString);
         Assert.Equal(new[] { "a", "bc" }, t.Strings);
         Assert.Throws<InvalidOperationException>(() => t.Bytes.ToArray());
@@ -55,9 +55,9 @@ public class TensorTests
     [Fact]
     public void BFloat16_and_float16_read_as_double()
     {
-        var bf = Tensor.FromBytes(ElementType.BFloat16, new long[] { 1 }, BitConverter.GetBytes((ushort)(BitConverter.SingleToInt32Bits(1.5f) >> 16)));
+        var bf = AccelTensor.FromBytes(ElementType.BFloat16, new long[] { 1 }, BitConverter.GetBytes((ushort)(BitConverter.SingleToInt32Bits(1.5f) >> 16)));
         Assert.Equal(1.5, bf.GetAsDouble(0));
-        var h = Tensor.Create(new[] { (Half)0.25f }, 1);
+        var h = AccelTensor.Create(new[] { (Half)0.25f }, 1);
         Assert.Equal(0.25, h.GetAsDouble(0));
     }
 

@@ -4,7 +4,6 @@ using AccelSdk.Ir;
 using AccelSdk.Onnx;
 using AccelSdk.TfLite.Import;
 using Microsoft.ML.OnnxRuntime;
-using Tensor = AccelSdk.Ir.Tensor;
 using DenseTensorOfFloat = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace AccelSdk.TfLite.Tests;
@@ -34,7 +33,7 @@ public sealed class BackendTests
         Assert.Equal(TfLiteImporter.Opset, model.OpsetOf(""));
         var (backend, device) = BackendRegistry.Resolve("tflite-cpu");
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
-        var x = Tensor.Create(Enumerable.Range(0, 192).Select(i => i * 0.25f).ToArray(), 1, 8, 8, 3);
+        var x = AccelTensor.Create(Enumerable.Range(0, 192).Select(i => i * 0.25f).ToArray(), 1, 8, 8, 3);
         var y = session.Run(x)[0];
         Assert.Equal(x.ToArray<float>().Select(v => 3 * v), y.ToArray<float>());
     }
@@ -89,7 +88,7 @@ public sealed class BackendTests
             for (var i = 0; i < expected.Length; i++)
             {
                 var t = outputs[i].AsTensor<float>();
-                var actual = Tensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+                var actual = AccelTensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
                 TestData.AssertClose(expected[i], actual, 1e-4, 1e-6, $"{file} output {i}");
             }
             Assert.Equal(OnnxImporter.Load(onnx).Graph.Nodes.Count, TfLiteImporter.Load(path).Graph.Nodes.Count);
@@ -128,7 +127,7 @@ public sealed class BackendTests
             foreach (var variable in state.Where(v => v.Output.Length > 0))
             {
                 var t = byName[variable.Output].AsTensor<sbyte>();
-                current[variable.Input] = Tensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
+                current[variable.Input] = AccelTensor.Create(t.ToArray(), t.Dimensions.ToArray().Select(d => (long)d).ToArray());
             }
             var probability = results.First(r => !state.Any(v => v.Output == r.Name)).AsTensor<byte>().GetValue(0);
             Assert.True(Math.Abs(probability - expected) <= 1, $"frame {frame}: plain ORT {probability}, TFLite {expected}");
@@ -137,6 +136,6 @@ public sealed class BackendTests
         Assert.True(nonZero > 5, $"only {nonZero} frames scored above 0: the comparison says little");
     }
 
-    private static NamedOnnxValue Int8Value(string name, Tensor value) => NamedOnnxValue.CreateFromTensor(name,
+    private static NamedOnnxValue Int8Value(string name, AccelTensor value) => NamedOnnxValue.CreateFromTensor(name,
         new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<sbyte>(value.ToArray<sbyte>(), value.ShapeArray.Select(d => (int)d).ToArray()));
 }

@@ -54,7 +54,7 @@ public sealed partial class DisposeDuringRunTests
         TestEnvironment.RequireRuntime();
         using var model = LiteModel.FromFile(TestEnvironment.Model("add.bin"));
         var interpreter = new LiteInterpreter(model);
-        var input = Tensor.Zeros(ElementType.Float32, [1, 8, 8, 3]);
+        var input = AccelTensor.Zeros(ElementType.Float32, [1, 8, 8, 3]);
         Assert.Single(interpreter.Run(input));
         interpreter.Dispose();
         interpreter.Dispose(); // a second Dispose is harmless
@@ -80,7 +80,7 @@ public sealed partial class DisposeDuringRunTests
         var model = LiteModel.FromFile(TestEnvironment.Model("add.bin"));
         using var interpreter = new LiteInterpreter(model);
         model.Dispose(); // TFLite needs only the model's bytes after creation, which the interpreter keeps alive
-        var input = Tensor.Create(Enumerable.Range(0, 192).Select(i => (float)i).ToArray(), 1, 8, 8, 3);
+        var input = AccelTensor.Create(Enumerable.Range(0, 192).Select(i => (float)i).ToArray(), 1, 8, 8, 3);
         var output = interpreter.Run(input)[0];
         Assert.Equal(3f * 5, output.AsSpan<float>()[5]); // add.bin computes (x + x) + x
     }

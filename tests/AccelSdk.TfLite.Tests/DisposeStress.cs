@@ -26,7 +26,7 @@ public static class DisposeStress
             Console.WriteLine("tflite-cpu unavailable: " + device.UnavailableReason);
             return 3;
         }
-        var input = backend.Upload(device, Tensor.Zeros(ElementType.Float32, [1, 8, 8, 3]));
+        var input = backend.Upload(device, AccelTensor.Zeros(ElementType.Float32, [1, 8, 8, 3]));
         var stress = new Stress();
         var workers = Enumerable.Range(0, 2).Select(_ => new Thread(() => stress.RunUntilStopped(input))).ToArray();
         foreach (var worker in workers) worker.Start();

@@ -35,11 +35,11 @@ internal sealed class FlatBufferPatch(byte[] bytes)
     /// <summary>Field <paramref name="field"/> of the operator's builtin options table.</summary>
     public int OperatorOption(int op, int field) => Field(Table(Field(Operator(op), BuiltinOptions)), field);
 
-    public int TensorShapeDim(int tensor, int dim) => VectorElement(Tensor(tensor), Shape, dim);
+    public int TensorShapeDim(int tensor, int dim) => VectorElement(AccelTensor(tensor), Shape, dim);
 
-    public int TensorShapeRank(int tensor) => VectorStart(Tensor(tensor), Shape);
+    public int TensorShapeRank(int tensor) => VectorStart(AccelTensor(tensor), Shape);
 
-    public int TensorBuffer(int tensor) => Field(Tensor(tensor), Buffer);
+    public int TensorBuffer(int tensor) => Field(AccelTensor(tensor), Buffer);
 
     public int SubgraphOutput(int k) => VectorElement(Subgraph(), SubgraphOutputs, k);
 
@@ -65,7 +65,7 @@ internal sealed class FlatBufferPatch(byte[] bytes)
 
     private int Operator(int op) => Tables(Subgraph(), Operators)[op];
 
-    private int Tensor(int tensor) => Tables(Subgraph(), Tensors)[tensor];
+    private int AccelTensor(int tensor) => Tables(Subgraph(), Tensors)[tensor];
 
     private int Table(int fieldPosition) => fieldPosition + Get(fieldPosition);
 

@@ -107,7 +107,7 @@ public sealed class ImportAgreementTests : IClassFixture<OrtFixture>
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, _ort.Backend, _ort.Backend.CpuDevice));
         var actual = session.Run(inputs);
         var random = new Random(5);
-        var nudged = inputs.Select(t => Tensor.Create(
+        var nudged = inputs.Select(t => AccelTensor.Create(
             t.ToArray<float>().Select(v => random.Next(2) == 0 ? MathF.BitIncrement(v) : MathF.BitDecrement(v)).ToArray(), t.ShapeArray)).ToArray();
         var moved = interpreter.Run(nudged);
         for (var i = 0; i < expected.Length; i++)
@@ -149,7 +149,7 @@ public sealed class ImportAgreementTests : IClassFixture<OrtFixture>
         using var liteModel = LiteModel.FromFile(path);
         using var interpreter = new LiteInterpreter(liteModel);
         var random = new Random(3);
-        var audio = Tensor.Create(Enumerable.Range(0, 1280 * 4).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 1280 * 4);
+        var audio = AccelTensor.Create(Enumerable.Range(0, 1280 * 4).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 1280 * 4);
         var expected = interpreter.Run(audio);
         var model = TfLiteImporter.Load(path);
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, _ort.Backend, _ort.Backend.CpuDevice));
@@ -216,7 +216,7 @@ public sealed class ImportAgreementTests : IClassFixture<OrtFixture>
             var expected = interpreter.Run(input);
             var actual = session.Run(input);
             Assert.Equal(expected.Length, actual.Length);
-            var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [session.InputNames[0]] = input };
+            var values = new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [session.InputNames[0]] = input };
             for (var k = 0; k < expected.Length; k++)
             {
                 Assert.Equal(expected[k].ElementType, actual[k].ElementType);
@@ -257,7 +257,7 @@ public sealed class ImportAgreementTests : IClassFixture<OrtFixture>
         using (var liteModel = LiteModel.FromBytes(bytes, "matrix_diag.tflite"))
         using (var interpreter = new LiteInterpreter(liteModel))
         {
-            Assert.Equal(new float[] { 1, 0, 0, 0, 2, 0, 0, 0, 3 }, interpreter.Run(Tensor.Create(new float[] { 1, 2, 3 }, 3))[0].ToArray<float>());
+            Assert.Equal(new float[] { 1, 0, 0, 0, 2, 0, 0, 0, 3 }, interpreter.Run(AccelTensor.Create(new float[] { 1, 2, 3 }, 3))[0].ToArray<float>());
         }
         var model = TfLiteImporter.Import(bytes, "matrix_diag.tflite");
         Assert.Contains(model.Graph.Nodes, n => n.Domain == TfLiteImporter.CustomDomain && n.OpType == "MatrixDiag");

@@ -17,7 +17,7 @@ internal static class LayerwiseComparison
     public const double UnitRoundoff32 = 5.9604644775390625e-8;
 
     /// <summary>What <see cref="Compare"/> captured for the operator it was asked to: TFLite's input and output, ORT's output of the op alone.</summary>
-    public sealed record Capture(Tensor Input, Tensor TfLiteOutput, Tensor OrtOutput);
+    public sealed record Capture(AccelTensor Input, AccelTensor TfLiteOutput, AccelTensor OrtOutput);
 
     /// <summary>One TFLite operator's output: its error end to end, and its error when fed TFLite's own inputs.</summary>
     public sealed record Layer(string Op, string Tensor, double Scale, double EndToEndError, double LocalError)
@@ -79,10 +79,10 @@ internal static class LayerwiseComparison
     /// Runs the patched model on TFLite and imported on ORT (end-to-end error of every layer), then runs each TFLite
     /// operator's imported nodes alone on ORT, fed the tensors TFLite computed (local error: what the op's import adds).
     /// </summary>
-    public static IReadOnlyList<Layer> Compare(string path, OrtBackend ort, Tensor[] inputs) => Compare(path, ort, inputs, null, out _);
+    public static IReadOnlyList<Layer> Compare(string path, OrtBackend ort, AccelTensor[] inputs) => Compare(path, ort, inputs, null, out _);
 
-    /// <inheritdoc cref="Compare(string, OrtBackend, Tensor[])"/>
-    public static IReadOnlyList<Layer> Compare(string path, OrtBackend ort, Tensor[] inputs, string? captureOp, out Capture? capture)
+    /// <inheritdoc cref="Compare(string, OrtBackend, AccelTensor[])"/>
+    public static IReadOnlyList<Layer> Compare(string path, OrtBackend ort, AccelTensor[] inputs, string? captureOp, out Capture? capture)
     {
         capture = null;
         var patched = WithIntermediatesAsOutputs(File.ReadAllBytes(path));
@@ -93,7 +93,7 @@ internal static class LayerwiseComparison
         var model = TfLiteImporter.Import(patched, label);
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, ort, ort.CpuDevice));
         var whole = session.Run(inputs);
-        var tfliteValues = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var tfliteValues = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         for (var i = 0; i < lite.Length; i++) tfliteValues[model.Graph.Outputs[i].Name] = lite[i];
         for (var i = 0; i < inputs.Length; i++) tfliteValues[model.Graph.Inputs[i].Name] = inputs[i];
         var endToEnd = new Dictionary<string, (double Scale, double Error)>(StringComparer.Ordinal);
@@ -114,7 +114,7 @@ internal static class LayerwiseComparison
     /// fed TFLite's NHWC input: the exact output (NHWC, activation applied) and, per element, the float32 rounding
     /// scale of its dot product, eps32 x (sum |w x| + |b|).
     /// </summary>
-    public static (double[] Exact, double[] RoundingScale) Float64Conv(Model model, string op, Tensor inputNhwc)
+    public static (double[] Exact, double[] RoundingScale) Float64Conv(Model model, string op, AccelTensor inputNhwc)
     {
         var nodes = model.Graph.Nodes.Where(n => n.Name!.StartsWith(op + "/", StringComparison.Ordinal)).ToList();
         var conv = nodes.Single(n => n.OpType == "Conv");
@@ -205,12 +205,12 @@ internal static class LayerwiseComparison
         }
 
         /// <summary>The outputs of the last <see cref="Run"/>, by name.</summary>
-        public Dictionary<string, Tensor> LastOutputs { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, AccelTensor> LastOutputs { get; } = new(StringComparer.Ordinal);
 
-        public Tensor FirstInput(string op, IReadOnlyDictionary<string, Tensor> values) => values[_groups.First(g => g.Op == op).Feeds[0]];
+        public AccelTensor FirstInput(string op, IReadOnlyDictionary<string, AccelTensor> values) => values[_groups.First(g => g.Op == op).Feeds[0]];
 
         /// <summary>Per operator output: max|tflite|, max|tflite - ort on tflite's inputs|, and the step of a quantized output (0 for float).</summary>
-        public IEnumerable<(string Op, string Tensor, double Scale, double Error, string Type)> Run(IReadOnlyDictionary<string, Tensor> tfliteValues)
+        public IEnumerable<(string Op, string Tensor, double Scale, double Error, string Type)> Run(IReadOnlyDictionary<string, AccelTensor> tfliteValues)
         {
             LastOutputs.Clear();
             foreach (var (op, session, feeds, outputs) in _groups)
@@ -234,7 +234,7 @@ internal static class LayerwiseComparison
     }
 
     /// <summary>max|expected| and max|expected - actual|.</summary>
-    public static (double Scale, double Error) MaxError(Tensor expected, Tensor actual)
+    public static (double Scale, double Error) MaxError(AccelTensor expected, AccelTensor actual)
     {
         Assert.Equal(expected.ShapeArray, actual.ShapeArray);
         double scale = 0, error = 0;

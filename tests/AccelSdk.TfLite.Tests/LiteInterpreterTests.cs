@@ -7,10 +7,10 @@ public class LiteInterpreterTests
 {
     public LiteInterpreterTests() => TestEnvironment.RequireRuntime();
 
-    private static Tensor Ramp(long[] shape, float step)
+    private static AccelTensor Ramp(long[] shape, float step)
     {
-        var count = (int)Tensor.CountElements(shape);
-        return Tensor.Create(Enumerable.Range(0, count).Select(i => (i - count / 2) * step).ToArray(), shape);
+        var count = (int)AccelTensor.CountElements(shape);
+        return AccelTensor.Create(Enumerable.Range(0, count).Select(i => (i - count / 2) * step).ToArray(), shape);
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public class LiteInterpreterTests
         var output = interpreter.Outputs.Single();
         Assert.Equal(ElementType.Int8, input.ElementType);
         var values = Enumerable.Range(0, 192).Select(i => (sbyte)(i % 40 - 20)).ToArray();
-        var y = interpreter.Run(Tensor.Create(values, 1, 8, 8, 3)).Single().ToArray<sbyte>();
+        var y = interpreter.Run(AccelTensor.Create(values, 1, 8, 8, 3)).Single().ToArray<sbyte>();
         for (var i = 0; i < values.Length; i++)
         {
             var real = 3 * input.Scale * (values[i] - input.ZeroPoint);
@@ -137,10 +137,10 @@ public class LiteInterpreterTests
     {
         using var model = LiteModel.FromFile(TestEnvironment.Model("add.bin"));
         using var interpreter = new LiteInterpreter(model);
-        var type = Assert.Throws<InputMismatchException>(() => interpreter.Run(Tensor.Zeros(ElementType.Int32, new long[] { 1, 8, 8, 3 })));
+        var type = Assert.Throws<InputMismatchException>(() => interpreter.Run(AccelTensor.Zeros(ElementType.Int32, new long[] { 1, 8, 8, 3 })));
         Assert.Equal("input", type.TensorName);
         Assert.Contains("int32", type.Message);
-        var count = Assert.Throws<InputMismatchException>(() => interpreter.Run(Tensor.Zeros(ElementType.Float32, new long[] { 1, 8, 8, 3 }), Tensor.Zeros(ElementType.Float32, new long[] { 1 })));
+        var count = Assert.Throws<InputMismatchException>(() => interpreter.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 1, 8, 8, 3 }), AccelTensor.Zeros(ElementType.Float32, new long[] { 1 })));
         Assert.Contains("1 input", count.Message);
     }
 

@@ -29,7 +29,7 @@ public sealed class MalformedModelTests
         { "add-with-one-input", Add, new[] { "subgraph 0 operator 0 (Add)", "inputs lists 1 tensor(s)", "needs at least 2" } },
         // IndexOutOfRange in SignatureOf/DeclaredType: a subgraph output past the tensors.
         { "subgraph-output-out-of-range", Add, new[] { "subgraph 0 outputs[0] refers to tensor 3" } },
-        // ArgumentException from Tensor.CountElements: a negative dimension.
+        // ArgumentException from AccelTensor.CountElements: a negative dimension.
         { "negative-dimension", Add, new[] { "subgraph 0 tensor 1", "shape has dimension 1 = -1" } },
         // OverflowException: dimensions whose product overflows.
         { "huge-dimensions", Add, new[] { "subgraph 0 tensor 0", "more than 2^63 elements" } },

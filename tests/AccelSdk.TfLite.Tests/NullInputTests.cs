@@ -14,7 +14,7 @@ public sealed class NullInputTests
         using var model = LiteModel.FromFile(TestEnvironment.Model("add.bin"));
         using var interpreter = new LiteInterpreter(model);
         Assert.Throws<InputMismatchException>(() => interpreter.Run(null!));
-        var error = Assert.Throws<InputMismatchException>(() => interpreter.Run(new Tensor[] { null! }));
+        var error = Assert.Throws<InputMismatchException>(() => interpreter.Run(new AccelTensor[] { null! }));
         Assert.Equal("#0", error.TensorName);
     }
 

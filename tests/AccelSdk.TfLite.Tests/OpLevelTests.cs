@@ -25,7 +25,7 @@ public sealed class OpLevelTests : IClassFixture<OrtFixture>
         _ort = ort;
     }
 
-    private (Tensor[] Lite, IReadOnlyList<Tensor> Ort, Model Imported) RunBoth(byte[] bytes, string label, params Tensor[] inputs)
+    private (AccelTensor[] Lite, IReadOnlyList<AccelTensor> Ort, Model Imported) RunBoth(byte[] bytes, string label, params AccelTensor[] inputs)
     {
         using var liteModel = LiteModel.FromBytes(bytes, label);
         using var interpreter = new LiteInterpreter(liteModel);
@@ -102,7 +102,7 @@ public sealed class OpLevelTests : IClassFixture<OrtFixture>
         b.Op(Op.kTfLiteBuiltinAdd, new[] { x, dense }, new[] { y }, AddOptions);
         b.Inputs(x);
         b.Outputs(y);
-        var zeros = Tensor.Zeros(ElementType.Float32, shape.Select(d => (long)d).ToArray());
+        var zeros = AccelTensor.Zeros(ElementType.Float32, shape.Select(d => (long)d).ToArray());
         var (lite, ort, _) = RunBoth(b.Build(), $"densify-{layout}.tflite", zeros);
         Assert.Equal(expected, lite[0].ToArray<float>());
         Assert.Equal(expected, ort[0].ToArray<float>());
@@ -117,7 +117,7 @@ public sealed class OpLevelTests : IClassFixture<OrtFixture>
         b.Op(Op.kTfLiteBuiltinDepthToSpace, new[] { x }, new[] { y }, DepthToSpaceOptions, new OptionField(0, 2));
         b.Inputs(x);
         b.Outputs(y);
-        var input = Tensor.Create(Enumerable.Range(0, 48).Select(i => (float)i).ToArray(), 1, 2, 3, 8);
+        var input = AccelTensor.Create(Enumerable.Range(0, 48).Select(i => (float)i).ToArray(), 1, 2, 3, 8);
         var (lite, ort, _) = RunBoth(b.Build(), "depth_to_space.tflite", input);
         // NHWC depth-to-space: out[0, 2h+i, 2w+j, c] = in[0, h, w, (2i+j)*2 + c]; the input holds its own flat index.
         var lv = lite[0].ToArray<float>();
@@ -197,7 +197,7 @@ public sealed class OpLevelTests : IClassFixture<OrtFixture>
         b.Op(Op.kTfLiteBuiltinDequantize, new[] { yq }, new[] { y }, DequantizeOptions);
         b.Inputs(x);
         b.Outputs(y);
-        var input = Tensor.Create(Enumerable.Range(0, inShape.Aggregate(1, (a, d) => a * d)).Select(_ => (float)random.NextDouble()).ToArray(), inShape.Select(d => (long)d).ToArray());
+        var input = AccelTensor.Create(Enumerable.Range(0, inShape.Aggregate(1, (a, d) => a * d)).Select(_ => (float)random.NextDouble()).ToArray(), inShape.Select(d => (long)d).ToArray());
         var (lite, ort, model) = RunBoth(b.Build(), $"{op}_int8.tflite", input);
         Assert.Contains(model.Graph.Nodes, n => n.OpType == "QuantizeLinear");
         Assert.Contains(model.Graph.Nodes, n => n.OpType == "DequantizeLinear");

@@ -5,18 +5,18 @@ namespace AccelSdk.TfLite.Tests;
 internal static class TestData
 {
     /// <summary>Fixed-seed inputs matching the interpreter's current input types and shapes.</summary>
-    public static Tensor[] RandomInputs(IReadOnlyList<LiteTensorInfo> inputs, int seed = 1)
+    public static AccelTensor[] RandomInputs(IReadOnlyList<LiteTensorInfo> inputs, int seed = 1)
     {
         var random = new Random(seed);
         return inputs.Select(info =>
         {
             var shape = info.Shape.Select(d => (long)d).ToArray();
-            var n = (int)Tensor.CountElements(shape);
+            var n = (int)AccelTensor.CountElements(shape);
             return info.ElementType switch
             {
-                ElementType.Float32 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray(), shape),
-                ElementType.Int8 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), shape),
-                ElementType.UInt8 => Tensor.Create(Enumerable.Range(0, n).Select(_ => (byte)random.Next(0, 256)).ToArray(), shape),
+                ElementType.Float32 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray(), shape),
+                ElementType.Int8 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), shape),
+                ElementType.UInt8 => AccelTensor.Create(Enumerable.Range(0, n).Select(_ => (byte)random.Next(0, 256)).ToArray(), shape),
                 _ => throw new NotSupportedException($"no random data for {info}"),
             };
         }).ToArray();
@@ -26,7 +26,7 @@ internal static class TestData
     /// Asserts |actual - expected| &lt;= atol + rtol * max|expected| elementwise (relative to the output's scale, so
     /// near-zero elements of a large output are not judged on their own magnitude); returns the largest difference.
     /// </summary>
-    public static double AssertClose(Tensor expected, Tensor actual, double rtol, double atol, string what)
+    public static double AssertClose(AccelTensor expected, AccelTensor actual, double rtol, double atol, string what)
     {
         Assert.Equal(expected.ElementType, actual.ElementType);
         Assert.Equal(expected.ShapeArray, actual.ShapeArray);

@@ -30,7 +30,7 @@ internal sealed class WakeWordPipeline : IDisposable
 
     public float Score(float[] samples)
     {
-        var mel = _melspectrogram.Run(Tensor.Create(samples, 1, samples.Length))[0];
+        var mel = _melspectrogram.Run(AccelTensor.Create(samples, 1, samples.Length))[0];
         var melShape = mel.ShapeArray; // [1, 1, frames, 32]
         var frames = (int)melShape[^2];
         var spec = mel.ToArray<float>().Select(v => v / 10f + 2f).ToArray();
@@ -38,13 +38,13 @@ internal sealed class WakeWordPipeline : IDisposable
         for (var start = 0; start + 76 <= frames; start += 8)
         {
             var window = spec.AsSpan(start * 32, 76 * 32).ToArray();
-            embeddings.Add(_embedding.Run(Tensor.Create(window, 1, 76, 32, 1))[0].ToArray<float>());
+            embeddings.Add(_embedding.Run(AccelTensor.Create(window, 1, 76, 32, 1))[0].ToArray<float>());
         }
         var best = 0f;
         for (var end = 16; end <= embeddings.Count; end++)
         {
             var features = embeddings.Skip(end - 16).Take(16).SelectMany(e => e).ToArray();
-            best = Math.Max(best, _wakeWord.Run(Tensor.Create(features, 1, 16, 96))[0].ToArray<float>()[0]);
+            best = Math.Max(best, _wakeWord.Run(AccelTensor.Create(features, 1, 16, 96))[0].ToArray<float>()[0]);
         }
         return best;
     }

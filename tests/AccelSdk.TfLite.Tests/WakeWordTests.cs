@@ -58,7 +58,7 @@ public sealed class WakeWordTests : IDisposable
         using var interpreter = new LiteInterpreter(liteModel);
         var random = new Random(9);
         var inputs = name == "melspectrogram"
-            ? new[] { Tensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 4000 - 2000)).ToArray(), 1, 16000) }
+            ? new[] { AccelTensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 4000 - 2000)).ToArray(), 1, 16000) }
             : TestData.RandomInputs(interpreter.Inputs, seed: 9);
         var expected = interpreter.Run(inputs);
         var (ort, device) = BackendRegistry.Resolve("ort-cpu");

@@ -246,7 +246,7 @@ internal sealed class FlatBufferSites
         var tensors = Tables(subgraph, 0);
         Elements(subgraph, 1, SiteKind.TensorIndex, 4, tensors.Length);
         Elements(subgraph, 2, SiteKind.TensorIndex, 4, tensors.Length);
-        foreach (var tensor in tensors) Tensor(tensor, bufferCount);
+        foreach (var tensor in tensors) AccelTensor(tensor, bufferCount);
         foreach (var op in Tables(subgraph, 3))
         {
             Add(op, SiteKind.VTable, 4, 0);
@@ -261,7 +261,7 @@ internal sealed class FlatBufferSites
         }
     }
 
-    private void Tensor(int tensor, int bufferCount)
+    private void AccelTensor(int tensor, int bufferCount)
     {
         Elements(tensor, 0, SiteKind.Dim, 4, 0);
         Scalar(tensor, 1, SiteKind.TensorType, 1, 0);

@@ -15,7 +15,7 @@ internal static class ValueCapture
     /// Every value the run produced (graph inputs included), by name. <paramref name="placements"/> must place every
     /// node on a device that supports it.
     /// </summary>
-    public static Dictionary<string, Tensor> Run(Model model, IReadOnlyDictionary<string, Tensor> inputs,
+    public static Dictionary<string, AccelTensor> Run(Model model, IReadOnlyDictionary<string, AccelTensor> inputs,
         IReadOnlyList<Execution.Placement> placements, IReadOnlyDictionary<string, Ir.ValueType> types, CompileOptions options)
     {
         var source = model.Graph;
@@ -41,7 +41,7 @@ internal static class ValueCapture
 
         using var session = new AccelSession(PlanBuilder.Build(capture, placements, types), options);
         var result = session.Run(inputs);
-        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var values = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         foreach (var kv in inputs) values[kv.Key] = kv.Value;
         for (var i = 0; i < result.Count; i++) values[result.Names[i]] = result[i];
         return values;

@@ -58,10 +58,10 @@ internal readonly struct OpContext
     }
 
     /// <summary>Uploads a tensor computed on the host (shape values and the like).</summary>
-    public IlgpuTensor UploadHost(Tensor host) => Slot.Upload(host);
+    public IlgpuTensor UploadHost(AccelTensor host) => Slot.Upload(host);
 
     /// <summary>The data of a small tensor on the host: its host copy, else a download.</summary>
-    public Tensor ReadHost(IlgpuTensor tensor) => tensor.HostCopy ?? Slot.Download(tensor);
+    public AccelTensor ReadHost(IlgpuTensor tensor) => tensor.HostCopy ?? Slot.Download(tensor);
 
     public long[] ReadInts(IlgpuTensor tensor)
     {

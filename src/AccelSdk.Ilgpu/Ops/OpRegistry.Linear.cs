@@ -76,15 +76,15 @@ internal static partial class OpRegistry
         if (a.Shape.Length == 1) outShape.RemoveAt(outShape.Count - 2);
         if (b.Shape.Length == 1) outShape.RemoveAt(outShape.Count - 1);
         var y = ctx.Alloc(ElementType.Float32, outShape.ToArray());
-        var batchCount = Tensor.CountElements(batch);
+        var batchCount = AccelTensor.CountElements(batch);
         if (batchCount == 0 || m == 0 || n == 0) return y;
         var p = new MatMulParams
         {
             M = OpContext.ToInt(m, "M", ctx), N = OpContext.ToInt(n, "N", ctx), K = OpContext.ToInt(k, "K", ctx),
             As0 = (int)k, As1 = 1, Bs0 = (int)n, Alpha = 1f, CBatchStride = (int)(m * n),
         };
-        var aCount = Tensor.CountElements(aBatch);
-        var bCount = Tensor.CountElements(bBatch);
+        var aCount = AccelTensor.CountElements(aBatch);
+        var bCount = AccelTensor.CountElements(bBatch);
         var simple = (aCount == 1 || aBatch.AsSpan().SequenceEqual(batch)) && (bCount == 1 || bBatch.AsSpan().SequenceEqual(batch));
         var av = a.View<float>();
         var bv = b.View<float>();
@@ -426,7 +426,7 @@ internal static partial class OpRegistry
             DD = (int)At(dilations, 0, 1), DH = (int)At(dilations, 1, 1), DW = (int)At(dilations, 2, 1),
             PadFront = (int)At(pads[..dims], 0, 0), PadTop = (int)At(pads[..dims], 1, 0), PadLeft = (int)At(pads[..dims], 2, 0),
             OD = (int)At(outShape, 0, 1), OH = (int)At(outShape, 1, 1), OW = (int)At(outShape, 2, 1),
-            BatchInStride = OpContext.ToInt(Tensor.CountElements(x.Shape[1..]), "input size", ctx), HasBias = bias is null ? 0 : 1,
+            BatchInStride = OpContext.ToInt(AccelTensor.CountElements(x.Shape[1..]), "input size", ctx), HasBias = bias is null ? 0 : 1,
         };
         ctx.Kernels.ConvTranspose(count, x.View<float>(), w.View<float>(), (bias ?? y).View<float>(), y.View<float>(), p);
         return y;

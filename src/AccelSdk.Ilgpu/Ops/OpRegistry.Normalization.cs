@@ -58,9 +58,9 @@ internal static partial class OpRegistry
         if (rank == 0) throw ctx.Fail("Softmax of a scalar is undefined");
         var legacy = ctx.Opset < 13;
         var axis = NormalizeAxis(ctx, ctx.Node.GetInt("axis", legacy ? 1 : -1), rank);
-        long outer = Tensor.CountElements(x.Shape[..axis]);
-        long channels = legacy ? Tensor.CountElements(x.Shape[axis..]) : x.Shape[axis];
-        long inner = legacy ? 1 : Tensor.CountElements(x.Shape[(axis + 1)..]);
+        long outer = AccelTensor.CountElements(x.Shape[..axis]);
+        long channels = legacy ? AccelTensor.CountElements(x.Shape[axis..]) : x.Shape[axis];
+        long inner = legacy ? 1 : AccelTensor.CountElements(x.Shape[(axis + 1)..]);
         var y = ctx.Alloc(ElementType.Float32, x.Shape);
         var rows = OpContext.ToInt(outer * inner, "row count", ctx);
         if (rows == 0 || channels == 0) return y;
@@ -75,7 +75,7 @@ internal static partial class OpRegistry
         var scale = ctx.Input(ins, 1);
         var bias = ctx.Optional(ins, 2);
         var axis = NormalizeAxis(ctx, ctx.Node.GetInt("axis", -1), x.Shape.Length);
-        long norm = Tensor.CountElements(x.Shape[axis..]);
+        long norm = AccelTensor.CountElements(x.Shape[axis..]);
         if (scale.ElementCount != norm || (bias is not null && bias.ElementCount != norm))
         {
             throw ctx.Fail($"Scale {TensorShape.Format(scale.Shape)} and B must hold the {norm} elements of the normalised dims (broadcast Scale/B are not implemented)");
@@ -144,7 +144,7 @@ internal static partial class OpRegistry
                 outShape.Add(x.Shape[i]);
             }
         }
-        var redCount = Tensor.CountElements(redDims.ToArray());
+        var redCount = AccelTensor.CountElements(redDims.ToArray());
         if (redCount == 0 && op is ReduceOp.Max or ReduceOp.Min) throw ctx.Fail($"{ctx.Node.OpType} over an empty set is undefined");
         var y = ctx.Alloc(ElementType.Float32, outShape.ToArray());
         var n = Count(ctx, y.Shape);

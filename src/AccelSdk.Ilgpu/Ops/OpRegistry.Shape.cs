@@ -78,7 +78,7 @@ internal static partial class OpRegistry
             if (known == 0 || x.ElementCount % known != 0) throw ctx.Fail($"cannot reshape {TensorShape.Format(x.Shape)} to {TensorShape.Format(requested)}");
             shape[infer] = x.ElementCount / known;
         }
-        if (Tensor.CountElements(shape) != x.ElementCount) throw ctx.Fail($"cannot reshape {TensorShape.Format(x.Shape)} ({x.ElementCount} elements) to {TensorShape.Format(shape)}");
+        if (AccelTensor.CountElements(shape) != x.ElementCount) throw ctx.Fail($"cannot reshape {TensorShape.Format(x.Shape)} ({x.ElementCount} elements) to {TensorShape.Format(shape)}");
         return x.Alias(shape);
     }
 
@@ -88,7 +88,7 @@ internal static partial class OpRegistry
         var axis = ctx.Node.GetInt("axis", 1);
         if (axis < -rank || axis > rank) throw ctx.Fail($"axis {axis} is out of range for rank {rank}");
         if (axis < 0) axis += rank;
-        return x.Alias(new[] { Tensor.CountElements(x.Shape[..(int)axis]), Tensor.CountElements(x.Shape[(int)axis..]) });
+        return x.Alias(new[] { AccelTensor.CountElements(x.Shape[..(int)axis]), AccelTensor.CountElements(x.Shape[(int)axis..]) });
     }
 
     private static long[]? AxesOf(OpContext ctx, IlgpuTensor?[] ins, int inputIndex, long inputSinceOpset) =>
@@ -145,7 +145,7 @@ internal static partial class OpRegistry
         start = Math.Clamp(start, 0, rank);
         end = Math.Clamp(end, 0, rank);
         var dims = x.Shape[(int)start..(int)Math.Max(start, end)];
-        return ctx.UploadHost(Tensor.Create<long>(dims, dims.Length));
+        return ctx.UploadHost(AccelTensor.Create<long>(dims, dims.Length));
     }
 
     private static NodeSupport CheckConstant(Node node, NodeContext ctx)
@@ -161,13 +161,13 @@ internal static partial class OpRegistry
         return NodeSupport.No("only tensor, float(s) and int(s) constants are supported");
     }
 
-    private static Tensor ConstantValue(Node node)
+    private static AccelTensor ConstantValue(Node node)
     {
         if (node.Attribute("value") is { Kind: AttributeKind.Tensor } v) return v.AsTensor();
-        if (node.Attribute("value_float") is { } f) return Tensor.Scalar(f.AsFloat());
-        if (node.Attribute("value_floats") is { } fs) return Tensor.FromArray(fs.AsFloats().ToArray());
-        if (node.Attribute("value_int") is { } i) return Tensor.Scalar(i.AsInt());
-        if (node.Attribute("value_ints") is { } ints) return Tensor.FromArray(ints.AsInts().ToArray());
+        if (node.Attribute("value_float") is { } f) return AccelTensor.Scalar(f.AsFloat());
+        if (node.Attribute("value_floats") is { } fs) return AccelTensor.FromArray(fs.AsFloats().ToArray());
+        if (node.Attribute("value_int") is { } i) return AccelTensor.Scalar(i.AsInt());
+        if (node.Attribute("value_ints") is { } ints) return AccelTensor.FromArray(ints.AsInts().ToArray());
         throw new InvalidModelException($"{node.Describe()}: no supported value attribute", node.Name, node.OpType);
     }
 
@@ -182,7 +182,7 @@ internal static partial class OpRegistry
     {
         var shape = ctx.ReadInts(shapeTensor);
         if (shape.Any(d => d < 0)) throw ctx.Fail($"shape {TensorShape.Format(shape)} has a negative dimension");
-        var value = ctx.Node.Attribute("value") is { Kind: AttributeKind.Tensor } v ? v.AsTensor() : Tensor.FromArray(0f);
+        var value = ctx.Node.Attribute("value") is { Kind: AttributeKind.Tensor } v ? v.AsTensor() : AccelTensor.FromArray(0f);
         if (value.ElementCount != 1) throw ctx.Fail("value must hold one element");
         var y = ctx.Alloc(value.ElementType, shape);
         var n = Count(ctx, shape);
@@ -375,7 +375,7 @@ internal static partial class OpRegistry
         }
         var inStrides = Strides(x.Shape);
         var y = ctx.Alloc(x.ElementType, outShape);
-        if (Tensor.CountElements(outShape) == 0) return y;
+        if (AccelTensor.CountElements(outShape) == 0) return y;
         long srcOffset = 0;
         for (var d = 0; d < rank; d++) srcOffset += begin[d] * inStrides[d];
         ctx.Kernels.StridedCopy(x.ElementType, Count(ctx, outShape), x, y, new CopyParams
@@ -409,7 +409,7 @@ internal static partial class OpRegistry
             Inner = Math.Max(1, Count(ctx, x.Shape[(axis + 1)..])),
             IndexCount = Math.Max(1, Count(ctx, indices.Shape)),
         };
-        if (Tensor.CountElements(x.Shape[(axis + 1)..]) == 0) return y;
+        if (AccelTensor.CountElements(x.Shape[(axis + 1)..]) == 0) return y;
         var k = ctx.Kernels;
         var i64 = indices.ElementType == ElementType.Int64;
         switch (x.ElementType.SizeInBytes())
@@ -567,6 +567,6 @@ internal static partial class OpRegistry
 internal static class TensorScalarExtensions
 {
     /// <summary>The single element of a tensor reinterpreted as <typeparamref name="T"/> of the same size.</summary>
-    public static T AsSpanOfSize<T>(this Tensor t) where T : unmanaged =>
+    public static T AsSpanOfSize<T>(this AccelTensor t) where T : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Read<T>(t.Bytes);
 }

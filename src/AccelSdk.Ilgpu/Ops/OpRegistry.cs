@@ -365,7 +365,7 @@ internal static partial class OpRegistry
         return (int)(axis < 0 ? axis + rank : axis);
     }
 
-    internal static int Count(OpContext ctx, long[] shape) => OpContext.ToInt(Tensor.CountElements(shape), "element count", ctx);
+    internal static int Count(OpContext ctx, long[] shape) => OpContext.ToInt(AccelTensor.CountElements(shape), "element count", ctx);
 
     internal static void CheckRank(OpContext ctx, IlgpuTensor t, string what)
     {

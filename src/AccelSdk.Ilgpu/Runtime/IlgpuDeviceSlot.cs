@@ -120,7 +120,7 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
 internal static class DeviceSlotTransfers
 {
-    public static IlgpuTensor Upload(this IlgpuDeviceSlot slot, Tensor host)
+    public static IlgpuTensor Upload(this IlgpuDeviceSlot slot, AccelTensor host)
     {
         if (host.IsString) throw new BackendException("ilgpu", $"{slot.Device.Id}: string tensors cannot live on an ILGPU accelerator ('{host.Name}')");
         var size = host.ElementType.SizeInBytes();
@@ -141,10 +141,10 @@ internal static class DeviceSlotTransfers
         }
     }
 
-    public static Tensor Download(this IlgpuDeviceSlot slot, IlgpuTensor tensor)
+    public static AccelTensor Download(this IlgpuDeviceSlot slot, IlgpuTensor tensor)
     {
-        if (tensor.HostCopy is { } copy) return Tensor.FromBytes(copy.ElementType, copy.Shape, copy.Bytes);
-        var host = Tensor.Zeros(tensor.ElementType, tensor.Shape);
+        if (tensor.HostCopy is { } copy) return AccelTensor.FromBytes(copy.ElementType, copy.Shape, copy.Bytes);
+        var host = AccelTensor.Zeros(tensor.ElementType, tensor.Shape);
         if (host.ByteLength == 0) return host;
         lock (slot.Gate)
         {

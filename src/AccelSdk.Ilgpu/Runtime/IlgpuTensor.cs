@@ -13,7 +13,7 @@ public sealed class IlgpuTensor : DeviceTensor
 {
     private DeviceBuffer? _buffer;
 
-    internal IlgpuTensor(Device device, ElementType elementType, long[] shape, DeviceBuffer buffer, Tensor? hostCopy = null)
+    internal IlgpuTensor(Device device, ElementType elementType, long[] shape, DeviceBuffer buffer, AccelTensor? hostCopy = null)
         : base(device, elementType, shape)
     {
         _buffer = buffer;
@@ -21,10 +21,10 @@ public sealed class IlgpuTensor : DeviceTensor
     }
 
     /// <summary>A host copy of the data when the backend already has one (constants, shape values), else null.</summary>
-    public Tensor? HostCopy { get; }
+    public AccelTensor? HostCopy { get; }
 
     /// <summary>Number of elements.</summary>
-    public long ElementCount => Tensor.CountElements(Shape);
+    public long ElementCount => AccelTensor.CountElements(Shape);
 
     internal DeviceBuffer Buffer => _buffer ?? throw new ObjectDisposedException(nameof(IlgpuTensor));
 

@@ -9,7 +9,7 @@ public static class TensorComparison
     /// Null when <paramref name="actual"/> matches <paramref name="expected"/>; otherwise a one-line description of the
     /// first difference. Shapes and element types must be equal; NaN equals NaN; integers, bools and strings must be exact.
     /// </summary>
-    public static string? Compare(Tensor actual, Tensor expected, double rtol = 1e-3, double atol = 1e-5)
+    public static string? Compare(AccelTensor actual, AccelTensor expected, double rtol = 1e-3, double atol = 1e-5)
     {
         if (actual.ElementType != expected.ElementType)
         {
@@ -42,7 +42,7 @@ public static class TensorComparison
     }
 
     /// <summary>Largest absolute difference between two numeric tensors of equal shape (NaN pairs count as equal).</summary>
-    public static double MaxAbsDifference(Tensor a, Tensor b)
+    public static double MaxAbsDifference(AccelTensor a, AccelTensor b)
     {
         double max = 0;
         for (long i = 0; i < a.ElementCount; i++)
@@ -78,7 +78,7 @@ public static class TensorComparison
             : $"{mismatched}/{count} elements differ; first at {first}: {actual(first):R} but expected {expected(first):R} (rtol={rtol}, atol={atol})";
     }
 
-    private static string FirstIntegerDifference(Tensor actual, Tensor expected)
+    private static string FirstIntegerDifference(AccelTensor actual, AccelTensor expected)
     {
         for (long i = 0; i < expected.ElementCount; i++)
         {

@@ -46,7 +46,7 @@ public static class Calibrator
 {
     /// <summary>Ranges of <paramref name="tensorNames"/> (graph inputs or node outputs) over <paramref name="samples"/>.</summary>
     public static Dictionary<string, TensorRange> Calibrate(Model model, IReadOnlyCollection<string> tensorNames,
-        IReadOnlyList<IReadOnlyDictionary<string, Tensor>> samples, CalibrationOptions? options = null)
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> samples, CalibrationOptions? options = null)
     {
         options ??= new CalibrationOptions();
         if (samples.Count == 0) throw new CalibrationDataException(model.Label, "no calibration samples were given");
@@ -83,7 +83,7 @@ public static class Calibrator
         return observations.ToDictionary(kv => kv.Key, kv => kv.Value.Range(options), StringComparer.Ordinal);
     }
 
-    private static IEnumerable<(string, Tensor)> Fetch(AccelSession session, IReadOnlyDictionary<string, Tensor> sample, IReadOnlyCollection<string> names)
+    private static IEnumerable<(string, AccelTensor)> Fetch(AccelSession session, IReadOnlyDictionary<string, AccelTensor> sample, IReadOnlyCollection<string> names)
     {
         var result = session.Run(sample);
         foreach (var name in names)
@@ -102,7 +102,7 @@ public static class Calibrator
         private float _upper;
         private bool _absolute;
 
-        public void AddMinMax(Tensor t)
+        public void AddMinMax(AccelTensor t)
         {
             foreach (var v in t.AsSpan<float>())
             {
@@ -120,7 +120,7 @@ public static class Calibrator
             (_lower, _upper) = absolute ? (0f, MathF.Max(MathF.Abs(_min), MathF.Abs(_max))) : (_min, _max);
         }
 
-        public void AddToHistogram(Tensor t)
+        public void AddToHistogram(AccelTensor t)
         {
             var h = _histogram!;
             var width = (_upper - _lower) / h.Length;

@@ -79,7 +79,7 @@ public static class Fp16Converter
             if (n.OpType == "ConstantOfShape" && IsFloat32(n.Outputs[0]) && n.Attributes.All(a => a.Name != "value"))
             {
                 // Without 'value' ONNX makes float32 zeros, which would then meet float16 values downstream.
-                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
+                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(AccelTensor.Create(new[] { 0f }, 1))));
             }
             if (n.Outputs.Any(IsFloat32) && !(n.OpType == "Constant" && typedOnly.Contains(n.Outputs[0]))) changed.Add(label);
             newNodes.Add(n);
@@ -231,7 +231,7 @@ public static class Fp16Converter
             }
             if (n.OpType == "ConstantOfShape" && n.Attributes.All(a => a.Name != "value"))
             {
-                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(Tensor.Create(new[] { 0f }, 1))));
+                n.Attributes.Add(NodeAttribute.FromTensor("value", ToHalf(AccelTensor.Create(new[] { 0f }, 1))));
             }
             foreach (var nested in n.Subgraphs) ConvertSubgraph(nested);
         }
@@ -290,10 +290,10 @@ public static class Fp16Converter
     private static Node Cast(GraphEditor editor, string input, string output, ElementType to) =>
         GraphEditor.MakeNode("Cast", new[] { input }, new[] { output }, editor.FreshName(output + "_Cast"), "", NodeAttribute.Int("to", (long)to));
 
-    private static Tensor ToHalf(Tensor t)
+    private static AccelTensor ToHalf(AccelTensor t)
     {
         var src = t.AsSpan<float>();
-        var result = Tensor.Zeros(ElementType.Float16, t.Shape);
+        var result = AccelTensor.Zeros(ElementType.Float16, t.Shape);
         var dst = result.AsSpan<Half>();
         for (var i = 0; i < src.Length; i++) dst[i] = (Half)Math.Clamp(src[i], -65504f, 65504f);
         return result;

@@ -20,7 +20,7 @@ public sealed record ImagePreprocessing
 public static class InputSets
 {
     /// <summary>One input set per image: center crop, bilinear resize to the model's NCHW float input, normalization.</summary>
-    public static List<Dictionary<string, Tensor>> FromImages(Model model, IEnumerable<string> files, ImagePreprocessing? preprocessing = null)
+    public static List<Dictionary<string, AccelTensor>> FromImages(Model model, IEnumerable<string> files, ImagePreprocessing? preprocessing = null)
     {
         preprocessing ??= new ImagePreprocessing();
         var inputs = model.Graph.RequiredInputs.ToList();
@@ -32,24 +32,24 @@ public static class InputSets
         if (dims[1].Value is { } c && c != 3) throw new CalibrationDataException(model.Label, $"input '{inputs[0].Name}' has {c} channels; images give 3 (RGB)");
         var height = (int)(dims[2].Value ?? preprocessing.DefaultSize);
         var width = (int)(dims[3].Value ?? preprocessing.DefaultSize);
-        var result = new List<Dictionary<string, Tensor>>();
+        var result = new List<Dictionary<string, AccelTensor>>();
         foreach (var file in files)
         {
             var image = PngDecoder.Load(file);
-            result.Add(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [inputs[0].Name] = ToTensor(image, height, width, preprocessing) });
+            result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [inputs[0].Name] = ToTensor(image, height, width, preprocessing) });
         }
         return result;
     }
 
     /// <summary>Center-crops to the target aspect ratio, resizes bilinearly and normalizes to a [1,3,H,W] tensor.</summary>
-    public static Tensor ToTensor(RgbImage image, int height, int width, ImagePreprocessing preprocessing)
+    public static AccelTensor ToTensor(RgbImage image, int height, int width, ImagePreprocessing preprocessing)
     {
         var targetAspect = (double)width / height;
         double cropW = image.Width, cropH = image.Height;
         if (cropW / cropH > targetAspect) cropW = cropH * targetAspect; else cropH = cropW / targetAspect;
         var x0 = (image.Width - cropW) / 2;
         var y0 = (image.Height - cropH) / 2;
-        var tensor = Tensor.Zeros(ElementType.Float32, new long[] { 1, 3, height, width });
+        var tensor = AccelTensor.Zeros(ElementType.Float32, new long[] { 1, 3, height, width });
         var data = tensor.AsSpan<float>();
         for (var y = 0; y < height; y++)
         {
@@ -78,7 +78,7 @@ public static class InputSets
     /// One input set per sentence for a BERT-style model: <c>input_ids</c>, <c>attention_mask</c> and
     /// <c>token_type_ids</c> (whichever the model takes) of shape [1, tokens].
     /// </summary>
-    public static List<Dictionary<string, Tensor>> FromSentences(Model model, IEnumerable<string> sentences, WordPieceTokenizer tokenizer, int maxLength = 128)
+    public static List<Dictionary<string, AccelTensor>> FromSentences(Model model, IEnumerable<string> sentences, WordPieceTokenizer tokenizer, int maxLength = 128)
     {
         var inputs = model.Graph.RequiredInputs.ToList();
         var known = new[] { "input_ids", "attention_mask", "token_type_ids" };
@@ -87,12 +87,12 @@ public static class InputSets
         {
             throw new CalibrationDataException(model.Label, $"sentences need a model with inputs input_ids[, attention_mask, token_type_ids]; it takes {string.Join(", ", inputs.Select(i => i.Name))}");
         }
-        var result = new List<Dictionary<string, Tensor>>();
+        var result = new List<Dictionary<string, AccelTensor>>();
         foreach (var sentence in sentences)
         {
             if (string.IsNullOrWhiteSpace(sentence)) continue;
             var ids = tokenizer.Encode(sentence, maxLength);
-            var set = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var set = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
             foreach (var input in inputs)
             {
                 var values = input.Name switch
@@ -101,7 +101,7 @@ public static class InputSets
                     "attention_mask" => Enumerable.Repeat(1L, ids.Length).ToArray(),
                     _ => new long[ids.Length],
                 };
-                set[input.Name] = Tensor.Create(values, 1, ids.Length);
+                set[input.Name] = AccelTensor.Create(values, 1, ids.Length);
             }
             result.Add(set);
         }
@@ -113,11 +113,11 @@ public static class InputSets
     /// model, or <c>input_N.pb</c> inside one subfolder per sample), and text files of one sentence per line (with a
     /// <c>vocab.txt</c> in the folder or given). Every sample is checked against the model's inputs.
     /// </summary>
-    public static List<Dictionary<string, Tensor>> FromDirectory(Model model, string directory, string? vocabPath = null, ImagePreprocessing? preprocessing = null)
+    public static List<Dictionary<string, AccelTensor>> FromDirectory(Model model, string directory, string? vocabPath = null, ImagePreprocessing? preprocessing = null)
     {
         if (!Directory.Exists(directory)) throw new CalibrationDataException(directory, "folder not found");
         var files = Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal).ToList();
-        var result = new List<Dictionary<string, Tensor>>();
+        var result = new List<Dictionary<string, AccelTensor>>();
         var images = files.Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).ToList();
         if (images.Count > 0) result.AddRange(FromImages(model, images, preprocessing));
         var texts = files.Where(f => f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && Path.GetFileName(f) != "vocab.txt").ToList();
@@ -133,11 +133,11 @@ public static class InputSets
         foreach (var pb in files.Where(f => f.EndsWith(".pb", StringComparison.OrdinalIgnoreCase)))
         {
             if (required.Count != 1) throw new CalibrationDataException(pb, $"{model.Label} takes {required.Count} inputs; give one subfolder per sample with input_0.pb ... input_{required.Count - 1}.pb");
-            result.Add(new Dictionary<string, Tensor>(StringComparer.Ordinal) { [required[0].Name] = ReadTensor(pb) });
+            result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [required[0].Name] = ReadTensor(pb) });
         }
         foreach (var sub in Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal))
         {
-            var set = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var set = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
             for (var i = 0; i < required.Count; i++)
             {
                 var path = Path.Combine(sub, $"input_{i}.pb");
@@ -155,7 +155,7 @@ public static class InputSets
     }
 
     /// <summary>Checks that one sample set matches the model's inputs in names, dtypes and shapes.</summary>
-    public static void Validate(Model model, IReadOnlyDictionary<string, Tensor> set, string source)
+    public static void Validate(Model model, IReadOnlyDictionary<string, AccelTensor> set, string source)
     {
         foreach (var input in model.Graph.RequiredInputs)
         {
@@ -172,7 +172,7 @@ public static class InputSets
         }
     }
 
-    private static Tensor ReadTensor(string path)
+    private static AccelTensor ReadTensor(string path)
     {
         try
         {

@@ -124,7 +124,7 @@ public static class ChannelPruner
         }
     }
 
-    private static double[] ChannelNorms(Tensor weight, int axis)
+    private static double[] ChannelNorms(AccelTensor weight, int axis)
     {
         var shape = weight.ShapeArray;
         var channels = (int)shape[axis];
@@ -137,7 +137,7 @@ public static class ChannelPruner
     }
 
     /// <summary>The slices <paramref name="keep"/> of <paramref name="t"/> along <paramref name="axis"/>.</summary>
-    internal static Tensor Select(Tensor t, int axis, int[] keep)
+    internal static AccelTensor Select(AccelTensor t, int axis, int[] keep)
     {
         var shape = t.ShapeArray;
         var channels = (int)shape[axis];
@@ -145,7 +145,7 @@ public static class ChannelPruner
         for (var d = axis + 1; d < shape.Length; d++) inner *= (int)shape[d];
         var outer = (int)(t.ElementCount / (channels * inner));
         shape[axis] = keep.Length;
-        var result = Tensor.Zeros(t.ElementType, shape);
+        var result = AccelTensor.Zeros(t.ElementType, shape);
         var src = t.AsSpan<float>();
         var dst = result.AsSpan<float>();
         for (var o = 0; o < outer; o++)
@@ -158,7 +158,7 @@ public static class ChannelPruner
     /// Adds to the reader's bias what the removed input channels contributed as constants: for Conv the sum of the
     /// kernel (exact away from zero-padded borders), for Gemm/MatMul the weight row.
     /// </summary>
-    private static void CompensateReaderBias(GraphEditor editor, Node reader, ChannelLayout r, Tensor readerWeight, int[] dropped, float[] constants)
+    private static void CompensateReaderBias(GraphEditor editor, Node reader, ChannelLayout r, AccelTensor readerWeight, int[] dropped, float[] constants)
     {
         if (constants.All(c => c == 0)) return;
         var shape = readerWeight.ShapeArray;
@@ -192,12 +192,12 @@ public static class ChannelPruner
         {
             var b = editor.Initializer(biasName)!.ToArray<float>();
             for (var o = 0; o < outputs; o++) b[o] += delta[o];
-            editor.ReplaceInitializer(biasName, Tensor.Create(b, outputs));
+            editor.ReplaceInitializer(biasName, AccelTensor.Create(b, outputs));
         }
         else
         {
             while (reader.Inputs.Count < 2) reader.Inputs.Add("");
-            var name = editor.AddInitializer(Label(reader) + "_bias_pruned", Tensor.Create(delta, outputs));
+            var name = editor.AddInitializer(Label(reader) + "_bias_pruned", AccelTensor.Create(delta, outputs));
             if (reader.Inputs.Count == 2) reader.Inputs.Add(name); else reader.Inputs[2] = name;
         }
     }

@@ -49,7 +49,7 @@ public static class MagnitudePruner
                     done++;
                 }
             }
-            editor.ReplaceInitializer(weightName, Tensor.Create(values, weight.ShapeArray));
+            editor.ReplaceInitializer(weightName, AccelTensor.Create(values, weight.ShapeArray));
             zeroed += values.Count(v => v == 0);
             total += values.Length;
         }

@@ -56,7 +56,7 @@ public static class DynamicQuantizer
         return new OptimizationResult("dynamic-int8", copy, quantized, skipped, settings);
     }
 
-    private static string? CheckWeight(Tensor? weight, DynamicQuantizationOptions options, int rank)
+    private static string? CheckWeight(AccelTensor? weight, DynamicQuantizationOptions options, int rank)
     {
         if (weight is null) return "weight is not a constant";
         if (weight.ElementType != ElementType.Float32) return $"weight is {weight.ElementType.ShortName()}";
@@ -89,7 +89,7 @@ public static class DynamicQuantizer
             {
                 var c = editor.Initializer(bias);
                 if (c is null || c.ElementType != ElementType.Float32) return "beta != 1 with a non-constant C";
-                var scaled = Tensor.Create(c.AsSpan<float>().ToArray().Select(v => v * beta).ToArray(), c.ShapeArray);
+                var scaled = AccelTensor.Create(c.AsSpan<float>().ToArray().Select(v => v * beta).ToArray(), c.ShapeArray);
                 bias = editor.AddInitializer(bias + "_beta", scaled);
             }
         }
@@ -129,7 +129,7 @@ public static class DynamicQuantizer
         return null;
     }
 
-    private static void Emit(GraphEditor editor, Node node, Tensor weight, DynamicQuantizationOptions options,
+    private static void Emit(GraphEditor editor, Node node, AccelTensor weight, DynamicQuantizationOptions options,
         Dictionary<string, (string, string, string)> activations, string? bias, float alpha)
     {
         var (xq, xScale, xZero) = QuantizeActivation(editor, node.Inputs[0], activations);
@@ -156,7 +156,7 @@ public static class DynamicQuantizer
         yield return GraphEditor.MakeNode("Mul", new[] { xScale, wScale }, new[] { scale }, editor.FreshName(stem + "_scales_Mul"));
         if (alpha != 1f)
         {
-            var alphaName = editor.AddInitializer(stem + "_alpha", Tensor.Scalar(alpha));
+            var alphaName = editor.AddInitializer(stem + "_alpha", AccelTensor.Scalar(alpha));
             var scaled = editor.FreshName(stem + "_scale_alpha");
             yield return GraphEditor.MakeNode("Mul", new[] { scale, alphaName }, new[] { scaled }, editor.FreshName(stem + "_alpha_Mul"));
             scale = scaled;
@@ -170,8 +170,8 @@ public static class DynamicQuantizer
     /// Symmetric weights have zero point 0 in every channel, so one scalar serves: per-channel scales are applied after
     /// the integer product, and ONNX Runtime's ConvInteger (and its fastest MatMulInteger path) take only a scalar.
     /// </summary>
-    private static Tensor ScalarZeroPointIfSymmetric(QuantizedWeight w, DynamicQuantizationOptions options) =>
-        options.SymmetricWeights ? Tensor.Scalar((sbyte)0) : w.ZeroPoints;
+    private static AccelTensor ScalarZeroPointIfSymmetric(QuantizedWeight w, DynamicQuantizationOptions options) =>
+        options.SymmetricWeights ? AccelTensor.Scalar((sbyte)0) : w.ZeroPoints;
 
     private static (string Q, string Scale, string ZeroPoint) QuantizeActivation(GraphEditor editor, string input, Dictionary<string, (string, string, string)> activations)
     {
@@ -190,11 +190,11 @@ public static class DynamicQuantizer
         editor.Graph.Nodes.InsertRange(index, replacement);
     }
 
-    internal static Tensor Transpose2D(Tensor t)
+    internal static AccelTensor Transpose2D(AccelTensor t)
     {
         var (rows, cols) = ((int)t.Shape[0], (int)t.Shape[1]);
         var src = t.AsSpan<float>();
-        var result = Tensor.Zeros(ElementType.Float32, new long[] { cols, rows });
+        var result = AccelTensor.Zeros(ElementType.Float32, new long[] { cols, rows });
         var dst = result.AsSpan<float>();
         for (var r = 0; r < rows; r++)
             for (var c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];

@@ -8,7 +8,7 @@ namespace AccelSdk.Optimize.Quantization;
 public readonly record struct QuantParams(float Scale, int ZeroPoint);
 
 /// <summary>A weight tensor in int8 with its scales and zero points (one per channel, or one for the tensor).</summary>
-internal sealed record QuantizedWeight(Tensor Values, Tensor Scales, Tensor ZeroPoints, int? Axis);
+internal sealed record QuantizedWeight(AccelTensor Values, AccelTensor Scales, AccelTensor ZeroPoints, int? Axis);
 
 /// <summary>The arithmetic of affine int8/uint8 quantization.</summary>
 public static class QuantizationMath
@@ -54,7 +54,7 @@ public static class QuantizationMath
     /// Quantizes a float32 weight to int8, per tensor (<paramref name="axis"/> null) or per slice along
     /// <paramref name="axis"/>, symmetric (zero point 0) or asymmetric.
     /// </summary>
-    internal static QuantizedWeight QuantizeWeight(Tensor weight, int? axis, bool symmetric, bool reduceRange = false, ElementType type = ElementType.Int8)
+    internal static QuantizedWeight QuantizeWeight(AccelTensor weight, int? axis, bool symmetric, bool reduceRange = false, ElementType type = ElementType.Int8)
     {
         if (weight.ElementType != ElementType.Float32) throw new ArgumentException($"weight '{weight.Name}' is {weight.ElementType.ShortName()}, not float32");
         var data = weight.AsSpan<float>();
@@ -81,7 +81,7 @@ public static class QuantizationMath
             }
             parameters[c] = Compute(min, max, type, symmetric, reduceRange);
         }
-        var values = Tensor.Zeros(type, shape);
+        var values = AccelTensor.Zeros(type, shape);
         var bytes = values.Bytes;
         for (var o = 0; o < outer; o++)
         {
@@ -95,17 +95,17 @@ public static class QuantizationMath
                 }
             }
         }
-        var scales = axis is null ? Tensor.Scalar(parameters[0].Scale) : Tensor.Create(parameters.Select(p => p.Scale).ToArray(), channels);
-        Tensor zeros;
+        var scales = axis is null ? AccelTensor.Scalar(parameters[0].Scale) : AccelTensor.Create(parameters.Select(p => p.Scale).ToArray(), channels);
+        AccelTensor zeros;
         if (type == ElementType.Int8)
         {
             var zp = parameters.Select(p => (sbyte)p.ZeroPoint).ToArray();
-            zeros = axis is null ? Tensor.Scalar(zp[0]) : Tensor.Create(zp, channels);
+            zeros = axis is null ? AccelTensor.Scalar(zp[0]) : AccelTensor.Create(zp, channels);
         }
         else
         {
             var zp = parameters.Select(p => (byte)p.ZeroPoint).ToArray();
-            zeros = axis is null ? Tensor.Scalar(zp[0]) : Tensor.Create(zp, channels);
+            zeros = axis is null ? AccelTensor.Scalar(zp[0]) : AccelTensor.Create(zp, channels);
         }
         return new QuantizedWeight(values, scales, zeros, axis);
     }

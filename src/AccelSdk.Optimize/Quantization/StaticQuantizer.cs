@@ -29,7 +29,7 @@ public static class StaticQuantizer
     private static readonly HashSet<string> ScalePreserving = new(StringComparer.Ordinal) { "MaxPool" };
 
     /// <summary>Quantizes a copy of <paramref name="model"/>, calibrated on <paramref name="calibration"/>.</summary>
-    public static OptimizationResult Quantize(Model model, IReadOnlyList<IReadOnlyDictionary<string, Tensor>> calibration, StaticQuantizationOptions? options = null)
+    public static OptimizationResult Quantize(Model model, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, StaticQuantizationOptions? options = null)
     {
         options ??= new StaticQuantizationOptions();
         ModelPreparation.EnsureNotQuantized(model);
@@ -152,8 +152,8 @@ public static class StaticQuantizer
     /// <summary>Adds QuantizeLinear/DequantizeLinear on <paramref name="value"/>; readers get the dequantized value.</summary>
     private static void InsertQdq(GraphEditor editor, string value, QuantParams p)
     {
-        var scale = editor.AddInitializer(value + "_scale", Tensor.Scalar(p.Scale));
-        var zero = editor.AddInitializer(value + "_zero_point", Tensor.Scalar((byte)p.ZeroPoint));
+        var scale = editor.AddInitializer(value + "_scale", AccelTensor.Scalar(p.Scale));
+        var zero = editor.AddInitializer(value + "_zero_point", AccelTensor.Scalar((byte)p.ZeroPoint));
         var quantized = editor.FreshName(value + "_quantized");
         if (editor.IsGraphOutput(value))
         {
@@ -196,12 +196,12 @@ public static class StaticQuantizer
             var s = scales[perChannel ? i : 0];
             q[i] = (int)Math.Clamp(Math.Round(values[i] / s, MidpointRounding.ToEven), int.MinValue, int.MaxValue);
         }
-        var biasScale = perChannel ? Tensor.Create(scales, scales.Length) : Tensor.Scalar(scales[0]);
-        var biasZero = perChannel ? Tensor.Create(new int[scales.Length], scales.Length) : Tensor.Scalar(0);
-        node.Inputs[2] = Dequantize(editor, node.Inputs[2], Tensor.Create(q, bias.ShapeArray), biasScale, biasZero, perChannel ? 0 : null);
+        var biasScale = perChannel ? AccelTensor.Create(scales, scales.Length) : AccelTensor.Scalar(scales[0]);
+        var biasZero = perChannel ? AccelTensor.Create(new int[scales.Length], scales.Length) : AccelTensor.Scalar(0);
+        node.Inputs[2] = Dequantize(editor, node.Inputs[2], AccelTensor.Create(q, bias.ShapeArray), biasScale, biasZero, perChannel ? 0 : null);
     }
 
-    private static string Dequantize(GraphEditor editor, string stem, Tensor values, Tensor scale, Tensor zero, int? axis)
+    private static string Dequantize(GraphEditor editor, string stem, AccelTensor values, AccelTensor scale, AccelTensor zero, int? axis)
     {
         var q = editor.AddInitializer(stem + "_quantized", values);
         var s = editor.AddInitializer(stem + "_scale", scale);

@@ -27,7 +27,7 @@ public static class ModelEvaluator
 {
     /// <summary>Builds the report for the optimized model of <paramref name="result"/> against <paramref name="baseline"/>.</summary>
     public static OptimizationReport Compare(Model baseline, OptimizationResult result,
-        IReadOnlyList<IReadOnlyDictionary<string, Tensor>> evaluationInputs, EvaluationOptions? options = null,
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluationInputs, EvaluationOptions? options = null,
         string? evaluationSource = null)
     {
         var optimized = result.Model;
@@ -58,7 +58,7 @@ public static class ModelEvaluator
     /// Medians of both models on one device. The runs alternate (original, optimized, original, ...) so both see the
     /// same machine load; a model the device cannot compile gets an error instead of a number.
     /// </summary>
-    public static LatencyResult MeasureLatency(Device device, Model baseline, Model optimized, IReadOnlyDictionary<string, Tensor> input, EvaluationOptions options)
+    public static LatencyResult MeasureLatency(Device device, Model baseline, Model optimized, IReadOnlyDictionary<string, AccelTensor> input, EvaluationOptions options)
     {
         var backend = BackendRegistry.OwnerOf(device);
         AccelSession? a = null, b = null;
@@ -97,7 +97,7 @@ public static class ModelEvaluator
     }
 
     /// <summary>Cosine, max abs error and top-1 agreement of each output over the evaluation inputs.</summary>
-    public static List<AccuracyResult> MeasureAccuracy(IBackend backend, Device device, Model baseline, Model optimized, IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs)
+    public static List<AccuracyResult> MeasureAccuracy(IBackend backend, Device device, Model baseline, Model optimized, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> inputs)
     {
         using var a = Open(baseline, backend, device);
         using var b = Open(optimized, backend, device);
@@ -125,14 +125,14 @@ public static class ModelEvaluator
     }
 
     /// <summary>[1, classes] produced by a classifier head (Gemm, MatMul, Add, Softmax); a Tanh pooler or features are not class scores.</summary>
-    private static bool IsClassScores(Tensor t, string? producer) =>
+    private static bool IsClassScores(AccelTensor t, string? producer) =>
         t.Rank == 2 && t.Shape[0] == 1 && t.Shape[1] > 1 && producer is "Gemm" or "MatMul" or "Add" or "Softmax" or "LogSoftmax";
 
     internal static AccelSession Open(Model model, IBackend backend, Device device) =>
         new(GraphPartitioner.WholeModel(model, backend, device));
 
     /// <summary>Cosine similarity of two tensors' flattened values (1 when both are all zero).</summary>
-    public static double Cosine(Tensor x, Tensor y)
+    public static double Cosine(AccelTensor x, AccelTensor y)
     {
         if (x.ElementCount != y.ElementCount) return double.NaN;
         double dot = 0, nx = 0, ny = 0;
@@ -147,7 +147,7 @@ public static class ModelEvaluator
         return nx == 0 || ny == 0 ? 0 : dot / Math.Sqrt(nx * ny);
     }
 
-    private static double MaxAbs(Tensor x, Tensor y)
+    private static double MaxAbs(AccelTensor x, AccelTensor y)
     {
         if (x.ElementCount != y.ElementCount) return double.PositiveInfinity;
         double max = 0;
@@ -155,7 +155,7 @@ public static class ModelEvaluator
         return max;
     }
 
-    private static long ArgMax(Tensor t)
+    private static long ArgMax(AccelTensor t)
     {
         long best = 0;
         for (long i = 1; i < t.ElementCount; i++) if (t.GetAsDouble(i) > t.GetAsDouble(best)) best = i;

@@ -16,7 +16,7 @@ public sealed record ValidationOptions
     public double? MinCosine { get; init; }
 
     /// <summary>Inputs both models run on; null uses the fixed-seed <see cref="SampleInputs.Random"/> input of the original.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, Tensor>>? Inputs { get; init; }
+    public IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>>? Inputs { get; init; }
 
     /// <summary>Device that loads and runs both models.</summary>
     public string Device { get; init; } = "ort-cpu";
@@ -43,7 +43,7 @@ public static partial class ModelValidator
         options ??= new ValidationOptions();
         var minCosine = options.MinCosine ?? DefaultMinCosine(optimized.Optimization);
         if (minCosine is < -1 or > 1) throw new InvalidOptimizationOptionException("MinCosine", $"{minCosine} is outside [-1, 1]");
-        var inputs = options.Inputs ?? new List<IReadOnlyDictionary<string, Tensor>> { SampleInputs.Random(original) };
+        var inputs = options.Inputs ?? new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(original) };
         var (backend, device) = BackendRegistry.Resolve(options.Device);
         using var reference = ModelEvaluator.Open(original, backend, device);
         using var candidate = OpenOrReject(optimized, backend, device);
@@ -64,7 +64,7 @@ public static partial class ModelValidator
         }
     }
 
-    private static RunResult RunOriginal(AccelSession session, Model original, IReadOnlyDictionary<string, Tensor> input)
+    private static RunResult RunOriginal(AccelSession session, Model original, IReadOnlyDictionary<string, AccelTensor> input)
     {
         try
         {
@@ -88,7 +88,7 @@ public static partial class ModelValidator
         }
     }
 
-    private static RunResult RunOrReject(AccelSession session, OptimizationResult optimized, IReadOnlyDictionary<string, Tensor> input)
+    private static RunResult RunOrReject(AccelSession session, OptimizationResult optimized, IReadOnlyDictionary<string, AccelTensor> input)
     {
         try
         {

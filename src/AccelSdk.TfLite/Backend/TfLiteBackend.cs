@@ -133,10 +133,10 @@ public sealed class TfLiteBackend : IBackend
     }
 
     /// <inheritdoc />
-    public DeviceTensor Upload(Device device, Tensor host) => new HostTensor(host);
+    public DeviceTensor Upload(Device device, AccelTensor host) => new HostTensor(host);
 
     /// <inheritdoc />
-    public Tensor Download(DeviceTensor tensor) => tensor is HostTensor h
+    public AccelTensor Download(DeviceTensor tensor) => tensor is HostTensor h
         ? h.Value
         : throw new BackendException(BackendName, $"tensor on {tensor.Device.Id} is not a host tensor");
 
@@ -185,7 +185,7 @@ internal sealed class TfLitePartition : ICompiledPartition
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
     {
         if (inputs is null) throw new InputMismatchException("(all)", "the input list is null");
-        var hostInputs = new Tensor[inputs.Count];
+        var hostInputs = new AccelTensor[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
             hostInputs[_inputOrder[i]] = inputs[i] switch

@@ -108,7 +108,7 @@ internal sealed partial class ImportContext
                 if (beta != 1f)
                 {
                     var scaled = Temp(_opLabel + "_scaled");
-                    AddNode("Mul", new[] { x, Const(Tensor.Scalar(beta), _opLabel + "_beta") }, new[] { scaled });
+                    AddNode("Mul", new[] { x, Const(AccelTensor.Scalar(beta), _opLabel + "_beta") }, new[] { scaled });
                     x = scaled;
                 }
                 var y = OutFloat(o[0]);
@@ -255,8 +255,8 @@ internal sealed partial class ImportContext
             switch (activation)
             {
                 case FusedActivation.Relu: AddNode("Relu", new[] { raw }, new[] { final }); break;
-                case FusedActivation.Relu6: AddNode("Clip", new[] { raw, Const(Tensor.Scalar(0f), _opLabel + "_min"), Const(Tensor.Scalar(6f), _opLabel + "_max") }, new[] { final }); break;
-                case FusedActivation.ReluN1To1: AddNode("Clip", new[] { raw, Const(Tensor.Scalar(-1f), _opLabel + "_min"), Const(Tensor.Scalar(1f), _opLabel + "_max") }, new[] { final }); break;
+                case FusedActivation.Relu6: AddNode("Clip", new[] { raw, Const(AccelTensor.Scalar(0f), _opLabel + "_min"), Const(AccelTensor.Scalar(6f), _opLabel + "_max") }, new[] { final }); break;
+                case FusedActivation.ReluN1To1: AddNode("Clip", new[] { raw, Const(AccelTensor.Scalar(-1f), _opLabel + "_min"), Const(AccelTensor.Scalar(1f), _opLabel + "_max") }, new[] { final }); break;
                 case FusedActivation.Tanh: AddNode("Tanh", new[] { raw }, new[] { final }); break;
                 default: throw new InvalidModelException($"{Label}: fused activation {activation} of {_opLabel} has no IR form", _opLabel);
             }
@@ -291,7 +291,7 @@ internal sealed partial class ImportContext
     private void Clip(int[] i, int[] o, float min, float max)
     {
         var y = OutFloat(o[0]);
-        AddNode("Clip", new[] { Float(i[0]), Const(Tensor.Scalar(min), _opLabel + "_min"), Const(Tensor.Scalar(max), _opLabel + "_max") }, new[] { y });
+        AddNode("Clip", new[] { Float(i[0]), Const(AccelTensor.Scalar(min), _opLabel + "_min"), Const(AccelTensor.Scalar(max), _opLabel + "_max") }, new[] { y });
         FinishOutput(o[0], y);
     }
 
@@ -403,7 +403,7 @@ internal sealed partial class ImportContext
         var sh = Positive(options.GetInt(2, 1), "stride_h");
         FusedActivation activation;
         long dw, dh, group;
-        Tensor weights;
+        AccelTensor weights;
         if (depthwise)
         {
             activation = (FusedActivation)options.GetByte(4);
@@ -692,7 +692,7 @@ internal sealed partial class ImportContext
     }
 
     /// <summary>Transposes a float32 constant at import time.</summary>
-    private static Tensor TransposeConstant(Tensor value, int[] perm)
+    private static AccelTensor TransposeConstant(AccelTensor value, int[] perm)
     {
         var shape = value.ShapeArray;
         var outShape = perm.Select(p => shape[p]).ToArray();
@@ -718,6 +718,6 @@ internal sealed partial class ImportContext
                 index[d] = 0;
             }
         }
-        return Tensor.Create(result, outShape);
+        return AccelTensor.Create(result, outShape);
     }
 }

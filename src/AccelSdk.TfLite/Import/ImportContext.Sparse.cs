@@ -8,7 +8,7 @@ internal sealed partial class ImportContext
     /// Densifies a sparse constant (TFLite's TACO-style sparsity: a traversal order over the dense dims and block dims,
     /// each level DENSE with a size or SPARSE_CSR with segments and indices).
     /// </summary>
-    private Tensor Densify(int t, ElementType type, long[] denseShape, ReadOnlySpan<byte> values)
+    private AccelTensor Densify(int t, ElementType type, long[] denseShape, ReadOnlySpan<byte> values)
     {
         var sparsity = _tensors[t].GetTable(TensorFields.Sparsity);
         var traversal = sparsity.GetInts(SparsityFields.TraversalOrder);
@@ -24,7 +24,7 @@ internal sealed partial class ImportContext
             Segments: ReadIndexVector(l, DimensionMetadataFields.ArraySegmentsType, DimensionMetadataFields.ArraySegments),
             Indices: ReadIndexVector(l, DimensionMetadataFields.ArrayIndicesType, DimensionMetadataFields.ArrayIndices))).ToArray();
         var elementSize = type.SizeInBytes();
-        var result = Tensor.Zeros(type, denseShape, _names[t]);
+        var result = AccelTensor.Zeros(type, denseShape, _names[t]);
         var target = new byte[result.ByteLength];
         var strides = new long[rank];
         long stride = 1;

@@ -27,7 +27,7 @@ internal sealed partial class ImportContext
     }
 
     private readonly Dictionary<int, string> _resourceKeys = new();
-    private readonly Dictionary<string, Tensor> _initialValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AccelTensor> _initialValues = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Variable> _variables = new(StringComparer.Ordinal);
     private readonly List<string> _variableOrder = new();
     private string? _stateMetadata;
@@ -103,7 +103,7 @@ internal sealed partial class ImportContext
         var tensors = init.GetTables(SubGraphFields.Tensors);
         var codes = _root.GetTables(ModelFields.OperatorCodes);
         var keys = new Dictionary<int, string>();
-        var values = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var values = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         foreach (var op in init.GetTables(SubGraphFields.Operators))
         {
             var codeIndex = (int)op.GetUInt(OperatorFields.OpcodeIndex);
@@ -128,7 +128,7 @@ internal sealed partial class ImportContext
         return true;
     }
 
-    private Tensor? InitSubgraphConstant(FbTable tensor)
+    private AccelTensor? InitSubgraphConstant(FbTable tensor)
     {
         var type = ToElementType((SchemaTensorType)tensor.GetByte(TensorFields.Type), -1);
         if (type is ElementType.Undefined or ElementType.String || tensor.Has(TensorFields.Sparsity)) return null;
@@ -138,8 +138,8 @@ internal sealed partial class ImportContext
         var offset = buffer.GetULong(BufferFields.Offset);
         var bytes = offset > 1 ? _root.Slice(offset, buffer.GetULong(BufferFields.Size)) : buffer.GetVectorBytes(BufferFields.Data, 1);
         var shape = tensor.GetInts(TensorFields.Shape).Select(d => (long)d).ToArray();
-        if (bytes.Length != Tensor.CountElements(shape) * type.SizeInBytes()) return null;
-        return Tensor.FromBytes(type, shape, bytes);
+        if (bytes.Length != AccelTensor.CountElements(shape) * type.SizeInBytes()) return null;
+        return AccelTensor.FromBytes(type, shape, bytes);
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ internal sealed partial class ImportContext
     private readonly string _path;
     private readonly Graph _graph = new();
     private readonly HashSet<string> _usedNames;
-    private readonly Dictionary<int, Tensor> _folded = new();
+    private readonly Dictionary<int, AccelTensor> _folded = new();
     private readonly Dictionary<int, string> _floatValues = new();
     private readonly Dictionary<int, string> _rawConstants = new();
     private FbTable _root;
@@ -237,7 +237,7 @@ internal sealed partial class ImportContext
     }
 
     /// <summary>The constant value of tensor <paramref name="t"/> in its stored type (sparse tensors densified).</summary>
-    private Tensor ConstantOf(int t)
+    private AccelTensor ConstantOf(int t)
     {
         if (_folded.TryGetValue(t, out var folded)) return folded;
         var type = TypeOf(t);
@@ -248,12 +248,12 @@ internal sealed partial class ImportContext
         var shape = ShapeOf(t);
         var bytes = BufferBytes(t);
         if (_tensors[t].Has(TensorFields.Sparsity)) return Densify(t, type, shape, bytes);
-        var expected = Tensor.CountElements(shape) * type.SizeInBytes();
+        var expected = AccelTensor.CountElements(shape) * type.SizeInBytes();
         if (bytes.Length != expected)
         {
             throw new ModelLoadException(_path, $"constant tensor '{_names[t]}' ({type.ShortName()}{TensorShape.Format(shape)}) needs {expected} bytes, its buffer holds {bytes.Length}");
         }
-        return Tensor.FromBytes(type, shape, bytes, _names[t]);
+        return AccelTensor.FromBytes(type, shape, bytes, _names[t]);
     }
 
     private string Label => Path.GetFileName(_path);
@@ -290,7 +290,7 @@ internal sealed partial class ImportContext
         else if (IsQuantized(t))
         {
             var (scales, zeroPoints, _) = QuantOf(t);
-            var scale = AddInitializer(Tensor.Scalar(scales[0]).WithName(Unique(_names[t] + "_scale")));
+            var scale = AddInitializer(AccelTensor.Scalar(scales[0]).WithName(Unique(_names[t] + "_scale")));
             var zp = AddInitializer(ZeroPointTensor(TypeOf(t), zeroPoints.Length > 0 ? zeroPoints[0] : 0).WithName(Unique(_names[t] + "_zero_point")));
             result = Unique(_names[t] + "_dequantized");
             AddNode("DequantizeLinear", new[] { _names[t], scale, zp }, new[] { result });
@@ -305,7 +305,7 @@ internal sealed partial class ImportContext
         return result;
     }
 
-    private Tensor FloatConstant(int t)
+    private AccelTensor FloatConstant(int t)
     {
         var value = ConstantOf(t);
         if (value.ElementType == ElementType.Float32) return value;
@@ -329,15 +329,15 @@ internal sealed partial class ImportContext
         {
             for (var i = 0; i < count; i++) result[i] = (float)value.GetAsDouble(i);
         }
-        return Tensor.Create(result, value.ShapeArray);
+        return AccelTensor.Create(result, value.ShapeArray);
     }
 
-    private static Tensor ZeroPointTensor(ElementType type, long zeroPoint) => type switch
+    private static AccelTensor ZeroPointTensor(ElementType type, long zeroPoint) => type switch
     {
-        ElementType.Int8 => Tensor.Scalar((sbyte)zeroPoint),
-        ElementType.UInt8 => Tensor.Scalar((byte)zeroPoint),
-        ElementType.Int16 => Tensor.Scalar((short)zeroPoint),
-        _ => Tensor.Scalar((int)zeroPoint),
+        ElementType.Int8 => AccelTensor.Scalar((sbyte)zeroPoint),
+        ElementType.UInt8 => AccelTensor.Scalar((byte)zeroPoint),
+        ElementType.Int16 => AccelTensor.Scalar((short)zeroPoint),
+        _ => AccelTensor.Scalar((int)zeroPoint),
     };
 
     /// <summary>Integer values of a constant tensor (shapes, axes, paddings); null when not constant.</summary>
@@ -355,14 +355,14 @@ internal sealed partial class ImportContext
     {
         if (written == _names[t]) return;
         var (scales, zeroPoints, _) = QuantOf(t);
-        var scale = AddInitializer(Tensor.Scalar(scales[0]).WithName(Unique(_names[t] + "_scale")));
+        var scale = AddInitializer(AccelTensor.Scalar(scales[0]).WithName(Unique(_names[t] + "_scale")));
         var zp = AddInitializer(ZeroPointTensor(TypeOf(t), zeroPoints.Length > 0 ? zeroPoints[0] : 0).WithName(Unique(_names[t] + "_zero_point")));
         AddNode("QuantizeLinear", new[] { written, scale, zp }, new[] { _names[t] });
     }
 
     // ---- graph building ----
 
-    private string AddInitializer(Tensor value)
+    private string AddInitializer(AccelTensor value)
     {
         var name = value.Name ?? Unique("const");
         _usedNames.Add(name);
@@ -370,9 +370,9 @@ internal sealed partial class ImportContext
         return name;
     }
 
-    private string Const(Tensor value, string hint) => AddInitializer(value.WithName(Unique(hint)));
+    private string Const(AccelTensor value, string hint) => AddInitializer(value.WithName(Unique(hint)));
 
-    private string ConstInts(string hint, params long[] values) => Const(Tensor.FromArray(values), hint);
+    private string ConstInts(string hint, params long[] values) => Const(AccelTensor.FromArray(values), hint);
 
     private string Temp(string hint) => Unique(hint);
 

@@ -13,7 +13,7 @@ public sealed class StatefulSession : IDisposable
 {
     private readonly AccelSession _session;
     private readonly TfLiteImporter.StateVariable[] _state;
-    private readonly Dictionary<string, Tensor> _current = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AccelTensor> _current = new(StringComparer.Ordinal);
     private readonly string[] _inputs;
     private readonly string[] _outputs;
 
@@ -38,7 +38,7 @@ public sealed class StatefulSession : IDisposable
     public IReadOnlyList<TfLiteImporter.StateVariable> StateVariables => _state;
 
     /// <summary>Runs one step with the model's own inputs; returns its own outputs and keeps the new state.</summary>
-    public Tensor[] Run(params Tensor[] inputs)
+    public AccelTensor[] Run(params AccelTensor[] inputs)
     {
         if (inputs.Length != _inputs.Length)
         {
@@ -53,7 +53,7 @@ public sealed class StatefulSession : IDisposable
                     ?? throw new InputMismatchException(variable.Input, $"{_session.Model.Label}: variable read before the model assigns it an initial value");
             }
         }
-        var named = new Dictionary<string, Tensor>(_current, StringComparer.Ordinal);
+        var named = new Dictionary<string, AccelTensor>(_current, StringComparer.Ordinal);
         for (var i = 0; i < inputs.Length; i++) named[_inputs[i]] = inputs[i];
         var result = _session.Run(named);
         foreach (var variable in _state.Where(v => v.Output.Length > 0)) _current[variable.Input] = result[variable.Output];

@@ -16,7 +16,7 @@ public static partial class TfLiteImporter
     /// One resource variable of an imported streaming model: its state input, state output (empty when the model only
     /// reads it) and initial value.
     /// </summary>
-    public sealed record StateVariable(string Input, string Output, Tensor? Initial);
+    public sealed record StateVariable(string Input, string Output, AccelTensor? Initial);
 
     /// <summary>The ONNX opset the imported graph uses.</summary>
     public const long Opset = 17;

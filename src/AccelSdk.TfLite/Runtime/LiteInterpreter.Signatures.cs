@@ -37,7 +37,7 @@ public sealed unsafe partial class LiteInterpreter
     }
 
     /// <summary>Runs the signature <paramref name="key"/> with inputs by signature input name; returns outputs by name.</summary>
-    public IReadOnlyDictionary<string, Tensor> RunSignature(string key, IReadOnlyDictionary<string, Tensor> inputs)
+    public IReadOnlyDictionary<string, AccelTensor> RunSignature(string key, IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         lock (_gate)
         {
@@ -66,7 +66,7 @@ public sealed unsafe partial class LiteInterpreter
             Check(TfLiteNative.TfLiteSignatureRunnerAllocateTensors(runner), $"allocating tensors of signature '{key}'");
             foreach (var name in names) CopyIn(TfLiteNative.TfLiteSignatureRunnerGetInputTensor(runner, name), inputs[name]);
             Check(TfLiteNative.TfLiteSignatureRunnerInvoke(runner), $"invoking signature '{key}'");
-            var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var result = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
             var outputCount = (int)TfLiteNative.TfLiteSignatureRunnerGetOutputCount(runner);
             for (var i = 0; i < outputCount; i++)
             {

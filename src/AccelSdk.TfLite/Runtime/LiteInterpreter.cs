@@ -158,7 +158,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     }
 
     /// <summary>Runs once with inputs in model order; an input whose shape differs from the current one is resized first.</summary>
-    public Tensor[] Run(params Tensor[] inputs)
+    public AccelTensor[] Run(params AccelTensor[] inputs)
     {
         if (inputs is null) throw new InputMismatchException("(all)", $"{_model.Label}: the input array is null");
         var missing = Array.FindIndex(inputs, t => t is null);
@@ -175,7 +175,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             if (!_allocated) AllocateTensors();
             for (var i = 0; i < inputs.Length; i++) CopyIn(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i), inputs[i]);
             Check(TfLiteNative.TfLiteInterpreterInvoke(Pointer), "invoke");
-            var outputs = new Tensor[TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer)];
+            var outputs = new AccelTensor[TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer)];
             for (var i = 0; i < outputs.Length; i++) outputs[i] = CopyOut(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
             return outputs;
         }
@@ -213,7 +213,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         lock (_gate) Check(TfLiteNative.TfLiteInterpreterResetVariableTensors(Pointer), "resetting variable tensors");
     }
 
-    private void ResizeIfNeeded(int index, Tensor input)
+    private void ResizeIfNeeded(int index, AccelTensor input)
     {
         var tensor = TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, index);
         var rank = TfLiteNative.TfLiteTensorNumDims(tensor);
@@ -265,7 +265,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             (long)TfLiteNative.TfLiteTensorByteSize(tensor), q.scale, q.zero_point);
     }
 
-    internal void CopyIn(TfLiteTensor* tensor, Tensor value)
+    internal void CopyIn(TfLiteTensor* tensor, AccelTensor value)
     {
         var info = Describe(tensor);
         if (info.ElementType != value.ElementType)
@@ -286,7 +286,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     /// <summary>An IR tensor's bytes live in one 64-byte aligned array.</summary>
     private const long MaxOutputBytes = int.MaxValue - 64;
 
-    internal Tensor CopyOut(TfLiteTensor* tensor)
+    internal AccelTensor CopyOut(TfLiteTensor* tensor)
     {
         var info = Describe(tensor);
         if (info.ElementType == ElementType.Undefined || info.ElementType == ElementType.String)
@@ -297,7 +297,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         {
             throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' holds {info.ByteSize} bytes, more than the {MaxOutputBytes} one AccelSdk tensor can hold");
         }
-        var result = Tensor.Zeros(info.ElementType, info.Shape.Select(d => (long)d).ToArray(), info.Name);
+        var result = AccelTensor.Zeros(info.ElementType, info.Shape.Select(d => (long)d).ToArray(), info.Name);
         if (result.ByteLength != info.ByteSize)
         {
             throw new BackendException("tflite", $"{_model.Label}: output '{info.Name}' holds {info.ByteSize} bytes, its shape needs {result.ByteLength}");

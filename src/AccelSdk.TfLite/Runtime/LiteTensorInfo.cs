@@ -3,7 +3,7 @@ using AccelSdk.Ir;
 namespace AccelSdk.TfLite;
 
 /// <summary>One input or output of a TFLite interpreter as it stands now (shapes change with resizing).</summary>
-/// <param name="Name">Tensor name in the model.</param>
+/// <param name="Name">AccelTensor name in the model.</param>
 /// <param name="ElementType">Element type (<see cref="ElementType.Undefined"/> for TFLite-only types such as resource).</param>
 /// <param name="TfLiteType">TFLite's own type name (float32, int8, resource...).</param>
 /// <param name="Shape">Current shape.</param>

@@ -23,7 +23,7 @@ public abstract class DeviceTensor : IDisposable
     public long[] Shape { get; }
 
     /// <summary>Size in bytes of the dense data.</summary>
-    public long ByteLength => ElementType.SizeInBytes() == 0 ? 0 : Tensor.ByteLengthOf(ElementType, Shape);
+    public long ByteLength => ElementType.SizeInBytes() == 0 ? 0 : AccelTensor.ByteLengthOf(ElementType, Shape);
 
     /// <summary>Releases device memory.</summary>
     public void Dispose()
@@ -40,8 +40,8 @@ public abstract class DeviceTensor : IDisposable
 public sealed class HostTensor : DeviceTensor
 {
     /// <summary>Wraps a host tensor.</summary>
-    public HostTensor(Tensor value) : base(Device.Host, value.ElementType, value.ShapeArray) => Value = value;
+    public HostTensor(AccelTensor value) : base(Device.Host, value.ElementType, value.ShapeArray) => Value = value;
 
     /// <summary>The host data.</summary>
-    public Tensor Value { get; }
+    public AccelTensor Value { get; }
 }

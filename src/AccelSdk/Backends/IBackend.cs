@@ -110,10 +110,10 @@ public interface IBackend : IDisposable
     ICompiledPartition Compile(Device device, Model partition, CompileOptions options);
 
     /// <summary>Copies a host tensor onto a device of this backend.</summary>
-    DeviceTensor Upload(Device device, Tensor host);
+    DeviceTensor Upload(Device device, AccelTensor host);
 
     /// <summary>Copies a device tensor of this backend to the host.</summary>
-    Tensor Download(DeviceTensor tensor);
+    AccelTensor Download(DeviceTensor tensor);
 }
 
 /// <summary>A partition compiled for one device, ready to run many times.</summary>

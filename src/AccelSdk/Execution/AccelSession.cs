@@ -6,12 +6,12 @@ using AccelSdk.Ir;
 namespace AccelSdk.Execution;
 
 /// <summary>The outputs of one run, in graph output order, also addressable by name.</summary>
-public sealed class RunResult : IReadOnlyList<Tensor>
+public sealed class RunResult : IReadOnlyList<AccelTensor>
 {
-    private readonly Tensor[] _tensors;
+    private readonly AccelTensor[] _tensors;
     private readonly IReadOnlyList<string> _names;
 
-    internal RunResult(Tensor[] tensors, IReadOnlyList<string> names)
+    internal RunResult(AccelTensor[] tensors, IReadOnlyList<string> names)
     {
         _tensors = tensors;
         _names = names;
@@ -21,10 +21,10 @@ public sealed class RunResult : IReadOnlyList<Tensor>
     public IReadOnlyList<string> Names => _names;
 
     /// <inheritdoc />
-    public Tensor this[int index] => _tensors[index];
+    public AccelTensor this[int index] => _tensors[index];
 
     /// <summary>The output called <paramref name="name"/>.</summary>
-    public Tensor this[string name]
+    public AccelTensor this[string name]
     {
         get
         {
@@ -40,7 +40,7 @@ public sealed class RunResult : IReadOnlyList<Tensor>
     public int Count => _tensors.Length;
 
     /// <inheritdoc />
-    public IEnumerator<Tensor> GetEnumerator() => ((IEnumerable<Tensor>)_tensors).GetEnumerator();
+    public IEnumerator<AccelTensor> GetEnumerator() => ((IEnumerable<AccelTensor>)_tensors).GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _tensors.GetEnumerator();
 }
@@ -135,7 +135,7 @@ public sealed class AccelSession : IDisposable
     public ResourceLimits Limits { get; set; } = ResourceLimits.Default;
 
     /// <summary>Runs with inputs given in the order of <see cref="Inputs"/>.</summary>
-    public RunResult Run(params Tensor[] inputs)
+    public RunResult Run(params AccelTensor[] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Length != _requiredInputs.Length)
@@ -143,7 +143,7 @@ public sealed class AccelSession : IDisposable
             throw new InputMismatchException(inputs.Length < _requiredInputs.Length ? _requiredInputs[inputs.Length].Name : $"#{inputs.Length}",
                 $"{Model.Label} takes {_requiredInputs.Length} input(s) ({string.Join(", ", _requiredInputs.Select(i => i.Name))}), {inputs.Length} given");
         }
-        var named = new Dictionary<string, Tensor>(inputs.Length, StringComparer.Ordinal);
+        var named = new Dictionary<string, AccelTensor>(inputs.Length, StringComparer.Ordinal);
         for (var i = 0; i < inputs.Length; i++)
         {
             named[_requiredInputs[i].Name] = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"input #{i} ('{_requiredInputs[i].Name}') is null");
@@ -156,7 +156,7 @@ public sealed class AccelSession : IDisposable
     /// threads at once; <see cref="Dispose"/> waits for runs in progress, and a run begun after it throws
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
-    public RunResult Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public RunResult Run(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var lease = _guard.Enter();
@@ -165,7 +165,7 @@ public sealed class AccelSession : IDisposable
         return RunValidated(inputs);
     }
 
-    private RunResult RunValidated(IReadOnlyDictionary<string, Tensor> inputs)
+    private RunResult RunValidated(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         var item = new InFlight(inputs);
         try
@@ -186,7 +186,7 @@ public sealed class AccelSession : IDisposable
     /// plan runs sequentially). Concurrent: up to <paramref name="concurrency"/> whole runs at once (default: the core
     /// count).
     /// </summary>
-    public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, int concurrency = 0, StreamExecution? mode = null)
+    public IReadOnlyList<RunResult> RunMany(IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> inputs, int concurrency = 0, StreamExecution? mode = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var lease = _guard.Enter();
@@ -212,7 +212,7 @@ public sealed class AccelSession : IDisposable
         }
     }
 
-    private RunResult[] RunPipelined(IReadOnlyList<IReadOnlyDictionary<string, Tensor>> inputs, RunResult[] results)
+    private RunResult[] RunPipelined(IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> inputs, RunResult[] results)
     {
         // Stage p takes items from queues[p] and hands them to queues[p + 1]; two items may wait between stages.
         var queues = Enumerable.Range(0, _compiled.Length + 1).Select(_ => new System.Collections.Concurrent.BlockingCollection<(int Index, InFlight Item)>(2)).ToArray();
@@ -299,7 +299,7 @@ public sealed class AccelSession : IDisposable
     /// <summary>One run's values and the device tensors it owns.</summary>
     private sealed class InFlight
     {
-        public InFlight(IReadOnlyDictionary<string, Tensor> inputs)
+        public InFlight(IReadOnlyDictionary<string, AccelTensor> inputs)
         {
             foreach (var kv in inputs) Values[kv.Key] = new HostTensor(kv.Value.Name == kv.Key ? kv.Value : kv.Value.WithName(kv.Key));
         }
@@ -338,7 +338,7 @@ public sealed class AccelSession : IDisposable
 
     private RunResult Collect(InFlight item)
     {
-        var result = new Tensor[_outputNames.Length];
+        var result = new AccelTensor[_outputNames.Length];
         for (var i = 0; i < result.Length; i++)
         {
             var name = _outputNames[i];
@@ -359,10 +359,10 @@ public sealed class AccelSession : IDisposable
         return uploaded;
     }
 
-    private Tensor ToHost(DeviceTensor value) =>
+    private AccelTensor ToHost(DeviceTensor value) =>
         value is HostTensor h ? h.Value : _backendsByName[value.Device.Backend].Download(value);
 
-    private void Validate(IReadOnlyDictionary<string, Tensor> inputs)
+    private void Validate(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         foreach (var kv in inputs)
         {
@@ -393,7 +393,7 @@ public sealed class AccelSession : IDisposable
     /// Checks <see cref="Limits"/> before anything is allocated for a run: each input and the inputs together, then
     /// each value shape inference sizes for these input shapes and the estimated peak of values live at once.
     /// </summary>
-    private void CheckLimits(IReadOnlyDictionary<string, Tensor> inputs)
+    private void CheckLimits(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         var limits = Limits;
         long total = 0, largestBytes = -1;
@@ -417,7 +417,7 @@ public sealed class AccelSession : IDisposable
 
     private const int MaxCachedEstimates = 64;
 
-    private RunEstimate EstimateFor(IReadOnlyDictionary<string, Tensor> inputs)
+    private RunEstimate EstimateFor(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         // Validate has checked the required inputs against their declarations: fully declared ones fix every shape.
         if (_inputsAreStatic && inputs.Count == _requiredInputs.Length) return _staticEstimate ??= Estimate(inputs, ShapesOf(inputs));
@@ -429,11 +429,11 @@ public sealed class AccelSession : IDisposable
         return estimate;
     }
 
-    private static string ShapesOf(IReadOnlyDictionary<string, Tensor> inputs) =>
+    private static string ShapesOf(IReadOnlyDictionary<string, AccelTensor> inputs) =>
         string.Join(", ", inputs.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => $"{kv.Key}: {kv.Value.ElementType.ShortName()}{TensorShape.Format(kv.Value.Shape)}"));
 
-    private RunEstimate Estimate(IReadOnlyDictionary<string, Tensor> inputs, string inputShapes)
+    private RunEstimate Estimate(IReadOnlyDictionary<string, AccelTensor> inputs, string inputShapes)
     {
         var graph = Model.Graph;
         var concrete = new Graph { Name = graph.Name };

@@ -63,7 +63,7 @@ public sealed record ResourceLimits
     /// 16 bytes per element of a string tensor (its references; the characters are not known before they exist).
     /// </summary>
     public static long BytesOf(ElementType type, ReadOnlySpan<long> shape, string? name = null) =>
-        type == ElementType.String ? SaturatingMultiply(Tensor.CountElements(shape, name), 16) : Tensor.ByteLengthOf(type, shape, name);
+        type == ElementType.String ? SaturatingMultiply(AccelTensor.CountElements(shape, name), 16) : AccelTensor.ByteLengthOf(type, shape, name);
 
     private static long SaturatingMultiply(long a, long b) => a > long.MaxValue / b ? long.MaxValue : a * b;
 

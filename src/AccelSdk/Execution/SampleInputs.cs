@@ -11,11 +11,11 @@ public static class SampleInputs
     /// tensor is checked against <paramref name="limits"/> (<see cref="ResourceLimits.Default"/> when null) before it
     /// is allocated.
     /// </summary>
-    public static Dictionary<string, Tensor> Random(Model model, int seed = 42, long symbolicDimension = 1, ResourceLimits? limits = null)
+    public static Dictionary<string, AccelTensor> Random(Model model, int seed = 42, long symbolicDimension = 1, ResourceLimits? limits = null)
     {
         limits ??= ResourceLimits.Default;
         var random = new Random(seed);
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var result = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         foreach (var input in model.Graph.RequiredInputs)
         {
             if (input.Type is not TensorType type)
@@ -31,11 +31,11 @@ public static class SampleInputs
                 throw new InputMismatchException(input.Name, $"{model.Label}: input element type {type.ElementType.ShortName()} has no dense storage; give a sample input");
             }
             var shape = type.Shape.Dims.Select(d => d.Value ?? symbolicDimension).ToArray();
-            Tensor tensor;
+            AccelTensor tensor;
             try
             {
                 limits.CheckTensor(input.Name, ResourceLimits.BytesOf(type.ElementType, shape, input.Name), $"sample input {type.ElementType.ShortName()}{TensorShape.Format(shape)} of {model.Label}");
-                tensor = Tensor.Zeros(type.ElementType, shape, input.Name);
+                tensor = AccelTensor.Zeros(type.ElementType, shape, input.Name);
             }
             catch (InvalidTensorException e)
             {

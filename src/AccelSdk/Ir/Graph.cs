@@ -19,7 +19,7 @@ public sealed class Graph
     public List<ValueInfo> ValueInfos { get; } = new();
 
     /// <summary>Constant tensors by name, in file order.</summary>
-    public List<Tensor> Initializers { get; } = new();
+    public List<AccelTensor> Initializers { get; } = new();
 
     /// <summary>Sparse constant tensors, keyed by the name of their values tensor.</summary>
     public List<SparseTensor> SparseInitializers { get; } = new();
@@ -49,7 +49,7 @@ public sealed class Graph
         Inputs.Concat(Outputs).FirstOrDefault(v => v.Type is not null and not TensorType);
 
     /// <summary>The initializer called <paramref name="name"/>, or null.</summary>
-    public Tensor? FindInitializer(string name) => Initializers.Find(t => t.Name == name);
+    public AccelTensor? FindInitializer(string name) => Initializers.Find(t => t.Name == name);
 
     /// <summary>Every declared type in this graph (inputs, outputs, value_info and initializers) by value name.</summary>
     public Dictionary<string, ValueType> DeclaredTypes()

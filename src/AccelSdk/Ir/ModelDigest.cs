@@ -82,7 +82,7 @@ public static class ModelDigest
                     foreach (var s in a.AsStrings()) text.Append(s.Length).Append(':').Append(s);
                     text.Append('\n');
                     break;
-                case AttributeKind.Tensors when a.Value is IEnumerable<Tensor> tensors:
+                case AttributeKind.Tensors when a.Value is IEnumerable<AccelTensor> tensors:
                     text.Append('\n');
                     foreach (var t in tensors) AppendTensor("tensor", t, text);
                     break;
@@ -110,7 +110,7 @@ public static class ModelDigest
         AppendTensor("indices", sparse.Indices, text);
     }
 
-    private static void AppendTensor(string role, Tensor t, StringBuilder text)
+    private static void AppendTensor(string role, AccelTensor t, StringBuilder text)
     {
         text.Append(role).Append(' ').Append(t.Name).Append(' ').Append(t.ElementType.ShortName()).Append(TensorShape.Format(t.Shape)).Append('\n');
         if (t.IsString)

@@ -39,7 +39,7 @@ public enum AttributeKind
 /// <param name="Values">The non-zero values, rank 1.</param>
 /// <param name="Indices">int64 indices: [NNZ] linearized or [NNZ, rank].</param>
 /// <param name="Dims">The dense shape.</param>
-public sealed record SparseTensor(Tensor Values, Tensor Indices, long[] Dims);
+public sealed record SparseTensor(AccelTensor Values, AccelTensor Indices, long[] Dims);
 
 /// <summary>A named node attribute of any ONNX kind.</summary>
 public sealed class NodeAttribute
@@ -59,7 +59,7 @@ public sealed class NodeAttribute
     public AttributeKind Kind { get; }
 
     /// <summary>
-    /// The value: float, long, string, <see cref="Tensor"/>, <see cref="Graph"/>, <see cref="SparseTensor"/>,
+    /// The value: float, long, string, <see cref="AccelTensor"/>, <see cref="Graph"/>, <see cref="SparseTensor"/>,
     /// <see cref="ValueType"/>, or a read-only list of those. Null when <see cref="RefAttributeName"/> is set.
     /// </summary>
     public object? Value { get; }
@@ -86,7 +86,7 @@ public sealed class NodeAttribute
     public static NodeAttribute Floats(string name, params float[] value) => new(name, AttributeKind.Floats, value);
 
     /// <summary>Creates a tensor attribute.</summary>
-    public static NodeAttribute FromTensor(string name, Tensor value) => new(name, AttributeKind.Tensor, value);
+    public static NodeAttribute FromTensor(string name, AccelTensor value) => new(name, AttributeKind.Tensor, value);
 
     /// <summary>Creates a graph attribute.</summary>
     public static NodeAttribute FromGraph(string name, Graph value) => new(name, AttributeKind.Graph, value);
@@ -110,7 +110,7 @@ public sealed class NodeAttribute
     public IReadOnlyList<string> AsStrings() => Kind == AttributeKind.Strings ? (IReadOnlyList<string>)Value! : throw KindError(AttributeKind.Strings);
 
     /// <summary>The tensor value.</summary>
-    public Tensor AsTensor() => Kind == AttributeKind.Tensor ? (Tensor)Value! : throw KindError(AttributeKind.Tensor);
+    public AccelTensor AsTensor() => Kind == AttributeKind.Tensor ? (AccelTensor)Value! : throw KindError(AttributeKind.Tensor);
 
     /// <summary>The graph value.</summary>
     public Graph AsGraph() => Kind == AttributeKind.Graph ? (Graph)Value! : throw KindError(AttributeKind.Graph);

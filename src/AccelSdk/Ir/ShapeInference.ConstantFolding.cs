@@ -9,11 +9,11 @@ public static partial class ShapeInference
 {
     private const int MaxFoldedElements = 1024;
 
-    private static void FoldConstant(Node node, Dictionary<string, Tensor> constants)
+    private static void FoldConstant(Node node, Dictionary<string, AccelTensor> constants)
     {
         if (node.Domain.Length > 0 && node.Domain != "ai.onnx") return;
         if (node.Outputs.Count == 0 || node.Outputs[0].Length == 0 || constants.ContainsKey(node.Outputs[0])) return;
-        var inputs = new Tensor?[node.Inputs.Count];
+        var inputs = new AccelTensor?[node.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)
         {
             if (node.Inputs[i].Length == 0) continue;
@@ -36,10 +36,10 @@ public static partial class ShapeInference
         if (folded is not null && Foldable(folded)) constants[node.Outputs[0]] = folded;
     }
 
-    private static bool Foldable(Tensor t) =>
+    private static bool Foldable(AccelTensor t) =>
         t.ElementType is ElementType.Int64 or ElementType.Int32 or ElementType.Float32 && t.ElementCount <= MaxFoldedElements;
 
-    private static Tensor? ReshapedConstant(Tensor x, Node node, Dictionary<string, Tensor> constants)
+    private static AccelTensor? ReshapedConstant(AccelTensor x, Node node, Dictionary<string, AccelTensor> constants)
     {
         long[]? shape = node.OpType switch
         {
@@ -49,10 +49,10 @@ public static partial class ShapeInference
             "Squeeze" => SqueezeTarget(x, node.GetInts("axes")?.ToArray() ?? (node.Inputs.Count > 1 && constants.TryGetValue(node.Inputs[1], out var q) ? q.ToInt64Array() : null)),
             _ => null,
         };
-        return shape is null || Tensor.CountElements(shape) != x.ElementCount ? null : x.Reshape(shape);
+        return shape is null || AccelTensor.CountElements(shape) != x.ElementCount ? null : x.Reshape(shape);
     }
 
-    private static long[]? ReshapeTarget(Tensor x, long[] requested, bool allowZero)
+    private static long[]? ReshapeTarget(AccelTensor x, long[] requested, bool allowZero)
     {
         var shape = new long[requested.Length];
         var infer = -1;
@@ -73,14 +73,14 @@ public static partial class ShapeInference
         return shape;
     }
 
-    private static long[]? FlattenTarget(Tensor x, long axis)
+    private static long[]? FlattenTarget(AccelTensor x, long axis)
     {
         if (axis < 0) axis += x.Rank;
         if (axis < 0 || axis > x.Rank) return null;
-        return new[] { Tensor.CountElements(x.Shape[..(int)axis]), Tensor.CountElements(x.Shape[(int)axis..]) };
+        return new[] { AccelTensor.CountElements(x.Shape[..(int)axis]), AccelTensor.CountElements(x.Shape[(int)axis..]) };
     }
 
-    private static long[]? UnsqueezeTarget(Tensor x, long[]? axes)
+    private static long[]? UnsqueezeTarget(AccelTensor x, long[]? axes)
     {
         if (axes is null) return null;
         var rank = x.Rank + axes.Length;
@@ -92,33 +92,33 @@ public static partial class ShapeInference
         return shape;
     }
 
-    private static long[]? SqueezeTarget(Tensor x, long[]? axes)
+    private static long[]? SqueezeTarget(AccelTensor x, long[]? axes)
     {
         var set = axes?.Select(a => a < 0 ? a + x.Rank : a).ToHashSet();
         if (set is not null && set.Any(a => a < 0 || a >= x.Rank || x.Shape[(int)a] != 1)) return null;
         return x.ShapeArray.Where((d, i) => set is null ? d != 1 : !set.Contains(i)).ToArray();
     }
 
-    private static Tensor? CastConstant(Tensor x, ElementType to) => to switch
+    private static AccelTensor? CastConstant(AccelTensor x, ElementType to) => to switch
     {
-        ElementType.Int64 => Tensor.Create(Doubles(x).Select(v => (long)v).ToArray(), x.ShapeArray),
-        ElementType.Int32 => Tensor.Create(Doubles(x).Select(v => (int)v).ToArray(), x.ShapeArray),
-        ElementType.Float32 => Tensor.Create(Doubles(x).Select(v => (float)v).ToArray(), x.ShapeArray),
+        ElementType.Int64 => AccelTensor.Create(Doubles(x).Select(v => (long)v).ToArray(), x.ShapeArray),
+        ElementType.Int32 => AccelTensor.Create(Doubles(x).Select(v => (int)v).ToArray(), x.ShapeArray),
+        ElementType.Float32 => AccelTensor.Create(Doubles(x).Select(v => (float)v).ToArray(), x.ShapeArray),
         _ => null,
     };
 
-    private static double[] Doubles(Tensor t) => Enumerable.Range(0, (int)t.ElementCount).Select(i => t.GetAsDouble(i)).ToArray();
+    private static double[] Doubles(AccelTensor t) => Enumerable.Range(0, (int)t.ElementCount).Select(i => t.GetAsDouble(i)).ToArray();
 
     /// <summary>A tensor of <paramref name="type"/> from values computed in double (integers are exact below 2^53).</summary>
-    private static Tensor? FromDoubles(ElementType type, double[] values, long[] shape) => type switch
+    private static AccelTensor? FromDoubles(ElementType type, double[] values, long[] shape) => type switch
     {
-        ElementType.Int64 => Tensor.Create(values.Select(v => (long)v).ToArray(), shape),
-        ElementType.Int32 => Tensor.Create(values.Select(v => (int)v).ToArray(), shape),
-        ElementType.Float32 => Tensor.Create(values.Select(v => (float)v).ToArray(), shape),
+        ElementType.Int64 => AccelTensor.Create(values.Select(v => (long)v).ToArray(), shape),
+        ElementType.Int32 => AccelTensor.Create(values.Select(v => (int)v).ToArray(), shape),
+        ElementType.Float32 => AccelTensor.Create(values.Select(v => (float)v).ToArray(), shape),
         _ => null,
     };
 
-    private static Tensor? ConcatConstants(Tensor?[] inputs, long axis)
+    private static AccelTensor? ConcatConstants(AccelTensor?[] inputs, long axis)
     {
         if (inputs.Any(t => t is null)) return null;
         var parts = inputs.Select(t => t!).ToArray();
@@ -127,7 +127,7 @@ public static partial class ShapeInference
         return FromDoubles(parts[0].ElementType, values, new long[] { values.Length });
     }
 
-    private static Tensor? GatherConstant(Tensor data, Tensor? indices, long axis)
+    private static AccelTensor? GatherConstant(AccelTensor data, AccelTensor? indices, long axis)
     {
         if (indices is null || data.Rank != 1 || (axis != 0 && axis != -1)) return null;
         var values = Doubles(data);
@@ -135,7 +135,7 @@ public static partial class ShapeInference
         return FromDoubles(data.ElementType, picked, indices.ShapeArray);
     }
 
-    private static Tensor? SliceConstant(Tensor?[] inputs)
+    private static AccelTensor? SliceConstant(AccelTensor?[] inputs)
     {
         var data = inputs[0]!;
         if (data.Rank != 1 || inputs[1] is null || inputs[2] is null) return null;
@@ -152,7 +152,7 @@ public static partial class ShapeInference
         return FromDoubles(data.ElementType, picked, new long[] { picked.Length });
     }
 
-    private static Tensor? ArithmeticConstant(string op, Tensor a, Tensor b)
+    private static AccelTensor? ArithmeticConstant(string op, AccelTensor a, AccelTensor b)
     {
         if (a.ElementType != b.ElementType) return null;
         var shape = Broadcast(new[] { a.TensorType.Shape!, b.TensorType.Shape! }).ToArray();

@@ -8,7 +8,7 @@ namespace AccelSdk.Ir;
 /// </summary>
 public static partial class ShapeInference
 {
-    private static void InferFromShapeInputs(Node node, string op, TensorType? x, Func<int, TensorType?> input, Func<int, Tensor?> constant,
+    private static void InferFromShapeInputs(Node node, string op, TensorType? x, Func<int, TensorType?> input, Func<int, AccelTensor?> constant,
         Action<int, ElementType, TensorShape?> set, long opset)
     {
         switch (op)
@@ -57,7 +57,7 @@ public static partial class ShapeInference
 
     private static TensorShape SameRankUnknown(TensorShape x) => new(Enumerable.Repeat(Dimension.Unknown, x.Rank));
 
-    private static Dimension RangeLength(Tensor? start, Tensor? limit, Tensor? delta)
+    private static Dimension RangeLength(AccelTensor? start, AccelTensor? limit, AccelTensor? delta)
     {
         if (start is null || limit is null || delta is null || start.ElementCount != 1 || limit.ElementCount != 1 || delta.ElementCount != 1) return Dimension.Unknown;
         double s = start.GetAsDouble(0), l = limit.GetAsDouble(0), d = delta.GetAsDouble(0);
@@ -65,13 +65,13 @@ public static partial class ShapeInference
         return (long)Math.Max(Math.Ceiling((l - s) / d), 0);
     }
 
-    private static TensorShape? ExpandShape(TensorShape x, TensorType? shapeInput, Tensor? shape)
+    private static TensorShape? ExpandShape(TensorShape x, TensorType? shapeInput, AccelTensor? shape)
     {
         if (shape is not null) return Broadcast(new[] { x, new TensorShape(shape.ToInt64Array()) });
         return UnknownDimsOfLength(shapeInput) is { } target ? new TensorShape(Enumerable.Repeat(Dimension.Unknown, Math.Max(target.Rank, x.Rank))) : null;
     }
 
-    private static TensorShape TileShape(TensorShape x, Tensor? repeats)
+    private static TensorShape TileShape(TensorShape x, AccelTensor? repeats)
     {
         if (repeats is null) return SameRankUnknown(x);
         var r = repeats.ToInt64Array();
@@ -79,7 +79,7 @@ public static partial class ShapeInference
         return new TensorShape(x.Dims.Select((d, i) => d.Value is { } v ? Dimension.Known(v * r[i]) : r[i] == 1 ? d : Dimension.Unknown));
     }
 
-    private static TensorShape SliceShape(Node node, TensorShape x, long opset, Func<int, Tensor?> constant)
+    private static TensorShape SliceShape(Node node, TensorShape x, long opset, Func<int, AccelTensor?> constant)
     {
         long[]? starts, ends, axes, steps = null;
         if (opset < 10)
@@ -127,7 +127,7 @@ public static partial class ShapeInference
         return start > end ? (start - end - step - 1) / -step : 0;
     }
 
-    private static TensorShape PadShape(Node node, TensorShape x, long opset, Func<int, Tensor?> constant)
+    private static TensorShape PadShape(Node node, TensorShape x, long opset, Func<int, AccelTensor?> constant)
     {
         var pads = opset < 11 ? node.GetInts("pads")?.ToArray() : constant(1)?.ToInt64Array();
         if (pads is null) return SameRankUnknown(x);
@@ -147,7 +147,7 @@ public static partial class ShapeInference
     /// Resize (X, roi, scales, sizes; opset 10: X, scales) and Upsample (X, scales; opset 7: the scales attribute):
     /// sizes give the shape, scales floor(dim * scale) (times the roi extent under tf_crop_and_resize), else the rank.
     /// </summary>
-    private static TensorShape ResizeShape(Node node, TensorShape x, long opset, Func<int, Tensor?> constant)
+    private static TensorShape ResizeShape(Node node, TensorShape x, long opset, Func<int, AccelTensor?> constant)
     {
         var legacy = node.OpType == "Upsample" || opset < 11;
         var axes = node.GetInts("axes")?.Select(a => (int)(a < 0 ? a + x.Rank : a)).ToArray() ?? Enumerable.Range(0, x.Rank).ToArray();
@@ -176,7 +176,7 @@ public static partial class ShapeInference
         return new TensorShape(result);
     }
 
-    private static TensorShape TopKShape(Node node, TensorShape x, long opset, Func<int, Tensor?> constant)
+    private static TensorShape TopKShape(Node node, TensorShape x, long opset, Func<int, AccelTensor?> constant)
     {
         var axis = (int)node.GetInt("axis", -1);
         if (axis < 0) axis += x.Rank;
@@ -197,7 +197,7 @@ public static partial class ShapeInference
         return new TensorShape(new[] { x[0], channels, Scale(x[2], toSpace), Scale(x[3], toSpace) });
     }
 
-    private static TensorShape[]? SplitShapes(Node node, TensorShape x, long opset, Func<int, Tensor?> constant)
+    private static TensorShape[]? SplitShapes(Node node, TensorShape x, long opset, Func<int, AccelTensor?> constant)
     {
         var axis = (int)node.GetInt("axis", 0);
         if (axis < 0) axis += x.Rank;

@@ -33,7 +33,7 @@ public static partial class ShapeInference
     {
         var graph = model.Graph;
         var types = graph.DeclaredTypes();
-        var constants = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var constants = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);
         var opset = model.OpsetOf("") ?? 0;
         foreach (var t in graph.Initializers) constants[t.Name!] = t;
         foreach (var node in graph.Nodes)
@@ -52,11 +52,11 @@ public static partial class ShapeInference
         return types;
     }
 
-    private static void InferNode(Node node, Dictionary<string, ValueType> types, Dictionary<string, Tensor> constants, long opset)
+    private static void InferNode(Node node, Dictionary<string, ValueType> types, Dictionary<string, AccelTensor> constants, long opset)
     {
         if (node.Domain.Length > 0 && node.Domain != "ai.onnx") return;
         TensorType? In(int i) => i < node.Inputs.Count && node.Inputs[i].Length > 0 && types.TryGetValue(node.Inputs[i], out var t) ? t as TensorType : null;
-        Tensor? Const(int i) => i < node.Inputs.Count && constants.TryGetValue(node.Inputs[i], out var t) ? t : null;
+        AccelTensor? Const(int i) => i < node.Inputs.Count && constants.TryGetValue(node.Inputs[i], out var t) ? t : null;
         void Set(int i, ElementType type, TensorShape? shape)
         {
             if (i >= node.Outputs.Count || node.Outputs[i].Length == 0) return;
@@ -76,10 +76,10 @@ public static partial class ShapeInference
                 constants[node.Outputs[0]] = t;
                 Set(0, t.ElementType, new TensorShape(t.ShapeArray));
             }
-            else if (node.Attribute("value_int") is { } vi) { constants[node.Outputs[0]] = Tensor.Scalar(vi.AsInt()); Set(0, ElementType.Int64, TensorShape.Scalar); }
-            else if (node.Attribute("value_ints") is { } vis) { var a = vis.AsInts().ToArray(); constants[node.Outputs[0]] = Tensor.FromArray(a); Set(0, ElementType.Int64, new TensorShape(a.Length)); }
-            else if (node.Attribute("value_float") is { } vf) { constants[node.Outputs[0]] = Tensor.Scalar(vf.AsFloat()); Set(0, ElementType.Float32, TensorShape.Scalar); }
-            else if (node.Attribute("value_floats") is { } vfs) { var a = vfs.AsFloats().ToArray(); constants[node.Outputs[0]] = Tensor.FromArray(a); Set(0, ElementType.Float32, new TensorShape(a.Length)); }
+            else if (node.Attribute("value_int") is { } vi) { constants[node.Outputs[0]] = AccelTensor.Scalar(vi.AsInt()); Set(0, ElementType.Int64, TensorShape.Scalar); }
+            else if (node.Attribute("value_ints") is { } vis) { var a = vis.AsInts().ToArray(); constants[node.Outputs[0]] = AccelTensor.FromArray(a); Set(0, ElementType.Int64, new TensorShape(a.Length)); }
+            else if (node.Attribute("value_float") is { } vf) { constants[node.Outputs[0]] = AccelTensor.Scalar(vf.AsFloat()); Set(0, ElementType.Float32, TensorShape.Scalar); }
+            else if (node.Attribute("value_floats") is { } vfs) { var a = vfs.AsFloats().ToArray(); constants[node.Outputs[0]] = AccelTensor.FromArray(a); Set(0, ElementType.Float32, new TensorShape(a.Length)); }
             return;
         }
         if (SameTypeUnary.Contains(op))
@@ -119,7 +119,7 @@ public static partial class ShapeInference
                     var len = Math.Max(0, end - start);
                     Set(0, ElementType.Int64, new TensorShape(len));
                     var dims = s0.Dims.Skip((int)start).Take((int)len).ToList();
-                    if (dims.All(d => d.IsKnown)) constants[node.Outputs[0]] = Tensor.FromArray(dims.Select(d => d.Value!.Value).ToArray());
+                    if (dims.All(d => d.IsKnown)) constants[node.Outputs[0]] = AccelTensor.FromArray(dims.Select(d => d.Value!.Value).ToArray());
                 }
                 else Set(0, ElementType.Int64, null);
                 return;

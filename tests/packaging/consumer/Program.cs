@@ -6,7 +6,6 @@ using AccelSdk.Ir;
 using AccelSdk.Native;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Tensor = AccelSdk.Ir.Tensor;
 
 if (args.Length != 1)
 {
@@ -42,7 +41,7 @@ using var session = Accelerator.Select(modelPath, new SelectOptions { WarmupRuns
 var chosen = session.Selection!.Chosen;
 Console.WriteLine($"     Accelerator.Select chose {chosen.Id}: " +
     string.Join(", ", session.Selection.Candidates.Select(c => $"{c.Device.Id} {c.MedianMs:F1} ms")));
-var got = session.Run(Tensor.Create(data, dims.Select(d => (long)d).ToArray()))[0].ToArray<float>();
+var got = session.Run(AccelTensor.Create(data, dims.Select(d => (long)d).ToArray()))[0].ToArray<float>();
 using var reference = plain.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(data, dims)) });
 var want = reference.First().AsEnumerable<float>().ToArray();
 var maxDiff = got.Length == want.Length ? got.Zip(want, (a, b) => Math.Abs(a - b)).Max() : float.NaN;
@@ -53,8 +52,8 @@ Check(got.Length == want.Length && got.Zip(want).All(p => Math.Abs(p.First - p.S
 var graph = new Graph { Name = "blocks" };
 graph.Inputs.Add(new ValueInfo("X", new TensorType(ElementType.Float32, new TensorShape(1, 2, 2, 1))));
 graph.Outputs.Add(new ValueInfo("Y", new TensorType(ElementType.Float32, new TensorShape(1, 4, 4, 1))));
-graph.Initializers.Add(Tensor.Create(new float[] { 1, 1, 1, 1 }, 1, 2, 2, 1).WithName("W"));
-graph.Initializers.Add(Tensor.Create(new float[] { 0.5f }, 1).WithName("B"));
+graph.Initializers.Add(AccelTensor.Create(new float[] { 1, 1, 1, 1 }, 1, 2, 2, 1).WithName("W"));
+graph.Initializers.Add(AccelTensor.Create(new float[] { 0.5f }, 1).WithName("B"));
 var node = new Node("Convolution2DTransposeBias", new[] { "X", "W", "B" }, new[] { "Y" }, "up", OrtCustomOps.Domain);
 node.Attributes.Add(NodeAttribute.String("padding", "VALID"));
 node.Attributes.Add(NodeAttribute.Ints("strides", 2, 2));
@@ -64,7 +63,7 @@ model.OpsetImports[""] = 17;
 model.OpsetImports[OrtCustomOps.Domain] = OrtCustomOps.OpsetVersion;
 using (var custom = Accelerator.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1 }))
 {
-    var blocks = custom.Run(Tensor.Create(new float[] { 1, 2, 3, 4 }, 1, 2, 2, 1))[0].ToArray<float>();
+    var blocks = custom.Run(AccelTensor.Create(new float[] { 1, 2, 3, 4 }, 1, 2, 2, 1))[0].ToArray<float>();
     float[] expected = { 1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f, 3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f };
     Check(blocks.SequenceEqual(expected), "Convolution2DTransposeBias runs through the packaged custom-op library");
 }

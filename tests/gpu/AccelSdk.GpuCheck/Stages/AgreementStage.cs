@@ -63,7 +63,7 @@ internal static class AgreementStage
     }
 
     /// <summary>max |a - e| / max |e| over a float output, or why the two cannot be compared.</summary>
-    public static (double Relative, string? Problem) RelativeDifference(Tensor actual, Tensor expected)
+    public static (double Relative, string? Problem) RelativeDifference(AccelTensor actual, AccelTensor expected)
     {
         if (actual.ElementType != expected.ElementType) return (double.NaN, $"dtype {actual.ElementType.ShortName()} vs {expected.ElementType.ShortName()}");
         if (!actual.ShapeArray.SequenceEqual(expected.ShapeArray)) return (double.NaN, $"shape {TensorShape.Format(actual.Shape)} vs {TensorShape.Format(expected.Shape)}");

@@ -6,7 +6,7 @@ namespace AccelSdk.GpuCheck.Stages;
 
 /// <summary>
 /// Batch-1 latency of each model run whole on the ILGPU device (its default variant) and on ONNX Runtime's CPU EP,
-/// interleaved, host tensors in and out (what <see cref="AccelSession.Run(IReadOnlyDictionary{string, Tensor})"/>
+/// interleaved, host tensors in and out (what <see cref="AccelSession.Run(IReadOnlyDictionary{string, AccelTensor})"/>
 /// costs a caller); ResNet18 next to PyTorch's forward pass on the GPU from the anchors.
 /// </summary>
 internal static class LatencyStage

@@ -45,7 +45,7 @@ internal static class ThroughputStage
             using var alone = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
             using var cpu = new AccelSession(GraphPartitioner.WholeModel(model, refBackend, refDevice));
             CheckOutputs(report, model, split.Run(inputs), cpu.Run(inputs));
-            var stream = Enumerable.Repeat((IReadOnlyDictionary<string, Tensor>)inputs, context.Options.StreamItems).ToArray();
+            var stream = Enumerable.Repeat((IReadOnlyDictionary<string, AccelTensor>)inputs, context.Options.StreamItems).ToArray();
             var modes = new (string Label, Action Run)[]
             {
                 ($"split {device.Id} -> {refDevice.Id}, pipelined", () => split.RunMany(stream, mode: StreamExecution.Pipelined)),

@@ -9,7 +9,7 @@ namespace AccelSdk.Ir;
 /// SIMD kernels see the same alignment on every run (ONNX Runtime's reductions give bit-different sums otherwise).
 /// String tensors hold a <see cref="string"/> array instead.
 /// </summary>
-public sealed class Tensor
+public sealed class AccelTensor
 {
     /// <summary>Alignment of dense data in bytes.</summary>
     public const int Alignment = 64;
@@ -18,7 +18,7 @@ public sealed class Tensor
     private readonly string[]? _strings;
     private readonly long[] _shape;
 
-    private Tensor(ElementType type, long[] shape, AlignedBuffer? bytes, string[]? strings, string? name)
+    private AccelTensor(ElementType type, long[] shape, AlignedBuffer? bytes, string[]? strings, string? name)
     {
         ElementType = type;
         _shape = shape;
@@ -128,7 +128,7 @@ public sealed class Tensor
     /// Allocates a zero-filled tensor. Sizes are checked before allocating: a shape or type that cannot be stored, or
     /// dense data over <see cref="MaxByteLength"/>, is an <see cref="InvalidTensorException"/>.
     /// </summary>
-    public static Tensor Zeros(ElementType type, ReadOnlySpan<long> shape, string? name = null)
+    public static AccelTensor Zeros(ElementType type, ReadOnlySpan<long> shape, string? name = null)
     {
         if (type == ElementType.String)
         {
@@ -139,7 +139,7 @@ public sealed class Tensor
             }
             var strings = new string[count];
             Array.Fill(strings, string.Empty);
-            return new Tensor(type, shape.ToArray(), null, strings, name);
+            return new AccelTensor(type, shape.ToArray(), null, strings, name);
         }
         var bytes = ByteLengthOf(type, shape, name);
         if (bytes > MaxByteLength)
@@ -147,11 +147,11 @@ public sealed class Tensor
             throw new InvalidTensorException(name,
                 $"{type.ShortName()}{TensorShape.Format(shape)} needs {bytes:N0} bytes; a dense tensor holds at most {MaxByteLength:N0}");
         }
-        return new Tensor(type, shape.ToArray(), new AlignedBuffer(bytes), null, name);
+        return new AccelTensor(type, shape.ToArray(), new AlignedBuffer(bytes), null, name);
     }
 
     /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
-    public static Tensor Create<T>(ReadOnlySpan<T> data, params long[] shape) where T : unmanaged
+    public static AccelTensor Create<T>(ReadOnlySpan<T> data, params long[] shape) where T : unmanaged
     {
         var type = ElementTypeInfo.Of<T>();
         CheckLength(data.Length, shape);
@@ -161,23 +161,23 @@ public sealed class Tensor
     }
 
     /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
-    public static Tensor Create<T>(T[] data, params long[] shape) where T : unmanaged => Create<T>(data.AsSpan(), shape);
+    public static AccelTensor Create<T>(T[] data, params long[] shape) where T : unmanaged => Create<T>(data.AsSpan(), shape);
 
     /// <summary>Creates a one-dimensional tensor from <paramref name="data"/>.</summary>
-    public static Tensor FromArray<T>(params T[] data) where T : unmanaged => Create<T>(data.AsSpan(), data.Length);
+    public static AccelTensor FromArray<T>(params T[] data) where T : unmanaged => Create<T>(data.AsSpan(), data.Length);
 
     /// <summary>Creates a scalar tensor.</summary>
-    public static Tensor Scalar<T>(T value) where T : unmanaged => Create<T>(new[] { value }.AsSpan());
+    public static AccelTensor Scalar<T>(T value) where T : unmanaged => Create<T>(new[] { value }.AsSpan());
 
     /// <summary>Creates a string tensor (the array is copied).</summary>
-    public static Tensor CreateStrings(IReadOnlyList<string> data, params long[] shape)
+    public static AccelTensor CreateStrings(IReadOnlyList<string> data, params long[] shape)
     {
         CheckLength(data.Count, shape);
-        return new Tensor(ElementType.String, shape.ToArray(), null, data.ToArray(), null);
+        return new AccelTensor(ElementType.String, shape.ToArray(), null, data.ToArray(), null);
     }
 
     /// <summary>Creates a tensor of any dense element type from raw little-endian bytes (copied).</summary>
-    public static Tensor FromBytes(ElementType type, ReadOnlySpan<long> shape, ReadOnlySpan<byte> bytes, string? name = null)
+    public static AccelTensor FromBytes(ElementType type, ReadOnlySpan<long> shape, ReadOnlySpan<byte> bytes, string? name = null)
     {
         var tensor = Zeros(type, shape, name);
         if (bytes.Length != tensor.ByteLength)
@@ -189,19 +189,19 @@ public sealed class Tensor
     }
 
     /// <summary>Returns the same data with another name.</summary>
-    public Tensor WithName(string? name) => new(ElementType, _shape, _bytes, _strings, name) { DocString = DocString };
+    public AccelTensor WithName(string? name) => new(ElementType, _shape, _bytes, _strings, name) { DocString = DocString };
 
     /// <summary>Returns the same data with a documentation string.</summary>
-    public Tensor WithDoc(string? docString) => new(ElementType, _shape, _bytes, _strings, Name) { DocString = docString };
+    public AccelTensor WithDoc(string? docString) => new(ElementType, _shape, _bytes, _strings, Name) { DocString = docString };
 
     /// <summary>Returns a view of the same data with another shape of equal element count.</summary>
-    public Tensor Reshape(params long[] shape)
+    public AccelTensor Reshape(params long[] shape)
     {
         if (CountElements(shape, Name) != ElementCount)
         {
             throw new InvalidTensorException(Name, $"cannot reshape {TensorShape.Format(_shape)} to {TensorShape.Format(shape)}");
         }
-        return new Tensor(ElementType, shape, _bytes, _strings, Name);
+        return new AccelTensor(ElementType, shape, _bytes, _strings, Name);
     }
 
     /// <summary>The raw bytes of a dense tensor (writable, pinned).</summary>
