@@ -30,7 +30,7 @@ public static class SelectPeakMemory
     }
 
     private static Execution.AccelSession Select(Model model, string[] candidates) =>
-        Accelerator.Select(model, new SelectOptions { Candidates = candidates, WarmupRuns = 1, MeasuredRuns = 3 });
+        Accel.Select(model, new SelectOptions { Candidates = candidates, WarmupRuns = 1, MeasuredRuns = 3 });
 
     private static long Kib(string field)
     {
