@@ -122,7 +122,7 @@ public sealed partial class AccelRuntime : IDisposable
     {
         lock (sink) sink.Add(fallback);
         AccelSdkTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("kind", fallback.Kind.ToString()));
-        Logger.LogWarning("{Subject}: {Reason}", fallback.Subject, fallback.Reason);
+        Logger.LogWarning("{Warning}", fallback.Reason);
     }
 
     /// <summary>Startup fallbacks that concern the devices <paramref name="filter"/> admits (null: all).</summary>

@@ -109,7 +109,7 @@ public sealed class AccelRuntimeBuilder
             .Select(d => new Fallback(FallbackKind.DeviceUnavailable, d.Id, $"{d.Id} is unavailable: {d.UnavailableReason}")));
         foreach (var f in fallbacks.Where(f => f.Kind == FallbackKind.BackendUnavailable))
         {
-            logger.LogWarning("{Subject}: {Reason}", f.Subject, f.Reason);
+            logger.LogWarning("{Warning}", f.Reason);
             AccelSdkTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("kind", f.Kind.ToString()));
         }
         var runtime = new AccelRuntime(backends.ToArray(), _formats.ToArray(), _probes.ToArray(), _planTuner, logger, fallbacks.ToArray());

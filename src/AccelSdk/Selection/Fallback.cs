@@ -23,9 +23,9 @@ public enum FallbackKind
 /// </summary>
 /// <param name="Kind">What degraded.</param>
 /// <param name="Subject">The backend, device or node it concerns (a device id, a backend name, a node name).</param>
-/// <param name="Reason">Why, in the words of whatever refused.</param>
+/// <param name="Reason">What fell back and why, in the words of whatever refused: the warning line that was logged.</param>
 public sealed record Fallback(FallbackKind Kind, string Subject, string Reason)
 {
     /// <inheritdoc />
-    public override string ToString() => $"{Subject}: {Reason}";
+    public override string ToString() => Reason;
 }

@@ -97,7 +97,7 @@ internal sealed class WholeModelSelection(AccelRuntime runtime, Model model, Sel
     private void Exclude(Device device, double? compileMs, string reason)
     {
         _results.Add(new CandidateResult(device, null, null, compileMs ?? 0, reason));
-        runtime.ReportFallback(_fallbacks, new Fallback(FallbackKind.CandidateExcluded, device.Id, $"excluded for {model.Label}: {reason}"));
+        runtime.ReportFallback(_fallbacks, new Fallback(FallbackKind.CandidateExcluded, device.Id, $"{device.Id} excluded for {model.Label}: {reason}"));
     }
 
     private CandidateResult Time(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, Device device)
