@@ -28,7 +28,7 @@ public static partial class Autotuner
     /// Tunes <paramref name="model"/> on <paramref name="runtime"/>'s devices (or reuses its cached tuning). When nodes
     /// are unsupported everywhere the result lists them and has no plan or session. Warnings and fallbacks go to the
     /// runtime's logger and to this result only. Cancelling <paramref name="cancellationToken"/> throws
-    /// <see cref="OperationCanceledException"/> between runs, releases every session compiled so far and writes no cache.
+    /// <see cref="OperationCanceledException"/> between runs, releases every session compiled so far and writes nothing more to the cache (node timings saved before stay; each save is atomic).
     /// </summary>
     public static AutotuneResult Tune(AccelRuntime runtime, Model model, AutotuneOptions? options = null, CancellationToken cancellationToken = default)
     {
