@@ -1,11 +1,11 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using AccelSdk.Backends;
 using AccelSdk.Ilgpu;
 using AccelSdk.Ilgpu.Ops;
 using AccelSdk.Ilgpu.Runtime;
 using AccelSdk.Ir;
 using ILGPU;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 [assembly: AccelSdk.AccelSdkExtension(typeof(IlgpuBackendProvider))]
 // ILGPU's CPU accelerator emits its kernel launchers into a dynamic assembly of this name; kernels and their
