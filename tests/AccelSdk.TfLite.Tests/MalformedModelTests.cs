@@ -98,6 +98,20 @@ public sealed class MalformedModelTests
         Assert.Contains($"more than the {LiteModel.MaxActivationBytes} allowed", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LiteModel_AddWithUnscaledOutput_IsRefusedWhicheverInputIsQuantized()
+    {
+        TestEnvironment.RequireRuntime();
+        // Found by a 20-minute fuzz run (seed 23): TF's add_quantized_int8.bin with ADD(float t0, int8 t1) -> t2 retyped
+        // BOOL and its scales removed. TFLite's ADD takes its output type from input 1, so it went down the int8 path
+        // with an output scale of 0 and aborted the process; the rule used to look at input 0 only.
+        var path = Path.Combine(TestEnvironment.RepoRoot, "tests", "AccelSdk.Fuzz.Tests", "Regressions", "tflite",
+            "tflite-native_crash__signal_6__in_compile_tflite_cpu-add-output-type-from-input1.tflite");
+        var error = Assert.Throws<ModelLoadException>(() => LiteModel.FromBytes(File.ReadAllBytes(path), "add-bool-output.tflite"));
+        Assert.Contains("operator 1 (Add): field outputs[0]: tensor 2 ('output') has no quantization parameters, but input 1 is Int8",
+            error.Message, StringComparison.Ordinal);
+    }
+
     private static byte[] Mutate(string name, string model)
     {
         var patch = FlatBufferPatch.Of(model);
