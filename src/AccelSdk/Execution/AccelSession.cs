@@ -435,26 +435,36 @@ public sealed class AccelSession : IDisposable
 
     private RunEstimate Estimate(IReadOnlyDictionary<string, AccelTensor> inputs, string inputShapes)
     {
+        // A file's declared intermediate shapes can be stale (a hostile .tflite declares [1, 2112] where its input makes
+        // [65536, 2112], and the runtime allocates the latter): size each value by inference from the inputs alone and by
+        // inference with the declarations, and take the larger.
+        var inferred = InferWithInputs(inputs, withDeclaredValues: false);
+        var declared = InferWithInputs(inputs, withDeclaredValues: true);
+        long BytesOf(string name) => Math.Max(SizedBytes(inferred, name), SizedBytes(declared, name));
+        var constants = Model.Graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
+        var largest = (Name: "", Bytes: 0L);
+        foreach (var name in inferred.Keys.Union(declared.Keys))
+        {
+            var bytes = BytesOf(name);
+            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
+        }
+        var peak = MemoryEstimate.Of(Plan, BytesOf).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
+        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+    }
+
+    private IReadOnlyDictionary<string, Ir.ValueType> InferWithInputs(IReadOnlyDictionary<string, AccelTensor> inputs, bool withDeclaredValues)
+    {
         var graph = Model.Graph;
         var concrete = new Graph { Name = graph.Name };
         concrete.Nodes.AddRange(graph.Nodes);
         concrete.Initializers.AddRange(graph.Initializers);
         concrete.SparseInitializers.AddRange(graph.SparseInitializers);
-        concrete.ValueInfos.AddRange(graph.ValueInfos);
-        concrete.Outputs.AddRange(graph.Outputs);
+        if (withDeclaredValues) concrete.ValueInfos.AddRange(graph.ValueInfos);
+        concrete.Outputs.AddRange(withDeclaredValues ? graph.Outputs : graph.Outputs.Select(o => new ValueInfo(o.Name, null)));
         concrete.Inputs.AddRange(graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
         var model = new Model(concrete);
         foreach (var (domain, version) in Model.OpsetImports) model.OpsetImports[domain] = version;
-        var types = ShapeInference.Infer(model);
-        var constants = graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
-        var largest = (Name: "", Bytes: 0L);
-        foreach (var name in types.Keys)
-        {
-            var bytes = SizedBytes(types, name);
-            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
-        }
-        var peak = MemoryEstimate.Of(Plan, name => SizedBytes(types, name)).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
-        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+        return ShapeInference.Infer(model);
     }
 
     /// <summary>
