@@ -70,6 +70,7 @@ public sealed class AccelSession : IDisposable
     private readonly ConcurrentDictionary<string, RunEstimate> _estimates = new(StringComparer.Ordinal);
     private readonly bool _inputsAreStatic;
     private RunEstimate? _staticEstimate;
+    private readonly SessionTelemetry _telemetry;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -99,6 +100,7 @@ public sealed class AccelSession : IDisposable
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
         _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
+        _telemetry = new SessionTelemetry(plan);
     }
 
     /// <summary>The plan this session executes.</summary>
@@ -107,8 +109,14 @@ public sealed class AccelSession : IDisposable
     /// <summary>The model.</summary>
     public Model Model => Plan.Model;
 
-    /// <summary>How the plan was chosen, when it came from <see cref="Accelerator.Select(Model, SelectOptions?)"/>.</summary>
+    /// <summary>How the plan was chosen, when it came from <see cref="AccelRuntime.Select(Model, SelectOptions?, IProgress{SelectionProgress}?, CancellationToken)"/>.</summary>
     public SelectionReport? Selection { get; internal set; }
+
+    /// <summary>
+    /// Everything that fell back while this session was chosen (unavailable devices, candidates or plans left out,
+    /// devices excluded from tuning, nodes moved), with the reasons; each was also logged as a warning.
+    /// </summary>
+    public IReadOnlyList<Fallback> Fallbacks { get; internal set; } = Array.Empty<Fallback>();
 
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
@@ -168,6 +176,8 @@ public sealed class AccelSession : IDisposable
     private RunResult RunValidated(IReadOnlyDictionary<string, AccelTensor> inputs)
     {
         var item = new InFlight(inputs);
+        using var activity = _telemetry.StartRun();
+        var start = Stopwatch.GetTimestamp();
         try
         {
             for (var p = 0; p < _compiled.Length; p++) RunPartition(p, item);
@@ -176,6 +186,7 @@ public sealed class AccelSession : IDisposable
         finally
         {
             item.Release();
+            _telemetry.RecordRun(start);
         }
     }
 
@@ -352,6 +363,7 @@ public sealed class AccelSession : IDisposable
     private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
+        _telemetry.RecordTransfer(value.Device, target);
         var host = value as HostTensor ?? new HostTensor(ToHost(value));
         if (target.MemorySpace == Device.HostMemory) return host;
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
