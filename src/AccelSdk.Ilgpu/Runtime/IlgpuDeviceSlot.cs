@@ -141,6 +141,23 @@ internal static class DeviceSlotTransfers
         }
     }
 
+    /// <summary>Copies a device tensor into a host tensor of the same type and size (any host storage, no intermediate copy).</summary>
+    public static unsafe void DownloadInto(this IlgpuDeviceSlot slot, IlgpuTensor tensor, AccelTensor host)
+    {
+        if (tensor.HostCopy is { } copy)
+        {
+            copy.CopyTo(host);
+            return;
+        }
+        if (host.ByteLength == 0) return;
+        lock (slot.Gate)
+        {
+            slot.Accelerator.Synchronize();
+            tensor.Buffer.Bytes.CopyToCPU(ref *(byte*)host.DataPointer, host.ByteLength);
+            GC.KeepAlive(host);
+        }
+    }
+
     public static AccelTensor Download(this IlgpuDeviceSlot slot, IlgpuTensor tensor)
     {
         if (tensor.HostCopy is { } copy) return AccelTensor.FromBytes(copy.ElementType, copy.Shape, copy.Bytes);
