@@ -69,4 +69,34 @@ public class CallerBufferTests
         Assert.Equal(400f, y[0]);
         Assert.Equal(1423f, y[1023]);
     }
+
+    [Fact]
+    public async Task A_two_partition_plan_fills_buffers_from_both_backends_and_checks_the_token_between_partitions()
+    {
+        // y = Relu(x) on ONNX Runtime, z = Neg(y) on ILGPU: y is a graph output and the ILGPU partition's input.
+        var g = new Graph { Name = "split" };
+        var type = new TensorType(ElementType.Float32, new TensorShape(2, 3));
+        g.Inputs.Add(new ValueInfo("x", type));
+        g.Outputs.Add(new ValueInfo("y", type));
+        g.Outputs.Add(new ValueInfo("z", type));
+        g.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y" }, "relu"));
+        g.Nodes.Add(new Node("Neg", new[] { "y" }, new[] { "z" }, "neg"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        var (ort, ortCpu) = BackendRegistry.Resolve("ort-cpu");
+        var plan = GraphPartitioner.FromPlacements(model, new[] { new Placement(ort, ortCpu), new Placement(Shared.Backend, Shared.Cpu) });
+        Assert.Equal(2, plan.Partitions.Count);
+        using var session = new AccelSession(plan);
+
+        using var x = AccelTensor.Wrap(new[] { -1f, 2f, -3f, 4f, -5f, 6f }, 2, 3);
+        var y = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        var z = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        session.Run(new[] { x }, new[] { y, z });
+        Assert.Equal(new[] { 0f, 2f, 0f, 4f, 0f, 6f }, y.ToArray<float>());
+        Assert.Equal(new[] { 0f, -2f, 0f, -4f, 0f, -6f }, z.ToArray<float>());
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.RunAsync(new[] { x }, new[] { y, z }, new CancellationToken(canceled: true)));
+        var result = await session.RunAsync(new[] { x }, CancellationToken.None);
+        Assert.Equal(-6f, result["z"].AsSpan<float>()[5]);
+    }
 }
