@@ -78,6 +78,22 @@ public sealed class InputMismatchException : AccelSdkException
     public string TensorName { get; }
 }
 
+/// <summary>
+/// A caller-provided output buffer does not fit the output: wrong count, element type or shape (declared, or the one
+/// the run produced).
+/// </summary>
+public sealed class OutputMismatchException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public OutputMismatchException(string tensorName, string message) : base($"output '{tensorName}': {message}")
+    {
+        TensorName = tensorName;
+    }
+
+    /// <summary>The output at fault.</summary>
+    public string TensorName { get; }
+}
+
 /// <summary>A backend failed to compile or run a partition; carries the native runtime's own message.</summary>
 public sealed class BackendException : AccelSdkException
 {

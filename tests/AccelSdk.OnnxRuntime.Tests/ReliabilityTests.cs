@@ -141,10 +141,12 @@ public class ReliabilityTests
         Assert.Equal(zeroBias.Run(x)[0].ToArray<float>(), withoutBias.Run(x)[0].ToArray<float>());
     }
 
-    [Fact]
-    public void A_run_time_limit_stops_a_Loop_that_never_ends()
+    /// <summary>
+    /// v_final = Loop(cond, v): a valid model that loops forever while <c>cond</c> is true (no trip count, and the body
+    /// passes its condition through unchanged) and returns <c>v</c> at once when it is false.
+    /// </summary>
+    internal static Model NeverEndingLoop()
     {
-        // A valid model that loops forever: no trip count, and the body passes its condition through unchanged.
         var body = new Graph { Name = "body" };
         body.Inputs.Add(new ValueInfo("i", new TensorType(ElementType.Int64, TensorShape.Scalar)));
         body.Inputs.Add(new ValueInfo("cond_in", new TensorType(ElementType.Bool, TensorShape.Scalar)));
@@ -162,6 +164,13 @@ public class ReliabilityTests
         g.Nodes.Add(loop);
         var model = new Model(g);
         model.OpsetImports[""] = 17;
+        return model;
+    }
+
+    [Fact]
+    public void A_run_time_limit_stops_a_Loop_that_never_ends()
+    {
+        var model = NeverEndingLoop();
         var options = new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "300" } };
         using var partition = Ort.Backend.Compile(Ort.Device, model, options);
         var inputs = new DeviceTensor[] { new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(AccelTensor.FromArray(2f)) };
