@@ -1,5 +1,6 @@
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
+using AccelSdk.Onnx.Versioning;
 
 namespace AccelSdk.Optimize;
 
@@ -12,13 +13,6 @@ public static class ModelPreparation
         "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger",
         "ConvInteger", "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "DynamicQuantizeMatMul",
         "MatMulIntegerToFloat", "QAttention", "QGemm", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearConcat",
-    };
-
-    // Operators whose inputs or attributes changed between opset 7 and 13; a model using them is not upgraded.
-    private static readonly HashSet<string> ChangedBefore13 = new(StringComparer.Ordinal)
-    {
-        "Slice", "Split", "Squeeze", "Unsqueeze", "ReduceSum", "Pad", "Clip", "Upsample", "Resize", "TopK", "Dropout",
-        "Scan", "Loop", "If", "Softmax", "LogSoftmax", "Hardmax",
     };
 
     /// <summary>An independent copy of <paramref name="model"/> (through an ONNX round trip), keeping its source path.</summary>
@@ -89,26 +83,8 @@ public static class ModelPreparation
     }
 
     /// <summary>
-    /// Raises the default-domain opset to at least <paramref name="minimum"/> (QDQ per-channel needs 13) when every op
-    /// the model uses kept its signature across the versions in between; otherwise throws, naming the op.
+    /// Raises the default-domain opset to at least <paramref name="minimum"/> with <see cref="OpsetUpgrader"/>, op by op;
+    /// an operator whose change cannot be rewritten is an <see cref="OpsetUpgradeException"/> naming the node.
     /// </summary>
-    public static void UpgradeOpset(Model model, long minimum = 13)
-    {
-        var current = model.OpsetOf("") ?? throw new OptimizationException($"{model.Label} imports no default-domain opset");
-        if (current >= minimum) return;
-        if (current < 7) throw new OptimizationException($"{model.Label} uses opset {current}; only opset 7 and later can be upgraded to {minimum} for quantization");
-        var blocking = model.Graph.Nodes.FirstOrDefault(n => n.Domain.Length == 0 && ChangedBefore13.Contains(n.OpType));
-        if (blocking is not null)
-        {
-            throw new OptimizationException($"{model.Label} uses opset {current}; {blocking.Describe()} changed its signature before opset {minimum}, so the model cannot be upgraded automatically");
-        }
-        foreach (var bn in model.Graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
-        {
-            if (bn.GetInt("spatial", 1) != 1) throw new OptimizationException($"{model.Label}: {bn.Describe()} uses spatial=0, which opset 9 removed");
-            bn.Attributes.RemoveAll(a => a.Name is "spatial" or "consumed_inputs");
-        }
-        model.OpsetImports.Remove("ai.onnx");
-        model.OpsetImports[""] = minimum;
-        if (model.IrVersion < 7) model.IrVersion = 7;
-    }
+    public static void UpgradeOpset(Model model, long minimum = 13) => OpsetUpgrader.Upgrade(model, minimum);
 }

@@ -1,0 +1,61 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+using AccelSdk.Onnx;
+using AccelSdk.Onnx.Conformance;
+using AccelSdk.Onnx.Versioning;
+using AccelSdk.TestSupport;
+using Xunit.Abstractions;
+
+namespace AccelSdk.OnnxRuntime.Tests;
+
+/// <summary>
+/// The ONNX suite's models of opsets 1-12, upgraded op by op to opset 13 and run in ONNX Runtime, must still produce
+/// the suite's reference outputs; the upgrade must really happen (opset 13 in the model ORT gets).
+/// </summary>
+public class OpsetUpgradeConformanceTests(ITestOutputHelper output)
+{
+    /// <summary>Cases whose upgrade is refused with a typed error, with the reason; any other refusal fails.</summary>
+    private static readonly Dictionary<string, string> ExpectedRefusals = new(StringComparer.Ordinal)
+    {
+        ["node/test_scan_sum"] = "Scan-8 (batch axis, sequence_lens) to Scan-9 has no adapter",
+    };
+
+    [Fact]
+    public void Suite_models_below_opset_13_upgraded_to_13_reproduce_the_reference_outputs()
+    {
+        var (backend, device) = BackendRegistry.Resolve("ort");
+        var expectedFailures = ConformanceRunner.ReadExpectedFailures(Path.Combine(RepoPaths.Root, "tests", "conformance", "ort-expected-failures.txt"));
+        var upgradedOpsets = new List<long>();
+        var runner = new ConformanceRunner(backend, device)
+        {
+            ModelTransform = m =>
+            {
+                var upgraded = OpsetUpgrader.Upgraded(m, 13);
+                upgradedOpsets.Add(upgraded.OpsetOf("")!.Value);
+                return upgraded;
+            },
+        };
+        var results = new List<CaseResult>();
+        var perOpset = new SortedDictionary<long, int>();
+        foreach (var suite in ConformanceRunner.DefaultSuites)
+        {
+            foreach (var caseDir in Directory.GetDirectories(Path.Combine(RepoPaths.OnnxTestData, suite)).OrderBy(d => d, StringComparer.Ordinal))
+            {
+                var key = $"{suite}/{Path.GetFileName(caseDir)}";
+                var opset = OnnxImporter.Load(Path.Combine(caseDir, "model.onnx")).OpsetOf("") ?? 0;
+                if (opset >= 13 || (expectedFailures.TryGetValue(key, out var why) && !why.Reason.Contains("pre-opset-7", StringComparison.Ordinal))) continue;
+                perOpset[opset] = perOpset.GetValueOrDefault(opset) + 1;
+                results.Add(runner.RunCase(suite, caseDir));
+            }
+        }
+        output.WriteLine("cases per source opset: " + string.Join(", ", perOpset.Select(p => $"{p.Key}: {p.Value}")));
+        var refused = results.Where(r => r.Status == CaseStatus.Error && r.Reason.Contains("cannot be upgraded", StringComparison.Ordinal)).ToList();
+        foreach (var r in refused) output.WriteLine($"refused {r.Key}: {r.Reason}");
+        var unexpected = results.Where(r => r.Status != CaseStatus.Pass && !ExpectedRefusals.ContainsKey(r.Key)).ToList();
+        Assert.True(unexpected.Count == 0, "upgraded cases that do not reproduce the reference:\n" + string.Join("\n", unexpected.Select(r => $"{r.Key} {r.Status}: {r.Reason}")));
+        Assert.All(ExpectedRefusals.Keys, k => Assert.Contains(refused, r => r.Key == k));
+        Assert.True(results.Count >= 200, $"only {results.Count} cases below opset 13");
+        Assert.All(upgradedOpsets, o => Assert.Equal(13, o));
+        output.WriteLine($"{results.Count(r => r.Status == CaseStatus.Pass)} of {results.Count} upgraded cases pass");
+    }
+}
