@@ -23,6 +23,29 @@ public static class ModelPreparation
         return copy;
     }
 
+    /// <summary>
+    /// Turns main-graph Constant nodes holding a tensor into initializers of the same name, so weights that an exporter
+    /// wrote as Constant nodes (PaddlePaddle, some PyTorch exports) are seen as the constants they are.
+    /// </summary>
+    /// <returns>The number of Constant nodes replaced.</returns>
+    public static int ConstantsToInitializers(Model model)
+    {
+        var graph = model.Graph;
+        var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var replaced = 0;
+        foreach (var node in graph.Nodes.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx").ToList())
+        {
+            if (node.Outputs.Count != 1 || outputs.Contains(node.Outputs[0])) continue;
+            if (node.Attributes.Count != 1 || node.Attribute("value") is not { Kind: AttributeKind.Tensor } value) continue;
+            graph.Initializers.Add(value.AsTensor().WithName(node.Outputs[0]));
+            graph.Nodes.Remove(node);
+            replaced++;
+        }
+        // Before IR 4 every initializer also had to be a graph input.
+        if (replaced > 0 && model.IrVersion < 4) model.IrVersion = 4;
+        return replaced;
+    }
+
     /// <summary>Throws <see cref="AlreadyQuantizedException"/> when the model holds a quantized operator.</summary>
     public static void EnsureNotQuantized(Model model)
     {

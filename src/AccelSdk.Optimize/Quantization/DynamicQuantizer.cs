@@ -16,6 +16,7 @@ public static class DynamicQuantizer
         options ??= new DynamicQuantizationOptions();
         ModelPreparation.EnsureNotQuantized(model);
         var copy = ModelPreparation.Clone(model);
+        ModelPreparation.ConstantsToInitializers(copy);
         // DynamicQuantizeLinear needs opset 11; a model at 11 or later keeps its own opset.
         ModelPreparation.UpgradeOpset(copy, 11);
         var editor = new GraphEditor(copy.Graph);
