@@ -58,4 +58,23 @@ public class OpsetUpgradeConformanceTests(ITestOutputHelper output)
         Assert.All(upgradedOpsets, o => Assert.Equal(13, o));
         output.WriteLine($"{results.Count(r => r.Status == CaseStatus.Pass)} of {results.Count} upgraded cases pass");
     }
+
+    [Theory]
+    [InlineData("pytorch-operator", "test_operator_addmm")]
+    [InlineData("pytorch-converted", "test_PReLU_2d_multiparam")]
+    [InlineData("pytorch-converted", "test_BatchNorm2d_eval")]
+    public void Select_runs_a_pre_opset_7_model_upgraded_and_matches_the_reference(string suite, string name)
+    {
+        var folder = RepoPaths.OnnxCase(suite, name);
+        var model = OnnxImporter.Load(Path.Combine(folder, "model.onnx"));
+        Assert.True(model.OpsetOf("") < 7);
+        var data = Path.Combine(folder, "test_data_set_0");
+
+        using var session = Accelerator.Select(model);
+        var outputs = session.Run(OnnxTensors.ReadInputs(model, Directory.GetFiles(data, "input_*.pb").Order(StringComparer.Ordinal).ToArray()));
+
+        var expected = OnnxTensors.ReadFile(Path.Combine(data, "output_0.pb"));
+        Assert.Null(TensorComparison.Compare(outputs[0], OnnxTensors.AsDeclared(expected, outputs[0].ElementType)));
+        Assert.True(model.OpsetOf("") < 7, "Select changed the caller's model");
+    }
 }
