@@ -182,6 +182,19 @@ public class OpsetUpgraderTests
     }
 
     [Fact]
+    public void Malformed_nodes_are_typed_refusals_not_crashes()
+    {
+        var wrongKind = Build(12, new[] { F32("x", 2) }, new[] { F32("y", 1, 2) },
+            Op("Unsqueeze", new[] { "x" }, new[] { "y" }, "unsqueeze", NodeAttribute.Float("axes", 0f)));
+        var error = Assert.Throws<OpsetUpgradeException>(() => OpsetUpgrader.Upgraded(wrongKind, 13));
+        Assert.Contains("does not fit its opset-12 schema", error.Message);
+
+        var missingInput = Build(6, new[] { F32("x", 2, 3) }, new[] { F32("y", 2, 3) },
+            Op("Add", new[] { "x" }, new[] { "y" }, "add", NodeAttribute.Int("broadcast", 1), NodeAttribute.Int("axis", 1)));
+        Assert.Equal("Add", Assert.Throws<OpsetUpgradeException>(() => OpsetUpgrader.Upgraded(missingInput, 7)).OpType);
+    }
+
+    [Fact]
     public void A_model_at_or_above_the_target_is_left_as_it_is()
     {
         var model = Build(13, new[] { F32("x", 2) }, new[] { F32("y", 2) }, Op("Relu", new[] { "x" }, new[] { "y" }, "relu"));

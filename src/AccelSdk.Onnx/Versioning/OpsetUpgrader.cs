@@ -67,7 +67,15 @@ public static partial class OpsetUpgrader
         {
             throw step.Refuse(node, $"{node.OpType} changed at opset {step.Version} in a way AccelSdk does not rewrite");
         }
-        adapter(step, node);
+        try
+        {
+            adapter(step, node);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or InvalidCastException or InvalidTensorException)
+        {
+            // A hostile or malformed node (an attribute of the wrong kind, a missing input) is refused, never a crash.
+            throw step.Refuse(node, $"it does not fit its opset-{step.Version - 1} schema ({e.Message})");
+        }
     }
 
     /// <summary>Every default-domain op must be known and already exist at the model's own opset.</summary>
