@@ -6,6 +6,7 @@ using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
+using AccelSdk.Optimize.Validation;
 using AccelSdk.TestSupport;
 using Microsoft.ML.Tokenizers;
 using Xunit.Abstractions;
@@ -75,6 +76,31 @@ public sealed class OpsetElevenModelTests(ITestOutputHelper log)
             [model.Graph.RequiredInputs.Single().Name] = Random(42, 1, 3, 48, 160),
         };
         AssertSameOutputs(model, upgraded, new[] { input }, 1e-4);
+    }
+
+    [Fact]
+    public void PpOcr_recogniser_at_opset_9_is_upgraded_to_11_for_dynamic_int8_and_written_validated()
+    {
+        var model = Model.Load(RepoPaths.Model("ppocr/ch_PP-OCRv4_rec_infer.onnx"));
+        var result = DynamicQuantizer.Quantize(model);
+
+        Assert.Equal(11, result.Model.OpsetOf(""));
+        Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "MatMulInteger");
+        var input = new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [model.Graph.RequiredInputs.Single().Name] = Random(7, 1, 3, 48, 320) };
+        var folder = Directory.CreateTempSubdirectory("accelsdk-rec-int8-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "rec-int8.onnx");
+            OptimizedModelWriter.Write(model, result, path, new ValidationOptions { Inputs = new[] { input } });
+            Assert.Equal(new[] { path }, Directory.GetFiles(folder));
+            var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+            var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, Model.Load(path), new[] { input }).Single();
+            log.WriteLine($"PP-OCRv4 rec (opset 9 -> 11) dynamic int8: {result.ChangedNodes.Count} nodes, output cosine {accuracy.MinCosine:F5}, top-1 agreement {accuracy.Top1Agreement}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>
