@@ -177,6 +177,9 @@ public class OpsetUpgraderTests
         var training = Build(6, new[] { F32("x", 2) }, new[] { F32("y", 2) }, Op("Dropout", new[] { "x" }, new[] { "y" }, "drop"));
         Assert.Contains("is_test=0", Assert.Throws<OpsetUpgradeException>(() => OpsetUpgrader.Upgraded(training, 7)).Message);
 
+        var invalid = Build(long.MinValue, new[] { F32("x", 2) }, new[] { F32("y", 2) });
+        Assert.Contains("no ai.onnx version", Assert.Throws<OpsetUpgradeException>(() => OpsetUpgrader.Upgraded(invalid, 7)).Message);
+
         var beyond = Build(11, new[] { F32("x", 2) }, new[] { F32("y", 2) }, Op("Relu", new[] { "x" }, new[] { "y" }, "relu"));
         Assert.Contains("up to 17", Assert.Throws<OpsetUpgradeException>(() => OpsetUpgrader.Upgraded(beyond, 18)).Message);
     }

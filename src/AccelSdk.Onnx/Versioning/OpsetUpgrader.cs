@@ -27,6 +27,7 @@ public static partial class OpsetUpgrader
     {
         var current = model.OpsetOf("") ?? throw new OpsetUpgradeException(model.Label, null, null, 0, target, "it imports no ai.onnx opset");
         if (current >= target) return false;
+        if (current < 1) throw new OpsetUpgradeException(model.Label, null, null, current, target, $"opset {current} is no ai.onnx version (they start at 1)");
         if (target > HighestTarget)
         {
             throw new OpsetUpgradeException(model.Label, null, null, current, target, $"the operator table describes opsets up to {HighestTarget} only");
