@@ -79,7 +79,7 @@ public static partial class OpsetUpgrader
     {
         var axis = UpgradeStep.Take(node, "axis")?.AsInt() ?? 1;
         var rank = step.RankOf(node.Inputs[0]);
-        if (rank is { } r && (axis == r - 1 || axis == -1))
+        if (axis == -1 || rank is { } r && axis == r - 1)
         {
             node.Attributes.Add(NodeAttribute.Int("axis", -1));
             return;
