@@ -23,7 +23,7 @@ public class OpsetUpgradeConformanceTests(ITestOutputHelper output)
     [Fact]
     public void Suite_models_below_opset_13_upgraded_to_13_reproduce_the_reference_outputs()
     {
-        var (backend, device) = BackendRegistry.Resolve("ort");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort");
         var expectedFailures = ConformanceRunner.ReadExpectedFailures(Path.Combine(RepoPaths.Root, "tests", "conformance", "ort-expected-failures.txt"));
         var upgradedOpsets = new List<long>();
         var runner = new ConformanceRunner(backend, device)
@@ -70,7 +70,7 @@ public class OpsetUpgradeConformanceTests(ITestOutputHelper output)
         Assert.True(model.OpsetOf("") < 7);
         var data = Path.Combine(folder, "test_data_set_0");
 
-        using var session = Accelerator.Select(model);
+        using var session = Accel.Select(model);
         var outputs = session.Run(OnnxTensors.ReadInputs(model, Directory.GetFiles(data, "input_*.pb").Order(StringComparer.Ordinal).ToArray()));
 
         var expected = OnnxTensors.ReadFile(Path.Combine(data, "output_0.pb"));

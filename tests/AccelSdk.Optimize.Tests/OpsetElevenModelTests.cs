@@ -33,7 +33,7 @@ public sealed class OpsetElevenModelTests(ITestOutputHelper log)
 
         Assert.Equal(11, result.Model.OpsetOf(""));
         Assert.Equal(36, result.Model.Graph.Nodes.Count(n => n.OpType == "MatMulInteger"));
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var original = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var quantized = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));
         var worstCls = 1.0;
@@ -93,7 +93,7 @@ public sealed class OpsetElevenModelTests(ITestOutputHelper log)
             var path = Path.Combine(folder, "rec-int8.onnx");
             OptimizedModelWriter.Write(model, result, path, new ValidationOptions { Inputs = new[] { input } });
             Assert.Equal(new[] { path }, Directory.GetFiles(folder));
-            var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+            var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
             var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, Model.Load(path), new[] { input }).Single();
             log.WriteLine($"PP-OCRv4 rec (opset 9 -> 11) dynamic int8: {result.ChangedNodes.Count} nodes, output cosine {accuracy.MinCosine:F5}, top-1 agreement {accuracy.Top1Agreement}");
         }
@@ -123,7 +123,7 @@ public sealed class OpsetElevenModelTests(ITestOutputHelper log)
         var convs = model.Graph.Nodes.Count(n => n.OpType == "Conv");
         log.WriteLine($"{result.ChangedNodes.Count} nodes in int8 ({convs} Conv in the model), {result.Model.Graph.Nodes.Count(n => n.OpType == "QuantizeLinear")} QuantizeLinear");
         Assert.True(result.ChangedNodes.Count >= convs, $"only {result.ChangedNodes.Count} nodes in int8");
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation).Single();
         log.WriteLine($"PP-OCRv4 det static int8 (QDQ) vs float32 on {evaluation.Count} scikit-image pictures: {accuracy.Output} mean cosine {accuracy.MeanCosine:F4}, max abs {accuracy.MaxAbsError:F4}");
         var maps = TextMaps(backend, device, model, result.Model, evaluation);
@@ -164,7 +164,7 @@ public sealed class OpsetElevenModelTests(ITestOutputHelper log)
 
     private static void AssertSameOutputs(Model reference, Model candidate, IEnumerable<IReadOnlyDictionary<string, AccelTensor>> inputs, double tolerance)
     {
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var a = new AccelSession(GraphPartitioner.WholeModel(reference, backend, device));
         using var b = new AccelSession(GraphPartitioner.WholeModel(candidate, backend, device));
         foreach (var input in inputs)
