@@ -47,9 +47,16 @@ internal static class Scenarios
     private static List<IReadOnlyDictionary<string, AccelTensor>> ImagesOf(Model model, string split) =>
         InputSets.FromDirectory(model, Images(split)).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
-    private static List<IReadOnlyDictionary<string, AccelTensor>> SentencesOf(Model model) =>
+    private static List<IReadOnlyDictionary<string, AccelTensor>> SentencesOf(Model model, string vocab = "minilm/vocab.txt") =>
         InputSets.FromSentences(model, File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt")),
-            WordPieceTokenizer.Load(RepoPaths.Model("minilm/vocab.txt"))).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
+            WordPieceTokenizer.Load(RepoPaths.Model(vocab))).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
+
+    private static Model Arctic => Model.Load(RepoPaths.Model("arctic/model.onnx"));
+
+    private static Model PpOcrDetector => Model.Load(RepoPaths.Model("ppocr/ch_PP-OCRv4_det_infer.onnx"));
+
+    private static List<IReadOnlyDictionary<string, AccelTensor>> PicturesOf(Model model, string split, int size) =>
+        InputSets.FromDirectory(model, Images(split), preprocessing: new ImagePreprocessing { DefaultSize = size }).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
     public static readonly Scenario[] All =
     {
@@ -57,6 +64,18 @@ internal static class Scenarios
         {
             var m = MiniLm;
             return (m, DynamicQuantizer.Quantize(m), SentencesOf(m), "40 English sentences (tests/AccelSdk.Optimize.Tests/Data/sentences.txt)");
+        }),
+        new("arctic-opset11-dynamic-int8", () =>
+        {
+            var m = Arctic;
+            return (m, DynamicQuantizer.Quantize(m), SentencesOf(m, "arctic/vocab.txt"), "40 English sentences, arctic-embed-xs (opset 11) at its own opset");
+        }),
+        new("ppocr-det-opset11-static-int8", () =>
+        {
+            var m = PpOcrDetector;
+            var options = new StaticQuantizationOptions { Calibration = new CalibrationOptions { Method = CalibrationMethod.Percentile }, ExcludedOpTypes = new[] { "Add" } };
+            return (m, StaticQuantizer.Quantize(m, PicturesOf(m, "calibration", 256), options), PicturesOf(m, "evaluation", 256),
+                "8 scikit-image evaluation pictures at 256x256 (calibrated on 8 others), residual Adds in float32");
         }),
         new("resnet18-dynamic-int8-conv", () =>
         {

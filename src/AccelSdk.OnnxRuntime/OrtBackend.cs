@@ -2,6 +2,7 @@ using AccelSdk.Backends;
 using AccelSdk.Ir;
 using AccelSdk.Native;
 using AccelSdk.Onnx;
+using AccelSdk.Onnx.Versioning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
@@ -225,7 +226,7 @@ public sealed partial class OrtBackend : IBackend
         var log = options.Logger ?? _logger;
         var artifact = options is { ArtifactCacheDirectory: { } dir, ArtifactIndex: not null } && !usesCustomOps ? Path.Combine(dir, $"ort-{ArtifactKey(device, partition, options)}.ort") : null;
         if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch, runTimeout) is { } cached) return cached;
-        var bytes = OnnxExporter.ToBytes(partition);
+        var bytes = OnnxExporter.ToBytes(RunnableOpset(partition));
         using var so = CreateSessionOptions(device, options);
         if (so.GraphOptimizationLevel > GraphOptimizationLevel.ORT_ENABLE_BASIC && partition.Graph.Nodes.Any(OmitsLayerNormalizationBias))
         {
@@ -260,6 +261,23 @@ public sealed partial class OrtBackend : IBackend
         }
         if (temporary is not null) PublishArtifact(log, temporary, artifact!, options.ArtifactIndex!);
         return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout);
+    }
+
+    /// <summary>
+    /// ONNX Runtime has no kernels before opset 7: an older partition is handed over upgraded to opset 7 (a copy, op by
+    /// op); one that cannot be upgraded is a <see cref="BackendException"/> naming the node.
+    /// </summary>
+    private Model RunnableOpset(Model partition)
+    {
+        if (partition.OpsetOf("") is not { } opset || opset >= OpsetUpgrader.OnnxRuntimeMinimum) return partition;
+        try
+        {
+            return OpsetUpgrader.Upgraded(partition, OpsetUpgrader.OnnxRuntimeMinimum);
+        }
+        catch (OpsetUpgradeException e)
+        {
+            throw new BackendException(Name, $"ONNX Runtime runs opset {OpsetUpgrader.OnnxRuntimeMinimum} and later; {e.Message}", e);
+        }
     }
 
     private TimeSpan? RunTimeout(CompileOptions options)

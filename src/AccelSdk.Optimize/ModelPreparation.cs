@@ -1,5 +1,6 @@
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
+using AccelSdk.Onnx.Versioning;
 
 namespace AccelSdk.Optimize;
 
@@ -14,19 +15,35 @@ public static class ModelPreparation
         "MatMulIntegerToFloat", "QAttention", "QGemm", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearConcat",
     };
 
-    // Operators whose inputs or attributes changed between opset 7 and 13; a model using them is not upgraded.
-    private static readonly HashSet<string> ChangedBefore13 = new(StringComparer.Ordinal)
-    {
-        "Slice", "Split", "Squeeze", "Unsqueeze", "ReduceSum", "Pad", "Clip", "Upsample", "Resize", "TopK", "Dropout",
-        "Scan", "Loop", "If", "Softmax", "LogSoftmax", "Hardmax",
-    };
-
     /// <summary>An independent copy of <paramref name="model"/> (through an ONNX round trip), keeping its source path.</summary>
     public static Model Clone(Model model)
     {
         var copy = OnnxImporter.Parse(OnnxExporter.ToBytes(model), model.Label);
         copy.SourcePath = model.SourcePath;
         return copy;
+    }
+
+    /// <summary>
+    /// Turns main-graph Constant nodes holding a tensor into initializers of the same name, so weights that an exporter
+    /// wrote as Constant nodes (PaddlePaddle, some PyTorch exports) are seen as the constants they are.
+    /// </summary>
+    /// <returns>The number of Constant nodes replaced.</returns>
+    public static int ConstantsToInitializers(Model model)
+    {
+        var graph = model.Graph;
+        var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        var replaced = 0;
+        foreach (var node in graph.Nodes.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx").ToList())
+        {
+            if (node.Outputs.Count != 1 || outputs.Contains(node.Outputs[0])) continue;
+            if (node.Attributes.Count != 1 || node.Attribute("value") is not { Kind: AttributeKind.Tensor } value) continue;
+            graph.Initializers.Add(value.AsTensor().WithName(node.Outputs[0]));
+            graph.Nodes.Remove(node);
+            replaced++;
+        }
+        // Before IR 4 every initializer also had to be a graph input.
+        if (replaced > 0 && model.IrVersion < 4) model.IrVersion = 4;
+        return replaced;
     }
 
     /// <summary>Throws <see cref="AlreadyQuantizedException"/> when the model holds a quantized operator.</summary>
@@ -89,26 +106,8 @@ public static class ModelPreparation
     }
 
     /// <summary>
-    /// Raises the default-domain opset to at least <paramref name="minimum"/> (QDQ per-channel needs 13) when every op
-    /// the model uses kept its signature across the versions in between; otherwise throws, naming the op.
+    /// Raises the default-domain opset to at least <paramref name="minimum"/> with <see cref="OpsetUpgrader"/>, op by op;
+    /// an operator whose change cannot be rewritten is an <see cref="OpsetUpgradeException"/> naming the node.
     /// </summary>
-    public static void UpgradeOpset(Model model, long minimum = 13)
-    {
-        var current = model.OpsetOf("") ?? throw new OptimizationException($"{model.Label} imports no default-domain opset");
-        if (current >= minimum) return;
-        if (current < 7) throw new OptimizationException($"{model.Label} uses opset {current}; only opset 7 and later can be upgraded to {minimum} for quantization");
-        var blocking = model.Graph.Nodes.FirstOrDefault(n => n.Domain.Length == 0 && ChangedBefore13.Contains(n.OpType));
-        if (blocking is not null)
-        {
-            throw new OptimizationException($"{model.Label} uses opset {current}; {blocking.Describe()} changed its signature before opset {minimum}, so the model cannot be upgraded automatically");
-        }
-        foreach (var bn in model.Graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
-        {
-            if (bn.GetInt("spatial", 1) != 1) throw new OptimizationException($"{model.Label}: {bn.Describe()} uses spatial=0, which opset 9 removed");
-            bn.Attributes.RemoveAll(a => a.Name is "spatial" or "consumed_inputs");
-        }
-        model.OpsetImports.Remove("ai.onnx");
-        model.OpsetImports[""] = minimum;
-        if (model.IrVersion < 7) model.IrVersion = 7;
-    }
+    public static void UpgradeOpset(Model model, long minimum = 13) => OpsetUpgrader.Upgrade(model, minimum);
 }

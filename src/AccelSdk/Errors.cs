@@ -207,3 +207,36 @@ public sealed class ResourceLimitException : AccelSdkException
     /// <summary>The cap.</summary>
     public long AllowedBytes { get; }
 }
+
+/// <summary>
+/// A model cannot be raised to the asked ai.onnx opset: a node's operator changed in a way no adapter rewrites, or the
+/// model uses an operator that does not exist at its own opset. Names the model, node, op and both versions.
+/// </summary>
+public sealed class OpsetUpgradeException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public OpsetUpgradeException(string modelLabel, string? nodeDescription, string? opType, long fromOpset, long toOpset, string problem)
+        : base($"{modelLabel}: {(nodeDescription is null ? "the model" : nodeDescription)} cannot be upgraded from opset {fromOpset} to {toOpset}: {problem}")
+    {
+        ModelLabel = modelLabel;
+        NodeDescription = nodeDescription;
+        OpType = opType;
+        FromOpset = fromOpset;
+        ToOpset = toOpset;
+    }
+
+    /// <summary>The model at fault.</summary>
+    public string ModelLabel { get; }
+
+    /// <summary>The node at fault (name and op), or null when the model as a whole cannot be upgraded.</summary>
+    public string? NodeDescription { get; }
+
+    /// <summary>The op at fault, if any.</summary>
+    public string? OpType { get; }
+
+    /// <summary>The opset of the version step that failed (the node's version before it).</summary>
+    public long FromOpset { get; }
+
+    /// <summary>The opset the step was going to.</summary>
+    public long ToOpset { get; }
+}

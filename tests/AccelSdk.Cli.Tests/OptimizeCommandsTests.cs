@@ -43,6 +43,18 @@ public sealed class OptimizeCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Quantize_dynamic_takes_an_opset_11_encoder_at_its_own_opset()
+    {
+        var output = Path.Combine(_dir, "arctic-int8.onnx");
+        var (code, stdout, stderr) = Run("quantize", RepoPaths.Model("arctic/model.onnx"), "--mode", "dynamic", "--out", output, "--runs", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("written to", stdout);
+        var written = OnnxImporter.Load(output);
+        Assert.Equal(11, written.OpsetOf(""));
+        Assert.Equal(36, written.Graph.Nodes.Count(n => n.OpType == "MatMulInteger"));
+    }
+
+    [Fact]
     public void Prune_structured_gives_a_smaller_file()
     {
         var output = Path.Combine(_dir, "pruned.onnx");

@@ -105,6 +105,9 @@ public sealed class ConformanceRunner
     /// <summary>Absolute tolerance.</summary>
     public double AbsoluteTolerance { get; init; } = 1e-5;
 
+    /// <summary>Applied to each case's model before it runs (an opset upgrade, for instance); null runs the model as loaded.</summary>
+    public Func<Model, Model>? ModelTransform { get; init; }
+
     /// <summary>Reads an expected-failure list: one <c>suite/test&lt;TAB&gt;reason</c> per line; '#' starts a comment.</summary>
     public static IReadOnlyDictionary<string, ExpectedFailure> ReadExpectedFailures(string path)
     {
@@ -166,6 +169,7 @@ public sealed class ConformanceRunner
         }
         try
         {
+            if (ModelTransform is not null) model = ModelTransform(model);
             using var session = new AccelSession(GraphPartitioner.WholeModel(model, _backend, _device));
             var dataSets = Directory.GetDirectories(caseDir, "test_data_set_*").OrderBy(d => d, StringComparer.Ordinal).ToArray();
             if (dataSets.Length == 0) return Result(CaseStatus.Error, "no test_data_set_* folder");

@@ -16,7 +16,9 @@ public static class DynamicQuantizer
         options ??= new DynamicQuantizationOptions();
         ModelPreparation.EnsureNotQuantized(model);
         var copy = ModelPreparation.Clone(model);
-        ModelPreparation.UpgradeOpset(copy, 13);
+        ModelPreparation.ConstantsToInitializers(copy);
+        // DynamicQuantizeLinear needs opset 11; a model at 11 or later keeps its own opset.
+        ModelPreparation.UpgradeOpset(copy, 11);
         var editor = new GraphEditor(copy.Graph);
         var quantizedActivations = new Dictionary<string, (string Q, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
         var quantized = new List<string>();

@@ -35,6 +35,7 @@ public static class StaticQuantizer
         ModelPreparation.EnsureNotQuantized(model);
         if (calibration.Count == 0) throw new CalibrationDataException(model.Label, "static quantization needs at least one calibration sample");
         var prepared = ModelPreparation.Clone(model);
+        ModelPreparation.ConstantsToInitializers(prepared);
         var folded = ModelPreparation.FoldBatchNormalization(prepared);
         ModelPreparation.UpgradeOpset(prepared, 13);
         var floatModel = ModelPreparation.Clone(prepared);
