@@ -55,6 +55,8 @@ internal static class Cli
         root.Add(AutotuneCommand.Create());
         root.Add(OptimizeCommands.CreateQuantize());
         root.Add(OptimizeCommands.CreatePrune());
+        root.Add(ClusterCommands.CreateNode());
+        root.Add(ClusterCommands.CreateCluster());
         return root;
     }
 

@@ -1,0 +1,41 @@
+using AccelSdk.Backends;
+using AccelSdk.Cluster.Wire;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Cluster;
+
+/// <summary>
+/// Every use of the local (single-process) AccelSdk API by the cluster, in one place: loading and digesting models,
+/// selecting a device, running a session and describing the machine. The local API is synchronous today; these wrap
+/// it for the async cluster code.
+/// </summary>
+internal static class LocalRuntime
+{
+    /// <summary>The content digest of the model file at <paramref name="path"/>.</summary>
+    public static string DigestOf(string path) => ModelDigest.Of(Model.Load(path));
+
+    /// <summary>Selects where the model file runs best on this machine, on a worker thread.</summary>
+    public static Task<AccelSession> SelectAsync(string path, SelectOptions options, CancellationToken cancellationToken) =>
+        Task.Run(() => Accelerator.Select(path, options), cancellationToken);
+
+    /// <summary>Runs one request on a worker thread.</summary>
+    public static Task<RunResult> RunAsync(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, CancellationToken cancellationToken) =>
+        Task.Run(() => session.Run(inputs), cancellationToken);
+
+    /// <summary>Fixed-seed sample inputs from the model's declared input types.</summary>
+    public static IReadOnlyDictionary<string, AccelTensor> SampleInputs(string path) => Execution.SampleInputs.Random(Model.Load(path));
+
+    /// <summary>What this process's node publishes.</summary>
+    public static NodeInfo Describe(string node, IReadOnlyList<string> storedModels)
+    {
+        var probe = Accelerator.Machine;
+        var devices = Accelerator.Devices
+            .Select(d => new NodeDevice(d.Id, d.Backend, d.Name, d.Kind.ToString(), d.IsAvailable, d.UnavailableReason))
+            .ToList();
+        var versions = BackendRegistry.All.ToDictionary(b => b.Name, b => b.Version, StringComparer.Ordinal);
+        return new NodeInfo(node, Environment.ProcessId, probe?.Fingerprint,
+            probe?.Facts.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal) ?? new Dictionary<string, string>(),
+            devices, versions, ProcessMemory.AvailableBytes, Environment.ProcessorCount, storedModels);
+    }
+}
