@@ -1,0 +1,29 @@
+using AccelSdk.Backends;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Cluster.Tests;
+
+/// <summary>The single-process session the cluster's answers are compared with (same backend: same bits).</summary>
+internal static class LocalReference
+{
+    public static AccelSession Open(string path, string device = "ort-cpu")
+    {
+        var (backend, d) = BackendRegistry.Resolve(device);
+        return new AccelSession(GraphPartitioner.WholeModel(Model.Load(path), backend, d));
+    }
+
+    /// <summary>Distinct fixed-seed inputs of the model's declared types.</summary>
+    public static IReadOnlyDictionary<string, AccelTensor> Inputs(string path, int seed) => SampleInputs.Random(Model.Load(path), seed);
+
+    public static void AssertSameBits(IReadOnlyList<AccelTensor> expected, IReadOnlyList<AccelTensor> actual, string what)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].ElementType, actual[i].ElementType);
+            Assert.Equal(expected[i].ShapeArray, actual[i].ShapeArray);
+            Assert.True(expected[i].Bytes.SequenceEqual(actual[i].Bytes), $"{what}: output {i} differs from the local session's");
+        }
+    }
+}
