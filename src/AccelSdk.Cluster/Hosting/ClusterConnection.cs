@@ -40,14 +40,14 @@ public sealed record ClusterConnection
         if (text.StartsWith("redis:", StringComparison.OrdinalIgnoreCase))
         {
             var configuration = text["redis:".Length..];
-            if (configuration.Length == 0) throw new ArgumentException("cluster connection 'redis:' needs HOST:PORT after it, for example redis:127.0.0.1:6379");
+            if (configuration.Length == 0) throw new ArgumentException("'redis:' needs HOST:PORT after it, for example redis:127.0.0.1:6379");
             ConfigurationOptions.Parse(configuration);
             return new ClusterConnection(configuration, DefaultPrimarySiloPort);
         }
         if (text == "localhost") return Localhost;
         if (text.StartsWith("localhost:", StringComparison.Ordinal) && int.TryParse(text["localhost:".Length..], out var port) && port is > 0 and < 65536)
             return new ClusterConnection(null, port);
-        throw new ArgumentException($"cluster connection '{text}' is neither localhost[:PORT] nor redis:HOST:PORT");
+        throw new ArgumentException($"'{text}' is neither localhost[:PORT] nor redis:HOST:PORT");
     }
 
     /// <summary>Configures a silo's membership and endpoints on the loopback address (or <paramref name="address"/>).</summary>
