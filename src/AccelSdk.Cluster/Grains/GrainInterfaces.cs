@@ -26,6 +26,8 @@ public interface IModelStoreGrain : IGrainWithStringKey
     Task UploadChunkAsync(string digest, long offset, byte[] chunk);
 
     /// <summary>Checks the upload and keeps it under its digest, or refuses it with <see cref="ModelTransferException"/>.</summary>
+    /// <remarks>Hashing and parsing a large model takes longer than one request may usually wait.</remarks>
+    [ResponseTimeout("00:02:00")]
     Task CompleteUploadAsync(string digest);
 
     /// <summary>Counters: bytes received, uploads accepted and refused, digests held.</summary>
@@ -39,6 +41,8 @@ public interface IModelStoreGrain : IGrainWithStringKey
 public interface IInferenceGrain : IGrainWithStringKey
 {
     /// <summary>Selects the local device for the model (measuring as the local API does) and keeps the session.</summary>
+    /// <remarks>Measuring every local device can take minutes on a busy node; cancel through the token instead.</remarks>
+    [ResponseTimeout("00:10:00")]
     Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken);
 
     /// <summary>

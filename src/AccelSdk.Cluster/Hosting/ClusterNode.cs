@@ -51,6 +51,8 @@ public static class ClusterNode
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(options.LogLevel);
+        // Start-up advice (server GC) and CPU-starvation notes of a busy small machine are not the user's problem.
+        builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error).AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var store = new NodeModelStore(options.Name, options.StoreDirectory);
         builder.Services.AddSingleton(new NodeRuntime(options.Name, store));
