@@ -95,9 +95,10 @@ internal static class ClusterCommands
         var outputDir = CliOptions.PathOption("--output-dir", "DIR", PathKind.OutputDirectory, "write output_0.pb, output_1.pb, ... here");
         var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
         var backend = CliOptions.TextsOption("--backend", "NAME|DEVICE", "devices or backends the nodes may use");
+        var autotune = CliOptions.Flag("--autotune", "each node places the model layer by layer over its devices, reusing a plan a node of the same fingerprint tuned");
         var command = new Command("run", "place MODEL on the cluster by measurement and run it once")
         {
-            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend,
+            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend, autotune,
         };
         command.SetAction(parse => WithCluster(parse.GetRequiredValue(cluster), parse.GetValue(gateway), parse.GetValue(tlsCert), async client =>
         {
@@ -109,6 +110,7 @@ internal static class ClusterCommands
                 Nodes = parse.GetValue(nodes) is { Length: > 0 } n ? n : null,
                 Candidates = parse.GetValue(backend) is { Length: > 0 } b ? b : null,
                 SampleInputs = given,
+                Autotune = parse.GetValue(autotune),
             };
             var progress = new Progress<ClusterProgress>(p => Console.Error.WriteLine($"accelsdk: {p.Stage}{(p.Node is null ? "" : " " + p.Node)}: {p.Message}"));
             await using var session = await client.SelectAsync(path, options, progress);

@@ -1,3 +1,4 @@
+using AccelSdk.Autotune;
 using AccelSdk.Backends;
 using AccelSdk.Cluster.Wire;
 using AccelSdk.Execution;
@@ -18,6 +19,13 @@ internal static class LocalRuntime
     /// <summary>Selects where the model file runs best on this machine, on a worker thread.</summary>
     public static Task<AccelSession> SelectAsync(string path, SelectOptions options, CancellationToken cancellationToken) =>
         Task.Run(() => Accelerator.Select(path, options), cancellationToken);
+
+    /// <summary>
+    /// Autotunes the model file with the tuning cache in <paramref name="cacheDirectory"/>, on a worker thread; with
+    /// <paramref name="cachedOnly"/> it only takes a plan already cached (no profiling; Session null on a miss).
+    /// </summary>
+    public static Task<AutotuneResult> TuneAsync(string path, SelectOptions options, string cacheDirectory, bool cachedOnly, CancellationToken cancellationToken) =>
+        Task.Run(() => Autotuner.Tune(Model.Load(path), AutotuneOptions.From(options) with { CacheDirectory = cacheDirectory, CachedPlanOnly = cachedOnly }), cancellationToken);
 
     /// <summary>Runs one request on a worker thread.</summary>
     public static Task<RunResult> RunAsync(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, CancellationToken cancellationToken) =>

@@ -26,4 +26,17 @@ internal static class LocalReference
             Assert.True(expected[i].Bytes.SequenceEqual(actual[i].Bytes), $"{what}: output {i} differs from the local session's");
         }
     }
+
+    /// <summary>For plans that may compile differently (an autotuned variant): within 1e-5, absolute or relative.</summary>
+    public static void AssertClose(IReadOnlyList<AccelTensor> expected, IReadOnlyList<AccelTensor> actual, string what)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var (e, a) = (expected[i].ToArray<float>(), actual[i].ToArray<float>());
+            Assert.Equal(e.Length, a.Length);
+            for (var j = 0; j < e.Length; j++)
+                Assert.True(Math.Abs(e[j] - a[j]) <= 1e-5 * Math.Max(1, Math.Abs(e[j])), $"{what}: output {i}[{j}] {a[j]} vs local {e[j]}");
+        }
+    }
 }

@@ -20,7 +20,7 @@ public sealed partial class AccelCluster
         var model = await Task.Run(() => ModelFile.Of(modelPath), cancellationToken);
         var sampleInputs = options.SampleInputs ?? LocalRuntime.SampleInputs(model.Path);
         var sample = TensorPayload.FromInputs(sampleInputs);
-        var prepare = new PrepareRequest(options.Policy, options.Candidates, options.MeasuredRuns, options.WarmupRuns, sample);
+        var prepare = new PrepareRequest(options.Policy, options.Candidates, options.MeasuredRuns, options.WarmupRuns, sample, options.Autotune);
         var nodes = (await GetActiveNodesAsync(cancellationToken)).Where(n => options.Nodes is null || options.Nodes.Contains(n)).ToList();
         if (nodes.Count == 0)
             throw new ClusterException(options.Nodes is null ? "the cluster has no active node" : $"none of the nodes {string.Join(", ", options.Nodes)} is active");
@@ -53,10 +53,11 @@ public sealed partial class AccelCluster
             var sent = await EnsureModelAsync(node, model, cancellationToken);
             progress?.Report(new ClusterProgress("upload", node, sent == 0 ? $"has {model.Digest} already" : $"sent {sent:N0} bytes of {model.Digest}"));
             var prepared = await grain.PrepareAsync(prepare, cancellationToken);
-            progress?.Report(new ClusterProgress("prepare", node, $"{prepared.Device}: {prepared.NodeMedianMs:F2} ms measured on the node"));
+            progress?.Report(new ClusterProgress("prepare", node, $"{prepared.Device}: {prepared.NodeMedianMs:F2} ms measured on the node" +
+                (prepared.TuningSource is { } source ? $", plan from {source}" : "")));
             var endToEnd = await MedianLatencyAsync(grain, sample, options.WarmupRuns, options.MeasuredRuns, cancellationToken);
             progress?.Report(new ClusterProgress("measure", node, $"{endToEnd:F2} ms end to end"));
-            return (new NodeMeasurement(node, prepared.Device, prepared.NodeMedianMs, endToEnd, null, sent, null), grain);
+            return (new NodeMeasurement(node, prepared.Device, prepared.NodeMedianMs, endToEnd, null, sent, null, prepared.TuningSource), grain);
         }
         catch (Exception e) when (e is AccelSdkException or Orleans.Runtime.OrleansException or TimeoutException)
         {

@@ -66,6 +66,12 @@ public sealed record ClusterSelectOptions
     /// <summary>Requests queued or running on one node at once (back-pressure beyond that).</summary>
     public int QueueCapacityPerNode { get; init; } = 4;
 
+    /// <summary>
+    /// Each node autotunes the model (per-layer placement over its devices) instead of picking one device; a node
+    /// reuses the plan another node of the same machine fingerprint and backend versions published, without profiling.
+    /// </summary>
+    public bool Autotune { get; init; }
+
     /// <summary>Deadline of each request (from when the client submits it); null for none.</summary>
     public TimeSpan? RequestDeadline { get; init; }
 }
@@ -84,7 +90,10 @@ public sealed record ClusterProgress(string Stage, string? Node, string Message)
 /// <param name="ItemsPerSecond">Items per second measured from the client with the node's queue full (throughput policy).</param>
 /// <param name="UploadedBytes">Model bytes sent to this node during selection (0 when it already had the model).</param>
 /// <param name="Error">Why the node was left out, if it was.</param>
-public sealed record NodeMeasurement(string Node, string? Device, double? NodeMedianMs, double? EndToEndMedianMs, double? ItemsPerSecond, long UploadedBytes, string? Error);
+/// <param name="TuningSource">Autotuning only: where the node's plan came from: <c>measured</c> (tuned there),
+/// <c>local cache</c>, or <c>fleet:NODE</c> (tuned by that node of the same fingerprint, reused without profiling).</param>
+public sealed record NodeMeasurement(string Node, string? Device, double? NodeMedianMs, double? EndToEndMedianMs, double? ItemsPerSecond, long UploadedBytes, string? Error,
+    string? TuningSource = null);
 
 /// <summary>What <see cref="AccelCluster.SelectAsync"/> measured and kept.</summary>
 /// <param name="ModelDigest">The model's content digest.</param>

@@ -54,3 +54,18 @@ public interface IInferenceGrain : IGrainWithStringKey
     /// <summary>Counters of runs done and refused.</summary>
     Task<InferenceStats> GetStatsAsync();
 }
+
+/// <summary>
+/// Fleet-shared tuning, one grain per tuning cache file name, which names the machine fingerprint (CPU, cores, OS and
+/// every backend with its version): nodes with the same fingerprint reuse what one of them tuned; a node whose
+/// fingerprint differs (another backend version included) has another key and tunes for itself. Held in memory by
+/// the silo the grain lives on (lost if that node goes: the next tuning publishes again).
+/// </summary>
+public interface IFleetTuningGrain : IGrainWithStringKey
+{
+    /// <summary>The last published cache file of this fingerprint, or null.</summary>
+    Task<SharedTuning?> GetAsync();
+
+    /// <summary>Publishes a node's cache file for this fingerprint.</summary>
+    Task PublishAsync(SharedTuning tuning);
+}

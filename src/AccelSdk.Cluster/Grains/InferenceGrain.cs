@@ -33,14 +33,19 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
             WarmupRuns = Math.Clamp(request.WarmupRuns, 0, 100),
             SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
         };
-        var session = await LocalRuntime.SelectAsync(path, options, cancellationToken);
+        string? tuningSource = null;
+        AccelSession session;
+        if (request.Autotune)
+            (session, tuningSource) = await NodeTuning.SelectAsync(node, GrainFactory, path, options, cancellationToken);
+        else
+            session = await LocalRuntime.SelectAsync(path, options, cancellationToken);
         _session?.Dispose();
         _session = session;
         _request = request;
         node.Preparations[Digest] = request;
         var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);
-        _prepared = new PrepareResult(node.Name, session.Selection?.Chosen.Id ?? session.Plan.Partitions[0].Device.Id,
-            chosen?.MedianMs ?? 0, chosen?.ThroughputPerSecond, session.OutputNames.ToArray());
+        _prepared = new PrepareResult(node.Name, string.Join("+", session.Plan.Devices.Select(d => d.Id)),
+            chosen?.MedianMs ?? 0, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
         return _prepared;
     }
 
@@ -80,5 +85,5 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
     }
 
     private static bool SameChoice(PrepareRequest a, PrepareRequest b) =>
-        a.Policy == b.Policy && string.Join(',', a.Candidates ?? []) == string.Join(',', b.Candidates ?? []);
+        a.Policy == b.Policy && a.Autotune == b.Autotune && string.Join(',', a.Candidates ?? []) == string.Join(',', b.Candidates ?? []);
 }

@@ -9,6 +9,9 @@ public sealed class NodeRuntime(string name, NodeModelStore store)
     /// <summary>The node (silo) name.</summary>
     public string Name { get; } = name;
 
+    /// <summary>The node's own tuning cache (beside its model store, so that nodes on one machine do not share one by accident).</summary>
+    public string TuningCacheDirectory => Path.Combine(Store.Directory, "autotune");
+
     /// <summary>The node's model store.</summary>
     public NodeModelStore Store { get; } = store;
 
