@@ -28,9 +28,10 @@ internal static class ClusterCommands
         var gatewayPort = Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "port clients connect to");
         var tlsCert = TlsOption();
         var store = CliOptions.PathOption("--store", "DIR", PathKind.OutputDirectory, "where models are stored by digest (default $TMPDIR/accelsdk-node-NAME)");
+        var devices = CliOptions.TextsOption("--device", "ID|BACKEND", "offer only this device or backend to the cluster (default: every available device)");
         var command = new Command("node", "run a cluster node (an Orleans silo hosting this machine's devices) until stopped")
         {
-            cluster, name, port, gatewayPort, tlsCert, store,
+            cluster, name, port, gatewayPort, tlsCert, store, devices,
         };
         command.SetAction(parse =>
         {
@@ -44,6 +45,7 @@ internal static class ClusterCommands
                 GatewayPort = parse.GetValue(gatewayPort),
                 Certificate = certificate,
                 StoreDirectory = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "accelsdk-node-" + nodeName),
+                Devices = parse.GetValue(devices) is { Length: > 0 } offered ? offered : null,
             };
             ClusterNode.RunAsync(options, line => Console.WriteLine("accelsdk: " + line), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;

@@ -34,12 +34,23 @@ internal static class LocalRuntime
     /// <summary>Fixed-seed sample inputs from the model's declared input types.</summary>
     public static IReadOnlyDictionary<string, AccelTensor> SampleInputs(string path) => Execution.SampleInputs.Random(Model.Load(path));
 
+    /// <summary>Every available device of this machine.</summary>
+    public static IReadOnlyList<Device> AvailableDevices() => Accelerator.Devices.Where(d => d.IsAvailable).ToList();
+
+    /// <summary>Why the devices named (all when null) are unavailable.</summary>
+    public static string DescribeUnavailable(IReadOnlyList<string>? names) => string.Join("; ", Accelerator.Devices
+        .Where(d => !d.IsAvailable && (names is null || names.Any(n => string.Equals(n, d.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(n, d.Backend, StringComparison.OrdinalIgnoreCase))))
+        .Select(d => $"{d.Id}: {d.UnavailableReason}")
+        .DefaultIfEmpty("no such device on this machine"));
+
     /// <summary>What this process's node publishes.</summary>
-    public static NodeInfo Describe(string node, IReadOnlyList<string> storedModels)
+    public static NodeInfo Describe(string node, IReadOnlyList<string> storedModels, Func<Device, bool> offered)
     {
         var probe = Accelerator.Machine;
         var devices = Accelerator.Devices
-            .Select(d => new NodeDevice(d.Id, d.Backend, d.Name, d.Kind.ToString(), d.IsAvailable, d.UnavailableReason))
+            .Select(d => offered(d)
+                ? new NodeDevice(d.Id, d.Backend, d.Name, d.Kind.ToString(), d.IsAvailable, d.UnavailableReason)
+                : new NodeDevice(d.Id, d.Backend, d.Name, d.Kind.ToString(), false, "not offered by this node (accelsdk node --device)"))
             .ToList();
         var versions = BackendRegistry.All.ToDictionary(b => b.Name, b => b.Version, StringComparer.Ordinal);
         return new NodeInfo(node, Environment.ProcessId, probe?.Fingerprint,

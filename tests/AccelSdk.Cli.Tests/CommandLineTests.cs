@@ -88,6 +88,7 @@ public sealed class CommandLineTests : IDisposable
         { "node --gateway-port", "node --gateway-port 0", "--gateway-port '0' is not a port number (1-65535)", 2 },
         { "node --tls-cert", "node --tls-cert {missing}", "--tls-cert '{missing}' does not exist", 2 },
         { "node --store", "node --store {file}", "--store '{file}' is a file, not a directory", 2 },
+        { "node --device", "node --device", "option --device needs a value", 2 },
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("accelsdk-cli-args-").FullName;

@@ -126,9 +126,9 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Starts a node and waits (at most <paramref name="timeout"/>) for its "up" line.</summary>
     public static NodeProcess Start(string name, string cluster, string? tlsCert = null, TimeSpan? timeout = null, int? siloPort = null, int? gatewayPort = null,
-        string? cpuList = null)
+        string? cpuList = null, string? device = null)
     {
-        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList);
+        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList, device);
         try
         {
             node.WaitUp(timeout ?? TimeSpan.FromSeconds(90));
@@ -142,7 +142,8 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>Starts a node without waiting for it.</summary>
-    public static NodeProcess Launch(string name, string cluster, string? tlsCert = null, int? siloPort = null, int? gatewayPort = null, string? cpuList = null)
+    public static NodeProcess Launch(string name, string cluster, string? tlsCert = null, int? siloPort = null, int? gatewayPort = null, string? cpuList = null,
+        string? device = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "AccelSdk.Cli.dll");
         if (!File.Exists(cli)) throw new FileNotFoundException("the CLI is not beside the tests", cli);
@@ -162,6 +163,11 @@ public sealed class NodeProcess : IDisposable
         }
         foreach (var a in new[] { cli, "node", "--cluster", cluster, "--name", name, "--port", (siloPort ?? FreePorts.Next()).ToString(), "--gateway-port", gateway.ToString(), "--store", store })
             info.ArgumentList.Add(a);
+        if (device is not null)
+        {
+            info.ArgumentList.Add("--device");
+            info.ArgumentList.Add(device);
+        }
         if (tlsCert is not null)
         {
             info.ArgumentList.Add("--tls-cert");

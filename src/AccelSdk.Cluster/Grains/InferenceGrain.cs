@@ -28,7 +28,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         var options = new SelectOptions
         {
             Policy = request.Policy,
-            Candidates = request.Candidates,
+            Candidates = node.Candidates(request.Candidates),
             MeasuredRuns = Math.Clamp(request.MeasuredRuns, 1, 1000),
             WarmupRuns = Math.Clamp(request.WarmupRuns, 0, 100),
             SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,

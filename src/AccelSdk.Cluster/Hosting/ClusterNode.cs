@@ -32,6 +32,9 @@ public sealed record NodeOptions
     /// <summary>The cluster certificate (with its private key): when set, all traffic is TLS and peers must present it.</summary>
     public X509Certificate2? Certificate { get; init; }
 
+    /// <summary>Device ids or backend names the node offers to the cluster; null offers every available device.</summary>
+    public IReadOnlyList<string>? Devices { get; init; }
+
     /// <summary>Where models are stored by digest.</summary>
     public string StoreDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "accelsdk-node");
 
@@ -55,7 +58,7 @@ public static class ClusterNode
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error).AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var store = new NodeModelStore(options.Name, options.StoreDirectory);
-        builder.Services.AddSingleton(new NodeRuntime(options.Name, store));
+        builder.Services.AddSingleton(new NodeRuntime(options.Name, store, options.Devices));
         builder.UseOrleans(silo =>
         {
             options.Cluster.Configure(silo, options.ClusterId, options.SiloPort, options.GatewayPort, options.Address);
