@@ -205,6 +205,8 @@ public sealed partial class ClusterSession : IAsyncDisposable
     private async Task WatchMembershipAsync()
     {
         var token = _closing.Token;
+        // A node that could not take the model is tried again later and later (up to 30 s), not every refresh.
+        var retryAt = new Dictionary<string, (DateTime At, TimeSpan Wait)>(StringComparer.Ordinal);
         while (!token.IsCancellationRequested)
         {
             await Task.Delay(_cluster.Options.MembershipRefresh, token);
@@ -221,13 +223,16 @@ public sealed partial class ClusterSession : IAsyncDisposable
                 _lanes.MarkFailed(lane);
             foreach (var node in active.Where(n => !_lanes.Contains(n) && (_options.Nodes is null || _options.Nodes.Contains(n))))
             {
+                if (retryAt.TryGetValue(node, out var next) && DateTime.UtcNow < next.At) continue;
                 try
                 {
                     await AdmitAsync(node, token);
+                    retryAt.Remove(node);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A node that cannot take the model now is tried again at the next refresh.
+                    var wait = retryAt.TryGetValue(node, out var last) ? TimeSpan.FromTicks(Math.Min(last.Wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)) : TimeSpan.FromSeconds(2);
+                    retryAt[node] = (DateTime.UtcNow + wait, wait);
                 }
             }
         }
