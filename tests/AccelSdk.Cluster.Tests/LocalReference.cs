@@ -1,4 +1,3 @@
-using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 
@@ -9,8 +8,7 @@ internal static class LocalReference
 {
     public static AccelSession Open(string path, string device = "ort-cpu")
     {
-        var (backend, d) = BackendRegistry.Resolve(device);
-        return new AccelSession(GraphPartitioner.WholeModel(Model.Load(path), backend, d));
+        return AccelRuntime.Default.Resolve(device).Load(Model.Load(path));
     }
 
     /// <summary>Distinct fixed-seed inputs of the model's declared types.</summary>
