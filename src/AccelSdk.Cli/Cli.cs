@@ -11,7 +11,8 @@ namespace AccelSdk.Cli;
 internal static class Cli
 {
     private const string Description = """
-        accelsdk: list devices; select, run, tune, convert, quantize and prune models; check ONNX conformance.
+        accelsdk: list devices; select, run, tune, convert, quantize and prune models; check ONNX conformance; run a
+        cluster node and place models on a cluster.
         Exit codes: 0 success; 1 the model, an input or data file, a backend/device or the runtime failed (or a check
         failed); 2 the command line is wrong (unknown command or option, missing or malformed value, a path that does
         not exist or is of the wrong kind); 3 internal error (a bug: please report the line).
@@ -55,6 +56,8 @@ internal static class Cli
         root.Add(AutotuneCommand.Create());
         root.Add(OptimizeCommands.CreateQuantize());
         root.Add(OptimizeCommands.CreatePrune());
+        root.Add(ClusterCommands.CreateNode());
+        root.Add(ClusterCommands.CreateCluster());
         return root;
     }
 

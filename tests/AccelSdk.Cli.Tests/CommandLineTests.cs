@@ -81,6 +81,14 @@ public sealed class CommandLineTests : IDisposable
         { "prune --eval", "prune {model} --sparsity 0.5 --out {out} --eval {missing}", "--eval '{missing}' does not exist", 2 },
         { "prune --report", "prune {model} --sparsity 0.5 --out {out} --report {file}", "--report '{file}' is a file, not a directory", 2 },
         { "prune --runs", "prune {model} --sparsity 0.5 --out {out} --runs -3", "--runs '-3' is not a positive whole number", 2 },
+        { "node --cluster", "node --cluster mysql:db", "--cluster 'mysql:db' is neither localhost[:PORT] nor redis:HOST:PORT", 2 },
+        { "node --cluster", "node --cluster redis:", "--cluster 'redis:' needs HOST:PORT after it", 2 },
+        { "node --name", "node --name", "option --name needs a value", 2 },
+        { "node --port", "node --port 70000", "--port '70000' is not a port number (1-65535)", 2 },
+        { "node --gateway-port", "node --gateway-port 0", "--gateway-port '0' is not a port number (1-65535)", 2 },
+        { "node --tls-cert", "node --tls-cert {missing}", "--tls-cert '{missing}' does not exist", 2 },
+        { "node --store", "node --store {file}", "--store '{file}' is a file, not a directory", 2 },
+        { "node --device", "node --device", "option --device needs a value", 2 },
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("accelsdk-cli-args-").FullName;
@@ -100,6 +108,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("autotune")]
     [InlineData("quantize")]
     [InlineData("prune")]
+    [InlineData("node")]
+    [InlineData("cluster")]
     public void Every_verb_answers_help_with_its_usage_and_every_option(string verb)
     {
         foreach (var help in new[] { "--help", "-h" })

@@ -1,0 +1,162 @@
+using System.Security.Cryptography;
+using AccelSdk.Cluster.Grains;
+using AccelSdk.Cluster.Hosting;
+using AccelSdk.Cluster.Wire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Runtime;
+
+namespace AccelSdk.Cluster.Client;
+
+/// <summary>
+/// A connection to an AccelSdk cluster.
+/// <code>
+/// await using var cluster = await AccelCluster.ConnectAsync(new AccelClusterOptions(), ct);
+/// await using var session = await cluster.SelectAsync("resnet18.onnx", new ClusterSelectOptions(), progress: null, ct);
+/// var outputs = await session.RunAsync(inputs, ct);
+/// </code>
+/// </summary>
+public sealed partial class AccelCluster : IAsyncDisposable
+{
+    /// <summary>Bytes of model sent per call.</summary>
+    internal const int UploadChunkBytes = 4 << 20;
+
+    private readonly IHost _host;
+    private long _uploadedBytes;
+
+    private AccelCluster(IHost host, AccelClusterOptions options)
+    {
+        _host = host;
+        Options = options;
+        Grains = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>The options connected with.</summary>
+    public AccelClusterOptions Options { get; }
+
+    /// <summary>Model bytes this client has sent to nodes so far.</summary>
+    public long UploadedBytes => Interlocked.Read(ref _uploadedBytes);
+
+    internal IClusterClient Grains { get; }
+
+    /// <summary>
+    /// Connects. A refused connection (wrong or missing cluster certificate, no node reachable) is retried by
+    /// Orleans until <paramref name="cancellationToken"/> is cancelled: give it a deadline.
+    /// </summary>
+    public static async Task<AccelCluster> ConnectAsync(AccelClusterOptions options, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client =>
+        {
+            options.Cluster.Configure(client, options.ClusterId, options.GatewayPort);
+            client.Configure<ClientMessagingOptions>(o =>
+            {
+                o.ResponseTimeout = options.ResponseTimeout;
+                o.MaxMessageBodySize = ClusterNode.MaxMessageBytes;
+            });
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            if (options.Certificate is { } certificate) ClusterSecurity.Configure(client, certificate);
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await StopQuietlyAsync(host);
+            throw;
+        }
+        return new AccelCluster(host, options);
+    }
+
+    /// <summary>Names of the nodes that are active members now.</summary>
+    public async Task<IReadOnlyList<string>> GetActiveNodesAsync(CancellationToken cancellationToken = default)
+    {
+        var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
+        return hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>What each active node publishes (devices, probe facts, fingerprint, runtimes, free memory).</summary>
+    public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken = default)
+    {
+        var names = await GetActiveNodesAsync(cancellationToken);
+        var infos = await Task.WhenAll(names.Select(n => Grains.GetGrain<INodeInfoGrain>(n).GetInfoAsync().WaitAsync(cancellationToken)));
+        return infos;
+    }
+
+    /// <summary>The model store counters of a node.</summary>
+    public Task<ModelStoreStats> GetStoreStatsAsync(string node, CancellationToken cancellationToken = default) =>
+        Grains.GetGrain<IModelStoreGrain>(node).GetStatsAsync().WaitAsync(cancellationToken);
+
+    /// <summary>The counters of a node's session of a model.</summary>
+    public Task<InferenceStats> GetInferenceStatsAsync(string node, string digest, CancellationToken cancellationToken = default) =>
+        Grains.GetGrain<IInferenceGrain>(NodeKeys.Of(node, digest)).GetStatsAsync().WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Makes sure <paramref name="node"/> holds the model: sends it (once, in chunks, checked by the node) unless the
+    /// node already has its digest. Returns the bytes sent (0 when it was present).
+    /// </summary>
+    public async Task<long> EnsureModelAsync(string node, ModelFile model, CancellationToken cancellationToken = default)
+    {
+        var store = Grains.GetGrain<IModelStoreGrain>(node);
+        if (await store.HasAsync(model.Digest).WaitAsync(cancellationToken)) return 0;
+        await store.BeginUploadAsync(model.Digest, model.Extension, model.Length, model.Sha256).WaitAsync(cancellationToken);
+        long sent = 0;
+        await using (var file = File.OpenRead(model.Path))
+        {
+            var buffer = new byte[UploadChunkBytes];
+            int read;
+            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                await store.UploadChunkAsync(model.Digest, sent, buffer[..read]).WaitAsync(cancellationToken);
+                sent += read;
+                Interlocked.Add(ref _uploadedBytes, read);
+            }
+        }
+        await store.CompleteUploadAsync(model.Digest).WaitAsync(cancellationToken);
+        return sent;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopQuietlyAsync(_host);
+    }
+
+    private static async Task StopQuietlyAsync(IHost host)
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await host.StopAsync(stop.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or OrleansException or ObjectDisposedException)
+        {
+            // A client that never connected (refused, cancelled) has nothing to stop cleanly.
+        }
+        host.Dispose();
+    }
+}
+
+/// <summary>A model file with its content digest and transfer checksum, computed once by the client.</summary>
+/// <param name="Path">The file.</param>
+/// <param name="Extension">Its extension (tells the node's loader the format).</param>
+/// <param name="Length">Its length in bytes.</param>
+/// <param name="Sha256">SHA-256 of its bytes (checked by the receiving node).</param>
+/// <param name="Digest">The model's <see cref="Ir.ModelDigest"/> (the key nodes store it under).</param>
+public sealed record ModelFile(string Path, string Extension, long Length, string Sha256, string Digest)
+{
+    /// <summary>Reads and digests a model file.</summary>
+    public static ModelFile Of(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var digest = LocalRuntime.DigestOf(full);
+        using var stream = File.OpenRead(full);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return new ModelFile(full, System.IO.Path.GetExtension(full).ToLowerInvariant(), stream.Length, sha, digest);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Security.Cryptography.X509Certificates;
+using AccelSdk.Cluster.Hosting;
+using AccelSdk.Ir;
+
+namespace AccelSdk.Cluster.Client;
+
+/// <summary>How a client reaches a cluster.</summary>
+public sealed record AccelClusterOptions
+{
+    /// <summary>Membership: localhost clustering or a Redis server (the same the nodes use).</summary>
+    public ClusterConnection Cluster { get; init; } = ClusterConnection.Localhost;
+
+    /// <summary>Cluster id shared with the nodes.</summary>
+    public string ClusterId { get; init; } = "accelsdk";
+
+    /// <summary>Localhost clustering: the gateway port of a node to connect through.</summary>
+    public int GatewayPort { get; init; } = ClusterConnection.DefaultGatewayPort;
+
+    /// <summary>The cluster certificate, when the nodes use TLS.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>
+    /// How long one call may wait for its answer before the node is taken as gone (Orleans' default of 30 s would
+    /// stall every request in flight to a killed node for that long).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a session looks for nodes that joined or left.</summary>
+    public TimeSpan MembershipRefresh { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>How a model is placed on the cluster.</summary>
+public enum ClusterPlacement
+{
+    /// <summary>The whole model on the node measured best; the others stand by to take over if it fails.</summary>
+    WholeOnBestNode,
+
+    /// <summary>Whole copies on every node, inputs spread in proportion to each node's measured throughput.</summary>
+    DataParallel,
+}
+
+/// <summary>Options of <see cref="AccelCluster.SelectAsync"/>.</summary>
+public sealed record ClusterSelectOptions
+{
+    /// <summary>What is optimised: latency picks the best node; throughput measures data parallel against it.</summary>
+    public SelectionPolicy Policy { get; init; } = SelectionPolicy.LowestLatency;
+
+    /// <summary>Forces a placement instead of choosing by measurement (it is still measured and reported).</summary>
+    public ClusterPlacement? Placement { get; init; }
+
+    /// <summary>Nodes to use; null means every active node.</summary>
+    public IReadOnlyList<string>? Nodes { get; init; }
+
+    /// <summary>Devices or backends each node may use (the local <see cref="SelectOptions.Candidates"/>).</summary>
+    public IReadOnlyList<string>? Candidates { get; init; }
+
+    /// <summary>Inputs to measure with; fixed-seed inputs from the declared types when null.</summary>
+    public IReadOnlyDictionary<string, AccelTensor>? SampleInputs { get; init; }
+
+    /// <summary>Timed runs per measurement.</summary>
+    public int MeasuredRuns { get; init; } = 5;
+
+    /// <summary>Untimed runs before each measurement.</summary>
+    public int WarmupRuns { get; init; } = 1;
+
+    /// <summary>Requests queued or running on one node at once (back-pressure beyond that).</summary>
+    public int QueueCapacityPerNode { get; init; } = 4;
+
+    /// <summary>
+    /// Each node autotunes the model (per-layer placement over its devices) instead of picking one device; a node
+    /// reuses the plan another node of the same machine fingerprint and backend versions published, without profiling.
+    /// </summary>
+    public bool Autotune { get; init; }
+
+    /// <summary>Deadline of each request (from when the client submits it); null for none.</summary>
+    public TimeSpan? RequestDeadline { get; init; }
+}
+
+/// <summary>A step of <see cref="AccelCluster.SelectAsync"/>, for progress reports.</summary>
+/// <param name="Stage">upload, prepare, measure, placement.</param>
+/// <param name="Node">The node concerned, if any.</param>
+/// <param name="Message">What happened.</param>
+public sealed record ClusterProgress(string Stage, string? Node, string Message);
+
+/// <summary>One node's measurements during selection.</summary>
+/// <param name="Node">The node.</param>
+/// <param name="Device">The local device the node chose.</param>
+/// <param name="NodeMedianMs">Median latency the node measured locally.</param>
+/// <param name="EndToEndMedianMs">Median latency measured from the client, network and serialisation included.</param>
+/// <param name="ItemsPerSecond">Items per second measured from the client with the node's queue full (throughput policy).</param>
+/// <param name="UploadedBytes">Model bytes sent to this node during selection (0 when it already had the model).</param>
+/// <param name="Error">Why the node was left out, if it was.</param>
+/// <param name="TuningSource">Autotuning only: where the node's plan came from: <c>measured</c> (tuned there),
+/// <c>local cache</c>, or <c>fleet:NODE</c> (tuned by that node of the same fingerprint, reused without profiling).</param>
+public sealed record NodeMeasurement(string Node, string? Device, double? NodeMedianMs, double? EndToEndMedianMs, double? ItemsPerSecond, long UploadedBytes, string? Error,
+    string? TuningSource = null);
+
+/// <summary>What <see cref="AccelCluster.SelectAsync"/> measured and kept.</summary>
+/// <param name="ModelDigest">The model's content digest.</param>
+/// <param name="Placement">The kept placement.</param>
+/// <param name="Nodes">Each node's measurements.</param>
+/// <param name="Weights">Share of inputs per node (data parallel), or 1 for the serving node.</param>
+/// <param name="DataParallelItemsPerSecond">Measured items/s of data parallel over every node (throughput policy).</param>
+/// <param name="BestNodeItemsPerSecond">Measured items/s of the best single node (throughput policy).</param>
+public sealed record ClusterSelection(string ModelDigest, ClusterPlacement Placement, IReadOnlyList<NodeMeasurement> Nodes,
+    IReadOnlyDictionary<string, double> Weights, double? DataParallelItemsPerSecond, double? BestNodeItemsPerSecond);

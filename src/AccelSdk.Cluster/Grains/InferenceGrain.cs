@@ -1,0 +1,89 @@
+using AccelSdk.Cluster.Hosting;
+using AccelSdk.Cluster.Wire;
+using AccelSdk.Execution;
+
+namespace AccelSdk.Cluster.Grains;
+
+/// <summary>
+/// Owns one local session of one model on its node (key <c>node/digest</c>). Requests run one at a time in arrival
+/// order (the grain is not reentrant); Orleans drops a queued request whose token is cancelled before it starts, and
+/// the grain refuses one whose deadline has passed.
+/// </summary>
+[NodePlacement]
+internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
+{
+    private AccelSession? _session;
+    private PrepareResult? _prepared;
+    private PrepareRequest? _request;
+    private long _runs;
+    private long _cancelled;
+    private long _deadlinePassed;
+
+    private string Digest => NodeKeys.DigestOf(this.GetPrimaryKeyString());
+
+    public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        if (_prepared is not null && _request is not null && SameChoice(_request, request)) return _prepared;
+        var path = node.Store.PathOf(Digest);
+        var options = new SelectOptions
+        {
+            Policy = request.Policy,
+            Candidates = node.Candidates(request.Candidates),
+            MeasuredRuns = Math.Clamp(request.MeasuredRuns, 1, 1000),
+            WarmupRuns = Math.Clamp(request.WarmupRuns, 0, 100),
+            SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
+        };
+        string? tuningSource = null;
+        AccelSession session;
+        if (request.Autotune)
+            (session, tuningSource) = await NodeTuning.SelectAsync(node, GrainFactory, path, options, cancellationToken);
+        else
+            session = await LocalRuntime.SelectAsync(path, options, cancellationToken);
+        _session?.Dispose();
+        _session = session;
+        _request = request;
+        node.Preparations[Digest] = request;
+        var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);
+        _prepared = new PrepareResult(node.Name, string.Join("+", session.Plan.Devices.Select(d => d.Id)),
+            chosen?.MedianMs ?? 0, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
+        return _prepared;
+    }
+
+    public async Task<RunReply> RunAsync(TensorPayload[] inputs, long deadlineUnixMs, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _cancelled++;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        if (deadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadlineUnixMs)
+        {
+            _deadlinePassed++;
+            throw new ClusterDeadlineException($"node '{node.Name}', model {Digest}", TimeSpan.FromMilliseconds(deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Duration());
+        }
+        var session = _session ?? await PrepareAgainAsync(cancellationToken);
+        var result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
+        _runs++;
+        return new RunReply(node.Name, result.Names.Select((name, i) => TensorPayload.From(name, result[i])).ToArray());
+    }
+
+    public Task<InferenceStats> GetStatsAsync() => Task.FromResult(new InferenceStats(node.Name, _runs, _cancelled, _deadlinePassed));
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _session?.Dispose();
+        _session = null;
+        return Task.CompletedTask;
+    }
+
+    private async Task<AccelSession> PrepareAgainAsync(CancellationToken cancellationToken)
+    {
+        if (!node.Preparations.TryGetValue(Digest, out var request))
+            throw new ClusterException($"node '{node.Name}': model {Digest} was never prepared here: select it through the cluster first");
+        await PrepareAsync(request, cancellationToken);
+        return _session!;
+    }
+
+    private static bool SameChoice(PrepareRequest a, PrepareRequest b) =>
+        a.Policy == b.Policy && a.Autotune == b.Autotune && string.Join(',', a.Candidates ?? []) == string.Join(',', b.Candidates ?? []);
+}

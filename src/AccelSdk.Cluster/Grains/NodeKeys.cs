@@ -1,0 +1,22 @@
+namespace AccelSdk.Cluster.Grains;
+
+/// <summary>Grain keys that name the node a grain lives on (read by <see cref="Hosting.NodePlacementDirector"/>).</summary>
+public static class NodeKeys
+{
+    /// <summary>The key of a per-(node, model) grain.</summary>
+    public static string Of(string node, string digest) => node + "/" + digest;
+
+    /// <summary>The node part of a grain key.</summary>
+    public static string NodeOf(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? key : key[..slash];
+    }
+
+    /// <summary>The part after the node, or the empty string.</summary>
+    public static string DigestOf(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? "" : key[(slash + 1)..];
+    }
+}

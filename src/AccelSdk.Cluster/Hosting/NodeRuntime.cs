@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using AccelSdk.Cluster.Wire;
+
+namespace AccelSdk.Cluster.Hosting;
+
+/// <summary>The node process's own state shared by its grains: its name, its model store, how each model was prepared.</summary>
+public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList<string>? offeredDevices = null)
+{
+    /// <summary>Device ids or backend names this node offers to the cluster; null offers every available device.</summary>
+    public IReadOnlyList<string>? OfferedDevices { get; } = offeredDevices;
+
+    /// <summary>True when <paramref name="deviceId"/> of <paramref name="backend"/> is offered.</summary>
+    public bool Offers(string deviceId, string backend) =>
+        OfferedDevices is null || OfferedDevices.Any(o => string.Equals(o, deviceId, StringComparison.OrdinalIgnoreCase) || string.Equals(o, backend, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The candidates a preparation may use here: the client's, narrowed to what the node offers. A node that offers
+    /// none of them, or whose offered devices are all unavailable, refuses with <see cref="NodeUnavailableException"/>
+    /// and so gets no work.
+    /// </summary>
+    public IReadOnlyList<string>? Candidates(IReadOnlyList<string>? requested)
+    {
+        var available = LocalRuntime.AvailableDevices().Where(d => Offers(d.Id, d.Backend)).ToList();
+        if (available.Count == 0)
+            throw new NodeUnavailableException(Name, "none of its devices is available" + (OfferedDevices is null ? "" : $" (it offers {string.Join(", ", OfferedDevices)})") +
+                ": " + LocalRuntime.DescribeUnavailable(OfferedDevices));
+        if (requested is null) return OfferedDevices is null ? null : available.Select(d => d.Id).ToList();
+        var usable = available.Where(d => requested.Any(r => string.Equals(r, d.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(r, d.Backend, StringComparison.OrdinalIgnoreCase)))
+            .Select(d => d.Id).ToList();
+        return usable.Count > 0 ? usable
+            : throw new NodeUnavailableException(Name, $"it has none of the requested devices {string.Join(", ", requested)} available; it offers {string.Join(", ", available.Select(d => d.Id))}");
+    }
+
+    /// <summary>The node (silo) name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The node's own tuning cache (beside its model store, so that nodes on one machine do not share one by accident).</summary>
+    public string TuningCacheDirectory => Path.Combine(Store.Directory, "autotune");
+
+    /// <summary>The node's model store.</summary>
+    public NodeModelStore Store { get; } = store;
+
+    /// <summary>
+    /// The last preparation asked for each model digest, so that an inference grain re-activated after idle collection
+    /// prepares its session the same way without the client asking again.
+    /// </summary>
+    public ConcurrentDictionary<string, PrepareRequest> Preparations { get; } = new(StringComparer.Ordinal);
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using AccelSdk.Onnx;
+using AccelSdk.TestSupport;
+
+namespace AccelSdk.Cluster.Tests;
+
+/// <summary>
+/// <c>accelsdk cluster status</c> and <c>accelsdk cluster run</c> as real processes against the two shared nodes, and
+/// the node verb's command-line errors. About 20-40 s (each CLI process is a cold .NET start).
+/// </summary>
+[Collection("cluster")]
+public sealed class CliClusterTests(TwoNodeCluster cluster) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("accelsdk-cli-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Status_lists_every_node_with_its_devices()
+    {
+        var (code, stdout, stderr) = Cli("cluster", "status", "--cluster", cluster.Redis.Connection);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("2 node(s)", stdout);
+        foreach (var node in cluster.Nodes)
+            Assert.Contains($"{node.Name}: process {node.ProcessId}", stdout);
+        Assert.Contains("ort-cpu", stdout);
+    }
+
+    [Fact]
+    public void Run_places_the_model_and_writes_outputs_equal_to_the_local_run()
+    {
+        var model = RepoPaths.Model("blazeface/face_detection_front_128x128_barracuda.onnx");
+        var (code, stdout, stderr) = Cli("cluster", "run", model, "--cluster", cluster.Redis.Connection, "--backend", "ort-cpu", "--output-dir", _directory);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("on node ", stdout);
+        Assert.Contains("accelsdk: measure", stderr);
+        using var local = LocalReference.Open(model);
+        var expected = local.Run(LocalReference.Inputs(model, 42));
+        var written = Enumerable.Range(0, expected.Count).Select(i => OnnxTensors.ReadFile(Path.Combine(_directory, $"output_{i}.pb"))).ToList();
+        LocalReference.AssertSameBits(expected, written, "cluster run");
+    }
+
+    [Theory]
+    [InlineData("node --cluster mysql:somewhere", "--cluster")]
+    [InlineData("node --port 70000", "--port")]
+    [InlineData("cluster status --gateway-port x", "--gateway-port")]
+    [InlineData("cluster run", "MODEL")]
+    public void Bad_options_are_one_line_usage_errors(string commandLine, string named)
+    {
+        var (code, _, stderr) = Cli(commandLine.Split(' '));
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("accelsdk: error: ", line);
+        Assert.Contains(named, line);
+    }
+
+    [Fact]
+    public void A_client_command_with_no_cluster_there_fails_with_one_line()
+    {
+        var (code, _, stderr) = Cli("cluster", "status", "--cluster", $"localhost:{FreePorts.Next()}", "--gateway-port", FreePorts.Next().ToString());
+        Assert.Equal(1, code);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("could not connect to the cluster", line);
+    }
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AccelSdk.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("accelsdk " + string.Join(' ', args) + " ran over 120 s");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
