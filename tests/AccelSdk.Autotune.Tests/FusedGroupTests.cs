@@ -39,7 +39,10 @@ public sealed class FusedGroupTests
         var model = ConvBnReluMatMulAdd();
         Assert.Equal(new[] { new[] { 0, 1, 2 }, new[] { 3, 4 } }, Autotuner.FusionGroups(model));
 
-        var result = Autotuner.Tune(model, new AutotuneOptions { Candidates = new[] { "ort-cpu" }, NoCache = true, NodeTiming = TestModels.QuickTiming, PlanRuns = 5 });
+        // No early abandoning: on a loaded machine one slow first run of a sub-millisecond group is over 4x the sum of its
+        // nodes, the group is given up as hopeless and left out of FusedGroups (this test failed 2 of 3 times at load 20).
+        var timing = TestModels.QuickTiming with { AbandonFactor = 1e9, HopelessFactor = 1e9 };
+        var result = Autotuner.Tune(model, new AutotuneOptions { Candidates = new[] { "ort-cpu" }, NoCache = true, NodeTiming = timing, PlanRuns = 5 });
         result.Session!.Dispose();
         Assert.Equal(new[] { "Conv+BatchNormalization+Relu", "MatMul+Add" }, result.FusedGroups.Select(g => g.Ops));
         Assert.All(result.FusedGroups, g =>
