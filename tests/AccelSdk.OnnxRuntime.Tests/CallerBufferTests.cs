@@ -80,6 +80,10 @@ public class CallerBufferTests
         Assert.Equal("y", e.TensorName);
         e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good }));
         Assert.Equal("z", e.TensorName);
+        e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good, x }));
+        Assert.Contains("shares memory with input 'x'", e.Message);
+        e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good, good.WithName("alias") }));
+        Assert.Contains("shares memory with the buffer of output 'y'", e.Message);
     }
 
     [Fact]
