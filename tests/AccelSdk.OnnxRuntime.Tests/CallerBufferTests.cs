@@ -171,4 +171,26 @@ public class CallerBufferTests
         session.Run(new[] { x }, new[] { m });
         Assert.Equal(7f, m.AsSpan<float>()[0]);
     }
+
+    [Fact]
+    public void A_static_output_past_2_GiB_comes_back_in_native_storage()
+    {
+        // Expand a float[1] to 2^29 + 2^20 floats: ONNX Runtime writes just over 2 GiB into native memory. About 2 s.
+        const long count = (1L << 29) + (1L << 20);
+        var g = new Graph { Name = "expand" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(1))));
+        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(count))));
+        g.Initializers.Add(AccelTensor.FromArray(count).WithName("shape"));
+        g.Nodes.Add(new Node("Expand", new[] { "x", "shape" }, new[] { "y" }, "expand"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        using var session = Session(model);
+        using var y = session.Run(AccelTensor.FromArray(3f))[0];
+        Assert.Equal(TensorStorageKind.Native, y.StorageKind);
+        Assert.Equal(count * 4, y.ByteLength);
+        var view = y.AsTensorSpan<float>();
+        Assert.Equal(3f, view[(nint)(count - 1)]);
+        y.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => y.DataPointer);
+    }
 }
