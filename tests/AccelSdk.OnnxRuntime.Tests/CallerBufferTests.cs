@@ -140,6 +140,34 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void Disposing_a_partition_terminates_a_cancellable_run_in_progress()
+    {
+        // A cancellable run has its own RunOptions: Dispose must terminate those too, not only the shared ones.
+        var partition = Ort.Backend.Compile(Ort.Device, ReliabilityTests.NeverEndingLoop(), new CompileOptions());
+        var inputs = new DeviceTensor[] { new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(AccelTensor.FromArray(2f)) };
+        using var cancel = new CancellationTokenSource();
+        Exception? failure = null;
+        var runner = new Thread(() =>
+        {
+            try
+            {
+                partition.Run(inputs, new PartitionRunOptions(null, cancel.Token));
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        runner.Start();
+        Thread.Sleep(300);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        partition.Dispose();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(10)), "the run went on after Dispose");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Dispose took {watch.Elapsed}");
+        Assert.IsType<ObjectDisposedException>(failure);
+    }
+
+    [Fact]
     public async Task A_token_cancelled_before_the_run_stops_it_before_anything_runs()
     {
         using var session = Session(StaticReluNeg());
