@@ -68,6 +68,44 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void Concurrent_runs_into_their_own_buffers_and_cancelled_runs_do_not_mix_up_results()
+    {
+        // Four threads share the session (and its one idle binding and direct-run slot), each with its own tensors;
+        // a fifth keeps starting runs with cancelled tokens. 4 x 300 small runs: about a second.
+        using var session = Session(StaticReluNeg());
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var workers = Enumerable.Range(1, 4).Select(id => new Thread(() =>
+        {
+            using var x = AccelTensor.Wrap(Enumerable.Range(0, 6).Select(i => (float)(id * 10 + i)).ToArray(), 2, 3);
+            var outputs = new[] { AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }), AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }) };
+            for (var r = 0; r < 300; r++)
+            {
+                session.Run(new[] { x }, outputs);
+                if (outputs[0].AsSpan<float>()[5] != id * 10 + 5 || outputs[1].AsSpan<float>()[0] != -id * 10) failures.Enqueue($"thread {id} run {r}");
+            }
+        })).ToList();
+        var canceller = new Thread(() =>
+        {
+            var x = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+            for (var r = 0; r < 300; r++)
+            {
+                try
+                {
+                    session.RunAsync(new[] { x }, new CancellationToken(canceled: true)).GetAwaiter().GetResult();
+                    failures.Enqueue("a cancelled run completed");
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        workers.Add(canceller);
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void A_buffer_of_the_wrong_type_shape_or_count_is_an_error_naming_the_output()
     {
         using var session = Session(StaticReluNeg());
