@@ -44,7 +44,7 @@ public class OverheadBenchmarks
     {
         var path = ModelName == "resnet18" ? RepoPaths.ResNet18 : Path.Combine(RepoPaths.OnnxCase("node", "test_relu"), "model.onnx");
         var model = Model.Load(path);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         _sdk = new AccelSession(GraphPartitioner.WholeModel(model, backend, device), new CompileOptions
         {
             Settings = new Dictionary<string, string> { [NoSpinning.Key] = NoSpinning.Value },

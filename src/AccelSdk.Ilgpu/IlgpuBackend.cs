@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using AccelSdk.Backends;
 using AccelSdk.Ilgpu;
 using AccelSdk.Ilgpu.Ops;
@@ -19,7 +21,7 @@ public sealed class IlgpuBackendProvider : IBackendProvider
     public string Name => IlgpuBackend.BackendName;
 
     /// <inheritdoc />
-    public IBackend Create() => new IlgpuBackend();
+    public IBackend Create(BackendContext context) => new IlgpuBackend(context.Logger);
 }
 
 /// <summary>
@@ -41,7 +43,13 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>Finds the accelerators; accelerators themselves are created on first use.</summary>
     public IlgpuBackend()
-        : this(Environment.GetEnvironmentVariable(DeviceDiscovery.OpenClOptIn))
+        : this(NullLogger.Instance)
+    {
+    }
+
+    /// <summary>Finds the accelerators, logging to <paramref name="logger"/> why a platform could not be probed.</summary>
+    public IlgpuBackend(ILogger logger)
+        : this(Environment.GetEnvironmentVariable(DeviceDiscovery.OpenClOptIn), logger)
     {
     }
 
@@ -49,9 +57,9 @@ public sealed class IlgpuBackend : IBackend
     /// Like the public constructor, with the value of <c>ACCELSDK_ILGPU_OPENCL</c> given instead of read (tests: the
     /// process environment is shared by tests running in parallel).
     /// </summary>
-    internal IlgpuBackend(string? openClOptIn)
+    internal IlgpuBackend(string? openClOptIn, ILogger? logger = null)
     {
-        var found = DeviceDiscovery.Discover(_contexts, openClOptIn);
+        var found = DeviceDiscovery.Discover(_contexts, openClOptIn, logger ?? NullLogger.Instance);
         Devices = found.Select(f => f.Device).ToArray();
         foreach (var (slot, device) in found)
         {

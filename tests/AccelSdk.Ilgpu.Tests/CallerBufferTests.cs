@@ -83,7 +83,7 @@ public class CallerBufferTests
         g.Nodes.Add(new Node("Neg", new[] { "y" }, new[] { "z" }, "neg"));
         var model = new Model(g);
         model.OpsetImports[""] = 17;
-        var (ort, ortCpu) = BackendRegistry.Resolve("ort-cpu");
+        var (ort, ortCpu) = AccelRuntime.Default.Resolve("ort-cpu");
         var plan = GraphPartitioner.FromPlacements(model, new[] { new Placement(ort, ortCpu), new Placement(Shared.Backend, Shared.Cpu) });
         Assert.Equal(2, plan.Partitions.Count);
         using var session = new AccelSession(plan);

@@ -8,7 +8,7 @@ namespace AccelSdk.OnnxRuntime.Tests;
 /// <summary>Issue 12 on ONNX Runtime: caller memory wrapped without copies, runs into caller buffers, cancellation.</summary>
 public class CallerBufferTests
 {
-    private static (IBackend Backend, Device Device) Ort => BackendRegistry.Resolve("ort-cpu");
+    private static DeviceTarget Ort => AccelRuntime.Default.Resolve("ort-cpu");
 
     private static AccelSession Session(Model model) =>
         new(GraphPartitioner.WholeModel(model, Ort.Backend, Ort.Device), new CompileOptions { IntraOpThreads = 1 });

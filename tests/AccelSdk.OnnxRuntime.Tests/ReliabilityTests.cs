@@ -8,7 +8,7 @@ namespace AccelSdk.OnnxRuntime.Tests;
 /// <summary>Issue 15 on ONNX Runtime: null inputs, resource caps before allocation, Dispose during Run.</summary>
 public class ReliabilityTests
 {
-    private static (IBackend Backend, Device Device) Ort => BackendRegistry.Resolve("ort-cpu");
+    private static DeviceTarget Ort => AccelRuntime.Default.Resolve("ort-cpu");
 
     /// <summary>y = Relu(x) with x float[N,4].</summary>
     private static Model Relu()
@@ -96,7 +96,7 @@ public class ReliabilityTests
         var e = Assert.Throws<InvalidModelException>(() => Session(model));
         Assert.Equal("relu: graph output 'y' is listed twice (#0 and #1)", e.Message);
         Assert.Throws<InvalidModelException>(() => Ort.Backend.Compile(Ort.Device, model, new CompileOptions()));
-        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => Accelerator.Select(model)).Message);
+        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => Accel.Select(model)).Message);
     }
 
     [Fact]
@@ -227,7 +227,7 @@ public class ReliabilityTests
     public void Select_passes_its_limits_to_the_session()
     {
         var limits = new ResourceLimits { MaxTensorBytes = 1 << 10 };
-        using var session = Accelerator.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
+        using var session = Accel.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
         Assert.Same(limits, session.Limits);
         Assert.Throws<ResourceLimitException>(() => session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 128, 4 })));
     }
@@ -302,7 +302,7 @@ public class RegressionModelTests
     public void A_regression_model_ends_typed_as_its_manifest_says(string file, string outcome, string fragment)
     {
         var path = Path.Combine(Folder, file);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         Exception? error = null;
         try
         {

@@ -63,7 +63,7 @@ public sealed class PruningTests
         Assert.Equal(new[] { 0f, 2, 3, 5 }.Select(c => w1[(int)c * 72]), pruned.FindInitializer("W1")!.ToArray<float>().Where((_, i) => i % 72 == 0));
 
         var input = new Dictionary<string, AccelTensor> { ["X"] = AccelTensor.Create(Values(8 * 12 * 12, 1f), 1, 8, 12, 12) };
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var a = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var b = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));
         var expected = a.Run(input)[0].ToArray<float>();

@@ -12,7 +12,7 @@ public sealed class CallerBufferTests
     private static AccelSession AddSession()
     {
         var model = Model.Load(TestEnvironment.Model("add.bin"));
-        var (backend, device) = BackendRegistry.Resolve("tflite-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("tflite-cpu");
         return new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
     }
 

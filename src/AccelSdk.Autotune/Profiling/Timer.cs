@@ -16,13 +16,14 @@ public static class Timer
     /// <summary>
     /// Times <paramref name="run"/>. When <paramref name="abandonAboveMs"/> is set and the first timed run exceeds it, or
     /// <paramref name="abandonWarmupAboveMs"/> is set and a warm-up run exceeds it, stops at once and returns that run
-    /// as an abandoned result.
+    /// as an abandoned result. Throws <see cref="OperationCanceledException"/> before a run once <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public static TimingResult Measure(Action run, TimingRules rules, double? abandonAboveMs = null, double? abandonWarmupAboveMs = null)
+    public static TimingResult Measure(Action run, TimingRules rules, double? abandonAboveMs = null, double? abandonWarmupAboveMs = null, CancellationToken cancellationToken = default)
     {
         var warmupStart = Stopwatch.GetTimestamp();
         for (var i = 0; i < rules.WarmupRuns; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var start = Stopwatch.GetTimestamp();
             run();
             // A warm-up run includes one-time costs, so only a far larger limit applies to it.
@@ -36,6 +37,7 @@ public static class Timer
         var budgetMs = rules.BudgetPerCandidate.TotalMilliseconds;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var start = Stopwatch.GetTimestamp();
             run();
             var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;

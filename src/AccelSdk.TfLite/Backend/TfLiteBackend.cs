@@ -17,7 +17,7 @@ public sealed class TfLiteBackendProvider : IBackendProvider
     public string Name => TfLiteBackend.BackendName;
 
     /// <inheritdoc />
-    public IBackend Create() => new TfLiteBackend();
+    public IBackend Create(BackendContext context) => new TfLiteBackend();
 }
 
 /// <summary>

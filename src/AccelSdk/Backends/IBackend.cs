@@ -1,4 +1,5 @@
 using AccelSdk.Ir;
+using Microsoft.Extensions.Logging;
 
 namespace AccelSdk.Backends;
 
@@ -73,6 +74,12 @@ public sealed record CompileOptions
     /// before one is loaded. Null (default) disables the artefact cache, since an unchecked file is never loaded.
     /// </summary>
     public IArtifactIndex? ArtifactIndex { get; init; }
+
+    /// <summary>
+    /// Where the backend logs warnings about this compile (an artefact it cannot use or write); null: the backend's own
+    /// logger. The autotuner passes one per tuning, so each tuning's warnings stay its own.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 }
 
 /// <summary>
@@ -166,12 +173,22 @@ public readonly record struct PartitionRunOptions(IReadOnlyList<AccelTensor?>? O
     public AccelTensor? BufferFor(int index) => OutputBuffers is { } b && index < b.Count ? b[index] : null;
 }
 
-/// <summary>Creates a backend; found through <see cref="AccelSdkExtensionAttribute"/>.</summary>
+/// <summary>
+/// Creates a backend for an <see cref="AccelRuntime"/>: added with the backend package's builder extension
+/// (<c>AddOnnxRuntime()</c>) or found through <see cref="AccelSdkExtensionAttribute"/>.
+/// </summary>
 public interface IBackendProvider
 {
     /// <summary>Backend name.</summary>
     string Name { get; }
 
-    /// <summary>Creates the backend. Throws only for programming errors; a missing runtime yields a backend with no available device.</summary>
-    IBackend Create();
+    /// <summary>
+    /// Creates the backend; the runtime that asked owns and disposes it. Throws only for programming errors; a missing
+    /// runtime yields a backend with no available device.
+    /// </summary>
+    IBackend Create(BackendContext context);
 }
+
+/// <summary>What a runtime hands the backends it creates.</summary>
+/// <param name="Logger">Where the backend logs warnings (a device that fails to start, a cache it cannot use).</param>
+public sealed record BackendContext(ILogger Logger);

@@ -70,6 +70,7 @@ public sealed partial class AccelSession : IDisposable
     private readonly ConcurrentDictionary<string, RunEstimate> _estimates = new(StringComparer.Ordinal);
     private readonly bool _inputsAreStatic;
     private RunEstimate? _staticEstimate;
+    private readonly SessionTelemetry _telemetry;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -99,6 +100,7 @@ public sealed partial class AccelSession : IDisposable
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
         _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
+        _telemetry = new SessionTelemetry(plan);
         (_directInputOrder, _directOutputOrder) = DirectOrders();
     }
 
@@ -108,8 +110,14 @@ public sealed partial class AccelSession : IDisposable
     /// <summary>The model.</summary>
     public Model Model => Plan.Model;
 
-    /// <summary>How the plan was chosen, when it came from <see cref="Accelerator.Select(Model, SelectOptions?)"/>.</summary>
+    /// <summary>How the plan was chosen, when it came from <see cref="AccelRuntime.Select(Model, SelectOptions?, IProgress{SelectionProgress}?, CancellationToken)"/>.</summary>
     public SelectionReport? Selection { get; internal set; }
+
+    /// <summary>
+    /// Everything that fell back while this session was chosen (unavailable devices, candidates or plans left out,
+    /// devices excluded from tuning, nodes moved), with the reasons; each was also logged as a warning.
+    /// </summary>
+    public IReadOnlyList<Fallback> Fallbacks { get; internal set; } = Array.Empty<Fallback>();
 
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
@@ -180,6 +188,8 @@ public sealed partial class AccelSession : IDisposable
         IReadOnlyList<AccelTensor?>? outputBuffers = null)
     {
         var item = new InFlight(inputs, outputBuffers is null ? null : BuffersByName(outputBuffers));
+        using var activity = _telemetry.StartRun();
+        var start = Stopwatch.GetTimestamp();
         try
         {
             for (var p = 0; p < _compiled.Length; p++)
@@ -192,6 +202,7 @@ public sealed partial class AccelSession : IDisposable
         finally
         {
             item.Release();
+            _telemetry.RecordRun(start);
         }
     }
 
@@ -375,6 +386,7 @@ public sealed partial class AccelSession : IDisposable
     private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
+        _telemetry.RecordTransfer(value.Device, target);
         var host = value as HostTensor ?? new HostTensor(ToHost(value));
         if (target.MemorySpace == Device.HostMemory) return host;
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
@@ -462,26 +474,36 @@ public sealed partial class AccelSession : IDisposable
 
     private RunEstimate Estimate(IReadOnlyDictionary<string, AccelTensor> inputs, string inputShapes)
     {
+        // A file's declared intermediate shapes can be stale (a hostile .tflite declares [1, 2112] where its input makes
+        // [65536, 2112], and the runtime allocates the latter): size each value by inference from the inputs alone and by
+        // inference with the declarations, and take the larger.
+        var inferred = InferWithInputs(inputs, withDeclaredValues: false);
+        var declared = InferWithInputs(inputs, withDeclaredValues: true);
+        long BytesOf(string name) => Math.Max(SizedBytes(inferred, name), SizedBytes(declared, name));
+        var constants = Model.Graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
+        var largest = (Name: "", Bytes: 0L);
+        foreach (var name in inferred.Keys.Union(declared.Keys))
+        {
+            var bytes = BytesOf(name);
+            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
+        }
+        var peak = MemoryEstimate.Of(Plan, BytesOf).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
+        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+    }
+
+    private IReadOnlyDictionary<string, Ir.ValueType> InferWithInputs(IReadOnlyDictionary<string, AccelTensor> inputs, bool withDeclaredValues)
+    {
         var graph = Model.Graph;
         var concrete = new Graph { Name = graph.Name };
         concrete.Nodes.AddRange(graph.Nodes);
         concrete.Initializers.AddRange(graph.Initializers);
         concrete.SparseInitializers.AddRange(graph.SparseInitializers);
-        concrete.ValueInfos.AddRange(graph.ValueInfos);
-        concrete.Outputs.AddRange(graph.Outputs);
+        if (withDeclaredValues) concrete.ValueInfos.AddRange(graph.ValueInfos);
+        concrete.Outputs.AddRange(withDeclaredValues ? graph.Outputs : graph.Outputs.Select(o => new ValueInfo(o.Name, null)));
         concrete.Inputs.AddRange(graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
         var model = new Model(concrete);
         foreach (var (domain, version) in Model.OpsetImports) model.OpsetImports[domain] = version;
-        var types = ShapeInference.Infer(model);
-        var constants = graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
-        var largest = (Name: "", Bytes: 0L);
-        foreach (var name in types.Keys)
-        {
-            var bytes = SizedBytes(types, name);
-            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
-        }
-        var peak = MemoryEstimate.Of(Plan, name => SizedBytes(types, name)).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
-        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+        return ShapeInference.Infer(model);
     }
 
     /// <summary>
