@@ -106,6 +106,29 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void A_run_into_buffers_is_traced_like_any_run()
+    {
+        using var parentSource = new System.Diagnostics.ActivitySource("AccelSdk.OnnxRuntime.Tests.CallerBuffers");
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "AccelSdk" or "AccelSdk.OnnxRuntime.Tests.CallerBuffers",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = stopped.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var session = Session(StaticReluNeg());
+        var x = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        var outputs = new[] { AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }), AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }) };
+        session.Run(new[] { x }, outputs); // computes the run estimate once
+        using (var parent = parentSource.StartActivity("parent"))
+        {
+            session.Run(new[] { x }, outputs);
+            Assert.Contains(stopped, a => a.OperationName == "AccelSdk.Run" && a.ParentSpanId == parent!.SpanId && (string?)a.GetTagItem("device") == "ort-cpu");
+        }
+    }
+
+    [Fact]
     public void A_buffer_of_the_wrong_type_shape_or_count_is_an_error_naming_the_output()
     {
         using var session = Session(StaticReluNeg());

@@ -159,6 +159,8 @@ public sealed partial class AccelSession
     {
         var compiled = _compiled[0];
         var run = Interlocked.Exchange(ref _idleDirectRun, null) ?? new DirectRun(compiled.Inputs.Count, compiled.Outputs.Count);
+        using var activity = _telemetry.StartRun();
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             for (var i = 0; i < run.Inputs.Length; i++) run.SetInput(i, inputs[_directInputOrder![i]], compiled.Inputs[i].Name);
@@ -183,6 +185,7 @@ public sealed partial class AccelSession
         {
             Array.Clear(run.Buffers);
             Volatile.Write(ref _idleDirectRun, run);
+            _telemetry.RecordRun(start);
         }
     }
 
