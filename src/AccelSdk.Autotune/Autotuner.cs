@@ -28,7 +28,7 @@ public static partial class Autotuner
     /// Tunes <paramref name="model"/> on <paramref name="runtime"/>'s devices (or reuses its cached tuning). When nodes
     /// are unsupported everywhere the result lists them and has no plan or session. Warnings and fallbacks go to the
     /// runtime's logger and to this result only. Cancelling <paramref name="cancellationToken"/> throws
-    /// <see cref="OperationCanceledException"/> between runs, releases every session compiled so far and writes no cache.
+    /// <see cref="OperationCanceledException"/> between runs, releases every session compiled so far and writes nothing more to the cache (node timings saved before stay; each save is atomic).
     /// </summary>
     public static AutotuneResult Tune(AccelRuntime runtime, Model model, AutotuneOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -109,6 +109,7 @@ public static partial class Autotuner
 
         if (captured is not null) result.FusedGroups = ProfileGroups(model, candidates, result.Nodes.ToArray(), values, cutTypes, options, cache);
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
+        if (captured is not null) ReportMovedNodes(result, scope);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
         {
             cache.Plans[modelKey] = new CachedPlan
@@ -230,6 +231,18 @@ public static partial class Autotuner
         if (result.Chosen.StreamExecution is { } chosenMode) result.Session.StreamExecution = chosenMode;
         result.SingleBackend = cached.SingleBackend.Select(p => new PlanResult(p.Label ?? p.Device, p.Backend, new[] { p.Device }, null, p.MeasuredMs, 0, p.Error, p.Abandoned)).ToArray();
         return true;
+    }
+
+    /// <summary>A node that a device claimed but failed to run alone, placed elsewhere: a fallback of the session.</summary>
+    private static void ReportMovedNodes(AutotuneResult result, TuneScope scope)
+    {
+        foreach (var node in result.Nodes)
+        {
+            foreach (var failed in node.Candidates.Where(c => c.Status == CandidateStatus.Failed && c.DeviceId != node.Assigned))
+            {
+                scope.FallBack(FallbackKind.NodeMoved, node.Name, $"{node.Name} [{node.Op}] failed on {failed.DeviceId} ({failed.Note}) and runs on {node.Assigned}");
+            }
+        }
     }
 
     internal static string NodeName(Node node) => node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault(o => o.Length > 0) ?? "?";

@@ -64,7 +64,7 @@ internal static class AutotuneCommand
                 lastStage = p.Stage;
             }),
         };
-        var result = Autotuner.Tune(CliRuntime.Instance, model, options);
+        var result = Autotuner.Tune(CliRuntime.Instance, model, options, CliRuntime.Cancellation);
         if (interactive) Console.Error.WriteLine();
         using (result.Session)
         {

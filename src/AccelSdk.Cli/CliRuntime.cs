@@ -13,7 +13,27 @@ internal static class CliRuntime
         .UseLogger(new StandardErrorLogger())
         .Build());
 
+    private static readonly CancellationTokenSource Interrupt = new();
+    private static int _interruptWatched;
+
     public static AccelRuntime Instance => LazyInstance.Value;
+
+    /// <summary>Cancelled by the first Ctrl+C (the second one ends the process as usual): selecting and tuning stop promptly.</summary>
+    public static CancellationToken Cancellation
+    {
+        get
+        {
+            if (Interlocked.Exchange(ref _interruptWatched, 1) == 0)
+            {
+                Console.CancelKeyPress += (_, e) =>
+                {
+                    e.Cancel = !Interrupt.IsCancellationRequested;
+                    Interrupt.Cancel();
+                };
+            }
+            return Interrupt.Token;
+        }
+    }
 
     public static void DisposeIfCreated()
     {

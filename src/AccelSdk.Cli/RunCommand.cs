@@ -75,7 +75,7 @@ internal static class RunCommand
         catch (AccelSdkException e)
         {
             Note($"{DefaultDevice} cannot run {model.Label} ({e.Message.ReplaceLineEndings(" ")}) and there is {noPlan}: measuring every device");
-            var selected = CliRuntime.Instance.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1 });
+            var selected = CliRuntime.Instance.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1 }, cancellationToken: CliRuntime.Cancellation);
             Note($"running on {DeviceList(selected)}, the fastest measured");
             return selected;
         }

@@ -37,7 +37,7 @@ internal static class SelectCommand
     {
         var model = CliRuntime.Instance.LoadModel(path);
         var options = new SelectOptions { Policy = policy, SampleInputs = CommandInputs.ReadOrNull(model, inputFiles) };
-        using var session = CliRuntime.Instance.Select(model, options);
+        using var session = CliRuntime.Instance.Select(model, options, cancellationToken: CliRuntime.Cancellation);
         var report = session.Selection!;
         if (json)
         {

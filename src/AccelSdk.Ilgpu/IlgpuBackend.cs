@@ -1,11 +1,11 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using AccelSdk.Backends;
 using AccelSdk.Ilgpu;
 using AccelSdk.Ilgpu.Ops;
 using AccelSdk.Ilgpu.Runtime;
 using AccelSdk.Ir;
 using ILGPU;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 [assembly: AccelSdk.AccelSdkExtension(typeof(IlgpuBackendProvider))]
 // ILGPU's CPU accelerator emits its kernel launchers into a dynamic assembly of this name; kernels and their
@@ -151,10 +151,10 @@ public sealed class IlgpuBackend : IBackend
     public IReadOnlyList<KernelCompileRecord> CompiledKernels(Device device) => SlotOf(device).Kernels.Compiled;
 
     /// <summary>Buffer pool statistics of <paramref name="device"/>: allocations, reuses, buffers outstanding, idle bytes.</summary>
-    public (long Allocations, long Reuses, int Outstanding, long PooledBytes) PoolStatistics(Device device)
+    public BufferPoolStatistics PoolStatistics(Device device)
     {
         var pool = SlotOf(device).Pool;
-        return (pool.Allocations, pool.Reuses, pool.Outstanding, pool.PooledBytes);
+        return new BufferPoolStatistics(pool.Allocations, pool.Reuses, pool.Outstanding, pool.PooledBytes);
     }
 
     internal IlgpuDeviceSlot SlotOf(Device device)
@@ -176,3 +176,10 @@ public sealed class IlgpuBackend : IBackend
         foreach (var context in _contexts) context.Dispose();
     }
 }
+
+/// <summary>A device's buffer pool, as <see cref="IlgpuBackend.PoolStatistics"/> reports it.</summary>
+/// <param name="Allocations">Buffers allocated on the device.</param>
+/// <param name="Reuses">Requests served from the pool.</param>
+/// <param name="Outstanding">Buffers handed out and not yet returned.</param>
+/// <param name="PooledBytes">Bytes held idle in the pool.</param>
+public sealed record BufferPoolStatistics(long Allocations, long Reuses, int Outstanding, long PooledBytes);

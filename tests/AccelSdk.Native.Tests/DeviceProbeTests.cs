@@ -226,7 +226,7 @@ public sealed class DeviceProbeTests
     }
 }
 
-/// <summary>The probe as the core sees it: Accel.Machine and the fingerprint recorded by Accelerator.Select.</summary>
+/// <summary>The probe as the core sees it: Accel.Machine and the fingerprint recorded by Accel.Select.</summary>
 public sealed class MachineProbeExtensionTests
 {
     [Fact]

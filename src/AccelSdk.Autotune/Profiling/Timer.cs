@@ -58,13 +58,13 @@ public static class Timer
     }
 
     /// <summary>Median and interquartile range over the median.</summary>
-    public static (double Median, double Spread) Summarise(IReadOnlyList<double> values)
+    public static TimingSummary Summarise(IReadOnlyList<double> values)
     {
         var sorted = values.ToArray();
         Array.Sort(sorted);
         var median = Quantile(sorted, 0.5);
         var iqr = Quantile(sorted, 0.75) - Quantile(sorted, 0.25);
-        return (median, median > 0 ? iqr / median : 0);
+        return new TimingSummary(median, median > 0 ? iqr / median : 0);
     }
 
     private static double Quantile(double[] sorted, double q)
@@ -76,3 +76,8 @@ public static class Timer
         return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
     }
 }
+
+/// <summary>What <see cref="Timer.Summarise"/> makes of repeated timings.</summary>
+/// <param name="Median">The median.</param>
+/// <param name="Spread">The interquartile range over the median (0 when the median is 0).</param>
+public sealed record TimingSummary(double Median, double Spread);

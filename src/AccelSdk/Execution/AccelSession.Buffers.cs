@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AccelSdk.Backends;
 using AccelSdk.Ir;
 
@@ -160,7 +161,7 @@ public sealed partial class AccelSession
         var compiled = _compiled[0];
         var run = Interlocked.Exchange(ref _idleDirectRun, null) ?? new DirectRun(compiled.Inputs.Count, compiled.Outputs.Count);
         using var activity = _telemetry.StartRun();
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp();
         try
         {
             for (var i = 0; i < run.Inputs.Length; i++) run.SetInput(i, inputs[_directInputOrder![i]], compiled.Inputs[i].Name);

@@ -20,34 +20,47 @@ namespace AccelSdk;
 public sealed partial class AccelRuntime : IDisposable
 {
     private static readonly Lazy<AccelRuntime> LazyDefault = new(
-        () => new AccelRuntimeBuilder().AddDiscoveredExtensions().Build(ownedByProcess: true), LazyThreadSafetyMode.ExecutionAndPublication);
+        () => new AccelRuntimeBuilder().AddDiscoveredExtensions().Build(defaultRuntime: true), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly IBackend[] _backends;
-    private readonly Fallback[] _startupFallbacks;
+    private readonly Lazy<StartedBackends> _started;
     private int _disposed;
 
-    internal AccelRuntime(IBackend[] backends, IModelFormat[] formats, IMachineProbe[] probes, IPlanTuner? planTuner, ILogger logger, Fallback[] startupFallbacks)
+    internal AccelRuntime(Func<StartedBackends> startBackends, IModelFormat[] formats, IMachineProbe[] probes, IPlanTuner? planTuner, ILogger logger)
     {
-        _backends = backends;
+        _started = new Lazy<StartedBackends>(startBackends, LazyThreadSafetyMode.ExecutionAndPublication);
         ModelFormats = formats;
         MachineProbes = probes;
         PlanTuner = planTuner;
         Logger = logger;
-        _startupFallbacks = startupFallbacks;
     }
+
+    /// <summary>The backends the providers created and what failed to start; the default runtime starts them on first use.</summary>
+    internal sealed record StartedBackends(IBackend[] Backends, Fallback[] Fallbacks);
+
+    private IBackend[] CreatedBackends
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0 && !_started.IsValueCreated, this);
+            return _started.Value.Backends;
+        }
+    }
+
+    private Fallback[] StartedFallbacks => _started.Value.Fallbacks;
 
     /// <summary>
     /// The process-wide instance behind <see cref="Accel"/>: every AccelSdk extension among the loaded assemblies and
     /// the <c>AccelSdk.*.dll</c> files beside the application (<see cref="AccelRuntimeBuilder.AddDiscoveredExtensions"/>),
-    /// created on first use, logging nowhere, and disposed when the process exits.
+    /// created on first use (its backends only when first needed, so loading a model starts none), logging nowhere,
+    /// and disposed when the process exits.
     /// </summary>
     public static AccelRuntime Default => LazyDefault.Value;
 
     /// <summary>The backends this runtime created, in the order they were added. A backend that failed to start is absent (see <see cref="StartupFallbacks"/>).</summary>
-    public IReadOnlyList<IBackend> Backends => _backends;
+    public IReadOnlyList<IBackend> Backends => CreatedBackends;
 
     /// <summary>Every device of every backend, unavailable ones included with their reason.</summary>
-    public IReadOnlyList<Device> Devices => _backends.SelectMany(b => b.Devices).ToArray();
+    public IReadOnlyList<Device> Devices => CreatedBackends.SelectMany(b => b.Devices).ToArray();
 
     /// <summary>The model formats, tried in order by <see cref="LoadModel"/>.</summary>
     public IReadOnlyList<IModelFormat> ModelFormats { get; }
@@ -65,11 +78,11 @@ public sealed partial class AccelRuntime : IDisposable
     public ILogger Logger { get; }
 
     /// <summary>Backends that could not start and devices that are unavailable, with their reasons.</summary>
-    public IReadOnlyList<Fallback> StartupFallbacks => _startupFallbacks;
+    public IReadOnlyList<Fallback> StartupFallbacks => StartedFallbacks;
 
     /// <summary>The backend called <paramref name="name"/> (case-insensitive), or null.</summary>
     public IBackend? FindBackend(string name) =>
-        _backends.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));
+        CreatedBackends.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The backend that owns <paramref name="device"/>.</summary>
     public IBackend OwnerOf(Device device) =>
@@ -81,7 +94,7 @@ public sealed partial class AccelRuntime : IDisposable
     /// </summary>
     public DeviceTarget Resolve(string nameOrDeviceId)
     {
-        foreach (var backend in _backends)
+        foreach (var backend in CreatedBackends)
         {
             var device = backend.Devices.FirstOrDefault(d => string.Equals(d.Id, nameOrDeviceId, StringComparison.OrdinalIgnoreCase));
             if (device is null) continue;
@@ -95,7 +108,7 @@ public sealed partial class AccelRuntime : IDisposable
                     string.Join("; ", named.Devices.Select(d => $"{d.Id}: {d.UnavailableReason}")));
             return new DeviceTarget(named, device);
         }
-        var known = string.Join(", ", _backends.Select(b => b.Name).Concat(Devices.Select(d => d.Id)).Distinct());
+        var known = string.Join(", ", CreatedBackends.Select(b => b.Name).Concat(Devices.Select(d => d.Id)).Distinct());
         throw new AccelSdkException($"unknown backend or device '{nameOrDeviceId}' (known: {(known.Length == 0 ? "none: no backend was added" : known)})");
     }
 
@@ -104,7 +117,7 @@ public sealed partial class AccelRuntime : IDisposable
     /// other accelerators, then CPUs; among equals, backends in the order they were added.
     /// </summary>
     public DeviceTarget SelectDevice(SelectionPolicy policy = SelectionPolicy.LowestLatency) =>
-        CandidateRules.Candidates(_backends, null).OrderBy(c => RankKind(c.Device.Kind, policy)).FirstOrDefault()
+        CandidateRules.Candidates(CreatedBackends, null).OrderBy(c => RankKind(c.Device.Kind, policy)).FirstOrDefault()
         ?? throw new AccelSdkException("no backend has an available device: " + DescribeDevices());
 
     /// <summary>Loads <paramref name="path"/> with the first of <see cref="ModelFormats"/> that recognises it.</summary>
@@ -113,8 +126,8 @@ public sealed partial class AccelRuntime : IDisposable
     /// <summary>Disposes the backends this runtime created.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var backend in _backends) backend.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || !_started.IsValueCreated) return;
+        foreach (var backend in _started.Value.Backends) backend.Dispose();
     }
 
     /// <summary>Logs <paramref name="fallback"/> as a warning, counts it and adds it to <paramref name="sink"/>.</summary>
@@ -127,7 +140,7 @@ public sealed partial class AccelRuntime : IDisposable
 
     /// <summary>Startup fallbacks that concern the devices <paramref name="filter"/> admits (null: all).</summary>
     internal IEnumerable<Fallback> UnavailableFallbacks(IReadOnlyList<string>? filter) =>
-        _startupFallbacks.Where(f => filter is null || filter.Any(c =>
+        StartedFallbacks.Where(f => filter is null || filter.Any(c =>
             string.Equals(c, f.Subject, StringComparison.OrdinalIgnoreCase) || f.Subject.StartsWith(c + "-", StringComparison.OrdinalIgnoreCase)));
 
     internal string DescribeDevices()

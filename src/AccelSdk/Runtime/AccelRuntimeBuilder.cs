@@ -87,18 +87,30 @@ public sealed class AccelRuntimeBuilder
     /// Creates the runtime and its backends. A provider that throws is left out: logged, and listed in
     /// <see cref="AccelRuntime.StartupFallbacks"/> with every unavailable device.
     /// </summary>
-    public AccelRuntime Build() => Build(ownedByProcess: false);
+    public AccelRuntime Build() => Build(defaultRuntime: false);
 
-    internal AccelRuntime Build(bool ownedByProcess)
+    /// <summary>The default runtime starts its backends on first use and is disposed at process exit; others start them here.</summary>
+    internal AccelRuntime Build(bool defaultRuntime)
     {
         var logger = _logger ?? _loggerFactory?.CreateLogger("AccelSdk") ?? NullLogger.Instance;
+        var providers = _providers.ToArray();
+        var backendLogger = _logger;
+        var loggerFactory = _loggerFactory;
+        var runtime = new AccelRuntime(() => StartBackends(providers, logger, backendLogger, loggerFactory), _formats.ToArray(), _probes.ToArray(), _planTuner, logger);
+        if (defaultRuntime) AppDomain.CurrentDomain.ProcessExit += (_, _) => runtime.Dispose();
+        else _ = runtime.Backends;
+        return runtime;
+    }
+
+    private static AccelRuntime.StartedBackends StartBackends(IBackendProvider[] providers, ILogger logger, ILogger? backendLogger, ILoggerFactory? loggerFactory)
+    {
         var fallbacks = new List<Fallback>();
         var backends = new List<IBackend>();
-        foreach (var provider in _providers)
+        foreach (var provider in providers)
         {
             try
             {
-                backends.Add(provider.Create(new BackendContext(_logger ?? _loggerFactory?.CreateLogger("AccelSdk." + provider.Name) ?? NullLogger.Instance)));
+                backends.Add(provider.Create(new BackendContext(backendLogger ?? loggerFactory?.CreateLogger("AccelSdk." + provider.Name) ?? NullLogger.Instance)));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -112,8 +124,6 @@ public sealed class AccelRuntimeBuilder
             logger.LogWarning("{Warning}", f.Reason);
             AccelSdkTelemetry.Fallbacks.Add(1, new KeyValuePair<string, object?>("kind", f.Kind.ToString()));
         }
-        var runtime = new AccelRuntime(backends.ToArray(), _formats.ToArray(), _probes.ToArray(), _planTuner, logger, fallbacks.ToArray());
-        if (ownedByProcess) AppDomain.CurrentDomain.ProcessExit += (_, _) => runtime.Dispose();
-        return runtime;
+        return new AccelRuntime.StartedBackends(backends.ToArray(), fallbacks.ToArray());
     }
 }

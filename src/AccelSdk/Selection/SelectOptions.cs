@@ -78,7 +78,7 @@ public interface IPlanTuner
     /// <summary>
     /// Tunes (or reuses a cached tuning of) <paramref name="model"/> on <paramref name="runtime"/>'s devices and returns a
     /// session on the chosen plan. Throws <see cref="OperationCanceledException"/> promptly once
-    /// <paramref name="cancellationToken"/> is cancelled, leaving no partly written cache behind.
+    /// <paramref name="cancellationToken"/> is cancelled, never leaving a partly written cache behind.
     /// </summary>
     AccelSession Tune(AccelRuntime runtime, Model model, SelectOptions options, IProgress<SelectionProgress>? progress, CancellationToken cancellationToken);
 }
