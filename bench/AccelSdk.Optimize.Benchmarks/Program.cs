@@ -76,7 +76,19 @@ internal static class Scenarios
         new("resnet18-prune-structured-30", () =>
         {
             var m = ResNet18;
-            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images (no refit)");
+        }),
+        new("resnet18-prune-structured-30-refit", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("blazeface256-prune-structured-30-refit", () =>
+        {
+            var m = Model.Load(RepoPaths.Model("blazeface/face_detection_back_256x256_barracuda.onnx"));
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
         }),
         new("resnet18-prune-unstructured-50", () =>
         {

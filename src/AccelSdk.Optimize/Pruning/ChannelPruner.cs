@@ -26,6 +26,7 @@ public static class ChannelPruner
         var copy = ModelPreparation.Clone(model);
         var folded = ModelPreparation.FoldBatchNormalization(copy);
         var reference = calibration is null ? null : ModelPreparation.Clone(copy);
+        var refitted = new List<string>();
         var deps = ChannelDependencies.Build(copy);
         var excluded = ExcludedAtoms(copy, deps, options);
         var free = deps.FreeAtoms();
@@ -43,6 +44,7 @@ public static class ChannelPruner
             if (!atoms.Any(removed.Contains)) continue;
             keep[value] = Enumerable.Range(0, layout.Count).Where(c => !removed.Contains(atoms[c])).ToArray();
         }
+        var before = LayerWidths(copy);
         var changed = ChannelRemoval.Apply(copy, deps, keep);
         var settings = new Dictionary<string, string>
         {
@@ -54,7 +56,7 @@ public static class ChannelPruner
         };
         if (reference is not null && calibration is not null && removed.Count > 0)
         {
-            var refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
+            refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
             settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, ridge {options.Recovery.Ridge.ToString("G3", CultureInfo.InvariantCulture)}";
             changed.UnionWith(refitted);
         }
@@ -67,8 +69,32 @@ public static class ChannelPruner
         copy.MetadataProps.Add(new("accelsdk.optimization", "prune-structured"));
         var skipped = BlockedLayers(copy, deps, free);
         var order = copy.Graph.Nodes.Select(Label).ToList();
-        return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings);
+        var after = LayerWidths(copy);
+        var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
+            Detail: refitted.Contains(kv.Key) ? "refitted by least squares" : null)).ToList();
+        return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
     }
+
+    private static Dictionary<string, (string Op, long Out, long In)> LayerWidths(Model model)
+    {
+        var editor = new GraphEditor(model.Graph);
+        var result = new Dictionary<string, (string, long, long)>(StringComparer.Ordinal);
+        foreach (var n in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Count > 1))
+        {
+            if (editor.Initializer(n.Inputs[1]) is not { Rank: >= 2 } w) continue;
+            result[Label(n)] = n.OpType switch
+            {
+                "Conv" => (n.OpType, w.Shape[0], w.Shape[1] * n.GetInt("group", 1)),
+                "Gemm" when n.GetInt("transB", 0) != 0 => (n.OpType, w.Shape[0], w.Shape[1]),
+                _ => (n.OpType, w.Shape[1], w.Shape[0]),
+            };
+        }
+        return result;
+    }
+
+    private static string Widths((string Op, long Out, long In) before, (string Op, long Out, long In) after) =>
+        (before.Out == after.Out ? $"out {after.Out}" : $"out {before.Out} -> {after.Out}") + ", " +
+        (before.In == after.In ? $"in {after.In}" : $"in {before.In} -> {after.In}");
 
     internal static string Label(Node n) => n.Name.Length > 0 ? n.Name : n.Outputs[0];
 
