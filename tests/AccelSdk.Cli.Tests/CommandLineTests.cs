@@ -53,7 +53,11 @@ public sealed class CommandLineTests : IDisposable
         { "autotune --no-cache", "autotune {model} --report {out} --no-cache please", "unexpected argument 'please'", 2 },
         { "autotune --retune", "autotune {model} --report {out} --retune=often", "unexpected argument 'often'", 2 },
         { "quantize MODEL", "quantize {dir} --mode dynamic --out {out}", "MODEL '{dir}' is a directory, not a file", 2 },
-        { "quantize --mode", "quantize {model} --mode int4 --out {out}", "--mode 'int4' is not one of dynamic, static, fp16", 2 },
+        { "quantize --mode", "quantize {model} --mode int4 --out {out}", "--mode 'int4' is not one of dynamic, static, fp16, mixed", 2 },
+        { "quantize --max-cosine-drop", "quantize {model} --mode mixed --calibration {dir} --out {out}", "--mode mixed needs an accuracy budget: --max-cosine-drop X or --min-top1 Y", 2 },
+        { "quantize --max-cosine-drop", "quantize {model} --mode dynamic --out {out} --max-cosine-drop 0.01", "--max-cosine-drop and --min-top1 apply to --mode mixed only", 2 },
+        { "quantize --min-top1", "quantize {model} --mode mixed --calibration {dir} --out {out} --min-top1 much", "--min-top1 'much' is not a number", 2 },
+        { "quantize --calibration", "quantize {model} --mode mixed --max-cosine-drop 0.01 --out {out}", "--mode mixed needs --calibration DIR", 2 },
         { "quantize --mode", "quantize {model} --out {out}", "option '--mode' is required", 2 },
         { "quantize --out", "quantize {model} --mode dynamic --out {model}", "is the input model", 2 },
         { "quantize --out", "quantize {model} --mode dynamic --out {dir}", "--out '{dir}' is a directory", 2 },
@@ -81,6 +85,10 @@ public sealed class CommandLineTests : IDisposable
         { "prune --eval", "prune {model} --sparsity 0.5 --out {out} --eval {missing}", "--eval '{missing}' does not exist", 2 },
         { "prune --report", "prune {model} --sparsity 0.5 --out {out} --report {file}", "--report '{file}' is a file, not a directory", 2 },
         { "prune --runs", "prune {model} --sparsity 0.5 --out {out} --runs -3", "--runs '-3' is not a positive whole number", 2 },
+        { "prune --calibration", "prune {model} --sparsity 0.5 --out {out} --calibration {dir}", "--calibration applies to --structured pruning only", 2 },
+        { "prune --calibration", "prune {model} --sparsity 0.5 --out {out} --structured --calibration {missing}", "--calibration '{missing}' does not exist", 2 },
+        { "prune --ridge", "prune {model} --sparsity 0.5 --out {out} --structured --ridge 0.1", "--ridge needs --calibration DIR", 2 },
+        { "prune --global", "prune {model} --sparsity 0.5 --out {out} --structured --global", "--global applies to unstructured pruning only", 2 },
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("accelsdk-cli-args-").FullName;

@@ -37,6 +37,24 @@ public sealed class MixedPrecisionTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_budget_all_int8_misses_is_searched_by_reverting_layers_and_only_a_candidate_that_meets_it_is_kept()
+    {
+        // 0.9999 is beyond all-int8 (about 0.998 here): the search reverts the most sensitive layers (1, 2, 4, ...),
+        // and keeps the fastest candidate that meets the budget (float32 when none of the mixed ones does). 1-3 minutes.
+        var model = TestData.ResNet18;
+        var calibration = TestData.Images(model, "calibration").Take(4).ToList();
+        var evaluation = TestData.Images(model, "evaluation").Take(2).ToList();
+        var result = MixedPrecisionQuantizer.Quantize(model, calibration, evaluation,
+            new MixedPrecisionOptions { MaxCosineDrop = 0.0001, MeasuredRuns = 3 });
+        log.WriteLine(result.Settings["candidates"]);
+        log.WriteLine(result.Settings["chosen"]);
+        Assert.NotEqual("all-int8", result.Settings["chosen"]);
+        Assert.Contains("most sensitive layer(s) float32", result.Settings["candidates"]);
+        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        Assert.All(ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation), a => Assert.True(a.MeanCosine >= 0.9999, $"{a.MeanCosine:F6}"));
+    }
+
+    [Fact]
     public void A_missing_or_impossible_budget_is_refused_by_option_name()
     {
         var model = TestData.ResNet18;

@@ -169,6 +169,26 @@ public sealed class PruningTests(ITestOutputHelper log)
         Assert.InRange(size, 0.3, 0.8);
     }
 
+    [Fact]
+    public void MiniLm_ffn_width_is_pruned_through_the_decomposed_gelu_and_refitted_on_sentences()
+    {
+        // The FFN's MatMul -> Add(bias) -> Gelu (Div, Erf, Add, Mul, Mul) -> MatMul chain is one group per layer; the
+        // hidden size (LayerNormalization) and the attention projections (Reshape into heads) stay. About 40 s.
+        var model = TestData.MiniLm;
+        var sentences = TestData.Sentences(model);
+        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.25 }, sentences.Take(20).ToList());
+        log.WriteLine($"MiniLM: {result.Settings["channels_removed"]}; {result.Settings["recovery"]}");
+        var widened = model.Graph.Nodes.Count(n => n.OpType == "MatMul" && model.Graph.FindInitializer(n.Inputs[1]) is { } w && w.Shape[1] == 1536);
+        var narrowed = result.Layers.Count(l => l.Choice.StartsWith("out 1536 -> 1152", StringComparison.Ordinal));
+        Assert.True(widened > 0);
+        Assert.Equal(widened, narrowed);
+        Assert.Equal(widened, result.Layers.Count(l => l.Choice.EndsWith("in 1536 -> 1152", StringComparison.Ordinal)));
+        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, sentences.Skip(20).ToList());
+        foreach (var a in accuracy) log.WriteLine($"  {a.Output}: mean cosine {a.MeanCosine:F4}");
+        Assert.True(accuracy[0].MeanCosine >= 0.9, $"held-out sentence cosine {accuracy[0].MeanCosine:F4}");
+    }
+
     private static (int Removed, int Prunable) RemovedAndPrunable(OptimizationResult result)
     {
         var parts = result.Settings["channels_removed"].Split(' ');

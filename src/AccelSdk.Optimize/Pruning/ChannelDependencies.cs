@@ -32,6 +32,7 @@ internal sealed class ChannelDependencies
     private readonly Dictionary<string, ValueChannels> _values = new(StringComparer.Ordinal);
     private readonly List<int> _parent = new();
     private readonly HashSet<int> _blocked = new();
+    private readonly Dictionary<string, AccelTensor> _scalarConstants = new(StringComparer.Ordinal);
 
     /// <summary>Where a value's channels live: first slot, channel count and the axis of the channels.</summary>
     internal sealed record ValueChannels(int Start, int Count, int Axis);
@@ -40,6 +41,11 @@ internal sealed class ChannelDependencies
     {
         _editor = new GraphEditor(model.Graph);
         _types = ShapeInference.Infer(model);
+        // Constant nodes holding one value (the 0.5, 1 and sqrt(2) of a decomposed Gelu) broadcast like scalars.
+        foreach (var node in model.Graph.Nodes.Where(n => n.OpType == "Constant" && n.Domain.Length == 0))
+        {
+            if (node.Attribute("value") is { Kind: AttributeKind.Tensor } a && a.AsTensor() is { ElementCount: 1 } t) _scalarConstants[node.Outputs[0]] = t;
+        }
     }
 
     /// <summary>Values that have channel slots, with their layout.</summary>
@@ -263,7 +269,7 @@ internal sealed class ChannelDependencies
         var fits = rank is not null && withSlots.All(v => _values[v].Count == first.Count && _values[v].Axis == first.Axis && RankOf(v) == rank);
         foreach (var input in node.Inputs.Where(i => i.Length > 0 && !_values.ContainsKey(i)))
         {
-            fits &= _editor.Initializer(input) is { } c && ConstantChannelAxis(c, rank ?? 0, first.Axis, first.Count) is not null;
+            fits &= _scalarConstants.ContainsKey(input) || _editor.Initializer(input) is { } c && ConstantChannelAxis(c, rank ?? 0, first.Axis, first.Count) is not null;
         }
         if (!fits)
         {
