@@ -157,9 +157,10 @@ internal static class OptimizeCommands
             "--structured: refit every layer after a removal by least squares on this data (PNG images, *.pb tensors or *.txt sentences) and rank channels by their measured contribution");
         var ridge = CliOptions.Number("--ridge", "R", "--structured --calibration: ridge strength of the refit, relative to the features' mean energy (default 0.02)");
         var excludedNodes = CliOptions.TextsOption("--exclude-node", "NAME", "keep the channels this node writes");
+        var channelMultiple = CliOptions.PositiveInteger("--channel-multiple", "N", 1, "--structured: every layer keeps a multiple of N channels (8 suits CPU kernels)");
         var command = new Command("prune", "magnitude pruning, or --structured channel removal over dependency groups with least-squares recovery; prints and saves the report")
         {
-            sparsity, structured, global, calibration, ridge, excludedNodes,
+            sparsity, structured, global, calibration, ridge, excludedNodes, channelMultiple,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
@@ -177,6 +178,7 @@ internal static class OptimizeCommands
                 Sparsity = parse.GetValue(sparsity)!.Value,
                 Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer,
                 ExcludedNodes = parse.GetValue(excludedNodes) ?? [],
+                ChannelMultiple = parse.GetValue(channelMultiple),
                 Recovery = new RecoveryOptions { Ridge = parse.GetValue(ridge) ?? new RecoveryOptions().Ridge },
             };
             var calibrationDir = parse.GetValue(calibration);

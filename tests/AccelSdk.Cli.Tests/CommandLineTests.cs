@@ -87,6 +87,7 @@ public sealed class CommandLineTests : IDisposable
         { "prune --runs", "prune {model} --sparsity 0.5 --out {out} --runs -3", "--runs '-3' is not a positive whole number", 2 },
         { "prune --calibration", "prune {model} --sparsity 0.5 --out {out} --calibration {dir}", "--calibration applies to --structured pruning only", 2 },
         { "prune --calibration", "prune {model} --sparsity 0.5 --out {out} --structured --calibration {missing}", "--calibration '{missing}' does not exist", 2 },
+        { "prune --channel-multiple", "prune {model} --sparsity 0.5 --out {out} --structured --channel-multiple 0", "--channel-multiple '0' is not a positive whole number", 2 },
         { "prune --exclude-node", "prune {model} --sparsity 0.5 --out {out} --structured --exclude-node", "option --exclude-node needs a value", 2 },
         { "prune --ridge", "prune {model} --sparsity 0.5 --out {out} --structured --calibration {dir} --ridge lots", "--ridge 'lots' is not a number", 2 },
         { "prune --ridge", "prune {model} --sparsity 0.5 --out {out} --structured --ridge 0.1", "--ridge needs --calibration DIR", 2 },

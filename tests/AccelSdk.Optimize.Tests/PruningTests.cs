@@ -170,6 +170,19 @@ public sealed class PruningTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_channel_multiple_keeps_every_layer_at_a_multiple_of_8_channels()
+    {
+        var model = TestData.ResNet18;
+        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 8 });
+        var (removed, prunable) = RemovedAndPrunable(result);
+        Assert.True(removed >= 0.25 * prunable, result.Settings["channels_removed"]);
+        var convs = result.Model.Graph.Nodes.Where(n => n.OpType == "Conv").Select(n => result.Model.Graph.FindInitializer(n.Inputs[1])!).ToList();
+        Assert.All(convs, w => Assert.Equal(0, w.Shape[0] % 8));
+        Assert.All(convs.Skip(1), w => Assert.Equal(0, w.Shape[1] % 8));
+        Assert.Throws<InvalidOptimizationOptionException>(() => ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 0 }));
+    }
+
+    [Fact]
     public void MiniLm_ffn_width_is_pruned_through_the_decomposed_gelu_and_refitted_on_sentences()
     {
         // The FFN's MatMul -> Add(bias) -> Gelu (Div, Erf, Add, Mul, Mul) -> MatMul chain is one group per layer; the

@@ -35,7 +35,7 @@ public static class ChannelPruner
         var importance = ChannelImportance.Of(copy, deps, rms);
         var groups = DependencyGroups(deps, free);
         var removed = new HashSet<int>();
-        foreach (var group in groups) removed.UnionWith(ChooseRemovals(group, deps, importance, options.Sparsity));
+        foreach (var group in groups) removed.UnionWith(ChooseRemovals(group, deps, importance, options.Sparsity, options.ChannelMultiple));
 
         var keep = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var (value, layout) in deps.Values)
@@ -48,7 +48,7 @@ public static class ChannelPruner
         var changed = ChannelRemoval.Apply(copy, deps, keep);
         var settings = new Dictionary<string, string>
         {
-            ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture),
+            ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture) + (options.ChannelMultiple > 1 ? $", channel counts kept at multiples of {options.ChannelMultiple}" : ""),
             ["channels_removed"] = $"{removed.Count} of {free.Count} in prunable dependency groups ({(free.Count == 0 ? 0 : 100.0 * removed.Count / free.Count).ToString("F1", CultureInfo.InvariantCulture)}%)",
             ["importance"] = rms is null ? "L2 norm of the coupled weights (filters and reader slices)" : "reader weight L2 norm x channel RMS on the calibration samples",
             ["dependency_groups"] = groups.Count.ToString(CultureInfo.InvariantCulture),
@@ -132,38 +132,64 @@ public static class ChannelPruner
 
     /// <summary>
     /// The least important <c>floor(sparsity x size)</c> atoms of a group, never more than about the sparsity plus a
-    /// fifth of any one value's channels, and never all of them, so no layer is emptied.
+    /// fifth of any one value's channels, and never all of them, so no layer is emptied. With
+    /// <paramref name="multiple"/> above 1 every value keeps a multiple of it (or all) of its channels and loses at most
+    /// the sparsity: kernels that block channels by 4, 8 or 16 stay on their fast path.
     /// </summary>
-    private static List<int> ChooseRemovals(List<int> group, ChannelDependencies deps, Dictionary<int, double> importance, double sparsity)
+    private static List<int> ChooseRemovals(List<int> group, ChannelDependencies deps, Dictionary<int, double> importance, double sparsity, int multiple)
     {
         var target = (int)Math.Floor(group.Count * sparsity);
         if (target == 0) return new List<int>();
         var members = new HashSet<int>(group);
-        var valuesOf = new Dictionary<int, List<string>>();
+        var valuesOf = new Dictionary<int, List<(string Value, int Times)>>();
         var removedIn = new Dictionary<string, int>(StringComparer.Ordinal);
         var capOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var countOf = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (value, layout) in deps.Values)
         {
             var atoms = deps.AtomsOf(value);
             if (!atoms.Any(members.Contains)) continue;
-            capOf[value] = Math.Min(layout.Count - 1, Math.Max((int)Math.Floor(layout.Count * sparsity), (int)Math.Floor(layout.Count * Math.Min(0.9, sparsity + 0.2))));
+            var count = layout.Count;
+            countOf[value] = count;
+            capOf[value] = multiple <= 1
+                ? Math.Min(count - 1, Math.Max((int)Math.Floor(count * sparsity), (int)Math.Floor(count * Math.Min(0.9, sparsity + 0.2))))
+                : AlignedCap(count, sparsity, multiple);
             removedIn[value] = 0;
-            foreach (var atom in atoms.Where(members.Contains).Distinct())
+            foreach (var g in atoms.Where(members.Contains).GroupBy(a => a))
             {
-                if (!valuesOf.TryGetValue(atom, out var list)) valuesOf[atom] = list = new List<string>();
-                list.Add(value);
+                if (!valuesOf.TryGetValue(g.Key, out var list)) valuesOf[g.Key] = list = new List<(string, int)>();
+                list.Add((value, g.Count()));
             }
         }
         var chosen = new List<int>();
         foreach (var atom in group.OrderBy(a => importance.GetValueOrDefault(a)).ThenBy(a => a))
         {
             if (chosen.Count == target) break;
-            var values = valuesOf.GetValueOrDefault(atom) ?? new List<string>();
-            if (values.Any(v => removedIn[v] + 1 > capOf[v])) continue;
-            foreach (var v in values) removedIn[v]++;
+            var values = valuesOf.GetValueOrDefault(atom) ?? new List<(string, int)>();
+            if (values.Any(v => removedIn[v.Value] + v.Times > capOf[v.Value])) continue;
+            foreach (var (v, times) in values) removedIn[v] += times;
             chosen.Add(atom);
         }
+        if (multiple <= 1) return chosen;
+        // Give back the most important removed atoms of every value whose kept count is not aligned, until all are.
+        for (var misaligned = Misaligned(); misaligned is not null; misaligned = Misaligned())
+        {
+            var atom = chosen.Where(a => valuesOf[a].Any(v => v.Value == misaligned)).MaxBy(a => importance.GetValueOrDefault(a));
+            chosen.Remove(atom);
+            foreach (var (v, times) in valuesOf[atom]) removedIn[v] -= times;
+        }
         return chosen;
+
+        string? Misaligned() => removedIn.FirstOrDefault(kv => kv.Value != 0 && (countOf[kv.Key] - kv.Value) % multiple != 0).Key;
+    }
+
+    /// <summary>The most channels at most <paramref name="sparsity"/> of <paramref name="count"/> whose removal leaves a multiple of <paramref name="multiple"/>.</summary>
+    private static int AlignedCap(int count, double sparsity, int multiple)
+    {
+        var limit = (int)Math.Floor(count * sparsity);
+        var remove = count % multiple;
+        if (remove > limit || count - remove < multiple) return 0;
+        return remove + (limit - remove) / multiple * multiple;
     }
 
     /// <summary>Layers whose output channels all stay because they reach something channel removal cannot follow.</summary>

@@ -25,12 +25,19 @@ public sealed record PruningOptions
     /// <summary>Weights with fewer elements are left alone.</summary>
     public long MinimumWeightElements { get; init; } = 1024;
 
+    /// <summary>
+    /// Structured pruning: every layer keeps a multiple of this many channels (1: any count). CPU kernels block channels
+    /// by 4-16; odd counts can make a smaller model slower.
+    /// </summary>
+    public int ChannelMultiple { get; init; } = 1;
+
     /// <summary>How structured pruning refits layers on calibration data (used when calibration samples are given).</summary>
     public RecoveryOptions Recovery { get; init; } = new();
 
     internal void Validate()
     {
         Recovery.Validate();
+        if (ChannelMultiple is < 1 or > 256) throw new InvalidOptimizationOptionException("channel multiple", $"{ChannelMultiple} is outside [1, 256]");
         if (double.IsNaN(Sparsity) || Sparsity < 0 || Sparsity >= 1)
         {
             throw new InvalidOptimizationOptionException("sparsity", $"{Sparsity} is outside [0, 1)");
