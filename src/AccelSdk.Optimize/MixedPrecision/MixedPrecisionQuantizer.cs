@@ -57,6 +57,8 @@ public static class MixedPrecisionQuantizer
     {
         options.Validate();
         if (evaluation.Count == 0) throw new CalibrationDataException(model.Label, "mixed precision needs evaluation samples to measure accuracy on");
+        foreach (var sample in calibration) Data.InputSets.Validate(model, sample, "calibration data");
+        foreach (var sample in evaluation) Data.InputSets.Validate(model, sample, "evaluation data");
         var named = ModelPreparation.Clone(model);
         NameNodes(named);
         var (backend, device) = BackendRegistry.Resolve(options.Device);
@@ -82,7 +84,10 @@ public static class MixedPrecisionQuantizer
         {
             if (tried.TryGetValue(k, out var known)) return known;
             var excluded = options.Static.ExcludedNodes.Concat(order.Take(k)).ToArray();
-            var q = StaticQuantizer.Quantize(named, calibration, options.Static with { ExcludedNodes = excluded });
+            // Reverted candidates quantize only the weighted layers: a float32 layer then reads and writes plain float
+            // values instead of sitting between quantized Adds and pools, so reverting more layers never costs accuracy.
+            var weighted = options.Static.OpTypes.Where(t => t is "Conv" or "Gemm" or "MatMul").ToArray();
+            var q = StaticQuantizer.Quantize(named, calibration, options.Static with { ExcludedNodes = excluded, OpTypes = weighted });
             return tried[k] = Evaluate($"int8, {k} most sensitive layer(s) float32", q.Model, k);
         }
         var (failing, passing) = (0, -1);
@@ -158,29 +163,39 @@ public static class MixedPrecisionQuantizer
     }
 
     /// <summary>
-    /// The output-cosine loss each quantized layer adds: the cosine (against float32) of its input minus that of its
-    /// output, averaged over the evaluation samples, both read from the all-int8 model in one run.
+    /// The output-cosine loss each quantized layer adds: the cosine (against float32) of what it reads minus that of
+    /// what it hands on, averaged over the evaluation samples. In the int8 model both are dequantized values (what the
+    /// layer reads, and its output after QuantizeLinear/DequantizeLinear, which also clamps like an absorbed Relu).
     /// </summary>
     private static Dictionary<string, double> Sensitivities(Model floatModel, Model int8Model, List<Node> layers,
         IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluation, string device)
     {
-        var producers = new GraphEditor(int8Model.Graph).Producers();
+        var editor = new GraphEditor(int8Model.Graph);
+        var producers = editor.Producers();
+        var consumers = editor.Consumers();
         string FloatValue(string value)
         {
             // x_dequantized <- DequantizeLinear(x_quantized) <- QuantizeLinear(x): the float value is x.
             if (producers.TryGetValue(value, out var dq) && dq.OpType == "DequantizeLinear" && producers.TryGetValue(dq.Inputs[0], out var q) && q.OpType == "QuantizeLinear") return q.Inputs[0];
             return value;
         }
-        var floatValues = new HashSet<string>(floatModel.Graph.Nodes.SelectMany(n => n.Outputs).Concat(floatModel.Graph.Inputs.Select(i => i.Name)), StringComparer.Ordinal);
-        var pairs = layers.Select(n => (n.Name, In: FloatValue(n.Inputs[0]), Out: n.Outputs[0])).ToList();
-        var names = pairs.SelectMany(p => new[] { p.In, p.Out }).Where(floatValues.Contains).Distinct(StringComparer.Ordinal).ToList();
-        var sums = names.ToDictionary(n => n, _ => 0.0, StringComparer.Ordinal);
-        using (var f = ActivationProbe.Run(floatModel, names, evaluation, device).GetEnumerator())
-        using (var q = ActivationProbe.Run(int8Model, names, evaluation, device).GetEnumerator())
+        string Dequantized(string value)
         {
-            while (f.MoveNext() && q.MoveNext()) sums[f.Current.Name] += ModelEvaluator.Cosine(f.Current.Value, q.Current.Value);
+            var q = consumers.GetValueOrDefault(value)?.FirstOrDefault(c => c.Node.OpType == "QuantizeLinear").Node;
+            var dq = q is null ? null : consumers.GetValueOrDefault(q.Outputs[0])?.FirstOrDefault(c => c.Node.OpType == "DequantizeLinear").Node;
+            return dq?.Outputs[0] ?? value;
         }
-        double Cos(string v) => sums.TryGetValue(v, out var s) ? s / evaluation.Count : 1;
+        var floatValues = new HashSet<string>(floatModel.Graph.Nodes.SelectMany(n => n.Outputs).Concat(floatModel.Graph.Inputs.Select(i => i.Name)), StringComparer.Ordinal);
+        // (float name, int8 name) of each layer's input and output.
+        var pairs = layers.Select(n => (n.Name, In: (FloatValue(n.Inputs[0]), n.Inputs[0]), Out: (n.Outputs[0], Dequantized(n.Outputs[0])))).ToList();
+        var compared = pairs.SelectMany(p => new[] { p.In, p.Out }).Where(p => floatValues.Contains(p.Item1)).Distinct().ToList();
+        var sums = new double[compared.Count];
+        using (var f = ActivationProbe.Run(floatModel, compared.Select(c => c.Item1).ToList(), evaluation, device).GetEnumerator())
+        using (var q = ActivationProbe.Run(int8Model, compared.Select(c => c.Item2).ToList(), evaluation, device).GetEnumerator())
+        {
+            for (var i = 0; f.MoveNext() && q.MoveNext(); i++) sums[i % compared.Count] += ModelEvaluator.Cosine(f.Current.Value, q.Current.Value);
+        }
+        double Cos((string, string) pair) => compared.IndexOf(pair) is var i and >= 0 ? sums[i] / evaluation.Count : 1;
         return pairs.ToDictionary(p => p.Name, p => Math.Max(0, Cos(p.In) - Cos(p.Out)), StringComparer.Ordinal);
     }
 

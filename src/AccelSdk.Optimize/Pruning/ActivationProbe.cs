@@ -14,7 +14,7 @@ internal static class ActivationProbe
         var probe = ModelPreparation.Clone(model);
         var present = new HashSet<string>(probe.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         var inputs = new HashSet<string>(probe.Graph.Inputs.Select(i => i.Name), StringComparer.Ordinal);
-        foreach (var name in values.Where(v => !present.Contains(v) && !inputs.Contains(v)))
+        foreach (var name in values.Where(v => !present.Contains(v) && !inputs.Contains(v)).Distinct(StringComparer.Ordinal))
         {
             probe.Graph.Outputs.Add(new ValueInfo(name, new TensorType(ElementType.Float32, null)));
         }

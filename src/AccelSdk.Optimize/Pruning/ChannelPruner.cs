@@ -23,6 +23,7 @@ public static class ChannelPruner
     {
         options.Validate();
         if (calibration is { Count: 0 }) throw new CalibrationDataException(model.Label, "least-squares recovery needs at least one calibration sample");
+        foreach (var sample in calibration ?? Array.Empty<IReadOnlyDictionary<string, AccelTensor>>()) Data.InputSets.Validate(model, sample, "calibration data");
         var copy = ModelPreparation.Clone(model);
         var folded = ModelPreparation.FoldBatchNormalization(copy);
         var reference = calibration is null ? null : ModelPreparation.Clone(copy);
