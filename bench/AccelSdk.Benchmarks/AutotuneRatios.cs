@@ -100,7 +100,7 @@ public static class AutotuneRatios
     }
 }
 
-/// <summary>Cached re-selection through <see cref="Accelerator.Select(Model, SelectOptions?)"/> with autotuning on ResNet18 and BlazeFace.</summary>
+/// <summary>Cached re-selection through <see cref="Accel.Select(Model, SelectOptions?)"/> with autotuning on ResNet18 and BlazeFace.</summary>
 public class CachedSelectBenchmarks
 {
     private Model _model = null!;
@@ -114,9 +114,9 @@ public class CachedSelectBenchmarks
     {
         Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", Path.Combine(Path.GetTempPath(), "accelsdk-bench-select-cache"));
         _model = Model.Load(RepoPaths.Model(ModelPath));
-        Accelerator.Select(_model, new SelectOptions { Autotune = true }).Dispose();
+        Accel.Select(_model, new SelectOptions { Autotune = true }).Dispose();
     }
 
     [Benchmark]
-    public void SelectFromCache() => Accelerator.Select(_model, new SelectOptions { Autotune = true }).Dispose();
+    public void SelectFromCache() => Accel.Select(_model, new SelectOptions { Autotune = true }).Dispose();
 }

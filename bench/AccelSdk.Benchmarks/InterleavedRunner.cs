@@ -12,30 +12,36 @@ internal static class InterleavedRunner
 {
     public static void Run(int rounds)
     {
-        Console.WriteLine("model      plain_median   sdk_median     ratio   overhead/call");
+        Console.WriteLine("model      pair           plain_median   sdk_median     ratio   overhead/call");
         foreach (var model in new[] { "tiny-relu", "resnet18" })
         {
             var bench = new OverheadBenchmarks { ModelName = model };
             bench.Setup();
             var perBlock = model == "resnet18" ? 3 : 2000;
-            for (var i = 0; i < perBlock; i++)
-            {
-                bench.PlainOnnxRuntime();
-                bench.AccelSdkSession();
-            }
-            var plain = new List<double>();
-            var sdk = new List<double>();
-            for (var r = 0; r < rounds; r++)
-            {
-                plain.Add(TimeBlock(bench.PlainOnnxRuntime, perBlock));
-                sdk.Add(TimeBlock(bench.AccelSdkSession, perBlock));
-            }
+            Compare(model, "allocating", bench.PlainOnnxRuntime, bench.AccelSdkSession, perBlock, rounds);
+            Compare(model, "into-buffers", bench.PlainOnnxRuntimeIoBinding, bench.AccelSdkIntoBuffers, perBlock, rounds);
             bench.Cleanup();
-            var p = Median(plain);
-            var s = Median(sdk);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model,-10} {Format(p),12} {Format(s),12} {s / p,9:F4} {Format(s - p),12}"));
         }
+    }
+
+    private static void Compare(string model, string pair, Func<float> plainRun, Func<float> sdkRun, int perBlock, int rounds)
+    {
+        for (var i = 0; i < perBlock; i++)
+        {
+            plainRun();
+            sdkRun();
+        }
+        var plain = new List<double>();
+        var sdk = new List<double>();
+        for (var r = 0; r < rounds; r++)
+        {
+            plain.Add(TimeBlock(plainRun, perBlock));
+            sdk.Add(TimeBlock(sdkRun, perBlock));
+        }
+        var p = Median(plain);
+        var s = Median(sdk);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{model,-10} {pair,-12} {Format(p),12} {Format(s),12} {s / p,9:F4} {Format(s - p),12}"));
     }
 
     private static double TimeBlock(Func<float> run, int count)

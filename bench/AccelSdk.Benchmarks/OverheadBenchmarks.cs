@@ -9,7 +9,10 @@ namespace AccelSdk.Benchmarks;
 
 /// <summary>
 /// AccelSdk's session against a plain ONNX Runtime <see cref="InferenceSession"/> on the same model, same thread
-/// settings and same input, side by side in one run: the difference is the SDK's per-call overhead.
+/// settings and same input, side by side in one run: the difference is the SDK's per-call overhead. Two pairs: runs
+/// that allocate their outputs (<see cref="PlainOnnxRuntime"/> vs <see cref="AccelSdkSession"/>), and runs into
+/// caller-provided output buffers (<see cref="PlainOnnxRuntimeIoBinding"/>, ORT's own zero-copy way, vs
+/// <see cref="AccelSdkIntoBuffers"/>); the memory diagnoser shows what each allocates per call.
 /// Both sessions live in one process, so both run with ORT's intra-op spinning off: otherwise each session's idle
 /// pool threads spin for a while after a run and steal the 2 cores from the other session's next run (measured
 /// here: up to 40% on ResNet18), which measures the neighbour, not the SDK.
@@ -26,6 +29,11 @@ public class OverheadBenchmarks
     private string[] _outputNames = null!;
     private AccelSession _sdk = null!;
     private AccelTensor _input = null!;
+    private AccelTensor[] _inputs = null!;
+    private AccelTensor[] _outputs = null!;
+    private OrtIoBinding _plainBinding = null!;
+    private OrtValue _plainOutput = null!;
+    private float[] _plainOutputData = null!;
 
     /// <summary>Model under test: the tiny Relu of the ONNX suite (float32[3,4,5]) or ResNet18.</summary>
     [Params("tiny-relu", "resnet18")]
@@ -36,7 +44,7 @@ public class OverheadBenchmarks
     {
         var path = ModelName == "resnet18" ? RepoPaths.ResNet18 : Path.Combine(RepoPaths.OnnxCase("node", "test_relu"), "model.onnx");
         var model = Model.Load(path);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         _sdk = new AccelSession(GraphPartitioner.WholeModel(model, backend, device), new CompileOptions
         {
             Settings = new Dictionary<string, string> { [NoSpinning.Key] = NoSpinning.Value },
@@ -50,6 +58,15 @@ public class OverheadBenchmarks
         _runOptions = new RunOptions();
         _inputNames = _plain.InputNames.ToArray();
         _outputNames = _plain.OutputNames.ToArray();
+
+        var outputShape = _plain.OutputMetadata[_outputNames[0]].Dimensions.Select(d => (long)d).ToArray();
+        _inputs = new[] { _input };
+        _outputs = new[] { AccelTensor.Zeros(ElementType.Float32, outputShape) };
+        _plainOutputData = new float[_outputs[0].ElementCount];
+        _plainOutput = OrtValue.CreateTensorValueFromMemory(_plainOutputData, outputShape);
+        _plainBinding = _plain.CreateIoBinding();
+        _plainBinding.BindInput(_inputNames[0], _plainInput);
+        _plainBinding.BindOutput(_outputNames[0], _plainOutput);
     }
 
     [Benchmark(Baseline = true)]
@@ -62,10 +79,26 @@ public class OverheadBenchmarks
     [Benchmark]
     public float AccelSdkSession() => _sdk.Run(_input)[0].AsSpan<float>()[0];
 
+    [Benchmark]
+    public float PlainOnnxRuntimeIoBinding()
+    {
+        _plain.RunWithBinding(_runOptions, _plainBinding);
+        return _plainOutputData[0];
+    }
+
+    [Benchmark]
+    public float AccelSdkIntoBuffers()
+    {
+        _sdk.Run(_inputs, _outputs);
+        return _outputs[0].AsSpan<float>()[0];
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
         _sdk.Dispose();
+        _plainBinding.Dispose();
+        _plainOutput.Dispose();
         _plainInput.Dispose();
         _runOptions.Dispose();
         _plain.Dispose();

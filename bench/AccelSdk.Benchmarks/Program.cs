@@ -3,6 +3,8 @@ using BenchmarkDotNet.Running;
 if (args.Length > 0 && args[0] == "split-spinning") return AccelSdk.Benchmarks.SplitSpinningBench.Run(args);
 if (args.Length > 0 && args[0] == "reselect") return AccelSdk.Benchmarks.ReselectBench.Run(args);
 if (args.Length > 0 && args[0] == "reselect-child") return AccelSdk.Benchmarks.ReselectBench.Child(args);
+if (args.Length > 0 && args[0] == "select-peak-rss") return AccelSdk.Benchmarks.SelectPeakMemory.Run(args);
+if (args.Length > 0 && args[0] == "alloc-check") return AccelSdk.Benchmarks.AllocationCheck.Run();
 if (args.Length > 0 && args[0] == "autotune-ratios") return AccelSdk.Benchmarks.AutotuneRatios.Run(args);
 if (args.Length > 0 && args[0] == "--interleaved")
 {

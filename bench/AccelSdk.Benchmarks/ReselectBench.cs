@@ -10,7 +10,7 @@ namespace AccelSdk.Benchmarks;
 
 /// <summary>
 /// Bench runner (<c>-- reselect [MODEL ...]</c>, models relative to .models, ResNet18 by default): tunes each model
-/// into a fresh cache, then times a cached re-selection (<see cref="Accelerator.Select(Model, SelectOptions?)"/>
+/// into a fresh cache, then times a cached re-selection (<see cref="Accel.Select(Model, SelectOptions?)"/>
 /// with <c>Autotune</c>) both in fresh processes (cold: backend discovery and model import reported apart) and
 /// repeatedly in one process, with how much of it was compiling and whether the compiled partitions came from the
 /// artefact cache.
@@ -52,14 +52,14 @@ public static class ReselectBench
                 for (var i = 0; i < WarmSelects; i++)
                 {
                     var watch = Stopwatch.StartNew();
-                    using var session = Accelerator.Select(model, new SelectOptions { Autotune = true });
+                    using var session = Accel.Select(model, new SelectOptions { Autotune = true });
                     warm.Add((watch.Elapsed.TotalMilliseconds, session.CompileTime.TotalMilliseconds, session.CompiledPartitions.All(c => c.LoadedFromArtifactCache)));
                 }
                 double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
                 // The loaded compiled plan must run as fast as a freshly compiled one: interleaved runs, medians.
                 // Both alive at once: ORT's spinning pool threads would slow whichever runs second, so neither spins.
                 var noSpin = new CompileOptions { Settings = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" } };
-                using var loaded = Accelerator.Select(model, new SelectOptions { Autotune = true, Compile = noSpin });
+                using var loaded = Accel.Select(model, new SelectOptions { Autotune = true, Compile = noSpin });
                 using var fresh = new AccelSession(new ExecutionPlan(model, loaded.Plan.Partitions.Select(p => p with { }).ToArray()), noSpin);
                 if (!loaded.CompiledPartitions.All(c => c.LoadedFromArtifactCache)) throw new InvalidOperationException("the compiled plan was not loaded");
                 var inputs = SampleInputs.Random(model);
@@ -93,14 +93,14 @@ public static class ReselectBench
     public static int Child(string[] args)
     {
         var watch = Stopwatch.StartNew();
-        _ = Accelerator.Devices.Count;
+        _ = Accel.Devices.Count;
         var discovery = watch.Elapsed.TotalMilliseconds;
         watch.Restart();
         var model = Model.Load(args[1]);
         var import = watch.Elapsed.TotalMilliseconds;
         Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", args[2]);
         watch.Restart();
-        using var session = Accelerator.Select(model, new SelectOptions { Autotune = true });
+        using var session = Accel.Select(model, new SelectOptions { Autotune = true });
         var select = watch.Elapsed.TotalMilliseconds;
         if (session.Selection?.FromTuningCache != true) throw new InvalidOperationException("the cached selection re-tuned");
         var inv = CultureInfo.InvariantCulture;
@@ -111,6 +111,6 @@ public static class ReselectBench
     private static AccelSession Select(string path, string cache)
     {
         Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", cache);
-        return Accelerator.Select(Model.Load(path), new SelectOptions { Autotune = true });
+        return Accel.Select(Model.Load(path), new SelectOptions { Autotune = true });
     }
 }

@@ -20,8 +20,8 @@ public static class SplitSpinningBench
         var rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15;
         var model = Model.Load(RepoPaths.Model("blazeface/face_detection_front_128x128_barracuda.onnx"));
         var relu = model.Graph.Nodes.FindIndex(n => n.Name == "StatefulPartitionedCall/functional_1/re_lu_4/Relu");
-        var ort = BackendRegistry.Resolve("ort-cpu");
-        var ilgpu = BackendRegistry.Resolve("ilgpu-cpu");
+        var ort = AccelRuntime.Default.Resolve("ort-cpu");
+        var ilgpu = AccelRuntime.Default.Resolve("ilgpu-cpu");
         var placements = model.Graph.Nodes.Select((_, i) => i == relu ? new Placement(ilgpu.Backend, ilgpu.Device) : new Placement(ort.Backend, ort.Device)).ToArray();
         var plan = PlanBuilder.Build(model, placements, ShapeInference.Infer(model));
         var inputs = SampleInputs.Random(model);

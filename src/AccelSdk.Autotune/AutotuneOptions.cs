@@ -85,10 +85,13 @@ public sealed record AutotuneOptions
     /// <summary>Options passed to each backend's compile step.</summary>
     public CompileOptions Compile { get; init; } = new();
 
-    /// <summary>Receives progress while tuning (from the tuning thread).</summary>
-    public Action<AutotuneProgress>? Progress { get; init; }
+    /// <summary>Receives progress while tuning, called on the tuning thread (<see cref="Progress{T}"/> posts it to the caller's context).</summary>
+    public IProgress<SelectionProgress>? Progress { get; init; }
 
-    /// <summary>The autotuner's options for <see cref="Accelerator.Select(Model, SelectOptions?)"/>'s.</summary>
+    /// <summary>Set by <see cref="Autotuner.Tune(AccelRuntime, Model, AutotuneOptions?, CancellationToken)"/> for the one tuning these options drive.</summary>
+    internal TuneScope? Scope { get; init; }
+
+    /// <summary>The autotuner's options for <see cref="AccelRuntime.Select(Model, SelectOptions?, IProgress{SelectionProgress}?, CancellationToken)"/>'s.</summary>
     public static AutotuneOptions From(SelectOptions options) => new()
     {
         Policy = options.Policy,
@@ -99,10 +102,3 @@ public sealed record AutotuneOptions
         Compile = options.Compile,
     };
 }
-
-/// <summary>One progress step.</summary>
-/// <param name="Stage">What is being done (<c>capture</c>, <c>nodes</c>, <c>transfers</c>, <c>plans</c>).</param>
-/// <param name="Done">Steps done in this stage.</param>
-/// <param name="Total">Steps in this stage.</param>
-/// <param name="Detail">What the current step is.</param>
-public sealed record AutotuneProgress(string Stage, int Done, int Total, string Detail);

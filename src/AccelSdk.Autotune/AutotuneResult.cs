@@ -128,7 +128,7 @@ public sealed class AutotuneResult
     public DateTimeOffset Date { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>The candidate devices with their backends.</summary>
-    public IReadOnlyList<(IBackend Backend, Device Device)> Devices { get; internal set; } = Array.Empty<(IBackend, Device)>();
+    public IReadOnlyList<DeviceTarget> Devices { get; internal set; } = Array.Empty<DeviceTarget>();
 
     /// <summary>Devices left out during tuning, with why.</summary>
     public Dictionary<string, string> ExcludedDevices { get; } = new(StringComparer.Ordinal);
@@ -143,7 +143,7 @@ public sealed class AutotuneResult
     public IReadOnlyList<GroupResult> FusedGroups { get; internal set; } = Array.Empty<GroupResult>();
 
     /// <summary>Nodes no candidate device runs: (node, op, reasons). Non-empty means no plan.</summary>
-    public IReadOnlyList<(string Node, string Op, string Reason)> Unsupported { get; internal set; } = Array.Empty<(string, string, string)>();
+    public IReadOnlyList<UnsupportedNode> Unsupported { get; internal set; } = Array.Empty<UnsupportedNode>();
 
     /// <summary>Transfer cost per device not in host memory.</summary>
     public IReadOnlyList<TransferCost> Transfers { get; internal set; } = Array.Empty<TransferCost>();
@@ -190,6 +190,9 @@ public sealed class AutotuneResult
     /// <summary>Seconds the tuning took.</summary>
     public double TuningSeconds { get; internal set; }
 
-    /// <summary>Warnings raised while tuning.</summary>
+    /// <summary>Warnings raised while tuning (this tuning's only, also logged through the runtime's logger).</summary>
     public List<string> Warnings { get; } = new();
+
+    /// <summary>Devices excluded from tuning and plans that failed, with the reasons (also in <see cref="Warnings"/>).</summary>
+    public IReadOnlyList<Fallback> Fallbacks { get; internal set; } = Array.Empty<Fallback>();
 }

@@ -62,7 +62,7 @@ public static partial class Autotuner
     /// Times every fusion group as one partition on each device that measured all its nodes alone (cached like nodes,
     /// under a key of the member signatures).
     /// </summary>
-    private static List<GroupResult> ProfileGroups(Model model, List<(IBackend Backend, Device Device)> candidates, NodeResult[] nodes,
+    private static List<GroupResult> ProfileGroups(Model model, List<DeviceTarget> candidates, NodeResult[] nodes,
         Dictionary<string, AccelTensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache)
     {
         var results = new List<GroupResult>();
@@ -90,7 +90,7 @@ public static partial class Autotuner
                 {
                     sub ??= GraphPartitioner.Extract(model, members, types, later, "group_" + g);
                     var best = alone.Sum(c => c.MedianMs!.Value);
-                    measured = ProfileOne(backend, device, sub, values, initializers, options.NodeTiming, best, options.Compile);
+                    measured = ProfileOne(backend, device, sub, values, initializers, options.NodeTiming, best, options.Compile, options.Scope!.Token);
                     if (cache is not null && measured.Status == CandidateStatus.Measured)
                     {
                         cache.Nodes[key] = new CachedNodeTiming

@@ -2,20 +2,18 @@ using AccelSdk.Autotune.Placement;
 using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
+using AccelSdk.Selection;
 
 namespace AccelSdk.Autotune;
 
 public static partial class Autotuner
 {
-    /// <summary>Cap in bytes per candidate (by device id, else backend name), null where uncapped.</summary>
-    private static long?[] Caps(List<(IBackend Backend, Device Device)> candidates, IReadOnlyDictionary<string, long>? limits) =>
-        candidates.Select(c => limits is null ? null
-            : limits.FirstOrDefault(kv => string.Equals(kv.Key, c.Device.Id, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byId ? byId.Value
-            : limits.FirstOrDefault(kv => string.Equals(kv.Key, c.Backend.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } byBackend ? (long?)byBackend.Value
-            : null).ToArray();
+    /// <summary>Cap in bytes per candidate (by device id, else backend name: <see cref="CandidateRules.MemoryCap"/>), null where uncapped.</summary>
+    private static long?[] Caps(List<DeviceTarget> candidates, IReadOnlyDictionary<string, long>? limits) =>
+        candidates.Select(c => CandidateRules.MemoryCap(limits, c.Device)).ToArray();
 
     /// <summary>Devices of <paramref name="plan"/> over their cap: (candidate index, needed, allowed).</summary>
-    private static List<(int Candidate, long Needed, long Allowed)> OverCap(ExecutionPlan plan, List<(IBackend Backend, Device Device)> candidates, long?[] caps, Func<string, long> bytesOf)
+    private static List<(int Candidate, long Needed, long Allowed)> OverCap(ExecutionPlan plan, List<DeviceTarget> candidates, long?[] caps, Func<string, long> bytesOf)
     {
         var over = new List<(int, long, long)>();
         foreach (var f in MemoryEstimate.Of(plan, bytesOf))
@@ -32,7 +30,7 @@ public static partial class Autotuner
     /// the excess is covered, then the solver runs again. Returns null with the reason when no placement fits.
     /// </summary>
     private static (int[] Assignment, double PredictedMs)? FitCaps((int[] Assignment, double PredictedMs)? solved, Model model, List<SolverNode> solverNodes,
-        Func<(int[] Assignment, double PredictedMs)?> solve, List<(IBackend Backend, Device Device)> candidates, long?[] caps,
+        Func<(int[] Assignment, double PredictedMs)?> solve, List<DeviceTarget> candidates, long?[] caps,
         Dictionary<string, Ir.ValueType> types, Func<string, long> bytesOf, out string? error)
     {
         error = null;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using AccelSdk.Autotune.Placement;
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
+using AccelSdk.Selection;
 
 namespace AccelSdk.Autotune;
 
@@ -21,7 +21,7 @@ public static partial class Autotuner
         public List<double> Times { get; } = new();
     }
 
-    private static void ChoosePlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
+    private static void ChoosePlan(AutotuneResult result, Model model, List<DeviceTarget> candidates,
         Dictionary<string, Ir.ValueType> types, Dictionary<string, AccelTensor> values, IReadOnlyDictionary<string, AccelTensor> inputs, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
@@ -169,8 +169,16 @@ public static partial class Autotuner
             var twin = plans.FirstOrDefault(p => p != plans[0] && p.Assignment is { } b && b.SequenceEqual(a) && p.Result.Error is null);
             if (twin is not null && plans[0].Result.Error is null) plans[0] = new PlanCandidate(plans[0].Result with { }, twin.Plan, a);
         }
-        MeasurePlans(plans, inputs, options, model);
-        if (options.Policy == SelectionPolicy.HighestThroughput) MeasureThroughput(plans, inputs, options);
+        try
+        {
+            MeasurePlans(plans, inputs, options, model);
+            if (options.Policy == SelectionPolicy.HighestThroughput) MeasureThroughput(plans, inputs, options);
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var p in plans) p.Session?.Dispose();
+            throw;
+        }
 
         var auto = plans[0];
         if (auto.Plan is not null && plans.Skip(1).FirstOrDefault(p => p.Plan == auto.Plan) is { } same)
@@ -194,16 +202,10 @@ public static partial class Autotuner
             }
             throw new AccelSdkException($"{model.Label}: no plan could be run: " + string.Join("; ", plans.Select(p => $"{p.Result.Label}: {p.Result.Error ?? "abandoned"}")));
         }
-        // Policy preference among measured plans: Prefer* keeps a plan of the preferred kind when one ran.
-        IEnumerable<PlanCandidate> pool = measured;
-        if (options.Policy is SelectionPolicy.PreferCpu or SelectionPolicy.PreferGpu)
-        {
-            var preferred = measured.Where(p => p.Plan!.Devices.All(d => !Avoided(d.Kind, options.Policy))).ToList();
-            if (preferred.Count > 0) pool = preferred;
-        }
-        var chosen = options.Policy == SelectionPolicy.HighestThroughput
-            ? pool.OrderByDescending(p => p.Result.ThroughputPerSecond ?? 0).ThenBy(p => p == auto ? 1 : 0).First()
-            : pool.OrderBy(p => p.Result.MeasuredMs).ThenBy(p => p == auto ? 1 : 0).First();
+        // The same rules as whole-model selection (Prefer* keeps a plan of the preferred kind when one ran, then the
+        // fastest); single-backend plans come first so that they win ties against the per-node plan.
+        var chosen = CandidateRules.Choose(measured.OrderBy(p => p == auto ? 1 : 0),
+            p => new MeasuredCandidate(p.Plan!.Devices.Select(d => d.Kind).ToArray(), p.Result.MeasuredMs, p.Result.ThroughputPerSecond), options.Policy)!;
         result.Chosen = chosen.Result;
         result.Plan = chosen.Plan;
         result.Session = chosen.Session;
@@ -232,11 +234,10 @@ public static partial class Autotuner
         Report(options, "plans", plans.Count, plans.Count, "done");
     }
 
-    private static double? Unpenalised(double? predicted, int[] assignment, List<(IBackend Backend, Device Device)> candidates, AutotuneOptions options) =>
+    private static double? Unpenalised(double? predicted, int[] assignment, List<DeviceTarget> candidates, AutotuneOptions options) =>
         assignment.Any(k => Avoided(candidates[k].Device.Kind, options.Policy)) ? null : predicted;
 
-    private static bool Avoided(DeviceKind kind, SelectionPolicy policy) =>
-        (policy == SelectionPolicy.PreferCpu && kind != DeviceKind.Cpu) || (policy == SelectionPolicy.PreferGpu && kind == DeviceKind.Cpu);
+    private static bool Avoided(DeviceKind kind, SelectionPolicy policy) => CandidateRules.Avoided(kind, policy);
 
     /// <summary>
     /// Compiles each runnable plan, then times them in interleaved rounds (so drift hits all alike) and keeps medians.
@@ -263,6 +264,7 @@ public static partial class Autotuner
             try
             {
                 p.Session = new AccelSession(p.Plan!, p.Result.Variant?.ApplyTo(options.Compile) ?? options.Compile);
+                options.Scope!.Token.ThrowIfCancellationRequested();
                 var start = Stopwatch.GetTimestamp();
                 p.Session.Run(inputs);
                 var first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -275,6 +277,7 @@ public static partial class Autotuner
                     Abandon(p, first);
                     continue;
                 }
+                options.Scope!.Token.ThrowIfCancellationRequested();
                 start = Stopwatch.GetTimestamp();
                 p.Session.Run(inputs);
                 var second = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -286,12 +289,12 @@ public static partial class Autotuner
                 p.Times.Add(second);
                 if (best is null || second < best) best = second;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
             {
                 p.Session?.Dispose();
                 p.Session = null;
                 p.Result = p.Result with { Error = e.Message.ReplaceLineEndings(" ") };
-                AccelSdkDiagnostics.Warn($"{model.Label}: plan {p.Result.Label} failed and is excluded: {p.Result.Error}");
+                options.Scope!.FallBack(FallbackKind.PlanExcluded, p.Result.Label, $"{model.Label}: plan {p.Result.Label} failed and is excluded: {p.Result.Error}");
             }
         }
         var live = distinct.Where(p => p.Session is not null).ToList();
@@ -303,6 +306,7 @@ public static partial class Autotuner
             {
                 // Plans several times slower than the best get 3 runs: enough for their median, cheap for the tuning.
                 if (p.Times.Count >= 3 && Profiling.Timer.Summarise(p.Times).Median > factor * bestMedian) continue;
+                options.Scope!.Token.ThrowIfCancellationRequested();
                 var start = Stopwatch.GetTimestamp();
                 p.Session!.Run(inputs);
                 p.Times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -338,6 +342,7 @@ public static partial class Autotuner
             {
                 foreach (var mode in Modes(p))
                 {
+                    options.Scope!.Token.ThrowIfCancellationRequested();
                     var items = Math.Max(8, 4 * p.Plan!.Partitions.Count);
                     var stream = Enumerable.Repeat(inputs, items).ToArray();
                     var start = Stopwatch.GetTimestamp();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using AccelSdk.Autotune.Cache;
 using AccelSdk.Autotune.Profiling;
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 
@@ -24,7 +23,7 @@ public static partial class Autotuner
         t.MedianMs, t.CompileMs, t.WarmupMs, t.Runs, t.RelativeSpread, true, t.Note);
 
     /// <summary>The run time of a one-element Identity partition per device: what one partition call costs beyond its work.</summary>
-    private static Dictionary<string, double> MeasureCallOverheads(List<(IBackend Backend, Device Device)> candidates, AutotuneOptions options,
+    private static Dictionary<string, double> MeasureCallOverheads(List<DeviceTarget> candidates, AutotuneOptions options,
         TuningCache? cache, AutotuneResult result)
     {
         var overheads = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -49,20 +48,20 @@ public static partial class Autotuner
                 if (!backend.Supports(device, graph.Nodes[0], context).IsSupported) continue;
                 using var compiled = backend.Compile(device, model, options.Compile);
                 using var onDevice = device.MemorySpace == Device.HostMemory ? new HostTensor(input) : backend.Upload(device, input);
-                var timing = Profiling.Timer.Measure(() => DisposeAll(compiled.Run(new[] { onDevice })), QuickRules);
+                var timing = Profiling.Timer.Measure(() => DisposeAll(compiled.Run(new[] { onDevice })), QuickRules, cancellationToken: options.Scope!.Token);
                 overheads[device.Id] = timing.MedianMs;
                 if (cache is not null) cache.Overheads[device.Id] = timing.MedianMs;
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
             {
-                AccelSdkDiagnostics.Warn($"{device.Id}: call overhead not measured ({e.Message}); taken as 0");
+                options.Scope!.Warn($"{device.Id}: call overhead not measured ({e.Message}); taken as 0");
             }
         }
         return overheads;
     }
 
     /// <summary>Upload and download time at a few sizes per device outside host memory, fitted to a line per direction.</summary>
-    private static List<TransferCost> MeasureTransfers(List<(IBackend Backend, Device Device)> candidates, AutotuneOptions options,
+    private static List<TransferCost> MeasureTransfers(List<DeviceTarget> candidates, AutotuneOptions options,
         TuningCache? cache, AutotuneResult result)
     {
         var costs = new List<TransferCost>();
@@ -82,9 +81,9 @@ public static partial class Autotuner
                 foreach (var bytes in TransferSizes)
                 {
                     var host = AccelTensor.Zeros(ElementType.Float32, new[] { bytes / 4 });
-                    var up = Profiling.Timer.Measure(() => backend.Upload(device, host).Dispose(), QuickRules);
+                    var up = Profiling.Timer.Measure(() => backend.Upload(device, host).Dispose(), QuickRules, cancellationToken: options.Scope!.Token);
                     using var resident = backend.Upload(device, host);
-                    var down = Profiling.Timer.Measure(() => backend.Download(resident), QuickRules);
+                    var down = Profiling.Timer.Measure(() => backend.Download(resident), QuickRules, cancellationToken: options.Scope!.Token);
                     samples.Add(new TransferSample("upload", bytes, up.MedianMs));
                     samples.Add(new TransferSample("download", bytes, down.MedianMs));
                 }
@@ -93,9 +92,9 @@ public static partial class Autotuner
                 costs.Add(new TransferCost(device.Id, device.MemorySpace, uf, us, df, ds, false, samples));
                 if (cache is not null) cache.Transfers[device.Id] = new CachedTransfer(uf, us, df, ds);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
             {
-                Exclude(result, device, $"transfers failed: {e.Message}");
+                Exclude(options, result, device, $"transfers failed: {e.Message}");
             }
         }
         Report(options, "transfers", remote.Count, remote.Count, "done");
@@ -114,7 +113,7 @@ public static partial class Autotuner
         return (Math.Max(0, my - slope * mx), slope);
     }
 
-    private static NodeResult[] ProfileNodes(Model model, List<(IBackend Backend, Device Device)> candidates, (IBackend Backend, Device Device)?[][] support,
+    private static NodeResult[] ProfileNodes(Model model, List<DeviceTarget> candidates, DeviceTarget?[][] support,
         Dictionary<string, AccelTensor> values, Dictionary<string, Ir.ValueType> types, AutotuneOptions options, TuningCache? cache, AutotuneResult result)
     {
         var nodes = model.Graph.Nodes;
@@ -191,7 +190,7 @@ public static partial class Autotuner
                     }
                     measured[k] = sub is null
                         ? new NodeCandidate(device.Id, CandidateStatus.Failed, null, 0, 0, 0, 0, false, "cannot isolate the node: " + extractError)
-                        : ProfileOne(backend, device, sub, values, initializers, rules, best, options.Compile);
+                        : ProfileOne(backend, device, sub, values, initializers, rules, best, options.Compile, options.Scope!.Token);
                     if (cache is not null && measured[k]!.Status is CandidateStatus.Measured or CandidateStatus.Abandoned)
                     {
                         var m = measured[k]!;
@@ -210,7 +209,7 @@ public static partial class Autotuner
                 }
                 if (candidate.Status == CandidateStatus.Failed && !candidate.FromCache)
                 {
-                    if (++failuresInARow[device.Id] >= FailuresBeforeExclusion) Exclude(result, device, $"{FailuresBeforeExclusion} nodes in a row failed, last: {candidate.Note}");
+                    if (++failuresInARow[device.Id] >= FailuresBeforeExclusion) Exclude(options, result, device, $"{FailuresBeforeExclusion} nodes in a row failed, last: {candidate.Note}");
                 }
                 else if (candidate.Status == CandidateStatus.Measured)
                 {
@@ -235,7 +234,7 @@ public static partial class Autotuner
     }
 
     private static NodeCandidate ProfileOne(IBackend backend, Device device, Model sub, Dictionary<string, AccelTensor> values,
-        Dictionary<string, AccelTensor> initializers, TimingRules rules, double? bestMs, CompileOptions compileOptions)
+        Dictionary<string, AccelTensor> initializers, TimingRules rules, double? bestMs, CompileOptions compileOptions, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         ICompiledPartition? compiled = null;
@@ -251,12 +250,12 @@ public static partial class Autotuner
                 inputs.Add(device.MemorySpace == Device.HostMemory ? new HostTensor(value) : backend.Upload(device, value));
             }
             var partition = compiled;
-            var timing = Profiling.Timer.Measure(() => DisposeAll(partition.Run(inputs)), rules, bestMs * rules.AbandonFactor, bestMs * rules.HopelessFactor);
+            var timing = Profiling.Timer.Measure(() => DisposeAll(partition.Run(inputs)), rules, bestMs * rules.AbandonFactor, bestMs * rules.HopelessFactor, cancellationToken);
             return new NodeCandidate(device.Id, timing.Abandoned ? CandidateStatus.Abandoned : CandidateStatus.Measured, timing.MedianMs, compileMs,
                 timing.WarmupMs, timing.Runs, timing.RelativeSpread, false,
                 timing.Abandoned ? $"abandoned after {(timing.Runs == 0 ? "the warm-up run" : "the first run")}: {timing.MedianMs:F3} ms vs best {bestMs:F3} ms" : null);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             return new NodeCandidate(device.Id, CandidateStatus.Failed, null, watch.Elapsed.TotalMilliseconds, 0, 0, 0, false, e.Message.ReplaceLineEndings(" "));
         }
@@ -285,8 +284,8 @@ public static partial class Autotuner
         foreach (var t in tensors) t.Dispose();
     }
 
-    private static void Exclude(AutotuneResult result, Device device, string reason)
+    private static void Exclude(AutotuneOptions options, AutotuneResult result, Device device, string reason)
     {
-        if (result.ExcludedDevices.TryAdd(device.Id, reason)) AccelSdkDiagnostics.Warn($"{device.Id} is excluded from tuning: {reason}");
+        if (result.ExcludedDevices.TryAdd(device.Id, reason)) options.Scope!.FallBack(FallbackKind.DeviceExcludedFromTuning, device.Id, $"{device.Id} is excluded from tuning: {reason}");
     }
 }

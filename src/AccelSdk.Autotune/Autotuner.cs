@@ -4,9 +4,9 @@ using AccelSdk.Autotune.Cache;
 using AccelSdk.Autotune.Placement;
 using AccelSdk.Autotune.Profiling;
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
+using AccelSdk.Selection;
 
 namespace AccelSdk.Autotune;
 
@@ -21,45 +21,46 @@ namespace AccelSdk.Autotune;
 /// </summary>
 public static partial class Autotuner
 {
-    /// <summary>Tunes <paramref name="model"/> (or reuses its cached tuning). When nodes are unsupported everywhere the
-    /// result lists them and has no plan or session.</summary>
-    public static AutotuneResult Tune(Model model, AutotuneOptions? options = null)
+    /// <summary>Tunes <paramref name="model"/> on <see cref="AccelRuntime.Default"/>'s devices; see <see cref="Tune(AccelRuntime, Model, AutotuneOptions?, CancellationToken)"/>.</summary>
+    public static AutotuneResult Tune(Model model, AutotuneOptions? options = null) => Tune(AccelRuntime.Default, model, options);
+
+    /// <summary>
+    /// Tunes <paramref name="model"/> on <paramref name="runtime"/>'s devices (or reuses its cached tuning). When nodes
+    /// are unsupported everywhere the result lists them and has no plan or session. Warnings and fallbacks go to the
+    /// runtime's logger and to this result only. Cancelling <paramref name="cancellationToken"/> throws
+    /// <see cref="OperationCanceledException"/> between runs, releases every session compiled so far and writes nothing more to the cache (node timings saved before stay; each save is atomic).
+    /// </summary>
+    public static AutotuneResult Tune(AccelRuntime runtime, Model model, AutotuneOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(model);
         options ??= new AutotuneOptions();
+        var scope = new TuneScope(runtime, options.Progress, cancellationToken);
         var watch = Stopwatch.StartNew();
-        var warnings = new List<string>();
-        void OnWarning(string message) { lock (warnings) warnings.Add(message); }
-        AccelSdkDiagnostics.Warning += OnWarning;
-        try
-        {
-            var result = TuneCore(model, options);
-            result.Warnings.AddRange(warnings);
-            result.TuningSeconds = watch.Elapsed.TotalSeconds;
-            return result;
-        }
-        finally
-        {
-            AccelSdkDiagnostics.Warning -= OnWarning;
-        }
+        using var activity = AccelSdkTelemetryAccess.StartTune(model.Label);
+        var result = TuneCore(model, options with { Scope = scope, Compile = options.Compile with { Logger = scope.CompileLogger } });
+        result.Warnings.AddRange(scope.Warnings);
+        result.Fallbacks = scope.Fallbacks;
+        result.TuningSeconds = watch.Elapsed.TotalSeconds;
+        return result;
     }
 
     private static AutotuneResult TuneCore(Model model, AutotuneOptions options)
     {
-        var candidates = BackendRegistry.All
-            .SelectMany(b => b.Devices.Where(d => d.IsAvailable).Select(d => (Backend: b, Device: d)))
-            .Where(c => IsCandidate(c.Device, options.Candidates))
-            .ToList();
+        var scope = options.Scope!;
+        scope.Token.ThrowIfCancellationRequested();
+        var candidates = CandidateRules.Candidates(scope.Runtime.Backends, options.Candidates);
         if (candidates.Count == 0)
         {
             throw new AccelSdkException("autotune: no available device" + (options.Candidates is null ? "" : $" among {string.Join(", ", options.Candidates)}") +
-                ": " + string.Join("; ", BackendRegistry.AllDevices.Select(d => $"{d.Id}: {d.UnavailableReason ?? "available"}")));
+                ": " + scope.Runtime.DescribeDevices());
         }
         var fingerprint = MachineFingerprint.Of(candidates);
         var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy, MemoryLimits = options.MemoryLimits };
-        var inputs = options.SampleInputs ?? DefaultInputs(model);
+        var inputs = options.SampleInputs ?? DefaultInputs(model, scope);
         var types = InferTypes(model, inputs);
 
-        var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint);
+        var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint, scope.Warn);
         result.CachePath = cache?.Path;
         // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine;
         // the cache records their content hashes.
@@ -73,7 +74,7 @@ public static partial class Autotuner
             "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
 
-        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile))
+        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, scope))
         {
             // An artefact found modified and compiled afresh has a new content hash.
             if (cache.ArtifactsChanged) cache.Save();
@@ -108,6 +109,7 @@ public static partial class Autotuner
 
         if (captured is not null) result.FusedGroups = ProfileGroups(model, candidates, result.Nodes.ToArray(), values, cutTypes, options, cache);
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
+        if (captured is not null) ReportMovedNodes(result, scope);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
         {
             cache.Plans[modelKey] = new CachedPlan
@@ -133,8 +135,9 @@ public static partial class Autotuner
             }
             catch (AccelSdkException e)
             {
-                AccelSdkDiagnostics.Warn($"{model.Label}: the kept plan could not be saved compiled ({e.Message}); the next selection compiles it");
+                scope.Warn($"{model.Label}: the kept plan could not be saved compiled ({e.Message}); the next selection compiles it");
             }
+            scope.Token.ThrowIfCancellationRequested();
             cache.Save();
         }
         return result;
@@ -144,8 +147,8 @@ public static partial class Autotuner
     /// Runs the model once keeping every value: on each device that claims every node in turn (host memory first),
     /// until one runs it; else placed node by node. Devices of backends that compile only whole source models are left out.
     /// </summary>
-    private static Dictionary<string, AccelTensor>? Capture(Model model, IReadOnlyDictionary<string, AccelTensor> inputs, List<(IBackend Backend, Device Device)> candidates,
-        (IBackend Backend, Device Device)?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
+    private static Dictionary<string, AccelTensor>? Capture(Model model, IReadOnlyDictionary<string, AccelTensor> inputs, List<DeviceTarget> candidates,
+        DeviceTarget?[][] support, Dictionary<string, Ir.ValueType> types, AutotuneOptions options)
     {
         var nodes = model.Graph.Nodes;
         // Backends that compile only whole source models cannot expose intermediate values.
@@ -167,7 +170,7 @@ public static partial class Autotuner
         var failed = failures.Select(f => f[..f.IndexOf(':')]).ToHashSet(StringComparer.Ordinal);
         if (nodes.Select((_, i) => byPreference.Any(k => support[i][k] is not null)).Contains(false))
         {
-            AccelSdkDiagnostics.Warn($"{model.Label}: some nodes are claimed only by backends that run whole source models; nodes are not profiled and only whole-model plans are measured");
+            options.Scope!.Warn($"{model.Label}: some nodes are claimed only by backends that run whole source models; nodes are not profiled and only whole-model plans are measured");
             return null;
         }
         var greedy = nodes.Select((_, i) => byPreference.OrderBy(k => failed.Contains(candidates[k].Device.Id) ? 1 : 0).First(k => support[i][k] is not null)).ToArray();
@@ -177,14 +180,14 @@ public static partial class Autotuner
         }
         catch (AccelSdkException e) when (e is not InputMismatchException)
         {
-            AccelSdkDiagnostics.Warn($"{model.Label}: the sample run that captures intermediate values failed ({string.Join("; ", failures.Append("mixed placement: " + e.Message))}); " +
+            options.Scope!.Warn($"{model.Label}: the sample run that captures intermediate values failed ({string.Join("; ", failures.Append("mixed placement: " + e.Message))}); " +
                 "nodes are not profiled and only whole-model plans are measured");
             return null;
         }
     }
 
-    private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<(IBackend Backend, Device Device)> candidates,
-        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile)
+    private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<DeviceTarget> candidates,
+        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile, TuneScope scope)
     {
         if (cached.Placements.Count != model.Graph.Nodes.Count) return false;
         var byId = candidates.ToDictionary(c => c.Device.Id, StringComparer.Ordinal);
@@ -203,7 +206,7 @@ public static partial class Autotuner
         }
         catch (AccelSdkException e)
         {
-            AccelSdkDiagnostics.Warn($"cached plan for {model.Label} could not be used and is re-tuned: {e.Message}");
+            scope.Warn($"cached plan for {model.Label} could not be used and is re-tuned: {e.Message}");
             return false;
         }
         result.FromCache = true;
@@ -230,23 +233,33 @@ public static partial class Autotuner
         return true;
     }
 
+    /// <summary>A node that a device claimed but failed to run alone, placed elsewhere: a fallback of the session.</summary>
+    private static void ReportMovedNodes(AutotuneResult result, TuneScope scope)
+    {
+        foreach (var node in result.Nodes)
+        {
+            foreach (var failed in node.Candidates.Where(c => c.Status == CandidateStatus.Failed && c.DeviceId != node.Assigned))
+            {
+                scope.FallBack(FallbackKind.NodeMoved, node.Name, $"{node.Name} [{node.Op}] failed on {failed.DeviceId} ({failed.Note}) and runs on {node.Assigned}");
+            }
+        }
+    }
+
     internal static string NodeName(Node node) => node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault(o => o.Length > 0) ?? "?";
 
     internal static string OpName(Node node) => node.Domain.Length > 0 && node.Domain != "ai.onnx" ? node.Domain + "::" + node.OpType : node.OpType;
 
+    /// <summary>Reports progress; throws <see cref="OperationCanceledException"/> once the tuning is cancelled.</summary>
     private static void Report(AutotuneOptions options, string stage, int done, int total, string detail) =>
-        options.Progress?.Invoke(new AutotuneProgress(stage, done, total, detail));
+        options.Scope!.Report(stage, done, total, detail);
 
-    private static bool IsCandidate(Device device, IReadOnlyList<string>? filter) =>
-        filter is null || filter.Any(c => string.Equals(c, device.Id, StringComparison.OrdinalIgnoreCase) || string.Equals(c, device.Backend, StringComparison.OrdinalIgnoreCase));
-
-    private static Dictionary<string, AccelTensor> DefaultInputs(Model model)
+    private static Dictionary<string, AccelTensor> DefaultInputs(Model model, TuneScope scope)
     {
         foreach (var input in model.Graph.RequiredInputs)
         {
             if (input.TensorType?.Shape is { IsFullyKnown: false } shape)
             {
-                AccelSdkDiagnostics.Warn($"{model.Label}: input '{input.Name}' has shape {shape}; tuning with 1 for each unknown dimension. " +
+                scope.Warn($"{model.Label}: input '{input.Name}' has shape {shape}; tuning with 1 for each unknown dimension. " +
                     "Give sample inputs with the real shapes (accelsdk autotune --input FILE.pb, or AutotuneOptions.SampleInputs)");
             }
         }
@@ -288,16 +301,16 @@ public static partial class Autotuner
     }
 
     /// <summary>[node][candidate]: the candidate when it claims the node, else null.</summary>
-    private static (IBackend Backend, Device Device)?[][] SupportMatrix(Model model, List<(IBackend Backend, Device Device)> candidates,
-        Dictionary<string, Ir.ValueType> types, out List<(string Node, string Op, string Reason)> unsupported)
+    private static DeviceTarget?[][] SupportMatrix(Model model, List<DeviceTarget> candidates,
+        Dictionary<string, Ir.ValueType> types, out List<UnsupportedNode> unsupported)
     {
         var context = new NodeContext(model, types);
         var nodes = model.Graph.Nodes;
-        var matrix = new (IBackend, Device)?[nodes.Count][];
-        unsupported = new List<(string, string, string)>();
+        var matrix = new DeviceTarget?[nodes.Count][];
+        unsupported = new List<UnsupportedNode>();
         for (var i = 0; i < nodes.Count; i++)
         {
-            matrix[i] = new (IBackend, Device)?[candidates.Count];
+            matrix[i] = new DeviceTarget?[candidates.Count];
             var reasons = new List<string>();
             for (var k = 0; k < candidates.Count; k++)
             {
@@ -307,32 +320,32 @@ public static partial class Autotuner
                 {
                     s = backend.Supports(device, nodes[i], context);
                 }
-                catch (Exception e) when (e is not OutOfMemoryException)
+                catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
                 {
                     s = NodeSupport.No($"capability check failed: {e.Message}");
                 }
                 if (s.IsSupported) matrix[i][k] = candidates[k];
                 else reasons.Add($"{device.Id}: {s.Reason}");
             }
-            if (matrix[i].All(m => m is null)) unsupported.Add((NodeName(nodes[i]), OpName(nodes[i]), string.Join("; ", reasons)));
+            if (matrix[i].All(m => m is null)) unsupported.Add(new UnsupportedNode(NodeName(nodes[i]), OpName(nodes[i]), string.Join("; ", reasons)));
         }
         return matrix;
     }
 
-    private static string? SupportReason((IBackend Backend, Device Device) c, Node node, Model model, Dictionary<string, Ir.ValueType> types)
+    private static string? SupportReason(DeviceTarget c, Node node, Model model, Dictionary<string, Ir.ValueType> types)
     {
         try
         {
             return c.Backend.Supports(c.Device, node, new NodeContext(model, types)).Reason;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             return e.Message;
         }
     }
 
     /// <summary>Pinned nodes keep only their pinned device (a pin to a device that cannot run the node is an error).</summary>
-    private static void ApplyPins(Model model, List<(IBackend Backend, Device Device)> candidates, (IBackend Backend, Device Device)?[][] support,
+    private static void ApplyPins(Model model, List<DeviceTarget> candidates, DeviceTarget?[][] support,
         IReadOnlyDictionary<string, string>? pins)
     {
         if (pins is null || pins.Count == 0) return;

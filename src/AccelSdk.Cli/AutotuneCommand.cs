@@ -38,7 +38,7 @@ internal static class AutotuneCommand
     private static int Run(Request request)
     {
         CheckMemoryLimitNames(request.MemoryLimits.Keys);
-        var model = Model.Load(request.Model);
+        var model = CliRuntime.Instance.LoadModel(request.Model);
         var interactive = !Console.IsErrorRedirected;
         var lastStage = "";
         var options = new AutotuneOptions
@@ -51,7 +51,7 @@ internal static class AutotuneCommand
             CacheDirectory = request.CacheDir,
             NoCache = request.NoCache,
             Retune = request.Retune,
-            Progress = p =>
+            Progress = new InlineProgress<SelectionProgress>(p =>
             {
                 if (interactive)
                 {
@@ -62,9 +62,9 @@ internal static class AutotuneCommand
                     Console.Error.WriteLine("accelsdk: " + ConsoleReport.ProgressLine(p));
                 }
                 lastStage = p.Stage;
-            },
+            }),
         };
-        var result = Autotuner.Tune(model, options);
+        var result = Autotuner.Tune(CliRuntime.Instance, model, options, CliRuntime.Cancellation);
         if (interactive) Console.Error.WriteLine();
         using (result.Session)
         {
@@ -84,7 +84,7 @@ internal static class AutotuneCommand
     /// <summary>The tuner ignores a limit for a name it does not know: a typo would silently lift the cap.</summary>
     private static void CheckMemoryLimitNames(IEnumerable<string> names)
     {
-        var known = BackendRegistry.All.SelectMany(b => b.Devices.Select(d => d.Id).Append(b.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var known = CliRuntime.Instance.Backends.SelectMany(b => b.Devices.Select(d => d.Id).Append(b.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var name in names.Where(n => !known.Contains(n)))
         {
             throw new AccelSdkException($"--memory-limit names '{name}', which is no device or backend of this machine ({string.Join(", ", known.Order(StringComparer.Ordinal))})");

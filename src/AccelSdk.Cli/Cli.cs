@@ -76,6 +76,7 @@ internal static class Cli
     private static (int Code, string Message) Describe(Exception e) => e switch
     {
         AccelSdkException => (ExitCodes.Failure, e.Message),
+        OperationCanceledException => (ExitCodes.Cancelled, "cancelled (the tuning cache keeps only what was complete before: it is never left partly written)"),
         IOException or UnauthorizedAccessException or InvalidDataException => (ExitCodes.Failure, e.Message),
         OutOfMemoryException => (ExitCodes.Failure, "out of memory: " + e.Message),
         _ => (ExitCodes.Internal, $"internal error ({e.GetType().FullName}): {e.Message} (a bug in AccelSdk: please report this line)"),

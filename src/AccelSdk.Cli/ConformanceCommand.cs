@@ -24,7 +24,7 @@ internal static class ConformanceCommand
 
     private static int Run(string root, string backendName, string? csv, string? expectedPath, string[] suites, string? filter)
     {
-        var (backend, device) = BackendRegistry.Resolve(backendName);
+        var (backend, device) = CliRuntime.Instance.Resolve(backendName);
         var expected = expectedPath is null ? null : ConformanceRunner.ReadExpectedFailures(expectedPath);
         var runner = new ConformanceRunner(backend, device);
         var done = 0;

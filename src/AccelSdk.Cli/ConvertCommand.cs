@@ -24,7 +24,7 @@ internal static class ConvertCommand
     {
         var bytes = input.EndsWith(".tflite", StringComparison.OrdinalIgnoreCase)
             ? AccelSdk.TfLite.Import.TfLiteConverter.ToOnnxBytes(input)
-            : OnnxExporter.ToBytes(Model.Load(input));
+            : OnnxExporter.ToBytes(CliRuntime.Instance.LoadModel(input));
         File.WriteAllBytes(output, bytes);
         Console.WriteLine($"{Path.GetFileName(input)} -> {output} ({bytes.Length} bytes)");
         return ExitCodes.Success;

@@ -27,7 +27,7 @@ internal static class DevicesCommand
             logical_cores = Environment.ProcessorCount,
             dotnet = Environment.Version.ToString(),
         };
-        var devices = BackendRegistry.All.SelectMany(b => b.Devices.Select(d => new
+        var devices = CliRuntime.Instance.Backends.SelectMany(b => b.Devices.Select(d => new
         {
             id = d.Id,
             backend = d.Backend,

@@ -16,4 +16,7 @@ internal static class ExitCodes
 
     /// <summary>An unexpected exception: a bug in AccelSdk, reported as one line.</summary>
     public const int Internal = 3;
+
+    /// <summary>Interrupted (Ctrl+C) while selecting or tuning; the tuning cache is never left partly written.</summary>
+    public const int Cancelled = 130;
 }

@@ -110,7 +110,7 @@ internal static class OptimizeCommands
         });
         command.SetAction(parse =>
         {
-            var model = Model.Load(parse.GetRequiredValue(common.Model));
+            var model = CliRuntime.Instance.LoadModel(parse.GetRequiredValue(common.Model));
             var perChannel = !parse.GetValue(perTensor);
             var nodes = parse.GetValue(excludedNodes) ?? [];
             var ops = parse.GetValue(excludedOps) ?? [];
@@ -120,7 +120,7 @@ internal static class OptimizeCommands
                 PerChannel = perChannel,
                 ExcludedNodes = nodes,
                 ExcludedOpTypes = ops,
-                Calibration = new CalibrationOptions { Method = parse.GetValue(calibrator), Percentile = parse.GetValue(percentile) ?? 99.999 },
+                Calibration = new CalibrationOptions { Runtime = CliRuntime.Instance, Method = parse.GetValue(calibrator), Percentile = parse.GetValue(percentile) ?? 99.999 },
             };
             var result = parse.GetValue(mode) switch
             {
@@ -139,6 +139,7 @@ internal static class OptimizeCommands
                         MinTop1 = parse.GetValue(minTop1),
                         Static = staticOptions,
                         MeasuredRuns = parse.GetValue(common.Runs),
+                        Runtime = CliRuntime.Instance,
                     }),
                 _ => Fp16Converter.Convert(model, new Fp16Options { BlockedOpTypes = parse.GetValue(blockedOps) ?? [] }),
             };
@@ -172,14 +173,14 @@ internal static class OptimizeCommands
         });
         command.SetAction(parse =>
         {
-            var model = Model.Load(parse.GetRequiredValue(common.Model));
+            var model = CliRuntime.Instance.LoadModel(parse.GetRequiredValue(common.Model));
             var options = new PruningOptions
             {
                 Sparsity = parse.GetValue(sparsity)!.Value,
                 Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer,
                 ExcludedNodes = parse.GetValue(excludedNodes) ?? [],
                 ChannelMultiple = parse.GetValue(channelMultiple),
-                Recovery = new RecoveryOptions { Ridge = parse.GetValue(ridge) ?? new RecoveryOptions().Ridge },
+                Recovery = new RecoveryOptions { Runtime = CliRuntime.Instance, Ridge = parse.GetValue(ridge) ?? new RecoveryOptions().Ridge },
             };
             var calibrationDir = parse.GetValue(calibration);
             var samples = calibrationDir is null ? null : ReadSamples(model, calibrationDir);
@@ -199,9 +200,9 @@ internal static class OptimizeCommands
             : (new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(model) }, "one random input (give --eval DIR for real data)");
         // Loaded into ONNX Runtime and compared with the original before it is written, atomically: a model ORT refuses
         // or that disagrees is never left on disk, and an existing file at the output path stays as it was.
-        OptimizedModelWriter.Write(model, result, output, new ValidationOptions { Inputs = evaluation.EvalDir is null ? null : samples });
+        OptimizedModelWriter.Write(model, result, output, new ValidationOptions { Runtime = CliRuntime.Instance, Inputs = evaluation.EvalDir is null ? null : samples });
         Console.WriteLine($"{model.Label}: {result.Optimization} written to {output}");
-        var report = ModelEvaluator.Compare(model, result, samples, new EvaluationOptions { MeasuredRuns = evaluation.Runs }, source);
+        var report = ModelEvaluator.Compare(model, result, samples, new EvaluationOptions { Runtime = CliRuntime.Instance, MeasuredRuns = evaluation.Runs }, source);
         Console.Write(ReportWriter.ToTable(report));
         if (evaluation.ReportDir is not null)
         {

@@ -35,7 +35,7 @@ internal static class RunCommand
 
     private static int Run(string path, string? backendName, string[] inputFiles, string? outputDir, string? cacheDir)
     {
-        var model = Model.Load(path);
+        var model = CliRuntime.Instance.LoadModel(path);
         var givenInputs = CommandInputs.ReadOrNull(model, inputFiles);
         var inputs = givenInputs ?? SampleInputs.Random(model);
         using var session = backendName is null ? OpenWithoutBackend(model, givenInputs, cacheDir) : OpenOn(model, backendName);
@@ -52,14 +52,14 @@ internal static class RunCommand
 
     private static AccelSession OpenOn(Model model, string backendName)
     {
-        var (backend, device) = BackendRegistry.Resolve(backendName);
+        var (backend, device) = CliRuntime.Instance.Resolve(backendName);
         return new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
     }
 
     /// <summary>The cached tuned plan, else the default device, else (the default cannot run it) a quick selection.</summary>
     private static AccelSession OpenWithoutBackend(Model model, IReadOnlyDictionary<string, AccelTensor>? sampleInputs, string? cacheDir)
     {
-        var tuned = Autotuner.Tune(model, new AutotuneOptions { CachedPlanOnly = true, CacheDirectory = cacheDir, SampleInputs = sampleInputs });
+        var tuned = Autotuner.Tune(CliRuntime.Instance, model, new AutotuneOptions { CachedPlanOnly = true, CacheDirectory = cacheDir, SampleInputs = sampleInputs });
         if (tuned.Session is { } cached)
         {
             Note($"running on {DeviceList(cached)}: the tuned plan cached in {tuned.CachePath}");
@@ -75,7 +75,7 @@ internal static class RunCommand
         catch (AccelSdkException e)
         {
             Note($"{DefaultDevice} cannot run {model.Label} ({e.Message.ReplaceLineEndings(" ")}) and there is {noPlan}: measuring every device");
-            var selected = Accelerator.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1 });
+            var selected = CliRuntime.Instance.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1 }, cancellationToken: CliRuntime.Cancellation);
             Note($"running on {DeviceList(selected)}, the fastest measured");
             return selected;
         }

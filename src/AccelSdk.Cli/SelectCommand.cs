@@ -35,9 +35,9 @@ internal static class SelectCommand
 
     private static int Select(string path, bool json, SelectionPolicy policy, string[] inputFiles)
     {
-        var model = Model.Load(path);
+        var model = CliRuntime.Instance.LoadModel(path);
         var options = new SelectOptions { Policy = policy, SampleInputs = CommandInputs.ReadOrNull(model, inputFiles) };
-        using var session = Accelerator.Select(model, options);
+        using var session = CliRuntime.Instance.Select(model, options, cancellationToken: CliRuntime.Cancellation);
         var report = session.Selection!;
         if (json)
         {

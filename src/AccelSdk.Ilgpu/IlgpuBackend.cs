@@ -4,6 +4,8 @@ using AccelSdk.Ilgpu.Ops;
 using AccelSdk.Ilgpu.Runtime;
 using AccelSdk.Ir;
 using ILGPU;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 [assembly: AccelSdk.AccelSdkExtension(typeof(IlgpuBackendProvider))]
 // ILGPU's CPU accelerator emits its kernel launchers into a dynamic assembly of this name; kernels and their
@@ -19,7 +21,7 @@ public sealed class IlgpuBackendProvider : IBackendProvider
     public string Name => IlgpuBackend.BackendName;
 
     /// <inheritdoc />
-    public IBackend Create() => new IlgpuBackend();
+    public IBackend Create(BackendContext context) => new IlgpuBackend(context.Logger);
 }
 
 /// <summary>
@@ -41,7 +43,13 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>Finds the accelerators; accelerators themselves are created on first use.</summary>
     public IlgpuBackend()
-        : this(Environment.GetEnvironmentVariable(DeviceDiscovery.OpenClOptIn))
+        : this(NullLogger.Instance)
+    {
+    }
+
+    /// <summary>Finds the accelerators, logging to <paramref name="logger"/> why a platform could not be probed.</summary>
+    public IlgpuBackend(ILogger logger)
+        : this(Environment.GetEnvironmentVariable(DeviceDiscovery.OpenClOptIn), logger)
     {
     }
 
@@ -49,9 +57,9 @@ public sealed class IlgpuBackend : IBackend
     /// Like the public constructor, with the value of <c>ACCELSDK_ILGPU_OPENCL</c> given instead of read (tests: the
     /// process environment is shared by tests running in parallel).
     /// </summary>
-    internal IlgpuBackend(string? openClOptIn)
+    internal IlgpuBackend(string? openClOptIn, ILogger? logger = null)
     {
-        var found = DeviceDiscovery.Discover(_contexts, openClOptIn);
+        var found = DeviceDiscovery.Discover(_contexts, openClOptIn, logger ?? NullLogger.Instance);
         Devices = found.Select(f => f.Device).ToArray();
         foreach (var (slot, device) in found)
         {
@@ -143,10 +151,10 @@ public sealed class IlgpuBackend : IBackend
     public IReadOnlyList<KernelCompileRecord> CompiledKernels(Device device) => SlotOf(device).Kernels.Compiled;
 
     /// <summary>Buffer pool statistics of <paramref name="device"/>: allocations, reuses, buffers outstanding, idle bytes.</summary>
-    public (long Allocations, long Reuses, int Outstanding, long PooledBytes) PoolStatistics(Device device)
+    public BufferPoolStatistics PoolStatistics(Device device)
     {
         var pool = SlotOf(device).Pool;
-        return (pool.Allocations, pool.Reuses, pool.Outstanding, pool.PooledBytes);
+        return new BufferPoolStatistics(pool.Allocations, pool.Reuses, pool.Outstanding, pool.PooledBytes);
     }
 
     internal IlgpuDeviceSlot SlotOf(Device device)
@@ -168,3 +176,10 @@ public sealed class IlgpuBackend : IBackend
         foreach (var context in _contexts) context.Dispose();
     }
 }
+
+/// <summary>A device's buffer pool, as <see cref="IlgpuBackend.PoolStatistics"/> reports it.</summary>
+/// <param name="Allocations">Buffers allocated on the device.</param>
+/// <param name="Reuses">Requests served from the pool.</param>
+/// <param name="Outstanding">Buffers handed out and not yet returned.</param>
+/// <param name="PooledBytes">Bytes held idle in the pool.</param>
+public sealed record BufferPoolStatistics(long Allocations, long Reuses, int Outstanding, long PooledBytes);

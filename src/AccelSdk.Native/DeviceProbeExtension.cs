@@ -6,7 +6,7 @@ using AccelSdk.Backends;
 namespace AccelSdk.Native;
 
 /// <summary>
-/// The device probe as the core's <see cref="IMachineProbe"/>: <c>Accelerator.Machine</c> and the fingerprint in
+/// The device probe as the core's <see cref="IMachineProbe"/>: <c>AccelRuntime.Machine</c> (added with <c>AddDeviceProbe()</c>) and the fingerprint in
 /// every <c>SelectionReport</c> come from here when AccelSdk.Native is deployed.
 /// </summary>
 public sealed class DeviceProbeExtension : IMachineProbe

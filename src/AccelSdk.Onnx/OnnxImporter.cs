@@ -93,7 +93,7 @@ public static class OnnxImporter
         foreach (var v in proto.ValueInfo) graph.ValueInfos.Add(ReadValueInfo(v, $"{where}: value_info '{v.Name}'"));
         foreach (var a in proto.QuantizationAnnotation)
         {
-            graph.QuantizationAnnotations.Add((a.TensorName, a.QuantParameterTensorNames.Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value)).ToArray()));
+            graph.QuantizationAnnotations.Add(new QuantizationAnnotation(a.TensorName, a.QuantParameterTensorNames.Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value)).ToArray()));
         }
         foreach (var n in proto.Node) graph.Nodes.Add(ReadNode(n, baseDirectory, where));
         graph.CheckNames(where);

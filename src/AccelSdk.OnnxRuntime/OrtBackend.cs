@@ -1,8 +1,9 @@
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Ir;
 using AccelSdk.Native;
 using AccelSdk.Onnx;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 
 [assembly: AccelSdk.AccelSdkExtension(typeof(AccelSdk.OnnxRuntime.OrtBackendProvider))]
@@ -16,7 +17,7 @@ public sealed class OrtBackendProvider : IBackendProvider
     public string Name => OrtBackend.BackendName;
 
     /// <inheritdoc />
-    public IBackend Create() => new OrtBackend();
+    public IBackend Create(BackendContext context) => new OrtBackend(context.Logger);
 }
 
 /// <summary>
@@ -40,10 +41,17 @@ public sealed partial class OrtBackend : IBackend
     internal const string SpinningKey = "session.intra_op.allow_spinning";
 
     private readonly Device[] _devices;
+    private readonly ILogger _logger;
 
-    /// <summary>Enumerates the execution providers of the loaded ONNX Runtime.</summary>
-    public OrtBackend()
+    /// <summary>Enumerates the execution providers of the loaded ONNX Runtime, logging nowhere.</summary>
+    public OrtBackend() : this(NullLogger.Instance)
     {
+    }
+
+    /// <summary>Enumerates the execution providers of the loaded ONNX Runtime; warnings (a provider that fails to start, a compiled-model cache it cannot use) go to <paramref name="logger"/>.</summary>
+    public OrtBackend(ILogger logger)
+    {
+        _logger = logger;
         var env = CreateEnvironment();
         Version = env.GetVersionString();
         AvailableProviders = env.GetAvailableProviders();
@@ -133,7 +141,7 @@ public sealed partial class OrtBackend : IBackend
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {
             var reason = $"{provider} is listed by ONNX Runtime but failed to start: {FirstLine(e.Message)}";
-            AccelSdkDiagnostics.Warn($"{id} unavailable, falling back to the CPU: {reason}");
+            _logger.LogWarning("{Warning}", $"{id} unavailable, falling back to the CPU: {reason}");
             return new Device(Name, id, name, kind) { IsAvailable = false, UnavailableReason = reason, Properties = properties };
         }
     }
@@ -214,6 +222,7 @@ public sealed partial class OrtBackend : IBackend
         var runTimeout = RunTimeout(options);
         var usesCustomOps = partition.Graph.Nodes.Any(n => n.Domain == OrtCustomOps.Domain);
         // Custom-op models are not cached: the ORT format keeps no reference to the custom-op library.
+        var log = options.Logger ?? _logger;
         var artifact = options is { ArtifactCacheDirectory: { } dir, ArtifactIndex: not null } && !usesCustomOps ? Path.Combine(dir, $"ort-{ArtifactKey(device, partition, options)}.ort") : null;
         if (artifact is not null && TryLoadArtifact(device, partition, options, artifact, watch, runTimeout) is { } cached) return cached;
         var bytes = OnnxExporter.ToBytes(partition);
@@ -223,7 +232,7 @@ public sealed partial class OrtBackend : IBackend
             so.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC;
         }
         string? temporary = null;
-        if (artifact is not null && TryCreateDirectory(Path.GetDirectoryName(artifact)!))
+        if (artifact is not null && TryCreateDirectory(log, Path.GetDirectoryName(artifact)!))
         {
             temporary = $"{artifact}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
             so.OptimizedModelFilePath = temporary;
@@ -246,10 +255,10 @@ public sealed partial class OrtBackend : IBackend
             // A value declared without a type (or not declared) can still be a sequence or optional to ONNX Runtime;
             // handing such outputs back crashed the process (SIGSEGV) for an If returning an empty optional.
             session.Dispose();
-            if (temporary is not null) TryDelete(temporary);
+            if (temporary is not null) TryDelete(log, temporary);
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
         }
-        if (temporary is not null) PublishArtifact(temporary, artifact!, options.ArtifactIndex!);
+        if (temporary is not null) PublishArtifact(log, temporary, artifact!, options.ArtifactIndex!);
         return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout);
     }
 
@@ -301,11 +310,12 @@ public sealed partial class OrtBackend : IBackend
     /// </summary>
     private OrtPartition? TryLoadArtifact(Device device, Model partition, CompileOptions options, string artifact, System.Diagnostics.Stopwatch watch, TimeSpan? runTimeout)
     {
+        var log = options.Logger ?? _logger;
         var index = options.ArtifactIndex!;
         var fileName = Path.GetFileName(artifact);
         if (index.Find(fileName) is not { } recorded)
         {
-            if (File.Exists(artifact)) DiscardArtifact(artifact, index, $"is not recorded in the cache index (no content hash to check it against); it is deleted and {partition.Label} compiled afresh");
+            if (File.Exists(artifact)) DiscardArtifact(log, artifact, index, $"is not recorded in the cache index (no content hash to check it against); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
         byte[] bytes;
@@ -321,12 +331,12 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            DiscardArtifact(artifact, index, $"is unreadable ({e.Message}); it is deleted and {partition.Label} compiled afresh");
+            DiscardArtifact(log, artifact, index, $"is unreadable ({e.Message}); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
         if (contentHash != recorded.ContentHash || bytes.LongLength != recorded.Bytes)
         {
-            DiscardArtifact(artifact, index, $"has content hash {contentHash} ({bytes.LongLength} bytes), not the {recorded.ContentHash} ({recorded.Bytes} bytes) " +
+            DiscardArtifact(log, artifact, index, $"has content hash {contentHash} ({bytes.LongLength} bytes), not the {recorded.ContentHash} ({recorded.Bytes} bytes) " +
                 $"recorded when it was saved: it was modified since; it is deleted and {partition.Label} compiled afresh");
             return null;
         }
@@ -343,21 +353,21 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (OnnxRuntimeException e)
         {
-            DiscardArtifact(artifact, index, $"is not a loadable ORT model ({FirstLine(e.Message)}); it is deleted and {partition.Label} compiled afresh");
+            DiscardArtifact(log, artifact, index, $"is not a loadable ORT model ({FirstLine(e.Message)}); it is deleted and {partition.Label} compiled afresh");
             return null;
         }
     }
 
-    private static void DiscardArtifact(string artifact, IArtifactIndex index, string problem)
+    private static void DiscardArtifact(ILogger log, string artifact, IArtifactIndex index, string problem)
     {
-        AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} {problem}");
+        log.LogWarning("{Warning}", $"compiled-model cache {artifact} {problem}");
         ArtifactBytes.Forget(artifact);
         index.Forget(Path.GetFileName(artifact));
-        TryDelete(artifact);
+        TryDelete(log, artifact);
     }
 
     /// <summary>Moves ONNX Runtime's saved model into place and records its content hash in the index.</summary>
-    private static void PublishArtifact(string temporary, string artifact, IArtifactIndex index)
+    private static void PublishArtifact(ILogger log, string temporary, string artifact, IArtifactIndex index)
     {
         try
         {
@@ -368,12 +378,12 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"compiled-model cache {artifact} could not be written: {e.Message}");
-            TryDelete(temporary);
+            log.LogWarning("{Warning}", $"compiled-model cache {artifact} could not be written: {e.Message}");
+            TryDelete(log, temporary);
         }
     }
 
-    private static bool TryCreateDirectory(string directory)
+    private static bool TryCreateDirectory(ILogger log, string directory)
     {
         try
         {
@@ -382,12 +392,12 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"compiled-model cache directory {directory} cannot be created ({e.Message}); compiling without it");
+            log.LogWarning("{Warning}", $"compiled-model cache directory {directory} cannot be created ({e.Message}); compiling without it");
             return false;
         }
     }
 
-    private static void TryDelete(string path)
+    private static void TryDelete(ILogger log, string path)
     {
         try
         {
@@ -395,7 +405,7 @@ public sealed partial class OrtBackend : IBackend
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"could not delete {path}: {e.Message}");
+            log.LogWarning("{Warning}", $"could not delete {path}: {e.Message}");
         }
     }
 

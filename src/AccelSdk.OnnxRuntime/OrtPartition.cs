@@ -10,7 +10,7 @@ namespace AccelSdk.OnnxRuntime;
 /// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly. Runs may overlap;
 /// <see cref="Dispose"/> asks runs in progress to stop, waits until they have left, and only then frees the session.
 /// </summary>
-internal sealed class OrtPartition : ICompiledPartition
+internal sealed partial class OrtPartition : ICompiledPartition
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
@@ -64,7 +64,9 @@ internal sealed class OrtPartition : ICompiledPartition
 
     public bool LoadedFromArtifactCache => _modelBytes is not null;
 
-    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs) => Run(inputs, default);
+
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var lease = _guard.Enter();
@@ -72,33 +74,20 @@ internal sealed class OrtPartition : ICompiledPartition
         {
             throw new BackendException(OrtBackend.BackendName, $"{_label}: {inputs.Count} inputs given, the session takes {_inputNames.Length}");
         }
-        var ortInputs = new OrtValue[inputs.Count];
-        using var watchdog = _runTimeout is { } limit ? new RunWatchdog(limit) : null;
-        var runOptions = watchdog?.Options ?? _runOptions;
+        var cancellationToken = options.CancellationToken;
+        cancellationToken.ThrowIfCancellationRequested();
+        using var control = _runTimeout is not null || cancellationToken.CanBeCanceled ? RunControl.Start(this, _runTimeout, cancellationToken) : null;
+        var runOptions = control?.Options ?? _runOptions;
         try
         {
-            for (var i = 0; i < ortInputs.Length; i++)
-            {
-                var host = inputs[i] switch
-                {
-                    HostTensor h => h,
-                    null => throw new ArgumentNullException(nameof(inputs), $"input '{_inputNames[i]}' is null"),
-                    _ => throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {inputs[i].Device.Id}, not in host memory"),
-                };
-                ortInputs[i] = ToOrtValue(host.Value);
-            }
-            if (_preallocate)
-            {
-                var result = TryRunPreallocated(ortInputs, runOptions, watchdog);
-                if (result is not null) return result;
-            }
-            using var outputs = _session.Run(runOptions, _inputNames, ortInputs, _outputNames);
-            var tensors = new DeviceTensor[outputs.Count];
-            var i2 = 0;
-            foreach (var value in outputs) tensors[i2++] = new HostTensor(FromOrtValue(value, _outputNames[i2 - 1]));
-            return tensors;
+            if (CanBind(inputs, options)) return RunBound(inputs, options, runOptions);
+            return RunAllocating(inputs, runOptions, control);
         }
-        catch (OnnxRuntimeException e) when (watchdog?.Fired == true)
+        catch (OnnxRuntimeException e) when (control?.Cancelled == true)
+        {
+            throw new OperationCanceledException($"{_label} on {Device.Id}: the run was cancelled", e, cancellationToken);
+        }
+        catch (OnnxRuntimeException e) when (control?.TimedOut == true)
         {
             throw new BackendException(OrtBackend.BackendName,
                 $"{_label} on {Device.Id}: the run was stopped after the {OrtBackend.RunTimeoutSetting} limit of {_runTimeout!.Value.TotalMilliseconds:F0} ms", e);
@@ -111,6 +100,25 @@ internal sealed class OrtPartition : ICompiledPartition
         {
             throw new BackendException(OrtBackend.BackendName, $"{_label} on {Device.Id}: {OrtBackend.FirstLine(e.Message)}", e);
         }
+    }
+
+    private IReadOnlyList<DeviceTensor> RunAllocating(IReadOnlyList<DeviceTensor> inputs, RunOptions runOptions, RunControl? control)
+    {
+        var ortInputs = new OrtValue[inputs.Count];
+        try
+        {
+            for (var i = 0; i < ortInputs.Length; i++) ortInputs[i] = ToOrtValue(HostInput(inputs, i).Value);
+            if (_preallocate)
+            {
+                var result = TryRunPreallocated(ortInputs, runOptions, control);
+                if (result is not null) return result;
+            }
+            using var outputs = _session.Run(runOptions, _inputNames, ortInputs, _outputNames);
+            var tensors = new DeviceTensor[outputs.Count];
+            var i2 = 0;
+            foreach (var value in outputs) tensors[i2++] = new HostTensor(FromOrtValue(value, _outputNames[i2 - 1]));
+            return tensors;
+        }
         finally
         {
             foreach (var v in ortInputs) v?.Dispose();
@@ -120,7 +128,14 @@ internal sealed class OrtPartition : ICompiledPartition
         }
     }
 
-    private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs, RunOptions runOptions, RunWatchdog? watchdog)
+    private HostTensor HostInput(IReadOnlyList<DeviceTensor> inputs, int i) => inputs[i] switch
+    {
+        HostTensor h => h,
+        null => throw new ArgumentNullException(nameof(inputs), $"input '{_inputNames[i]}' is null"),
+        _ => throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {inputs[i].Device.Id}, not in host memory"),
+    };
+
+    private DeviceTensor[]? TryRunPreallocated(OrtValue[] ortInputs, RunOptions runOptions, RunControl? control)
     {
         var tensors = new AccelTensor[_outputNames.Length];
         var ortOutputs = new OrtValue[_outputNames.Length];
@@ -136,7 +151,7 @@ internal sealed class OrtPartition : ICompiledPartition
             for (var i = 0; i < tensors.Length; i++) result[i] = new HostTensor(tensors[i]);
             return result;
         }
-        catch (OnnxRuntimeException) when (!_guard.IsDisposed && watchdog?.Fired != true)
+        catch (OnnxRuntimeException) when (!_guard.IsDisposed && control?.Fired != true)
         {
             // The declared output shape did not hold at run time (a model whose metadata is looser than its data):
             // from now on let ONNX Runtime allocate outputs. The caller reruns this call that way.
@@ -182,43 +197,16 @@ internal sealed class OrtPartition : ICompiledPartition
     public void Dispose()
     {
         // Terminate makes runs in progress return early with an error (reported as ObjectDisposedException).
-        if (!_guard.BeginDispose(() => _runOptions.Terminate = true)) return;
+        if (!_guard.BeginDispose(TerminateAll)) return;
+        Interlocked.Exchange(ref _idleBinding, null)?.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
         GC.KeepAlive(_modelBytes);
     }
 
-    /// <summary>
-    /// One run's own RunOptions, terminated when the run outlives its time limit (ONNX Runtime checks the flag between
-    /// kernels, Loop and Scan iterations included). The lock keeps the timer from touching disposed options.
-    /// </summary>
-    private sealed class RunWatchdog : IDisposable
+    private void TerminateAll()
     {
-        private readonly object _gate = new();
-        private readonly Timer _timer;
-        private bool _disposed;
-
-        public RunWatchdog(TimeSpan limit) => _timer = new Timer(_ => Fire(), null, limit, Timeout.InfiniteTimeSpan);
-
-        public RunOptions Options { get; } = new();
-
-        public bool Fired { get; private set; }
-
-        private void Fire()
-        {
-            lock (_gate)
-            {
-                if (_disposed) return;
-                Fired = true;
-                Options.Terminate = true;
-            }
-        }
-
-        public void Dispose()
-        {
-            lock (_gate) _disposed = true;
-            _timer.Dispose();
-            Options.Dispose();
-        }
+        _runOptions.Terminate = true;
+        foreach (var control in _controls.Keys) control.Terminate(RunControl.Reason.Disposed);
     }
 }

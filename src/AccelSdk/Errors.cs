@@ -47,7 +47,7 @@ public sealed class InvalidModelException : AccelSdkException
 public sealed class UnsupportedOperatorException : AccelSdkException
 {
     /// <summary>Creates the exception.</summary>
-    public UnsupportedOperatorException(string modelLabel, IReadOnlyList<(string Node, string Op, string Reason)> unsupported)
+    public UnsupportedOperatorException(string modelLabel, IReadOnlyList<UnsupportedNode> unsupported)
         : base($"{modelLabel}: no available backend runs " +
                string.Join("; ", unsupported.Take(5).Select(u => $"{u.Node} [{u.Op}]: {u.Reason}")) +
                (unsupported.Count > 5 ? $" (and {unsupported.Count - 5} more)" : ""))
@@ -56,8 +56,14 @@ public sealed class UnsupportedOperatorException : AccelSdkException
     }
 
     /// <summary>Each unsupported node with its op and the reason backends gave.</summary>
-    public IReadOnlyList<(string Node, string Op, string Reason)> Unsupported { get; }
+    public IReadOnlyList<UnsupportedNode> Unsupported { get; }
 }
+
+/// <summary>A node no candidate device runs.</summary>
+/// <param name="Node">The node's name (its first output's when unnamed).</param>
+/// <param name="Op">Its op type, with the domain when not the default.</param>
+/// <param name="Reason">Why backends refused it.</param>
+public sealed record UnsupportedNode(string Node, string Op, string Reason);
 
 /// <summary>An input given to a session does not match the model: unknown name, wrong dtype, wrong shape, missing.</summary>
 public sealed class InputMismatchException : AccelSdkException
@@ -69,6 +75,22 @@ public sealed class InputMismatchException : AccelSdkException
     }
 
     /// <summary>The input at fault.</summary>
+    public string TensorName { get; }
+}
+
+/// <summary>
+/// A caller-provided output buffer does not fit the output: wrong count, element type or shape (declared, or the one
+/// the run produced).
+/// </summary>
+public sealed class OutputMismatchException : AccelSdkException
+{
+    /// <summary>Creates the exception.</summary>
+    public OutputMismatchException(string tensorName, string message) : base($"output '{tensorName}': {message}")
+    {
+        TensorName = tensorName;
+    }
+
+    /// <summary>The output at fault.</summary>
     public string TensorName { get; }
 }
 

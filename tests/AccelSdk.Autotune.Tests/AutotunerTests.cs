@@ -34,7 +34,7 @@ public sealed class AutotunerTests(ITestOutputHelper output)
 
         // Outputs of the kept plan against ORT on the whole model.
         var inputs = SampleInputs.Random(model);
-        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, Backends.BackendRegistry.Resolve("ort-cpu").Backend, Backends.BackendRegistry.Resolve("ort-cpu").Device));
+        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, AccelRuntime.Default.Resolve("ort-cpu").Backend, AccelRuntime.Default.Resolve("ort-cpu").Device));
         Assert.True(Autotuner.MaxRelativeDifference(session.Run(inputs), ort.Run(inputs)) <= 1e-4);
 
         // A second tuning comes from the cache and selecting through it is cheap (the figure is in bench/ and the notes).
@@ -71,7 +71,7 @@ public sealed class AutotunerTests(ITestOutputHelper output)
         Assert.Contains(plan.Transfers, t => t.ValueName == "s" && t.From.Id == "ilgpu-cpu" && t.To.Id == "ort-cpu");
         using var split = new AccelSession(plan);
         var inputs = SampleInputs.Random(model);
-        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, Backends.BackendRegistry.Resolve("ort-cpu").Backend, Backends.BackendRegistry.Resolve("ort-cpu").Device));
+        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, AccelRuntime.Default.Resolve("ort-cpu").Backend, AccelRuntime.Default.Resolve("ort-cpu").Device));
         Assert.True(Autotuner.MaxRelativeDifference(split.Run(inputs), ort.Run(inputs)) <= 1e-5);
         Assert.Single(result.Transfers, t => t.DeviceId == "ilgpu-cpu");
     }
@@ -94,7 +94,7 @@ public sealed class AutotunerTests(ITestOutputHelper output)
         Assert.Contains("ort-cpu", reason, StringComparison.Ordinal);
         Assert.Contains("Frobnicate", ConsoleReport.Summary(result), StringComparison.Ordinal);
 
-        var ex = Assert.Throws<UnsupportedOperatorException>(() => Accelerator.Select(TestModels.WithUnclaimedOp(), new SelectOptions { Autotune = true }));
+        var ex = Assert.Throws<UnsupportedOperatorException>(() => Accel.Select(TestModels.WithUnclaimedOp(), new SelectOptions { Autotune = true }));
         Assert.Contains("frob", ex.Message, StringComparison.Ordinal);
     }
 
@@ -103,11 +103,11 @@ public sealed class AutotunerTests(ITestOutputHelper output)
     {
         Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", TestModels.TempDirectory("select"));
         var model = TestModels.Chain();
-        using var session = Accelerator.Select(model, new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu", "ilgpu-cpu" } });
+        using var session = Accel.Select(model, new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu", "ilgpu-cpu" } });
         Assert.NotNull(session.Selection);
         Assert.Contains(session.Selection!.Candidates, c => c.Device.Id == "ort-cpu" && c.MedianMs is not null);
         var inputs = SampleInputs.Random(model);
-        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, Backends.BackendRegistry.Resolve("ort-cpu").Backend, Backends.BackendRegistry.Resolve("ort-cpu").Device));
+        using var ort = new AccelSession(GraphPartitioner.WholeModel(model, AccelRuntime.Default.Resolve("ort-cpu").Backend, AccelRuntime.Default.Resolve("ort-cpu").Device));
         Assert.True(Autotuner.MaxRelativeDifference(session.Run(inputs), ort.Run(inputs)) <= 1e-5);
     }
 

@@ -1,9 +1,9 @@
+using AccelSdk.TestSupport;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AccelSdk.Autotune.Cache;
-using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using Microsoft.ML.OnnxRuntime;
@@ -176,26 +176,24 @@ public sealed partial class CacheIntegrityTests
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         MakeFifo(path);
         var previous = Environment.GetEnvironmentVariable("ACCELSDK_CACHE_DIR");
-        var warnings = new List<string>();
-        void Collect(string w) { lock (warnings) warnings.Add(w); }
+        var logger = new CollectingLogger();
+        using var runtime = new AccelRuntimeBuilder().AddOnnxRuntime().AddAutotune().UseLogger(logger).Build();
         Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", root);
-        AccelSdkDiagnostics.Warning += Collect;
         try
         {
             // WaitAsync throws TimeoutException if Select hangs on the FIFO.
-            var select = Task.Run(() => Accelerator.Select(TestModels.Chain(), new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu" } }));
+            var select = runtime.SelectAsync(TestModels.Chain(), new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu" } });
             using (var session = await select.WaitAsync(HangGuard)) Assert.False(session.Selection!.FromTuningCache);
-            using (var again = Accelerator.Select(TestModels.Chain(), new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu" } }))
+            using (var again = runtime.Select(TestModels.Chain(), new SelectOptions { Autotune = true, Candidates = new[] { "ort-cpu" } }))
             {
                 Assert.True(again.Selection!.FromTuningCache);
             }
         }
         finally
         {
-            AccelSdkDiagnostics.Warning -= Collect;
             Environment.SetEnvironmentVariable("ACCELSDK_CACHE_DIR", previous);
         }
-        Assert.Contains(warnings, w => w.Contains(path, StringComparison.Ordinal) && w.Contains("is a FIFO", StringComparison.Ordinal));
+        Assert.Contains(logger.Messages, w => w.Contains(path, StringComparison.Ordinal) && w.Contains("is a FIFO", StringComparison.Ordinal));
     }
 
     /// <summary>Tunes with a guard against hanging; <paramref name="before"/> runs just before (a FIFO must not exist earlier than needed).</summary>

@@ -1,6 +1,6 @@
+using AccelSdk.TestSupport;
 using System.Text.Json;
 using AccelSdk.Autotune.Cache;
-using AccelSdk.Diagnostics;
 using AccelSdk.Ir;
 
 namespace AccelSdk.Autotune.Tests;
@@ -60,21 +60,10 @@ public sealed class CacheTests
         var text = File.ReadAllText(path);
         File.WriteAllText(path, text[..(text.Length / 2)]); // truncated mid-document
 
-        var warnings = new List<string>();
-        void Collect(string w) => warnings.Add(w);
-        AccelSdkDiagnostics.Warning += Collect;
-        AutotuneResult second;
-        try
-        {
-            second = Autotuner.Tune(TestModels.Chain(), Options(dir));
-        }
-        finally
-        {
-            AccelSdkDiagnostics.Warning -= Collect;
-        }
+        var second = Autotuner.Tune(TestModels.Chain(), Options(dir));
         second.Session!.Dispose();
         Assert.False(second.FromCache);
-        Assert.Contains(warnings, w => w.Contains(path, StringComparison.Ordinal) && w.Contains("ignored and will be rebuilt", StringComparison.Ordinal));
+        Assert.Contains(second.Warnings, w => w.Contains(path, StringComparison.Ordinal) && w.Contains("ignored and will be rebuilt", StringComparison.Ordinal));
         // Rebuilt: valid again, and a third tuning uses it.
         using (var doc = JsonDocument.Parse(File.ReadAllText(path))) Assert.Equal(TuningCache.Format, doc.RootElement.GetProperty("format").GetString());
         var third = Autotuner.Tune(TestModels.Chain(), Options(dir));
@@ -133,7 +122,7 @@ public sealed class CacheTests
         Assert.Single(artefacts);
 
         var stages = new List<string>();
-        var second = Autotuner.Tune(model, Options(dir) with { Progress = p => stages.Add(p.Stage) });
+        var second = Autotuner.Tune(model, Options(dir) with { Progress = new InlineProgress<SelectionProgress>(p => stages.Add(p.Stage)) });
         using (var session = second.Session!)
         {
             Assert.True(second.FromCache);
@@ -144,22 +133,14 @@ public sealed class CacheTests
 
         // A broken artefact is deleted with a warning and the partition compiled (and saved) afresh.
         File.WriteAllBytes(artefacts[0], new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
-        var warnings = new List<string>();
-        void Collect(string w) => warnings.Add(w);
-        AccelSdkDiagnostics.Warning += Collect;
-        try
+        var third = Autotuner.Tune(model, Options(dir));
+        using (var session = third.Session!)
         {
-            var third = Autotuner.Tune(model, Options(dir));
-            using var session = third.Session!;
             Assert.True(third.FromCache);
             Assert.False(session.CompiledPartitions.Single().LoadedFromArtifactCache);
             Assert.Equal(expected.AsSpan<float>().ToArray(), session.Run(x)[0].AsSpan<float>().ToArray());
         }
-        finally
-        {
-            AccelSdkDiagnostics.Warning -= Collect;
-        }
-        Assert.Contains(warnings, w => w.Contains(artefacts[0], StringComparison.Ordinal) && w.Contains("compiled afresh", StringComparison.Ordinal));
+        Assert.Contains(third.Warnings, w => w.Contains(artefacts[0], StringComparison.Ordinal) && w.Contains("compiled afresh", StringComparison.Ordinal));
         Assert.True(new FileInfo(artefacts[0]).Length > 8);
 
         // Other weights, same structure: the tuning cache plan is reused, the compiled artefact is not.

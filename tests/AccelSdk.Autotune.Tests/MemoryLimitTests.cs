@@ -22,7 +22,7 @@ public sealed class MemoryLimitTests
     public void The_estimate_counts_weights_once_and_the_peak_of_live_values()
     {
         var model = TestModels.Chain();
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var footprint = MemoryEstimate.Of(PlanBuilder.Single(model, backend, device), MemoryEstimate.FromTypes(ShapeInference.Infer(model))).Single();
         Assert.Equal(4, footprint.WeightBytes);
         // x is read by Add, so x, r and a are live together when Add runs.
@@ -41,7 +41,7 @@ public sealed class MemoryLimitTests
         Assert.All(result.MemoryFootprint.Where(f => f.DeviceId == "ort-cpu"), f => Assert.True(f.TotalBytes <= cap, $"{f.TotalBytes} > {cap}"));
         // The plan still computes the model: compare with ORT alone (uncapped).
         var x = SampleInputs.Random(TestModels.Chain());
-        using var reference = new AccelSession(PlanBuilder.Single(TestModels.Chain(), BackendRegistry.Resolve("ort-cpu").Backend, BackendRegistry.Resolve("ort-cpu").Device));
+        using var reference = new AccelSession(PlanBuilder.Single(TestModels.Chain(), AccelRuntime.Default.Resolve("ort-cpu").Backend, AccelRuntime.Default.Resolve("ort-cpu").Device));
         Assert.True(Autotuner.MaxRelativeDifference(session.Run(x), reference.Run(x)) < 1e-5);
     }
 
@@ -54,7 +54,7 @@ public sealed class MemoryLimitTests
         Assert.True(e.NeededBytes > 1000);
         Assert.Contains($"{e.NeededBytes:N0} bytes", e.Message);
 
-        var whole = Assert.Throws<MemoryLimitException>(() => Accelerator.Select(TestModels.Chain(),
+        var whole = Assert.Throws<MemoryLimitException>(() => Accel.Select(TestModels.Chain(),
             new SelectOptions { Candidates = new[] { "ort-cpu" }, MemoryLimits = new Dictionary<string, long> { ["ort-cpu"] = 1000 } }));
         Assert.Equal("ort-cpu", whole.DeviceId);
         Assert.Equal(3 * Activation + 4, whole.NeededBytes);

@@ -26,7 +26,7 @@ public sealed class ThroughputTests
     {
         var model = TestModels.Chain();
         var placements = new[] { "ort-cpu", "ort-cpu", "ilgpu-cpu", "ort-cpu" }
-            .Select(id => { var (b, d) = Backends.BackendRegistry.Resolve(id); return new Execution.Placement(b, d); }).ToArray();
+            .Select(id => { var (b, d) = AccelRuntime.Default.Resolve(id); return new Execution.Placement(b, d); }).ToArray();
         using var split = new AccelSession(Placement.PlanBuilder.Build(model, placements, ShapeInference.Infer(model)));
         Assert.Equal(3, split.Plan.Partitions.Count);
         var inputs = Enumerable.Range(0, 12).Select(i => (IReadOnlyDictionary<string, AccelTensor>)Input(i)).ToArray();

@@ -22,7 +22,7 @@ public class DeviceTests(ITestOutputHelper output)
     [Fact]
     public void DiscoveryFindsTheBackendThroughTheExtensionAttribute()
     {
-        Assert.Contains(ExtensionRegistry.BackendProviders, p => p.Name == "ilgpu");
+        Assert.Contains(AccelRuntime.Default.Backends, p => p.Name == "ilgpu");
     }
 
     [Fact]

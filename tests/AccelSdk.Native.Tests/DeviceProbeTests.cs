@@ -226,13 +226,13 @@ public sealed class DeviceProbeTests
     }
 }
 
-/// <summary>The probe as the core sees it: Accelerator.Machine and the fingerprint recorded by Accelerator.Select.</summary>
+/// <summary>The probe as the core sees it: Accel.Machine and the fingerprint recorded by Accel.Select.</summary>
 public sealed class MachineProbeExtensionTests
 {
     [Fact]
     public void AcceleratorMachineIsTheDeviceProbe()
     {
-        var machine = Accelerator.Machine;
+        var machine = Accel.Machine;
         Assert.NotNull(machine);
         Assert.IsType<DeviceProbeExtension>(machine);
         Assert.Equal(DeviceProbe.Current!.Fingerprint, machine!.Fingerprint);
@@ -250,7 +250,7 @@ public sealed class MachineProbeExtensionTests
         graph.Nodes.Add(new Ir.Node("Relu", new[] { "X" }, new[] { "Y" }, "relu"));
         var model = new Ir.Model(graph);
         model.OpsetImports[""] = 17;
-        using var session = Accelerator.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1, Candidates = new[] { "ort-cpu" } });
+        using var session = Accel.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1, Candidates = new[] { "ort-cpu" } });
         Assert.Equal(DeviceProbe.Current!.Fingerprint, session.Selection!.MachineFingerprint);
     }
 }

@@ -34,7 +34,7 @@ public sealed class OrtCustomOpsTests
         var input = AccelTensor.Create(x, N, H, W, Cin);
 
         var custom = CustomModel(wOhwi, bias);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         Assert.Empty(GraphPartitioner.Unsupported(custom, backend, device));
         using var session = new AccelSession(GraphPartitioner.WholeModel(custom, backend, device));
         Assert.Single(session.Plan.Partitions);
@@ -59,7 +59,7 @@ public sealed class OrtCustomOpsTests
     {
         var model = CustomModel(new float[Cout * K * K * Cin], new float[Cout]);
         model.Graph.Nodes[0].OpType = "Densify";
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var unsupported = Assert.Single(GraphPartitioner.Unsupported(model, backend, device));
         Assert.Equal("Densify", unsupported.Op);
         Assert.Contains("libaccelsdk_ort_ops has no Densify", unsupported.Reason);

@@ -26,7 +26,7 @@ public class BadInputTests
         model.Graph.Nodes[0].OpType = "NoSuchOp";
         model.Graph.Nodes[0].Domain = "com.example";
         model.OpsetImports["com.example"] = 1;
-        var e = Assert.Throws<UnsupportedOperatorException>(() => Accelerator.Select(model));
+        var e = Assert.Throws<UnsupportedOperatorException>(() => Accel.Select(model));
         Assert.Contains("NoSuchOp", e.Message);
         Assert.Contains(e.Unsupported, u => u.Node == "relu" && u.Op == "NoSuchOp");
     }
@@ -36,7 +36,7 @@ public class BadInputTests
     {
         var model = Relu();
         model.Graph.Nodes[0].OpType = "Relux";
-        var (backend, device) = BackendRegistry.Resolve("ort");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort");
         var e = Assert.Throws<BackendException>(() => new AccelSession(GraphPartitioner.WholeModel(model, backend, device)));
         Assert.Contains("Relux", e.Message);
     }
@@ -44,7 +44,7 @@ public class BadInputTests
     [Fact]
     public void Wrong_shape_dtype_name_and_missing_inputs_name_the_tensor()
     {
-        using var session = Accelerator.Select(Relu());
+        using var session = Accel.Select(Relu());
         var good = session.Run(AccelTensor.Create(new[] { -1f, 2f, -3f, 4f }, 1, 4))[0];
         Assert.Equal(new[] { 0f, 2f, 0f, 4f }, good.ToArray<float>());
 
@@ -67,7 +67,7 @@ public class BadInputTests
         File.WriteAllBytes(path, File.ReadAllBytes(RepoPaths.ResNet18)[..4096]);
         try
         {
-            var e = Assert.Throws<ModelLoadException>(() => Accelerator.Select(path));
+            var e = Assert.Throws<ModelLoadException>(() => Accel.Select(path));
             Assert.Equal(path, e.Path);
         }
         finally
@@ -81,7 +81,7 @@ public class BadInputTests
     {
         var model = OnnxImporter.Load(RepoPaths.ResNet18);
         var types = ShapeInference.Infer(model);
-        var (backend, device) = BackendRegistry.Resolve("ort");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort");
         var conv = model.Graph.Nodes.FindIndex(n => n.OpType == "Conv");
         var sub = GraphPartitioner.Extract(model, new[] { conv }, types);
         using var partition = backend.Compile(device, sub, new CompileOptions());

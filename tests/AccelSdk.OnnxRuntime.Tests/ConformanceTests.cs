@@ -9,7 +9,7 @@ public class ConformanceTests
     [Fact]
     public void Ort_backend_passes_the_onnx_backend_suite_except_the_listed_cases()
     {
-        var (backend, device) = BackendRegistry.Resolve("ort");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort");
         var expected = ConformanceRunner.ReadExpectedFailures(Path.Combine(RepoPaths.Root, "tests", "conformance", "ort-expected-failures.txt"));
         var report = new ConformanceRunner(backend, device).Run(RepoPaths.OnnxTestData, expected);
 

@@ -31,7 +31,7 @@ public class ModelTests
     {
         var path = RepoPaths.ResNet18;
         var input = ResNetInput();
-        using var session = Accelerator.Select(path);
+        using var session = Accel.Select(path);
         var output = session.Run(input)[0];
         var reference = PlainOrt(path, session.Inputs[0].Name, input);
 
@@ -48,7 +48,7 @@ public class ModelTests
     public void ResNet18_split_into_three_partitions_matches_the_whole_model()
     {
         var model = Model.Load(RepoPaths.ResNet18);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var n = model.Graph.Nodes.Count;
         var plan = GraphPartitioner.FromPlacements(model, Enumerable.Range(0, n).Select(_ => new Placement(backend, device)).ToList());
         Assert.Single(plan.Partitions);
@@ -84,10 +84,10 @@ public class ModelTests
     [Fact]
     public void Select_without_a_model_returns_an_available_device()
     {
-        var accelerator = Accelerator.Select();
+        var accelerator = Accel.SelectDevice();
         Assert.True(accelerator.Device.IsAvailable);
-        Assert.Contains(Accelerator.Devices, d => d.Id == "ort-cpu" && d.IsAvailable);
-        var cpu = Accelerator.Select(SelectionPolicy.PreferCpu);
+        Assert.Contains(Accel.Devices, d => d.Id == "ort-cpu" && d.IsAvailable);
+        var cpu = Accel.SelectDevice(SelectionPolicy.PreferCpu);
         Assert.Equal(DeviceKind.Cpu, cpu.Device.Kind);
     }
 
@@ -99,7 +99,7 @@ public class ModelTests
     public void Every_policy_measures_and_returns_a_working_session(SelectionPolicy policy)
     {
         var model = OnnxImporter.Load(Path.Combine(RepoPaths.OnnxCase("node", "test_matmul_2d"), "model.onnx"));
-        using var session = Accelerator.Select(model, new SelectOptions { Policy = policy, MeasuredRuns = 3 });
+        using var session = Accel.Select(model, new SelectOptions { Policy = policy, MeasuredRuns = 3 });
         var report = session.Selection!;
         Assert.Equal(policy, report.Policy);
         var chosen = report.Candidates.Single(c => c.Device == report.Chosen);

@@ -8,7 +8,7 @@ namespace AccelSdk.OnnxRuntime.Tests;
 /// <summary>Issue 15 on ONNX Runtime: null inputs, resource caps before allocation, Dispose during Run.</summary>
 public class ReliabilityTests
 {
-    private static (IBackend Backend, Device Device) Ort => BackendRegistry.Resolve("ort-cpu");
+    private static DeviceTarget Ort => AccelRuntime.Default.Resolve("ort-cpu");
 
     /// <summary>y = Relu(x) with x float[N,4].</summary>
     private static Model Relu()
@@ -96,7 +96,7 @@ public class ReliabilityTests
         var e = Assert.Throws<InvalidModelException>(() => Session(model));
         Assert.Equal("relu: graph output 'y' is listed twice (#0 and #1)", e.Message);
         Assert.Throws<InvalidModelException>(() => Ort.Backend.Compile(Ort.Device, model, new CompileOptions()));
-        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => Accelerator.Select(model)).Message);
+        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => Accel.Select(model)).Message);
     }
 
     [Fact]
@@ -141,10 +141,12 @@ public class ReliabilityTests
         Assert.Equal(zeroBias.Run(x)[0].ToArray<float>(), withoutBias.Run(x)[0].ToArray<float>());
     }
 
-    [Fact]
-    public void A_run_time_limit_stops_a_Loop_that_never_ends()
+    /// <summary>
+    /// v_final = Loop(cond, v): a valid model that loops forever while <c>cond</c> is true (no trip count, and the body
+    /// passes its condition through unchanged) and returns <c>v</c> at once when it is false.
+    /// </summary>
+    internal static Model NeverEndingLoop()
     {
-        // A valid model that loops forever: no trip count, and the body passes its condition through unchanged.
         var body = new Graph { Name = "body" };
         body.Inputs.Add(new ValueInfo("i", new TensorType(ElementType.Int64, TensorShape.Scalar)));
         body.Inputs.Add(new ValueInfo("cond_in", new TensorType(ElementType.Bool, TensorShape.Scalar)));
@@ -162,6 +164,13 @@ public class ReliabilityTests
         g.Nodes.Add(loop);
         var model = new Model(g);
         model.OpsetImports[""] = 17;
+        return model;
+    }
+
+    [Fact]
+    public void A_run_time_limit_stops_a_Loop_that_never_ends()
+    {
+        var model = NeverEndingLoop();
         var options = new CompileOptions { Settings = new Dictionary<string, string> { [OrtBackend.RunTimeoutSetting] = "300" } };
         using var partition = Ort.Backend.Compile(Ort.Device, model, options);
         var inputs = new DeviceTensor[] { new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(AccelTensor.FromArray(2f)) };
@@ -218,7 +227,7 @@ public class ReliabilityTests
     public void Select_passes_its_limits_to_the_session()
     {
         var limits = new ResourceLimits { MaxTensorBytes = 1 << 10 };
-        using var session = Accelerator.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
+        using var session = Accel.Select(Relu(), new SelectOptions { Limits = limits, Candidates = new[] { "ort-cpu" }, MeasuredRuns = 1, WarmupRuns = 0 });
         Assert.Same(limits, session.Limits);
         Assert.Throws<ResourceLimitException>(() => session.Run(AccelTensor.Zeros(ElementType.Float32, new long[] { 128, 4 })));
     }
@@ -293,7 +302,7 @@ public class RegressionModelTests
     public void A_regression_model_ends_typed_as_its_manifest_says(string file, string outcome, string fragment)
     {
         var path = Path.Combine(Folder, file);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         Exception? error = null;
         try
         {

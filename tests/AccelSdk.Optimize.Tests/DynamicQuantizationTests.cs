@@ -26,7 +26,7 @@ public sealed class DynamicQuantizationTests
             n => Assert.Null(result.Model.Graph.FindInitializer(n.Inputs[1])));
         Assert.True(OnnxExporter.ToBytes(result.Model).Length < before.Length * 0.7);
 
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var original = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var quantized = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));
         foreach (var input in TestData.Sentences(model))
@@ -96,7 +96,7 @@ public sealed class DynamicQuantizationTests
         var result = DynamicQuantizer.Quantize(model, new DynamicQuantizationOptions { PerChannel = false });
         Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "MatMulInteger");
         var input = new Dictionary<string, AccelTensor> { ["X"] = AccelTensor.Create(Values(4 * 64), 4, 64) };
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var a = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         using var b = new AccelSession(GraphPartitioner.WholeModel(result.Model, backend, device));
         var expected = a.Run(input)[0];

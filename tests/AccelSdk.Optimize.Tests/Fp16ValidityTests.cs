@@ -26,7 +26,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
         var constant = graph.Nodes.Single(n => n.OpType == "Constant");
         Assert.Equal(ElementType.Float32, constant.Attributes.Single(a => a.Name == "value").AsTensor().ElementType);
 
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var inputs = new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(model), SampleInputs.Random(model, seed: 7) };
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, inputs);
         Assert.All(accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{a.Output}: {a.MinCosine:F6}"));
@@ -135,7 +135,7 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
             return;
         }
         var written = Model.Load(path);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, written, inputs);
         Assert.All(accuracy, a => Assert.True(a.MinCosine >= 0.999, $"{relativePath} {a.Output}: {a.MinCosine:F6}"));
         log.WriteLine($"valid: {string.Join(", ", accuracy.Select(a => $"{a.Output} cosine {a.MinCosine:F6}"))}");

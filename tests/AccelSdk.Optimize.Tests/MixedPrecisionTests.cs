@@ -20,7 +20,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper log)
         foreach (var (key, value) in result.Settings) log.WriteLine($"{key}: {value}");
         foreach (var note in result.Notes) log.WriteLine(note);
 
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation);
         Assert.All(accuracy, a => Assert.True(a.MeanCosine >= 0.995, $"{a.Output}: mean cosine {a.MeanCosine:F5}"));
         // Every Conv has a row with its measured sensitivity and a choice.
@@ -50,7 +50,7 @@ public sealed class MixedPrecisionTests(ITestOutputHelper log)
         log.WriteLine(result.Settings["chosen"]);
         Assert.NotEqual("all-int8", result.Settings["chosen"]);
         Assert.Contains("most sensitive layer(s) float32", result.Settings["candidates"]);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         Assert.All(ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation), a => Assert.True(a.MeanCosine >= 0.9999, $"{a.MeanCosine:F6}"));
     }
 

@@ -143,7 +143,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         {
             File.Delete(path);
         }
-        var accuracy = ModelEvaluator.MeasureAccuracy(BackendRegistry.Resolve("ort-cpu").Backend, BackendRegistry.Resolve("ort-cpu").Device,
+        var accuracy = ModelEvaluator.MeasureAccuracy(AccelRuntime.Default.Resolve("ort-cpu").Backend, AccelRuntime.Default.Resolve("ort-cpu").Device,
             model, result.Model, TestData.Images(model, "evaluation"));
         foreach (var a in accuracy) log.WriteLine($"  {a.Output}: mean cosine {a.MeanCosine:F4}, min {a.MinCosine:F4}");
     }
@@ -159,7 +159,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 }, calibration);
         var (removed, prunable) = RemovedAndPrunable(result);
         Assert.True(removed >= 0.25 * prunable, result.Settings["channels_removed"]);
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var without = ModelEvaluator.MeasureAccuracy(backend, device, model, plain.Model, evaluation)[0];
         var with = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation)[0];
         log.WriteLine($"ResNet18 30%: {result.Settings["channels_removed"]}; cosine without refit {without.MeanCosine:F4} (min {without.MinCosine:F4}), with refit {with.MeanCosine:F4} (min {with.MinCosine:F4})");
@@ -196,7 +196,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         Assert.True(widened > 0);
         Assert.Equal(widened, narrowed);
         Assert.Equal(widened, result.Layers.Count(l => l.Choice.EndsWith("in 1536 -> 1152", StringComparison.Ordinal)));
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, sentences.Skip(20).ToList());
         foreach (var a in accuracy) log.WriteLine($"  {a.Output}: mean cosine {a.MeanCosine:F4}");
         Assert.True(accuracy[0].MeanCosine >= 0.9, $"held-out sentence cosine {accuracy[0].MeanCosine:F4}");
@@ -224,7 +224,7 @@ public sealed class PruningTests(ITestOutputHelper log)
 
     private static RunResult Run(Model model, IReadOnlyDictionary<string, AccelTensor> input)
     {
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         return session.Run(input);
     }

@@ -25,7 +25,7 @@ public sealed class SdkIntegrationTests
     [InlineData("test_dynamicquantizelinear_min_adjusted")]
     public void Quantization_ops_of_the_onnx_suite_pass_through_the_sdk(string name)
     {
-        var (backend, device) = BackendRegistry.Resolve("ort-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var result = new ConformanceRunner(backend, device).RunCase("node", RepoPaths.OnnxCase("node", name));
         Assert.True(result.Status == CaseStatus.Pass, $"{name}: {result.Status} {result.Reason}");
     }
@@ -37,14 +37,14 @@ public sealed class SdkIntegrationTests
         var quantized = DynamicQuantizer.Quantize(model).Model;
         var reloaded = OnnxImporter.Parse(OnnxExporter.ToBytes(quantized), "minilm-int8.onnx");
         var input = TestData.Sentences(model, 1)[0];
-        using var session = Accelerator.Select(reloaded, new SelectOptions
+        using var session = Accel.Select(reloaded, new SelectOptions
         {
             SampleInputs = input.ToDictionary(kv => kv.Key, kv => kv.Value),
             MeasuredRuns = 2,
             WarmupRuns = 1,
         });
         var embedding = session.Run(input.ToDictionary(kv => kv.Key, kv => kv.Value))["last_hidden_state"];
-        using var reference = ModelEvaluator.Open(model, backend: BackendRegistry.Resolve("ort-cpu").Backend, device: BackendRegistry.Resolve("ort-cpu").Device);
+        using var reference = ModelEvaluator.Open(model, backend: AccelRuntime.Default.Resolve("ort-cpu").Backend, device: AccelRuntime.Default.Resolve("ort-cpu").Device);
         var expected = reference.Run(input.ToDictionary(kv => kv.Key, kv => kv.Value))["last_hidden_state"];
         Assert.True(ModelEvaluator.Cosine(expected, embedding) >= 0.99);
     }

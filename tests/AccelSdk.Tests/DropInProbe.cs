@@ -7,7 +7,7 @@ public static class DropInProbe
     {
         var path = Environment.GetEnvironmentVariable("ACCELSDK_DROPIN_PROBE");
         if (path is null) return 2;
-        Console.WriteLine("formats: " + string.Join(",", ExtensionRegistry.ModelFormatList.Select(f => f.Name)));
+        Console.WriteLine("formats: " + string.Join(",", AccelRuntime.Default.ModelFormats.Select(f => f.Name)));
         var model = Ir.Model.Load(path);
         Console.WriteLine($"nodes: {model.Graph.Nodes.Count} ({string.Join(",", model.Graph.Nodes.Select(n => n.OpType))})");
         return 0;

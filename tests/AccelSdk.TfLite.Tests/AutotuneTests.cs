@@ -22,7 +22,7 @@ public sealed class AutotuneTests
         var model = Model.Load(TestEnvironment.Model("face_detection_short_range.tflite"));
         var result = Autotuner.Tune(model, Options);
         using var session = result.Session!;
-        Assert.True(Backends.BackendRegistry.Resolve("tflite-cpu").Backend.CompilesWholeSourceModelsOnly);
+        Assert.True(AccelRuntime.Default.Resolve("tflite-cpu").Backend.CompilesWholeSourceModelsOnly);
         Assert.DoesNotContain("tflite-cpu", result.ExcludedDevices.Keys);
         var tflite = result.Devices.Select(d => d.Device.Id).ToList().IndexOf("tflite-cpu");
         Assert.All(result.Nodes, n =>

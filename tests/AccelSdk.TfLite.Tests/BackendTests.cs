@@ -22,7 +22,7 @@ public sealed class BackendTests
         Assert.True(device.IsAvailable, device.UnavailableReason);
         Assert.StartsWith("2.14", backend.Version);
         Assert.Equal("absent from this build", device.Properties["xnnpack"]);
-        Assert.Contains(BackendRegistry.All, b => b.Name == "tflite");
+        Assert.Contains(AccelRuntime.Default.Backends, b => b.Name == "tflite");
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class BackendTests
         var path = TestEnvironment.Model("add.bin");
         var model = Model.Load(path);
         Assert.Equal(TfLiteImporter.Opset, model.OpsetOf(""));
-        var (backend, device) = BackendRegistry.Resolve("tflite-cpu");
+        var (backend, device) = AccelRuntime.Default.Resolve("tflite-cpu");
         using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
         var x = AccelTensor.Create(Enumerable.Range(0, 192).Select(i => i * 0.25f).ToArray(), 1, 8, 8, 3);
         var y = session.Run(x)[0];
@@ -42,7 +42,7 @@ public sealed class BackendTests
     public void Select_measures_tflite_and_ort_on_an_imported_model()
     {
         var model = Model.Load(TestEnvironment.Model("face_detection_short_range.tflite"));
-        using var session = Accelerator.Select(model, new SelectOptions { Candidates = new[] { "tflite-cpu", "ort-cpu" }, MeasuredRuns = 3, WarmupRuns = 1 });
+        using var session = Accel.Select(model, new SelectOptions { Candidates = new[] { "tflite-cpu", "ort-cpu" }, MeasuredRuns = 3, WarmupRuns = 1 });
         var report = session.Selection!;
         Assert.All(report.Candidates, c => Assert.True(c.MedianMs > 0, $"{c.Device.Id}: {c.Error}"));
         Assert.Equal(2, report.Candidates.Count);

@@ -1,3 +1,5 @@
+using AccelSdk.Execution;
+using AccelSdk.Ir;
 using AccelSdk.TfLite.Import;
 using AccelSdk.TfLite.Native;
 
@@ -96,6 +98,52 @@ public sealed class MalformedModelTests
         var error = Assert.Throws<ModelLoadException>(() => LiteModel.FromBytes(patch.Bytes, "huge.tflite"));
         Assert.Contains("subgraph 0 tensor 1", error.Message, StringComparison.Ordinal);
         Assert.Contains($"more than the {LiteModel.MaxActivationBytes} allowed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LiteModel_AddWithUnscaledOutput_IsRefusedWhicheverInputIsQuantized()
+    {
+        TestEnvironment.RequireRuntime();
+        // Found by a 20-minute fuzz run (seed 23): TF's add_quantized_int8.bin with ADD(float t0, int8 t1) -> t2 retyped
+        // BOOL and its scales removed. TFLite's ADD takes its output type from input 1, so it went down the int8 path
+        // with an output scale of 0 and aborted the process; the rule used to look at input 0 only.
+        var path = Path.Combine(TestEnvironment.RepoRoot, "tests", "AccelSdk.Fuzz.Tests", "Regressions", "tflite",
+            "tflite-native_crash__signal_6__in_compile_tflite_cpu-add-output-type-from-input1.tflite");
+        var error = Assert.Throws<ModelLoadException>(() => LiteModel.FromBytes(File.ReadAllBytes(path), "add-bool-output.tflite"));
+        Assert.Contains("operator 1 (Add): field outputs[0]: tensor 2 ('output') has no quantization parameters, but input 1 is Int8",
+            error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Session_StaleDeclaredShapes_AreSizedFromTheInputs()
+    {
+        TestEnvironment.RequireRuntime();
+        // Found by a 20-minute fuzz run (seed 24): the wake-word classifier's input batch set to 65536 while the
+        // Reshape and FullyConnected outputs stay declared [1, ...]. TFLite sizes them from the input at run time, so
+        // the run needed twice what the declared shapes said, and under `ulimit -v` ruy's packing segfaulted. A batch
+        // of 4096 shows it cheaply: input 34.6 MB, Reshape output 34.6 MB.
+        var patch = FlatBufferPatch.Of("weather_v0.1.tflite");
+        patch.Set(patch.TensorShapeDim(0, 0), 4096);
+        var path = Path.Combine(Path.GetTempPath(), $"stale-shapes-{Guid.NewGuid():N}.tflite");
+        File.WriteAllBytes(path, patch.Bytes);
+        try
+        {
+            RunOverCap(TfLiteImporter.Load(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void RunOverCap(Model model)
+    {
+        using var backend = new TfLiteBackend();
+        using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, backend.Devices[0]));
+        session.Limits = new ResourceLimits { MaxTensorBytes = 50_000_000, MaxRunBytes = 50_000_000 };
+        var input = AccelTensor.Zeros(ElementType.Float32, new long[] { 4096, 22, 96 });
+        var error = Assert.Throws<ResourceLimitException>(() => session.Run(input));
+        Assert.Contains("69,206,016 bytes, over the MaxRunBytes cap of 50,000,000", error.Message, StringComparison.Ordinal);
     }
 
     private static byte[] Mutate(string name, string model)

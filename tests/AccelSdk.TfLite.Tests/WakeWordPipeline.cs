@@ -19,7 +19,7 @@ internal sealed class WakeWordPipeline : IDisposable
 
     public WakeWordPipeline(string melspectrogram, string embedding, string wakeWord, string deviceId)
     {
-        var (backend, device) = BackendRegistry.Resolve(deviceId);
+        var (backend, device) = AccelRuntime.Default.Resolve(deviceId);
         _melspectrogram = Open(melspectrogram, backend, device);
         _embedding = Open(embedding, backend, device);
         _wakeWord = Open(wakeWord, backend, device);

@@ -61,7 +61,7 @@ public sealed class WakeWordTests : IDisposable
             ? new[] { AccelTensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 4000 - 2000)).ToArray(), 1, 16000) }
             : TestData.RandomInputs(interpreter.Inputs, seed: 9);
         var expected = interpreter.Run(inputs);
-        var (ort, device) = BackendRegistry.Resolve("ort-cpu");
+        var (ort, device) = AccelRuntime.Default.Resolve("ort-cpu");
         using var session = new AccelSession(GraphPartitioner.WholeModel(Model.Load(TestEnvironment.Model(name + ".onnx")), ort, device));
         var actual = session.Run(inputs);
         var worst = 0.0;

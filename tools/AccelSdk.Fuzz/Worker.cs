@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
@@ -24,8 +23,9 @@ internal static class Worker
 
     public static int Run(FuzzOptions options)
     {
-        AccelSdkDiagnostics.Warning += _ => { };
-        var devices = BackendRegistry.All
+        // Warnings go nowhere: the worker's standard output is the protocol and its standard error the crash report.
+        using var runtime = new AccelRuntimeBuilder().AddOnnxRuntime().AddIlgpu().AddTfLite().Build();
+        var devices = runtime.Backends
             .SelectMany(b => b.Devices.Where(d => d.IsAvailable && d.Kind == DeviceKind.Cpu).Select(d => (Backend: b, Device: d)))
             .ToArray();
         Send("ready " + string.Join(",", devices.Select(d => d.Device.Id)));

@@ -15,7 +15,7 @@ public sealed record MachineFingerprint(SortedDictionary<string, string> Facts)
     public string Hash { get; } = ComputeHash(Facts);
 
     /// <summary>The fingerprint of this machine with the given backends.</summary>
-    public static MachineFingerprint Of(IEnumerable<(IBackend Backend, Device Device)> devices)
+    public static MachineFingerprint Of(IEnumerable<DeviceTarget> devices)
     {
         var facts = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using AccelSdk.Storage;
 
 namespace AccelSdk.Autotune.Cache;
@@ -186,16 +185,18 @@ public sealed class TuningCache : IArtifactIndex
     /// <summary>
     /// Opens the cache of <paramref name="fingerprint"/> in <paramref name="directory"/>. A missing file gives an empty
     /// cache; a file that is not a regular file, too large, slow to read, corrupt, foreign or invalid in any entry gives
-    /// an empty cache and a warning naming the problem.
+    /// an empty cache and a warning naming the problem, sent to <paramref name="warn"/> like a failure to save later.
     /// </summary>
-    public static TuningCache Open(string directory, MachineFingerprint fingerprint)
+    public static TuningCache Open(string directory, MachineFingerprint fingerprint, Action<string>? warn = null)
     {
         var path = System.IO.Path.Combine(directory, $"autotune-{fingerprint.Hash}.json");
         var problem = TryRead(path, fingerprint, out var body);
-        if (body is not null) return new TuningCache(path, fingerprint, body, loaded: true);
-        if (problem is not null) AccelSdkDiagnostics.Warn($"tuning cache {path} is ignored and will be rebuilt: {problem}");
-        return new TuningCache(path, fingerprint, new CacheBody(), loaded: false);
+        if (body is not null) return new TuningCache(path, fingerprint, body, loaded: true) { _warn = warn };
+        if (problem is not null) warn?.Invoke($"tuning cache {path} is ignored and will be rebuilt: {problem}");
+        return new TuningCache(path, fingerprint, new CacheBody(), loaded: false) { _warn = warn };
     }
+
+    private Action<string>? _warn;
 
     /// <summary>Writes the cache atomically (temporary file, then rename). A failure to write is a warning only.</summary>
     public void Save()
@@ -216,7 +217,7 @@ public sealed class TuningCache : IArtifactIndex
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            AccelSdkDiagnostics.Warn($"tuning cache {Path} could not be written: {e.Message}");
+            _warn?.Invoke($"tuning cache {Path} could not be written: {e.Message}");
             TryDelete(temp);
         }
     }

@@ -16,13 +16,14 @@ public static class Timer
     /// <summary>
     /// Times <paramref name="run"/>. When <paramref name="abandonAboveMs"/> is set and the first timed run exceeds it, or
     /// <paramref name="abandonWarmupAboveMs"/> is set and a warm-up run exceeds it, stops at once and returns that run
-    /// as an abandoned result.
+    /// as an abandoned result. Throws <see cref="OperationCanceledException"/> before a run once <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public static TimingResult Measure(Action run, TimingRules rules, double? abandonAboveMs = null, double? abandonWarmupAboveMs = null)
+    public static TimingResult Measure(Action run, TimingRules rules, double? abandonAboveMs = null, double? abandonWarmupAboveMs = null, CancellationToken cancellationToken = default)
     {
         var warmupStart = Stopwatch.GetTimestamp();
         for (var i = 0; i < rules.WarmupRuns; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var start = Stopwatch.GetTimestamp();
             run();
             // A warm-up run includes one-time costs, so only a far larger limit applies to it.
@@ -36,6 +37,7 @@ public static class Timer
         var budgetMs = rules.BudgetPerCandidate.TotalMilliseconds;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var start = Stopwatch.GetTimestamp();
             run();
             var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -56,13 +58,13 @@ public static class Timer
     }
 
     /// <summary>Median and interquartile range over the median.</summary>
-    public static (double Median, double Spread) Summarise(IReadOnlyList<double> values)
+    public static TimingSummary Summarise(IReadOnlyList<double> values)
     {
         var sorted = values.ToArray();
         Array.Sort(sorted);
         var median = Quantile(sorted, 0.5);
         var iqr = Quantile(sorted, 0.75) - Quantile(sorted, 0.25);
-        return (median, median > 0 ? iqr / median : 0);
+        return new TimingSummary(median, median > 0 ? iqr / median : 0);
     }
 
     private static double Quantile(double[] sorted, double q)
@@ -74,3 +76,8 @@ public static class Timer
         return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
     }
 }
+
+/// <summary>What <see cref="Timer.Summarise"/> makes of repeated timings.</summary>
+/// <param name="Median">The median.</param>
+/// <param name="Spread">The interquartile range over the median (0 when the median is 0).</param>
+public sealed record TimingSummary(double Median, double Spread);

@@ -16,7 +16,7 @@ public static class AutotuneReport
     public const string Format = "accelsdk-autotune-report/1";
 
     /// <summary>Writes <c>report.json</c> and <c>report.html</c> into <paramref name="directory"/>; returns their paths.</summary>
-    public static (string Json, string Html) Write(AutotuneResult result, string directory)
+    public static ReportFiles Write(AutotuneResult result, string directory)
     {
         Directory.CreateDirectory(directory);
         var json = ToJson(result);
@@ -24,7 +24,7 @@ public static class AutotuneReport
         var htmlPath = Path.Combine(directory, "report.html");
         File.WriteAllText(jsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(htmlPath, HtmlReport.Render(result, json));
-        return (jsonPath, htmlPath);
+        return new ReportFiles(jsonPath, htmlPath);
     }
 
     /// <summary>The report as a JSON document.</summary>
@@ -254,3 +254,8 @@ public static class AutotuneReport
 
     private static JsonNode? Num(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
 }
+
+/// <summary>The files <see cref="AutotuneReport.Write"/> wrote.</summary>
+/// <param name="Json">The path of <c>report.json</c>.</param>
+/// <param name="Html">The path of <c>report.html</c>.</param>
+public sealed record ReportFiles(string Json, string Html);

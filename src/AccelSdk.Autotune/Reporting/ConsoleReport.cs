@@ -48,7 +48,7 @@ public static class ConsoleReport
     }
 
     /// <summary>One line of progress: <c>[#####.....] nodes 12/74 conv1 [Conv]</c>.</summary>
-    public static string ProgressLine(AutotuneProgress p, int width = 30)
+    public static string ProgressLine(SelectionProgress p, int width = 30)
     {
         var fraction = p.Total > 0 ? Math.Clamp((double)p.Done / p.Total, 0, 1) : 0;
         var filled = (int)Math.Round(fraction * width);

@@ -1,11 +1,11 @@
 using AccelSdk.Backends;
-using AccelSdk.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
 using Device = AccelSdk.Backends.Device;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using Microsoft.Extensions.Logging;
 
 namespace AccelSdk.Ilgpu.Runtime;
 
@@ -21,11 +21,11 @@ internal static class DeviceDiscovery
 {
     public const string OpenClOptIn = "ACCELSDK_ILGPU_OPENCL";
 
-    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts, string? openClOptIn)
+    public static List<(IlgpuDeviceSlot? Slot, Device Device)> Discover(List<Context> contexts, string? openClOptIn, ILogger logger)
     {
         var found = new List<(IlgpuDeviceSlot?, Device)>();
         found.Add(Cpu(contexts));
-        found.AddRange(Cuda(contexts));
+        found.AddRange(Cuda(contexts, logger));
         found.AddRange(OpenCl(contexts, openClOptIn));
         return found;
     }
@@ -52,7 +52,7 @@ internal static class DeviceDiscovery
         return (slot, device);
     }
 
-    private static IEnumerable<(IlgpuDeviceSlot?, Device)> Cuda(List<Context> contexts)
+    private static IEnumerable<(IlgpuDeviceSlot?, Device)> Cuda(List<Context> contexts, ILogger logger)
     {
         Context? context;
         try
@@ -61,7 +61,7 @@ internal static class DeviceDiscovery
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            AccelSdkDiagnostics.Warn($"ilgpu: CUDA could not be probed: {e.Message}");
+            logger.LogWarning("{Warning}", $"ilgpu: CUDA could not be probed: {e.Message}");
             yield break;
         }
         contexts.Add(context);

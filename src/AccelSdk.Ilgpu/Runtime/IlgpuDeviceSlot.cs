@@ -120,7 +120,7 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
 internal static class DeviceSlotTransfers
 {
-    public static IlgpuTensor Upload(this IlgpuDeviceSlot slot, AccelTensor host)
+    public static unsafe IlgpuTensor Upload(this IlgpuDeviceSlot slot, AccelTensor host)
     {
         if (host.IsString) throw new BackendException("ilgpu", $"{slot.Device.Id}: string tensors cannot live on an ILGPU accelerator ('{host.Name}')");
         var size = host.ElementType.SizeInBytes();
@@ -133,11 +133,30 @@ internal static class DeviceSlotTransfers
             var buffer = slot.Pool.Rent(host.ByteLength, $"tensor '{host.Name}' ({host.ElementType.ShortName()}{TensorShape.Format(host.Shape)})");
             if (host.ByteLength > 0)
             {
-                buffer.Bytes.CopyFromCPU(ref host.Bytes[0], host.ByteLength);
+                // From the address, not a span: wrapped and native storage may be larger than a span addresses.
+                buffer.Bytes.CopyFromCPU(ref *(byte*)host.DataPointer, host.ByteLength);
+                GC.KeepAlive(host);
             }
             // Small integer tensors (shapes, axes, indices) keep a host copy so shape arithmetic never waits for the device.
             var keepHostCopy = host.ElementCount <= 64 && host.ElementType is ElementType.Int64 or ElementType.Int32;
             return new IlgpuTensor(slot.Device, host.ElementType, host.ShapeArray, buffer, keepHostCopy ? host : null);
+        }
+    }
+
+    /// <summary>Copies a device tensor into a host tensor of the same type and size (any host storage, no intermediate copy).</summary>
+    public static unsafe void DownloadInto(this IlgpuDeviceSlot slot, IlgpuTensor tensor, AccelTensor host)
+    {
+        if (tensor.HostCopy is { } copy)
+        {
+            copy.CopyTo(host);
+            return;
+        }
+        if (host.ByteLength == 0) return;
+        lock (slot.Gate)
+        {
+            slot.Accelerator.Synchronize();
+            tensor.Buffer.Bytes.CopyToCPU(ref *(byte*)host.DataPointer, host.ByteLength);
+            GC.KeepAlive(host);
         }
     }
 

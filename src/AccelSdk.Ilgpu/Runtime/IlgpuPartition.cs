@@ -117,8 +117,15 @@ internal sealed class IlgpuPartition : ICompiledPartition
     /// <summary>When set, each run synchronises after every node and records its time here (profiling only).</summary>
     internal List<(Node Node, TimeSpan Time)>? NodeTimes { get; set; }
 
-    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs) => Run(inputs, default);
+
+    /// <summary>
+    /// Runs once. The token is checked before each kernel launch (a launched kernel runs to its end); outputs with a
+    /// buffer are downloaded straight into it.
+    /// </summary>
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
+        var cancellationToken = options.CancellationToken;
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count != Inputs.Count)
         {
@@ -142,6 +149,7 @@ internal sealed class IlgpuPartition : ICompiledPartition
                 var nodes = _model.Graph.Nodes;
                 for (var n = 0; n < nodes.Count; n++)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     var node = nodes[n];
                     var args = new IlgpuTensor?[node.Inputs.Count];
                     for (var i = 0; i < args.Length; i++)
@@ -188,9 +196,9 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     else throw new InvalidModelException($"{_model.Label}: output '{output.Name}' is produced by no node of the partition");
                 }
                 _slot.Accelerator.Synchronize();
-                return result;
+                return IntoBuffers(result, options);
             }
-            catch (Exception e) when (e is not AccelSdkException && e is not OutOfMemoryException)
+            catch (Exception e) when (e is not AccelSdkException and not OutOfMemoryException and not OperationCanceledException)
             {
                 foreach (var r in result) r.Dispose();
                 throw new BackendException(IlgpuBackend.BackendName, $"{_model.Label} on {Device.Id}: {e.Message}", e);
@@ -205,6 +213,25 @@ internal sealed class IlgpuPartition : ICompiledPartition
                 foreach (var t in owned) t.Dispose();
             }
         }
+    }
+
+    /// <summary>Downloads each output that has a buffer into it (checked against the produced type and shape) and frees its device copy.</summary>
+    private List<DeviceTensor> IntoBuffers(List<DeviceTensor> result, PartitionRunOptions options)
+    {
+        if (options.OutputBuffers is null) return result;
+        for (var j = 0; j < result.Count; j++)
+        {
+            if (options.BufferFor(j) is not { } buffer || result[j] is not IlgpuTensor produced) continue;
+            if (produced.ElementType != buffer.ElementType || !produced.Shape.AsSpan().SequenceEqual(buffer.Shape))
+            {
+                throw new OutputMismatchException(Outputs[j].Name,
+                    $"the run produced {produced.ElementType.ShortName()}{TensorShape.Format(produced.Shape)}, the buffer is {buffer.ElementType.ShortName()}{TensorShape.Format(buffer.Shape)}");
+            }
+            _slot.DownloadInto(produced, buffer);
+            produced.Dispose();
+            result[j] = new HostTensor(buffer);
+        }
+        return result;
     }
 
     private static void Release(string name, Dictionary<string, IlgpuTensor> values, HashSet<IlgpuTensor> owned)

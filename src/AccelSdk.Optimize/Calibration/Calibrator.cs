@@ -21,6 +21,9 @@ public enum CalibrationMethod
 /// <summary>Calibration settings.</summary>
 public sealed record CalibrationOptions
 {
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
     /// <summary>The range-choosing method.</summary>
     public CalibrationMethod Method { get; init; } = CalibrationMethod.MinMax;
 
@@ -64,7 +67,7 @@ public static class Calibrator
             var type = types.TryGetValue(name, out var t) && t is TensorType tt ? tt : new TensorType(ElementType.Float32, null);
             probe.Graph.Outputs.Add(new ValueInfo(name, type));
         }
-        var (backend, device) = BackendRegistry.Resolve(options.Device);
+        var (backend, device) = (options.Runtime ?? AccelRuntime.Default).Resolve(options.Device);
         using var session = new AccelSession(GraphPartitioner.WholeModel(probe, backend, device));
 
         var observations = tensorNames.ToDictionary(n => n, _ => new Observation(), StringComparer.Ordinal);

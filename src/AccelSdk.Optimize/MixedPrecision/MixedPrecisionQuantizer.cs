@@ -24,6 +24,9 @@ public sealed record MixedPrecisionOptions
     /// <summary>Device whose latency is minimised and that computes accuracy.</summary>
     public string Device { get; init; } = "ort-cpu";
 
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
     /// <summary>Timed runs per candidate (interleaved, medians).</summary>
     public int MeasuredRuns { get; init; } = 15;
 
@@ -61,7 +64,8 @@ public static class MixedPrecisionQuantizer
         foreach (var sample in evaluation) Data.InputSets.Validate(model, sample, "evaluation data");
         var named = ModelPreparation.Clone(model);
         NameNodes(named);
-        var (backend, device) = BackendRegistry.Resolve(options.Device);
+        var runtime = options.Runtime ?? AccelRuntime.Default;
+        var (backend, device) = runtime.Resolve(options.Device);
         Candidate Evaluate(string name, Model m, int reverted)
         {
             var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, named, m, evaluation);
@@ -76,7 +80,7 @@ public static class MixedPrecisionQuantizer
 
         var allInt8 = StaticQuantizer.Quantize(named, calibration, options.Static);
         var layers = allInt8.Model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && allInt8.ChangedNodes.Contains(n.Name)).ToList();
-        var sensitivity = Sensitivities(named, allInt8.Model, layers, evaluation, options.Device);
+        var sensitivity = Sensitivities(named, allInt8.Model, layers, evaluation, runtime, options.Device);
         var order = layers.OrderByDescending(n => sensitivity[n.Name]).Select(n => n.Name).ToList();
 
         var tried = new Dictionary<int, Candidate> { [0] = Evaluate("all-int8", allInt8.Model, 0) };
@@ -168,7 +172,7 @@ public static class MixedPrecisionQuantizer
     /// layer reads, and its output after QuantizeLinear/DequantizeLinear, which also clamps like an absorbed Relu).
     /// </summary>
     private static Dictionary<string, double> Sensitivities(Model floatModel, Model int8Model, List<Node> layers,
-        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluation, string device)
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluation, AccelRuntime runtime, string device)
     {
         var editor = new GraphEditor(int8Model.Graph);
         var producers = editor.Producers();
@@ -190,8 +194,8 @@ public static class MixedPrecisionQuantizer
         var pairs = layers.Select(n => (n.Name, In: (FloatValue(n.Inputs[0]), n.Inputs[0]), Out: (n.Outputs[0], Dequantized(n.Outputs[0])))).ToList();
         var compared = pairs.SelectMany(p => new[] { p.In, p.Out }).Where(p => floatValues.Contains(p.Item1)).Distinct().ToList();
         var sums = new double[compared.Count];
-        using (var f = ActivationProbe.Run(floatModel, compared.Select(c => c.Item1).ToList(), evaluation, device).GetEnumerator())
-        using (var q = ActivationProbe.Run(int8Model, compared.Select(c => c.Item2).ToList(), evaluation, device).GetEnumerator())
+        using (var f = ActivationProbe.Run(floatModel, compared.Select(c => c.Item1).ToList(), evaluation, runtime, device).GetEnumerator())
+        using (var q = ActivationProbe.Run(int8Model, compared.Select(c => c.Item2).ToList(), evaluation, runtime, device).GetEnumerator())
         {
             for (var i = 0; f.MoveNext() && q.MoveNext(); i++) sums[i % compared.Count] += ModelEvaluator.Cosine(f.Current.Value, q.Current.Value);
         }

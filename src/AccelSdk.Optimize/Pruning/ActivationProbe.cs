@@ -9,7 +9,7 @@ internal static class ActivationProbe
 {
     /// <summary>(value name, tensor) for every requested value on every sample, sample by sample.</summary>
     public static IEnumerable<(string Name, AccelTensor Value)> Run(Model model, IReadOnlyCollection<string> values,
-        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> samples, string deviceId)
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> samples, AccelRuntime? runtime, string deviceId)
     {
         var probe = ModelPreparation.Clone(model);
         var present = new HashSet<string>(probe.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
@@ -18,7 +18,7 @@ internal static class ActivationProbe
         {
             probe.Graph.Outputs.Add(new ValueInfo(name, new TensorType(ElementType.Float32, null)));
         }
-        var (backend, device) = BackendRegistry.Resolve(deviceId);
+        var (backend, device) = (runtime ?? AccelRuntime.Default).Resolve(deviceId);
         using var session = new AccelSession(GraphPartitioner.WholeModel(probe, backend, device));
         foreach (var sample in samples)
         {

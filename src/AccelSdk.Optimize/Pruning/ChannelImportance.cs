@@ -65,13 +65,13 @@ internal static class ChannelImportance
 
     /// <summary>Per-channel root mean square of the values layers read (Conv, Gemm, MatMul inputs that have channel slots), over the calibration samples.</summary>
     public static Dictionary<string, double[]> ActivationRms(Model model, ChannelDependencies deps,
-        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, string deviceId)
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, AccelRuntime? runtime, string deviceId)
     {
         var read = model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Count > 0)
             .Select(n => n.Inputs[0]).Where(deps.Values.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
         var sums = read.ToDictionary(v => v, v => new double[deps.Values[v].Count], StringComparer.Ordinal);
         var counts = read.ToDictionary(v => v, _ => 0L, StringComparer.Ordinal);
-        foreach (var (name, tensor) in ActivationProbe.Run(model, read, calibration, deviceId))
+        foreach (var (name, tensor) in ActivationProbe.Run(model, read, calibration, runtime, deviceId))
         {
             var layout = deps.Values[name];
             var shape = tensor.Shape;

@@ -32,7 +32,7 @@ public static class ChannelPruner
         var excluded = ExcludedAtoms(copy, deps, options);
         var free = deps.FreeAtoms();
         free.ExceptWith(excluded);
-        var rms = calibration is null ? null : ChannelImportance.ActivationRms(copy, deps, calibration, options.Recovery.Device);
+        var rms = calibration is null ? null : ChannelImportance.ActivationRms(copy, deps, calibration, options.Recovery.Runtime, options.Recovery.Device);
         var importance = ChannelImportance.Of(copy, deps, rms);
         var groups = DependencyGroups(deps, free);
         var removed = new HashSet<int>();

@@ -32,7 +32,7 @@ internal static class LeastSquaresRecovery
             .GroupBy(i => i, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         foreach (var layer in layers)
         {
-            var inputs = Activations(pruned, layer.Node.Inputs[0], calibration, options.Device);
+            var inputs = Activations(pruned, layer.Node.Inputs[0], calibration, options.Runtime, options.Device);
             var target = targets[layer.Node];
             for (var g = 0; g < layer.Geometry.Groups; g++)
             {
@@ -70,7 +70,7 @@ internal static class LeastSquaresRecovery
         var names = layers.Select(l => l.Node.Outputs[0]).ToList();
         var existing = new HashSet<string>(probe.Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         foreach (var name in names.Where(n => !existing.Contains(n))) probe.Graph.Outputs.Add(new ValueInfo(name, new TensorType(ElementType.Float32, null)));
-        var (backend, device) = BackendRegistry.Resolve(options.Device);
+        var (backend, device) = (options.Runtime ?? AccelRuntime.Default).Resolve(options.Device);
         using var session = new AccelSession(GraphPartitioner.WholeModel(probe, backend, device));
         var targets = layers.ToDictionary(l => l.Node, l => new LayerTarget(keep.GetValueOrDefault(l.Node.Outputs[0])));
         var random = new Random(options.Seed);
@@ -84,7 +84,7 @@ internal static class LeastSquaresRecovery
     }
 
     /// <summary>The value <paramref name="name"/> of the current pruned model on every calibration sample.</summary>
-    private static List<AccelTensor> Activations(Model model, string name, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, string deviceId)
+    private static List<AccelTensor> Activations(Model model, string name, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, AccelRuntime? runtime, string deviceId)
     {
         var isInput = model.Graph.Inputs.Any(i => i.Name == name);
         if (isInput) return calibration.Select(s => s[name]).ToList();
@@ -92,7 +92,7 @@ internal static class LeastSquaresRecovery
         if (added) model.Graph.Outputs.Add(new ValueInfo(name, new TensorType(ElementType.Float32, null)));
         try
         {
-            var (backend, device) = BackendRegistry.Resolve(deviceId);
+            var (backend, device) = (runtime ?? AccelRuntime.Default).Resolve(deviceId);
             using var session = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
             return calibration.Select(s => session.Run(s)[name]).ToList();
         }

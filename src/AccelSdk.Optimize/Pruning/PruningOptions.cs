@@ -64,6 +64,9 @@ public sealed record RecoveryOptions
     /// <summary>Device that runs the original and the pruned model on the calibration samples.</summary>
     public string Device { get; init; } = "ort-cpu";
 
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
     internal void Validate()
     {
         if (double.IsNaN(Ridge) || Ridge <= 0 || double.IsInfinity(Ridge)) throw new InvalidOptimizationOptionException("recovery ridge", $"{Ridge} must be a positive number");

@@ -14,10 +14,10 @@ internal sealed record QuantizedWeight(AccelTensor Values, AccelTensor Scales, A
 public static class QuantizationMath
 {
     /// <summary>Smallest and largest level of <paramref name="type"/> (int8 or uint8); symmetric int8 uses -127..127.</summary>
-    public static (int Min, int Max) Levels(ElementType type, bool symmetric = false, bool reduceRange = false) => type switch
+    public static QuantizationLevels Levels(ElementType type, bool symmetric = false, bool reduceRange = false) => type switch
     {
-        ElementType.UInt8 => reduceRange ? (0, 127) : (0, 255),
-        ElementType.Int8 => reduceRange ? (-64, 63) : symmetric ? (-127, 127) : (-128, 127),
+        ElementType.UInt8 => reduceRange ? new(0, 127) : new(0, 255),
+        ElementType.Int8 => reduceRange ? new(-64, 63) : symmetric ? new(-127, 127) : new(-128, 127),
         _ => throw new ArgumentException($"{type.ShortName()} is not a quantized type (int8, uint8)"),
     };
 
@@ -110,3 +110,8 @@ public static class QuantizationMath
         return new QuantizedWeight(values, scales, zeros, axis);
     }
 }
+
+/// <summary>The smallest and largest level of a quantized type, as <see cref="QuantizationMath.Levels"/> gives them.</summary>
+/// <param name="Min">The smallest level.</param>
+/// <param name="Max">The largest level.</param>
+public sealed record QuantizationLevels(int Min, int Max);

@@ -9,6 +9,9 @@ namespace AccelSdk.Optimize.Reports;
 /// <summary>How reports measure: runs, warm-up and which devices.</summary>
 public sealed record EvaluationOptions
 {
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
     /// <summary>Measured runs per model and device.</summary>
     public int MeasuredRuns { get; init; } = 20;
 
@@ -34,9 +37,9 @@ public static class ModelEvaluator
         options ??= new EvaluationOptions();
         if (evaluationInputs.Count == 0) throw new CalibrationDataException(evaluationSource ?? "evaluation inputs", "no samples to evaluate on");
         var latency = new List<LatencyResult>();
-        var devices = BackendRegistry.AllDevices.Where(d => d.IsAvailable && (options.Devices is null || options.Devices.Contains(d.Id))).ToList();
+        var devices = (options.Runtime ?? AccelRuntime.Default).Devices.Where(d => d.IsAvailable && (options.Devices is null || options.Devices.Contains(d.Id))).ToList();
         foreach (var device in devices) latency.Add(MeasureLatency(device, baseline, optimized, evaluationInputs[0], options));
-        var (accuracyBackend, accuracyDevice) = BackendRegistry.Resolve(options.AccuracyDevice);
+        var (accuracyBackend, accuracyDevice) = (options.Runtime ?? AccelRuntime.Default).Resolve(options.AccuracyDevice);
         var accuracy = MeasureAccuracy(accuracyBackend, accuracyDevice, baseline, optimized, evaluationInputs);
         return new OptimizationReport
         {
@@ -78,7 +81,7 @@ public static class ModelEvaluator
     /// </summary>
     public static LatencyResult MeasureLatency(Device device, Model baseline, Model optimized, IReadOnlyDictionary<string, AccelTensor> input, EvaluationOptions options)
     {
-        var backend = BackendRegistry.OwnerOf(device);
+        var backend = (options.Runtime ?? AccelRuntime.Default).OwnerOf(device);
         AccelSession? a = null, b = null;
         try
         {

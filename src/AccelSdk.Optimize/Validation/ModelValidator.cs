@@ -9,6 +9,9 @@ namespace AccelSdk.Optimize.Validation;
 /// <summary>How an optimized model is checked before it is written.</summary>
 public sealed record ValidationOptions
 {
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
     /// <summary>
     /// Lowest cosine each output may have against the original; null takes the default of the optimization
     /// (<see cref="ModelValidator.DefaultMinCosine"/>).
@@ -44,7 +47,7 @@ public static partial class ModelValidator
         var minCosine = options.MinCosine ?? DefaultMinCosine(optimized.Optimization);
         if (minCosine is < -1 or > 1) throw new InvalidOptimizationOptionException("MinCosine", $"{minCosine} is outside [-1, 1]");
         var inputs = options.Inputs ?? new List<IReadOnlyDictionary<string, AccelTensor>> { SampleInputs.Random(original) };
-        var (backend, device) = BackendRegistry.Resolve(options.Device);
+        var (backend, device) = (options.Runtime ?? AccelRuntime.Default).Resolve(options.Device);
         using var reference = ModelEvaluator.Open(original, backend, device);
         using var candidate = OpenOrReject(optimized, backend, device);
         foreach (var input in inputs)

@@ -17,7 +17,7 @@ public sealed class TfLiteBackendProvider : IBackendProvider
     public string Name => TfLiteBackend.BackendName;
 
     /// <inheritdoc />
-    public IBackend Create() => new TfLiteBackend();
+    public IBackend Create(BackendContext context) => new TfLiteBackend();
 }
 
 /// <summary>
@@ -182,9 +182,16 @@ internal sealed class TfLitePartition : ICompiledPartition
 
     public TimeSpan CompileTime { get; }
 
-    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs)
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs) => Run(inputs, default);
+
+    /// <summary>
+    /// Runs once; outputs with a buffer are copied from TFLite's output tensors straight into it. TFLite 2.14's C API
+    /// cannot stop an invoke in progress, so the token is checked only before the run starts.
+    /// </summary>
+    public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
         if (inputs is null) throw new InputMismatchException("(all)", "the input list is null");
+        options.CancellationToken.ThrowIfCancellationRequested();
         var hostInputs = new AccelTensor[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -195,9 +202,16 @@ internal sealed class TfLitePartition : ICompiledPartition
                 var other => throw new BackendException(TfLiteBackend.BackendName, $"input '{Inputs[i].Name}' is on {other.Device.Id}, not in host memory"),
             };
         }
-        var outputs = _interpreter.Run(hostInputs);
+        var buffers = options.OutputBuffers is null ? null : new AccelTensor?[Outputs.Count];
+        for (var i = 0; buffers is not null && i < buffers.Length; i++) buffers[_outputOrder[i]] = options.BufferFor(i);
+        var outputs = _interpreter.Run(hostInputs, buffers);
         var result = new DeviceTensor[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++) result[i] = new HostTensor(outputs[_outputOrder[i]].WithName(Outputs[i].Name));
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            var output = outputs[_outputOrder[i]];
+            // A caller's buffer goes back as itself, so the session sees it was filled in place.
+            result[i] = new HostTensor(options.BufferFor(i) is { } buffer && ReferenceEquals(output, buffer) ? output : output.WithName(Outputs[i].Name));
+        }
         return result;
     }
 

@@ -14,7 +14,7 @@ public static class TfLiteConverter
     {
         var model = TfLiteImporter.Load(tflitePath);
         var kept = model.Graph.Nodes.Where(n => n.Domain == TfLiteImporter.CustomDomain)
-            .Select(n => (n.Name, n.OpType, "a TFLite op the importer has no ONNX form for")).ToList();
+            .Select(n => new UnsupportedNode(n.Name, n.OpType, "a TFLite op the importer has no ONNX form for")).ToList();
         if (kept.Count > 0) throw new UnsupportedOperatorException($"{model.Label} -> ONNX", kept);
         // The source path only tells the TFLite backend which file to run; an ONNX file stands on its own.
         model.MetadataProps.RemoveAll(kv => kv.Key.StartsWith("accelsdk.tflite.", StringComparison.Ordinal));

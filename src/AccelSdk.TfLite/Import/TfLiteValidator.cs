@@ -372,11 +372,11 @@ internal sealed class TfLiteValidator
         {
             return;
         }
-        if (code is not (Op.kTfLiteBuiltinQuantize or Op.kTfLiteBuiltinDequantize) && inputs.Length > 0 && outputs.Length > 0 && inputs[0] >= 0
-            && IsInteger8Or16(facts[inputs[0]].Type) && !facts[outputs[0]].HasScale)
+        if (code is not (Op.kTfLiteBuiltinQuantize or Op.kTfLiteBuiltinDequantize) && outputs.Length > 0 && outputs[0] >= 0
+            && !facts[outputs[0]].HasScale && QuantizedPathInput(code, inputs, facts) is { } quantizedInput)
         {
-            // The quantized kernels (chosen by input 0's type) requantize into the output's scale, whatever its declared type.
-            throw Fail($"field outputs[0]: tensor {outputs[0]} ('{facts[outputs[0]].Name}') has no quantization parameters, but input 0 is {facts[inputs[0]].Type} and TFLite's {name} kernel requantizes into the output's scale");
+            // The quantized kernels requantize into the output's scale, whatever its declared type.
+            throw Fail($"field outputs[0]: tensor {outputs[0]} ('{facts[outputs[0]].Name}') has no quantization parameters, but input {quantizedInput} is {facts[inputs[quantizedInput]].Type} and TFLite's {name} kernel requantizes into the output's scale");
         }
         foreach (var (list, role) in new[] { (inputs, "inputs"), (outputs, "outputs") })
         {
@@ -422,6 +422,24 @@ internal sealed class TfLiteValidator
                     $"differ in scale by more than 2^16 or less than 2^-32; TFLite's {name} kernel cannot rescale between them");
             }
         }
+    }
+
+    /// <summary>
+    /// The input whose 8/16-bit type sends the kernel down its quantized path, or null. Most kernels look at input 0;
+    /// elementwise binary kernels at either input (ADD sets its output's type to input 1's before choosing), and they
+    /// have no hybrid float/int8 form that could legitimately leave the output unscaled.
+    /// </summary>
+    private static int? QuantizedPathInput(Op code, int[] inputs, TensorFacts[] facts)
+    {
+        var candidates = code is Op.kTfLiteBuiltinAdd or Op.kTfLiteBuiltinSub or Op.kTfLiteBuiltinMul or Op.kTfLiteBuiltinDiv
+            or Op.kTfLiteBuiltinSquaredDifference or Op.kTfLiteBuiltinMaximum or Op.kTfLiteBuiltinMinimum
+            ? inputs.Length
+            : Math.Min(1, inputs.Length);
+        for (var k = 0; k < candidates; k++)
+        {
+            if (inputs[k] >= 0 && IsInteger8Or16(facts[inputs[k]].Type)) return k;
+        }
+        return null;
     }
 
     private static bool IsWideInteger(SchemaTensorType type) => type is SchemaTensorType.Int32 or SchemaTensorType.Int64;

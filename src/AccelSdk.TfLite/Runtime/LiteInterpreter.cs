@@ -158,7 +158,14 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     }
 
     /// <summary>Runs once with inputs in model order; an input whose shape differs from the current one is resized first.</summary>
-    public AccelTensor[] Run(params AccelTensor[] inputs)
+    public AccelTensor[] Run(params AccelTensor[] inputs) => Run(inputs, null);
+
+    /// <summary>
+    /// Runs once with inputs in model order and copies each output whose entry in <paramref name="outputBuffers"/> is
+    /// not null into that tensor (returned in its place); it must have the output's element type and shape, else an
+    /// <see cref="OutputMismatchException"/> names the output. Other outputs are copied into new tensors.
+    /// </summary>
+    public AccelTensor[] Run(AccelTensor[] inputs, IReadOnlyList<AccelTensor?>? outputBuffers)
     {
         if (inputs is null) throw new InputMismatchException("(all)", $"{_model.Label}: the input array is null");
         var missing = Array.FindIndex(inputs, t => t is null);
@@ -176,7 +183,11 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             for (var i = 0; i < inputs.Length; i++) CopyIn(TfLiteNative.TfLiteInterpreterGetInputTensor(Pointer, i), inputs[i]);
             Check(TfLiteNative.TfLiteInterpreterInvoke(Pointer), "invoke");
             var outputs = new AccelTensor[TfLiteNative.TfLiteInterpreterGetOutputTensorCount(Pointer)];
-            for (var i = 0; i < outputs.Length; i++) outputs[i] = CopyOut(TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i));
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                var tensor = TfLiteNative.TfLiteInterpreterGetOutputTensor(Pointer, i);
+                outputs[i] = outputBuffers is not null && i < outputBuffers.Count && outputBuffers[i] is { } buffer ? CopyOut(tensor, buffer) : CopyOut(tensor);
+            }
             return outputs;
         }
     }
@@ -307,6 +318,19 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             Check(TfLiteNative.TfLiteTensorCopyToBuffer(tensor, p, (nuint)result.ByteLength), $"copying output '{info.Name}'");
         }
         return result;
+    }
+
+    internal AccelTensor CopyOut(TfLiteTensor* tensor, AccelTensor buffer)
+    {
+        var info = Describe(tensor);
+        if (info.ElementType != buffer.ElementType || !info.Shape.Select(d => (long)d).SequenceEqual(buffer.ShapeArray) || info.ByteSize != buffer.ByteLength)
+        {
+            throw new OutputMismatchException(info.Name,
+                $"{_model.Label} produced {info.TfLiteType}{TensorShape.Format(info.Shape.Select(d => (long)d).ToArray())}, the buffer is {buffer.ElementType.ShortName()}{TensorShape.Format(buffer.Shape)}");
+        }
+        Check(TfLiteNative.TfLiteTensorCopyToBuffer(tensor, (void*)buffer.DataPointer, (nuint)buffer.ByteLength), $"copying output '{info.Name}'");
+        GC.KeepAlive(buffer);
+        return buffer;
     }
 
     /// <summary>

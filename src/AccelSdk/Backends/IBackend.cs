@@ -1,4 +1,5 @@
 using AccelSdk.Ir;
+using Microsoft.Extensions.Logging;
 
 namespace AccelSdk.Backends;
 
@@ -73,6 +74,12 @@ public sealed record CompileOptions
     /// before one is loaded. Null (default) disables the artefact cache, since an unchecked file is never loaded.
     /// </summary>
     public IArtifactIndex? ArtifactIndex { get; init; }
+
+    /// <summary>
+    /// Where the backend logs warnings about this compile (an artefact it cannot use or write); null: the backend's own
+    /// logger. The autotuner passes one per tuning, so each tuning's warnings stay its own.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 }
 
 /// <summary>
@@ -122,10 +129,10 @@ public interface ICompiledPartition : IDisposable
     /// <summary>The device it runs on.</summary>
     Device Device { get; }
 
-    /// <summary>Inputs in the order <see cref="Run"/> takes them.</summary>
+    /// <summary>Inputs in the order <see cref="Run(IReadOnlyList{DeviceTensor})"/> takes them.</summary>
     IReadOnlyList<ValueInfo> Inputs { get; }
 
-    /// <summary>Outputs in the order <see cref="Run"/> returns them.</summary>
+    /// <summary>Outputs in the order <see cref="Run(IReadOnlyList{DeviceTensor})"/> returns them.</summary>
     IReadOnlyList<ValueInfo> Outputs { get; }
 
     /// <summary>Time spent compiling (session creation, kernel JIT), kept apart from run time.</summary>
@@ -139,14 +146,49 @@ public interface ICompiledPartition : IDisposable
     /// the caller owns the returned tensors.
     /// </summary>
     IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs);
+
+    /// <summary>
+    /// Runs once with per-call options: cancellation, and host buffers for the outputs. A partition that wrote an
+    /// output into its buffer returns a <see cref="HostTensor"/> whose <see cref="HostTensor.Value"/> is that very
+    /// buffer; the caller copies any other result into the buffer. A cancelled run throws
+    /// <see cref="OperationCanceledException"/> and leaves the partition usable. The default checks the token, then
+    /// runs <see cref="Run(IReadOnlyList{DeviceTensor})"/>, which cannot be stopped midway.
+    /// </summary>
+    IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
+    {
+        options.CancellationToken.ThrowIfCancellationRequested();
+        return Run(inputs);
+    }
 }
 
-/// <summary>Creates a backend; found through <see cref="AccelSdkExtensionAttribute"/>.</summary>
+/// <summary>Per-call options of <see cref="ICompiledPartition.Run(IReadOnlyList{DeviceTensor}, PartitionRunOptions)"/>.</summary>
+/// <param name="OutputBuffers">
+/// Host tensors to write the outputs into, in <see cref="ICompiledPartition.Outputs"/> order, of the output's element
+/// type and shape (checked by the session); a null list or entry lets the partition allocate that output.
+/// </param>
+/// <param name="CancellationToken">Stops the run as early as the backend can.</param>
+public readonly record struct PartitionRunOptions(IReadOnlyList<AccelTensor?>? OutputBuffers, CancellationToken CancellationToken)
+{
+    /// <summary>The buffer for output <paramref name="index"/>, or null.</summary>
+    public AccelTensor? BufferFor(int index) => OutputBuffers is { } b && index < b.Count ? b[index] : null;
+}
+
+/// <summary>
+/// Creates a backend for an <see cref="AccelRuntime"/>: added with the backend package's builder extension
+/// (<c>AddOnnxRuntime()</c>) or found through <see cref="AccelSdkExtensionAttribute"/>.
+/// </summary>
 public interface IBackendProvider
 {
     /// <summary>Backend name.</summary>
     string Name { get; }
 
-    /// <summary>Creates the backend. Throws only for programming errors; a missing runtime yields a backend with no available device.</summary>
-    IBackend Create();
+    /// <summary>
+    /// Creates the backend; the runtime that asked owns and disposes it. Throws only for programming errors; a missing
+    /// runtime yields a backend with no available device.
+    /// </summary>
+    IBackend Create(BackendContext context);
 }
+
+/// <summary>What a runtime hands the backends it creates.</summary>
+/// <param name="Logger">Where the backend logs warnings (a device that fails to start, a cache it cannot use).</param>
+public sealed record BackendContext(ILogger Logger);

@@ -60,7 +60,7 @@ public enum StreamExecution
 /// Runs a model according to an <see cref="ExecutionPlan"/>: compiles each partition once, then per run feeds
 /// inputs, moves values between memory spaces where the plan says so, and returns host tensors.
 /// </summary>
-public sealed class AccelSession : IDisposable
+public sealed partial class AccelSession : IDisposable
 {
     private readonly ICompiledPartition[] _compiled;
     private readonly string[] _outputNames;
@@ -70,6 +70,7 @@ public sealed class AccelSession : IDisposable
     private readonly ConcurrentDictionary<string, RunEstimate> _estimates = new(StringComparer.Ordinal);
     private readonly bool _inputsAreStatic;
     private RunEstimate? _staticEstimate;
+    private readonly SessionTelemetry _telemetry;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -99,6 +100,8 @@ public sealed class AccelSession : IDisposable
         _requiredInputs = plan.Model.Graph.RequiredInputs.ToArray();
         _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
+        _telemetry = new SessionTelemetry(plan);
+        (_directInputOrder, _directOutputOrder) = DirectOrders();
     }
 
     /// <summary>The plan this session executes.</summary>
@@ -107,8 +110,14 @@ public sealed class AccelSession : IDisposable
     /// <summary>The model.</summary>
     public Model Model => Plan.Model;
 
-    /// <summary>How the plan was chosen, when it came from <see cref="Accelerator.Select(Model, SelectOptions?)"/>.</summary>
+    /// <summary>How the plan was chosen, when it came from <see cref="AccelRuntime.Select(Model, SelectOptions?, IProgress{SelectionProgress}?, CancellationToken)"/>.</summary>
     public SelectionReport? Selection { get; internal set; }
+
+    /// <summary>
+    /// Everything that fell back while this session was chosen (unavailable devices, candidates or plans left out,
+    /// devices excluded from tuning, nodes moved), with the reasons; each was also logged as a warning.
+    /// </summary>
+    public IReadOnlyList<Fallback> Fallbacks { get; internal set; } = Array.Empty<Fallback>();
 
     /// <summary>Time spent compiling all partitions.</summary>
     public TimeSpan CompileTime { get; }
@@ -138,17 +147,27 @@ public sealed class AccelSession : IDisposable
     public RunResult Run(params AccelTensor[] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Length != _requiredInputs.Length)
-        {
-            throw new InputMismatchException(inputs.Length < _requiredInputs.Length ? _requiredInputs[inputs.Length].Name : $"#{inputs.Length}",
-                $"{Model.Label} takes {_requiredInputs.Length} input(s) ({string.Join(", ", _requiredInputs.Select(i => i.Name))}), {inputs.Length} given");
-        }
-        var named = new Dictionary<string, AccelTensor>(inputs.Length, StringComparer.Ordinal);
-        for (var i = 0; i < inputs.Length; i++)
+        return Run(ToNamed(inputs));
+    }
+
+    private Dictionary<string, AccelTensor> ToNamed(IReadOnlyList<AccelTensor> inputs)
+    {
+        CheckInputCount(inputs.Count);
+        var named = new Dictionary<string, AccelTensor>(inputs.Count, StringComparer.Ordinal);
+        for (var i = 0; i < inputs.Count; i++)
         {
             named[_requiredInputs[i].Name] = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"input #{i} ('{_requiredInputs[i].Name}') is null");
         }
-        return Run(named);
+        return named;
+    }
+
+    private void CheckInputCount(int count)
+    {
+        if (count != _requiredInputs.Length)
+        {
+            throw new InputMismatchException(count < _requiredInputs.Length ? _requiredInputs[count].Name : $"#{count}",
+                $"{Model.Label} takes {_requiredInputs.Length} input(s) ({string.Join(", ", _requiredInputs.Select(i => i.Name))}), {count} given");
+        }
     }
 
     /// <summary>
@@ -165,17 +184,25 @@ public sealed class AccelSession : IDisposable
         return RunValidated(inputs);
     }
 
-    private RunResult RunValidated(IReadOnlyDictionary<string, AccelTensor> inputs)
+    private RunResult RunValidated(IReadOnlyDictionary<string, AccelTensor> inputs, CancellationToken cancellationToken = default,
+        IReadOnlyList<AccelTensor?>? outputBuffers = null)
     {
-        var item = new InFlight(inputs);
+        var item = new InFlight(inputs, outputBuffers is null ? null : BuffersByName(outputBuffers));
+        using var activity = _telemetry.StartRun();
+        var start = Stopwatch.GetTimestamp();
         try
         {
-            for (var p = 0; p < _compiled.Length; p++) RunPartition(p, item);
+            for (var p = 0; p < _compiled.Length; p++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                RunPartition(p, item, cancellationToken);
+            }
             return Collect(item);
         }
         finally
         {
             item.Release();
+            _telemetry.RecordRun(start);
         }
     }
 
@@ -299,10 +326,14 @@ public sealed class AccelSession : IDisposable
     /// <summary>One run's values and the device tensors it owns.</summary>
     private sealed class InFlight
     {
-        public InFlight(IReadOnlyDictionary<string, AccelTensor> inputs)
+        public InFlight(IReadOnlyDictionary<string, AccelTensor> inputs, Dictionary<string, AccelTensor>? outputBuffers = null)
         {
             foreach (var kv in inputs) Values[kv.Key] = new HostTensor(kv.Value.Name == kv.Key ? kv.Value : kv.Value.WithName(kv.Key));
+            OutputBuffers = outputBuffers;
         }
+
+        /// <summary>Caller tensors the graph outputs are written into, by output name; null when the run allocates them.</summary>
+        public Dictionary<string, AccelTensor>? OutputBuffers { get; }
 
         public Dictionary<string, DeviceTensor> Values { get; } = new(StringComparer.Ordinal);
 
@@ -315,7 +346,7 @@ public sealed class AccelSession : IDisposable
         }
     }
 
-    private void RunPartition(int p, InFlight item)
+    private void RunPartition(int p, InFlight item, CancellationToken cancellationToken = default)
     {
         var compiled = _compiled[p];
         var partitionInputs = new DeviceTensor[compiled.Inputs.Count];
@@ -328,7 +359,7 @@ public sealed class AccelSession : IDisposable
             }
             partitionInputs[i] = MoveTo(value, compiled.Device, item.Owned);
         }
-        var outputs = compiled.Run(partitionInputs);
+        var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken));
         for (var i = 0; i < outputs.Count; i++)
         {
             item.Values[compiled.Outputs[i].Name] = outputs[i];
@@ -345,6 +376,7 @@ public sealed class AccelSession : IDisposable
             if (item.Values.TryGetValue(name, out var v)) result[i] = ToHost(v).WithName(name);
             else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
                 ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
+            if (item.OutputBuffers?.GetValueOrDefault(name) is { } buffer) result[i] = FillBuffer(name, result[i], buffer);
         }
         return new RunResult(result, _outputNames);
     }
@@ -352,6 +384,7 @@ public sealed class AccelSession : IDisposable
     private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
+        _telemetry.RecordTransfer(value.Device, target);
         var host = value as HostTensor ?? new HostTensor(ToHost(value));
         if (target.MemorySpace == Device.HostMemory) return host;
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
@@ -372,20 +405,24 @@ public sealed class AccelSession : IDisposable
             {
                 throw new InputMismatchException(kv.Key, $"{Model.Label} has no input of that name (inputs: {string.Join(", ", _requiredInputs.Select(i => i.Name))})");
             }
-            if (declared.Type is not TensorType expected) continue;
-            var given = kv.Value;
-            if (expected.ElementType != ElementType.Undefined && given.ElementType != expected.ElementType)
-            {
-                throw new InputMismatchException(kv.Key, $"expected {expected.ElementType.ShortName()}, got {given.ElementType.ShortName()}");
-            }
-            if (expected.Shape is { } shape && !shape.Accepts(given.Shape))
-            {
-                throw new InputMismatchException(kv.Key, $"expected shape {shape}, got {TensorShape.Format(given.Shape)}");
-            }
+            CheckInput(kv.Key, declared, kv.Value);
         }
         foreach (var required in _requiredInputs)
         {
             if (!inputs.ContainsKey(required.Name)) throw new InputMismatchException(required.Name, "required but not given");
+        }
+    }
+
+    private static void CheckInput(string name, ValueInfo declared, AccelTensor given)
+    {
+        if (declared.Type is not TensorType expected) return;
+        if (expected.ElementType != ElementType.Undefined && given.ElementType != expected.ElementType)
+        {
+            throw new InputMismatchException(name, $"expected {expected.ElementType.ShortName()}, got {given.ElementType.ShortName()}");
+        }
+        if (expected.Shape is { } shape && !shape.Accepts(given.Shape))
+        {
+            throw new InputMismatchException(name, $"expected shape {shape}, got {TensorShape.Format(given.Shape)}");
         }
     }
 
@@ -435,26 +472,36 @@ public sealed class AccelSession : IDisposable
 
     private RunEstimate Estimate(IReadOnlyDictionary<string, AccelTensor> inputs, string inputShapes)
     {
+        // A file's declared intermediate shapes can be stale (a hostile .tflite declares [1, 2112] where its input makes
+        // [65536, 2112], and the runtime allocates the latter): size each value by inference from the inputs alone and by
+        // inference with the declarations, and take the larger.
+        var inferred = InferWithInputs(inputs, withDeclaredValues: false);
+        var declared = InferWithInputs(inputs, withDeclaredValues: true);
+        long BytesOf(string name) => Math.Max(SizedBytes(inferred, name), SizedBytes(declared, name));
+        var constants = Model.Graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
+        var largest = (Name: "", Bytes: 0L);
+        foreach (var name in inferred.Keys.Union(declared.Keys))
+        {
+            var bytes = BytesOf(name);
+            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
+        }
+        var peak = MemoryEstimate.Of(Plan, BytesOf).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
+        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+    }
+
+    private IReadOnlyDictionary<string, Ir.ValueType> InferWithInputs(IReadOnlyDictionary<string, AccelTensor> inputs, bool withDeclaredValues)
+    {
         var graph = Model.Graph;
         var concrete = new Graph { Name = graph.Name };
         concrete.Nodes.AddRange(graph.Nodes);
         concrete.Initializers.AddRange(graph.Initializers);
         concrete.SparseInitializers.AddRange(graph.SparseInitializers);
-        concrete.ValueInfos.AddRange(graph.ValueInfos);
-        concrete.Outputs.AddRange(graph.Outputs);
+        if (withDeclaredValues) concrete.ValueInfos.AddRange(graph.ValueInfos);
+        concrete.Outputs.AddRange(withDeclaredValues ? graph.Outputs : graph.Outputs.Select(o => new ValueInfo(o.Name, null)));
         concrete.Inputs.AddRange(graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
         var model = new Model(concrete);
         foreach (var (domain, version) in Model.OpsetImports) model.OpsetImports[domain] = version;
-        var types = ShapeInference.Infer(model);
-        var constants = graph.Initializers.Select(t => t.Name ?? "").ToHashSet(StringComparer.Ordinal);
-        var largest = (Name: "", Bytes: 0L);
-        foreach (var name in types.Keys)
-        {
-            var bytes = SizedBytes(types, name);
-            if (bytes > largest.Bytes && !constants.Contains(name)) largest = (name, bytes);
-        }
-        var peak = MemoryEstimate.Of(Plan, name => SizedBytes(types, name)).Select(f => f.PeakActivationBytes).DefaultIfEmpty(0).Max();
-        return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
+        return ShapeInference.Infer(model);
     }
 
     /// <summary>

@@ -13,14 +13,14 @@ public sealed record Placement(IBackend Backend, Device Device);
 public static class GraphPartitioner
 {
     /// <summary>Asks <paramref name="backend"/> about every node; returns the ones it refuses with reasons.</summary>
-    public static IReadOnlyList<(string Node, string Op, string Reason)> Unsupported(Model model, IBackend backend, Device device, IReadOnlyDictionary<string, Ir.ValueType>? types = null)
+    public static IReadOnlyList<UnsupportedNode> Unsupported(Model model, IBackend backend, Device device, IReadOnlyDictionary<string, Ir.ValueType>? types = null)
     {
         var context = new NodeContext(model, types ?? ShapeInference.Infer(model));
-        var result = new List<(string, string, string)>();
+        var result = new List<UnsupportedNode>();
         foreach (var node in model.Graph.Nodes)
         {
             var support = backend.Supports(device, node, context);
-            if (!support.IsSupported) result.Add((node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault() ?? "?", node.OpType, support.Reason ?? "not supported"));
+            if (!support.IsSupported) result.Add(new UnsupportedNode(node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault() ?? "?", node.OpType, support.Reason ?? "not supported"));
         }
         return result;
     }

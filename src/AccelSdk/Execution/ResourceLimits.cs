@@ -44,7 +44,7 @@ public sealed record ResourceLimits
         MaxRunBytes = FromEnvironment(MaxRunBytesVariable) ?? DefaultCap,
     };
 
-    private static long DefaultCap => Math.Max(1L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
+    private static long DefaultCap => Math.Max(1L << 20, ProcessMemory.AvailableBytes / 4);
 
     /// <summary>Throws <see cref="ResourceLimitException"/> when <paramref name="bytes"/> exceed <see cref="MaxTensorBytes"/>.</summary>
     public void CheckTensor(string tensorName, long bytes, string? detail = null)

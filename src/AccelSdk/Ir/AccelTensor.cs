@@ -4,55 +4,36 @@ using System.Runtime.InteropServices;
 namespace AccelSdk.Ir;
 
 /// <summary>
-/// A dense tensor in host memory. Numeric data lives in one byte buffer allocated on the pinned object heap and
-/// aligned to 64 bytes, so native runtimes can read and write it in place without a copy or a pin per call, and
+/// A dense tensor in host memory. By default numeric data lives in one byte buffer allocated on the pinned object heap
+/// and aligned to 64 bytes, so native runtimes can read and write it in place without a copy or a pin per call, and
 /// SIMD kernels see the same alignment on every run (ONNX Runtime's reductions give bit-different sums otherwise).
-/// String tensors hold a <see cref="string"/> array instead.
+/// <see cref="Wrap{T}(Memory{T}, long[])"/> and its overloads instead wrap the caller's memory without copying (pinned
+/// while the tensor lives), and <see cref="AllocateNative"/> holds data in native memory of any size; see
+/// <see cref="StorageKind"/>. String tensors hold a <see cref="string"/> array instead.
 /// </summary>
-public sealed class AccelTensor
+/// <remarks>
+/// <see cref="Dispose"/> releases storage this tensor created (unpins caller memory, frees native memory); views made
+/// by <see cref="Reshape"/>, <see cref="WithName"/> or <see cref="WithDoc"/> share the storage and release nothing.
+/// Tensors the SDK allocates need no disposing.
+/// </remarks>
+public sealed partial class AccelTensor : IDisposable
 {
     /// <summary>Alignment of dense data in bytes.</summary>
     public const int Alignment = 64;
 
-    private readonly AlignedBuffer? _bytes;
+    private readonly TensorStorage? _storage;
+    private readonly bool _ownsStorage;
     private readonly string[]? _strings;
     private readonly long[] _shape;
 
-    private AccelTensor(ElementType type, long[] shape, AlignedBuffer? bytes, string[]? strings, string? name)
+    private AccelTensor(ElementType type, long[] shape, TensorStorage? storage, string[]? strings, string? name, bool ownsStorage = false)
     {
         ElementType = type;
         _shape = shape;
-        _bytes = bytes;
+        _storage = storage;
+        _ownsStorage = ownsStorage;
         _strings = strings;
         Name = name;
-    }
-
-    /// <summary>A pinned array and the offset in it where 64-byte aligned data of <see cref="Length"/> bytes starts.</summary>
-    private sealed class AlignedBuffer
-    {
-        private readonly byte[] _array;
-        private readonly int _offset;
-
-        public AlignedBuffer(long length)
-        {
-            Length = (int)length;
-            if (Length == 0)
-            {
-                _array = Array.Empty<byte>();
-                return;
-            }
-            _array = GC.AllocateArray<byte>(Length + Alignment - 1, pinned: true);
-            var address = (long)AddressOf(_array);
-            _offset = (int)((Alignment - address % Alignment) % Alignment);
-        }
-
-        public int Length { get; }
-
-        public Span<byte> Span => _array.AsSpan(_offset, Length);
-
-        public nint Pointer => Length == 0 ? 0 : AddressOf(_array) + _offset;
-
-        private static unsafe nint AddressOf(byte[] array) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
     }
 
     /// <summary>Element type.</summary>
@@ -77,7 +58,7 @@ public sealed class AccelTensor
     public long ElementCount => CountElements(_shape);
 
     /// <summary>Size of the dense data in bytes (0 for strings).</summary>
-    public long ByteLength => _bytes?.Length ?? 0;
+    public long ByteLength => _storage?.Length ?? 0;
 
     /// <summary>True for string tensors.</summary>
     public bool IsString => _strings is not null;
@@ -147,7 +128,7 @@ public sealed class AccelTensor
             throw new InvalidTensorException(name,
                 $"{type.ShortName()}{TensorShape.Format(shape)} needs {bytes:N0} bytes; a dense tensor holds at most {MaxByteLength:N0}");
         }
-        return new AccelTensor(type, shape.ToArray(), new AlignedBuffer(bytes), null, name);
+        return new AccelTensor(type, shape.ToArray(), new OwnedStorage(bytes), null, name);
     }
 
     /// <summary>Creates a tensor by copying <paramref name="data"/> with the given shape.</summary>
@@ -156,7 +137,7 @@ public sealed class AccelTensor
         var type = ElementTypeInfo.Of<T>();
         CheckLength(data.Length, shape);
         var tensor = Zeros(type, shape);
-        MemoryMarshal.AsBytes(data).CopyTo(tensor._bytes!.Span);
+        MemoryMarshal.AsBytes(data).CopyTo(tensor.Bytes);
         return tensor;
     }
 
@@ -184,15 +165,15 @@ public sealed class AccelTensor
         {
             throw new InvalidTensorException(name, $"{type.ShortName()}{TensorShape.Format(shape)} needs {tensor.ByteLength} bytes, got {bytes.Length}");
         }
-        bytes.CopyTo(tensor._bytes!.Span);
+        bytes.CopyTo(tensor.Bytes);
         return tensor;
     }
 
     /// <summary>Returns the same data with another name.</summary>
-    public AccelTensor WithName(string? name) => new(ElementType, _shape, _bytes, _strings, name) { DocString = DocString };
+    public AccelTensor WithName(string? name) => new(ElementType, _shape, _storage, _strings, name) { DocString = DocString };
 
     /// <summary>Returns the same data with a documentation string.</summary>
-    public AccelTensor WithDoc(string? docString) => new(ElementType, _shape, _bytes, _strings, Name) { DocString = docString };
+    public AccelTensor WithDoc(string? docString) => new(ElementType, _shape, _storage, _strings, Name) { DocString = docString };
 
     /// <summary>Returns a view of the same data with another shape of equal element count.</summary>
     public AccelTensor Reshape(params long[] shape)
@@ -201,21 +182,20 @@ public sealed class AccelTensor
         {
             throw new InvalidTensorException(Name, $"cannot reshape {TensorShape.Format(_shape)} to {TensorShape.Format(shape)}");
         }
-        return new AccelTensor(ElementType, shape, _bytes, _strings, Name);
+        return new AccelTensor(ElementType, shape, _storage, _strings, Name);
     }
 
-    /// <summary>The raw bytes of a dense tensor (writable, pinned).</summary>
-    public Span<byte> Bytes => _bytes is { } b ? b.Span : throw new InvalidOperationException("String tensors have no byte buffer.");
+    /// <summary>
+    /// The raw bytes of a dense tensor (writable, pinned). Data over 2 GiB (native storage) has no span: use
+    /// <see cref="DataPointer"/> or <see cref="AsTensorSpan{T}"/>.
+    /// </summary>
+    public Span<byte> Bytes => _storage is { } s ? s.Span(Name) : throw new InvalidOperationException("String tensors have no byte buffer.");
 
     /// <summary>The data as a span of <typeparamref name="T"/>; <typeparamref name="T"/> must have the element size.</summary>
     public Span<T> AsSpan<T>() where T : unmanaged
     {
-        if (_bytes is null) throw new InvalidOperationException("String tensors have no numeric data.");
-        if (Unsafe.SizeOf<T>() != ElementType.SizeInBytes())
-        {
-            throw new InvalidOperationException($"Cannot view {ElementType.ShortName()} data as {typeof(T).Name}.");
-        }
-        return MemoryMarshal.Cast<byte, T>(_bytes.Span);
+        CheckView<T>();
+        return MemoryMarshal.Cast<byte, T>(_storage!.Span(Name));
     }
 
     /// <summary>A copy of the data as an array.</summary>
@@ -227,8 +207,11 @@ public sealed class AccelTensor
     /// <summary>The writable string array of a string tensor.</summary>
     internal string[] StringArray => _strings ?? throw new InvalidOperationException("Not a string tensor.");
 
-    /// <summary>Address of the pinned, 64-byte aligned dense data (0 when empty); valid while this tensor is alive.</summary>
-    public nint DataPointer => _bytes?.Pointer ?? throw new InvalidOperationException("String tensors have no native buffer.");
+    /// <summary>
+    /// Address of the pinned dense data (0 when empty); valid while this tensor is alive and its storage is not
+    /// disposed. 64-byte aligned unless the tensor wraps caller memory (<see cref="IsAligned"/>).
+    /// </summary>
+    public nint DataPointer => _storage?.Pointer ?? throw new InvalidOperationException("String tensors have no native buffer.");
 
     /// <summary>The tensor's type with its concrete shape.</summary>
     public TensorType TensorType => new(ElementType, new TensorShape(_shape));

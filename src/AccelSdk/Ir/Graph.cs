@@ -25,7 +25,7 @@ public sealed class Graph
     public List<SparseTensor> SparseInitializers { get; } = new();
 
     /// <summary>Quantization annotations carried through unchanged: (tensor name, key/value pairs).</summary>
-    public List<(string TensorName, IReadOnlyList<KeyValuePair<string, string>> Parameters)> QuantizationAnnotations { get; } = new();
+    public List<QuantizationAnnotation> QuantizationAnnotations { get; } = new();
 
     /// <summary>Documentation string.</summary>
     public string? DocString { get; set; }
@@ -126,3 +126,8 @@ public sealed class Graph
         }
     }
 }
+
+/// <summary>ONNX's quantization annotation of one tensor: the names of the tensors holding its parameters.</summary>
+/// <param name="TensorName">The annotated tensor.</param>
+/// <param name="Parameters">Parameter role (<c>SCALE_TENSOR</c>, <c>ZERO_POINT_TENSOR</c>) to tensor name.</param>
+public sealed record QuantizationAnnotation(string TensorName, IReadOnlyList<KeyValuePair<string, string>> Parameters);

@@ -24,14 +24,14 @@ internal sealed class CheckContext(CheckOptions options)
     {
         get
         {
-            var (backend, device) = BackendRegistry.Resolve(Options.Device);
+            var (backend, device) = GpuCheckRuntime.Instance.Resolve(Options.Device);
             return backend as IlgpuBackend is { } ilgpu
                 ? (ilgpu, device)
                 : throw new AccelSdkException($"{Options.Device} is a {backend.Name} device; the check runs ILGPU devices (ilgpu-cuda:0, ilgpu-cpu)");
         }
     }
 
-    public (IBackend Backend, Device Device) Reference => BackendRegistry.Resolve(OrtCpu);
+    public DeviceTarget Reference => GpuCheckRuntime.Instance.Resolve(OrtCpu);
 
     /// <summary>PyTorch's figures from the same machine and run (null when the anchors were not run).</summary>
     public JsonObject? TorchAnchors => _anchors.Value;

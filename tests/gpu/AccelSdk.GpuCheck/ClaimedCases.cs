@@ -16,7 +16,7 @@ internal static class ClaimedCases
         if (args.Count != 3 || args[1] != "--device") throw new UsageException("list-claimed takes DATA_ROOT --device ID");
         var nodeRoot = Path.Combine(args[0], "node");
         if (!Directory.Exists(nodeRoot)) throw new AccelSdkException($"{nodeRoot}: no ONNX node tests there (Debian's libonnx-testdata installs them under /usr/share/libonnx-testdata/data)");
-        var (backend, device) = BackendRegistry.Resolve(args[2]);
+        var (backend, device) = GpuCheckRuntime.Instance.Resolve(args[2]);
         foreach (var dir in Directory.GetDirectories(nodeRoot).Order(StringComparer.Ordinal))
         {
             if (IsClaimed(dir, backend, device)) Console.WriteLine("node/" + Path.GetFileName(dir));

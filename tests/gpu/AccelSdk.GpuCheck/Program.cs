@@ -1,11 +1,9 @@
 using System.Globalization;
 using AccelSdk;
-using AccelSdk.Diagnostics;
 using AccelSdk.GpuCheck;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-AccelSdkDiagnostics.Warning += message => Console.Error.WriteLine("accelsdk: warning: " + message);
 
 const string Usage = """
     usage: AccelSdk.GpuCheck run --out DIR --device ID [--onnx-data DIR] [--expected FILE] [--resnet18 FILE]

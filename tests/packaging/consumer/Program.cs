@@ -1,5 +1,5 @@
 // An integrator's program, built against the AccelSdk NuGet packages: probes the machine through the packaged
-// native shim, lets Accelerator.Select pick a device for a real model, checks its output against plain ONNX Runtime,
+// native shim, lets Accel.Select pick a device for a real model, checks its output against plain ONNX Runtime,
 // and runs MediaPipe's Convolution2DTransposeBias through the packaged custom-op library.
 using AccelSdk;
 using AccelSdk.Ir;
@@ -29,7 +29,7 @@ if (DeviceProbe.Current is { } machine)
 }
 Check(OrtCustomOps.IsAvailable, "ORT custom-op library is deployed: " + (OrtCustomOps.UnavailableReason ?? OrtCustomOps.LibraryPath));
 
-// The real model through Accelerator.Select, against plain ONNX Runtime on the same input.
+// The real model through Accel.Select, against plain ONNX Runtime on the same input.
 using var plain = new InferenceSession(modelPath);
 var (inputName, meta) = plain.InputMetadata.First();
 var dims = meta.Dimensions.Select(d => d < 0 ? 1 : d).ToArray();
@@ -37,9 +37,9 @@ var random = new Random(42);
 var data = new float[dims.Aggregate(1, (a, b) => a * b)];
 for (var i = 0; i < data.Length; i++) data[i] = (float)random.NextDouble();
 
-using var session = Accelerator.Select(modelPath, new SelectOptions { WarmupRuns = 1, MeasuredRuns = 3 });
+using var session = Accel.Select(modelPath, new SelectOptions { WarmupRuns = 1, MeasuredRuns = 3 });
 var chosen = session.Selection!.Chosen;
-Console.WriteLine($"     Accelerator.Select chose {chosen.Id}: " +
+Console.WriteLine($"     Accel.Select chose {chosen.Id}: " +
     string.Join(", ", session.Selection.Candidates.Select(c => $"{c.Device.Id} {c.MedianMs:F1} ms")));
 var got = session.Run(AccelTensor.Create(data, dims.Select(d => (long)d).ToArray()))[0].ToArray<float>();
 using var reference = plain.Run(new[] { NamedOnnxValue.CreateFromTensor(inputName, new DenseTensor<float>(data, dims)) });
@@ -61,7 +61,7 @@ graph.Nodes.Add(node);
 var model = new Model(graph);
 model.OpsetImports[""] = 17;
 model.OpsetImports[OrtCustomOps.Domain] = OrtCustomOps.OpsetVersion;
-using (var custom = Accelerator.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1 }))
+using (var custom = Accel.Select(model, new SelectOptions { WarmupRuns = 0, MeasuredRuns = 1 }))
 {
     var blocks = custom.Run(AccelTensor.Create(new float[] { 1, 2, 3, 4 }, 1, 2, 2, 1))[0].ToArray<float>();
     float[] expected = { 1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f, 3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f };

@@ -26,7 +26,7 @@ internal static class AgreementStage
         var json = new JsonArray();
         foreach (var path in context.Options.Models)
         {
-            var model = Model.Load(path);
+            var model = GpuCheckRuntime.Instance.LoadModel(path);
             var inputs = SampleInputs.Random(model, seed: 7);
             using var reference = new AccelSession(GraphPartitioner.WholeModel(model, refBackend, refDevice));
             var expected = reference.Run(inputs);

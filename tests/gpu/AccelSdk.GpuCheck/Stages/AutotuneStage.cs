@@ -23,7 +23,7 @@ internal static class AutotuneStage
         var rows = new List<IReadOnlyList<string>>();
         foreach (var path in context.Options.TunedModels)
         {
-            var model = Model.Load(path);
+            var model = GpuCheckRuntime.Instance.LoadModel(path);
             var result = Tune(context, model, candidates);
             var folder = context.PathInOutput("autotune-" + Path.GetFileNameWithoutExtension(path));
             using (result.Session)
@@ -57,15 +57,15 @@ internal static class AutotuneStage
     private static AutotuneResult Tune(CheckContext context, Model model, IReadOnlyList<string> candidates)
     {
         var lastStage = "";
-        return Autotuner.Tune(model, new AutotuneOptions
+        return Autotuner.Tune(GpuCheckRuntime.Instance, model, new AutotuneOptions
         {
             Candidates = candidates,
             NoCache = true,
-            Progress = p =>
+            Progress = new InlineProgress<SelectionProgress>(p =>
             {
                 if (p.Stage != lastStage) context.Log($"autotune {model.Label}: {p.Stage} ({p.Total} steps)");
                 lastStage = p.Stage;
-            },
+            }),
         });
     }
 

@@ -15,7 +15,7 @@ internal static partial class DevicesStage
     public static void Run(CheckContext context, StageReport report)
     {
         var devices = new JsonArray();
-        foreach (var backend in BackendRegistry.All)
+        foreach (var backend in GpuCheckRuntime.Instance.Backends)
         {
             foreach (var d in backend.Devices)
             {
@@ -29,13 +29,13 @@ internal static partial class DevicesStage
         }
         report.Json["devices"] = devices;
         report.Table(new[] { "device", "available", "name", "reason / properties" },
-            BackendRegistry.AllDevices.Select(d => (IReadOnlyList<string>)new[]
+            GpuCheckRuntime.Instance.Devices.Select(d => (IReadOnlyList<string>)new[]
             {
                 d.Id, d.IsAvailable ? "yes" : "no", d.Name,
                 d.UnavailableReason ?? string.Join(", ", d.Properties.Where(p => p.Key is "architecture" or "driver" or "memory").Select(p => $"{p.Key}={p.Value}")),
             }));
 
-        var tested = BackendRegistry.AllDevices.FirstOrDefault(d => d.Id == context.Options.Device);
+        var tested = GpuCheckRuntime.Instance.Devices.FirstOrDefault(d => d.Id == context.Options.Device);
         if (tested is null) report.Fail($"{context.Options.Device} is not listed by any backend");
         else if (!tested.IsAvailable) report.Fail($"{tested.Id} is unavailable: {tested.UnavailableReason}");
 

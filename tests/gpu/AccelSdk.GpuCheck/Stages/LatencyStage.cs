@@ -24,7 +24,7 @@ internal static class LatencyStage
         var json = new JsonArray();
         foreach (var path in context.Options.Models)
         {
-            var model = Model.Load(path);
+            var model = GpuCheckRuntime.Instance.LoadModel(path);
             context.Log($"latency: {model.Label}");
             var inputs = SampleInputs.Random(model, seed: 7);
             using var onDevice = new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
