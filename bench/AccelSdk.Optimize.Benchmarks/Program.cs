@@ -5,6 +5,7 @@ using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Data;
+using AccelSdk.Optimize.MixedPrecision;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
 using AccelSdk.TestSupport;
@@ -95,7 +96,37 @@ internal static class Scenarios
         new("resnet18-prune-structured-30", () =>
         {
             var m = ResNet18;
-            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images");
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }), ImagesOf(m, "evaluation"), "scikit-image evaluation images (no refit)");
+        }),
+        new("resnet18-prune-structured-30-refit", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("resnet18-prune-structured-30-refit-x8", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 8 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("blazeface256-prune-structured-30-refit-x8", () =>
+        {
+            var m = Model.Load(RepoPaths.Model("blazeface/face_detection_back_256x256_barracuda.onnx"));
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 8 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("resnet18-mixed-cos0.995", () =>
+        {
+            var m = ResNet18;
+            return (m, MixedPrecisionQuantizer.Quantize(m, ImagesOf(m, "calibration"), ImagesOf(m, "evaluation"), new MixedPrecisionOptions { MaxCosineDrop = 0.005 }),
+                ImagesOf(m, "evaluation"), "8 scikit-image evaluation images (calibrated on 8 other ones; the budget is judged on the evaluation images)");
+        }),
+        new("blazeface256-prune-structured-30-refit", () =>
+        {
+            var m = Model.Load(RepoPaths.Model("blazeface/face_detection_back_256x256_barracuda.onnx"));
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones)");
         }),
         new("resnet18-prune-unstructured-50", () =>
         {

@@ -7,6 +7,7 @@ using AccelSdk.Optimize.Validation;
 using AccelSdk.Optimize.Calibration;
 using AccelSdk.Optimize.Conversion;
 using AccelSdk.Optimize.Data;
+using AccelSdk.Optimize.MixedPrecision;
 using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
@@ -21,6 +22,7 @@ internal static class OptimizeCommands
         Dynamic,
         Static,
         Fp16,
+        Mixed,
     }
 
     private static readonly Dictionary<string, QuantizeMode> Modes = new(StringComparer.Ordinal)
@@ -28,6 +30,7 @@ internal static class OptimizeCommands
         ["dynamic"] = QuantizeMode.Dynamic,
         ["static"] = QuantizeMode.Static,
         ["fp16"] = QuantizeMode.Fp16,
+        ["mixed"] = QuantizeMode.Mixed,
     };
 
     private static readonly Dictionary<string, CalibrationMethod> Calibrators = new(StringComparer.Ordinal)
@@ -47,7 +50,7 @@ internal static class OptimizeCommands
         public Option<string?> Out { get; } = CliOptions.PathOption("--out", "FILE", PathKind.OutputFile, "write the optimized ONNX model here", required: true);
         public Option<string?> Eval { get; } = CliOptions.PathOption("--eval", "DIR", PathKind.ExistingDirectory,
             "evaluation data: PNG images, *.pb tensors or *.txt sentences (+ vocab.txt); without it, one random input");
-        public Option<string?> Report { get; } = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "save the report (report.json, report.txt) here");
+        public Option<string?> Report { get; } = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "save the report (report.json, report.txt, report.html) here");
         public Option<int> Runs { get; } = CliOptions.PositiveInteger("--runs", "N", 20, "timed runs per device for the latency comparison");
 
         public void AddTo(Command command)
@@ -69,7 +72,10 @@ internal static class OptimizeCommands
     public static Command CreateQuantize()
     {
         var common = new Common();
-        var mode = CliOptions.Choice("--mode", Modes, QuantizeMode.Dynamic, "int8 weights (dynamic), int8 QDQ calibrated on data (static), or float16", required: true);
+        var mode = CliOptions.Choice("--mode", Modes, QuantizeMode.Dynamic,
+            "int8 weights (dynamic), int8 QDQ calibrated on data (static), float16, or per-layer int8/float32 chosen by measurement under an accuracy budget (mixed)", required: true);
+        var maxCosineDrop = CliOptions.Number("--max-cosine-drop", "X", "mixed mode: the mean output cosine against float32 may fall by at most X (0.005: cosine >= 0.995)");
+        var minTop1 = CliOptions.Number("--min-top1", "Y", "mixed mode: top-1 agreement with float32 on class-score outputs at least Y, in [0, 1]");
         var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
             "calibration data for --mode static: PNG images, *.pb tensors or *.txt sentences (+ vocab.txt); also the evaluation data without --eval");
         var calibrator = CliOptions.Choice("--calibrator", Calibrators, CalibrationMethod.MinMax, "how activation ranges are taken from the calibration data");
@@ -81,14 +87,25 @@ internal static class OptimizeCommands
         var blockedOps = CliOptions.TextsOption("--block-op", "TYPE", "fp16 mode: keep every node of this op type in float32");
         var command = new Command("quantize", "int8 (dynamic, static QDQ) or fp16; prints and saves the report of size, latency and accuracy")
         {
-            mode, calibration, calibrator, percentile, perTensor, quantizeConv, excludedNodes, excludedOps, blockedOps,
+            mode, calibration, calibrator, percentile, perTensor, quantizeConv, excludedNodes, excludedOps, blockedOps, maxCosineDrop, minTop1,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (CommandChecks.Given(result, mode) is { } m && m.Equals("static", StringComparison.OrdinalIgnoreCase) && result.GetResult(calibration) is null)
+            var given = CommandChecks.Given(result, mode);
+            var needsData = given is { } m && (m.Equals("static", StringComparison.OrdinalIgnoreCase) || m.Equals("mixed", StringComparison.OrdinalIgnoreCase));
+            if (needsData && result.GetResult(calibration) is null)
             {
-                result.AddError("--mode static needs --calibration DIR");
+                result.AddError($"--mode {given} needs --calibration DIR");
+            }
+            var mixed = given is { } g && g.Equals("mixed", StringComparison.OrdinalIgnoreCase);
+            if (mixed && result.GetResult(maxCosineDrop) is null && result.GetResult(minTop1) is null)
+            {
+                result.AddError("--mode mixed needs an accuracy budget: --max-cosine-drop X or --min-top1 Y");
+            }
+            if (!mixed && (result.GetResult(maxCosineDrop) is not null || result.GetResult(minTop1) is not null))
+            {
+                result.AddError("--max-cosine-drop and --min-top1 apply to --mode mixed only");
             }
         });
         command.SetAction(parse =>
@@ -98,6 +115,13 @@ internal static class OptimizeCommands
             var nodes = parse.GetValue(excludedNodes) ?? [];
             var ops = parse.GetValue(excludedOps) ?? [];
             var calibrationDir = parse.GetValue(calibration);
+            var staticOptions = new StaticQuantizationOptions
+            {
+                PerChannel = perChannel,
+                ExcludedNodes = nodes,
+                ExcludedOpTypes = ops,
+                Calibration = new CalibrationOptions { Runtime = CliRuntime.Instance, Method = parse.GetValue(calibrator), Percentile = parse.GetValue(percentile) ?? 99.999 },
+            };
             var result = parse.GetValue(mode) switch
             {
                 QuantizeMode.Dynamic => DynamicQuantizer.Quantize(model, new DynamicQuantizationOptions
@@ -107,13 +131,16 @@ internal static class OptimizeCommands
                     ExcludedNodes = nodes,
                     ExcludedOpTypes = ops,
                 }),
-                QuantizeMode.Static => StaticQuantizer.Quantize(model, ReadSamples(model, calibrationDir!), new StaticQuantizationOptions
-                {
-                    PerChannel = perChannel,
-                    ExcludedNodes = nodes,
-                    ExcludedOpTypes = ops,
-                    Calibration = new CalibrationOptions { Runtime = CliRuntime.Instance, Method = parse.GetValue(calibrator), Percentile = parse.GetValue(percentile) ?? 99.999 },
-                }),
+                QuantizeMode.Static => StaticQuantizer.Quantize(model, ReadSamples(model, calibrationDir!), staticOptions),
+                QuantizeMode.Mixed => MixedPrecisionQuantizer.Quantize(model, ReadSamples(model, calibrationDir!),
+                    ReadSamples(model, parse.GetValue(common.Eval) ?? calibrationDir!), new MixedPrecisionOptions
+                    {
+                        MaxCosineDrop = parse.GetValue(maxCosineDrop),
+                        MinTop1 = parse.GetValue(minTop1),
+                        Static = staticOptions,
+                        MeasuredRuns = parse.GetValue(common.Runs),
+                        Runtime = CliRuntime.Instance,
+                    }),
                 _ => Fp16Converter.Convert(model, new Fp16Options { BlockedOpTypes = parse.GetValue(blockedOps) ?? [] }),
             };
             return Finish(model, result, parse.GetRequiredValue(common.Out)!, common.EvaluationOf(parse, calibrationDir));
@@ -127,13 +154,37 @@ internal static class OptimizeCommands
         var sparsity = CliOptions.Number("--sparsity", "S", "the fraction of weights (or channels) to remove, 0 <= S < 1", required: true);
         var structured = CliOptions.Flag("--structured", "remove whole channels (a smaller, faster model) instead of zeroing single weights");
         var global = CliOptions.Flag("--global", "rank weights across the whole model instead of layer by layer");
-        var command = new Command("prune", "magnitude pruning, or --structured channel removal; prints and saves the report") { sparsity, structured, global };
+        var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
+            "--structured: refit every layer after a removal by least squares on this data (PNG images, *.pb tensors or *.txt sentences) and rank channels by their measured contribution");
+        var ridge = CliOptions.Number("--ridge", "R", "--structured --calibration: ridge strength of the refit, relative to the features' mean energy (default 0.02)");
+        var excludedNodes = CliOptions.TextsOption("--exclude-node", "NAME", "keep the channels this node writes");
+        var channelMultiple = CliOptions.PositiveInteger("--channel-multiple", "N", 1, "--structured: every layer keeps a multiple of N channels (8 suits CPU kernels)");
+        var command = new Command("prune", "magnitude pruning, or --structured channel removal over dependency groups with least-squares recovery; prints and saves the report")
+        {
+            sparsity, structured, global, calibration, ridge, excludedNodes, channelMultiple,
+        };
         common.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            var isStructured = result.GetResult(structured) is not null;
+            if (!isStructured && result.GetResult(calibration) is not null) result.AddError("--calibration applies to --structured pruning only");
+            if (isStructured && result.GetResult(global) is not null) result.AddError("--global applies to unstructured pruning only");
+            if (result.GetResult(ridge) is not null && result.GetResult(calibration) is null) result.AddError("--ridge needs --calibration DIR");
+        });
         command.SetAction(parse =>
         {
             var model = CliRuntime.Instance.LoadModel(parse.GetRequiredValue(common.Model));
-            var options = new PruningOptions { Sparsity = parse.GetValue(sparsity)!.Value, Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer };
-            var result = parse.GetValue(structured) ? ChannelPruner.Prune(model, options) : MagnitudePruner.Prune(model, options);
+            var options = new PruningOptions
+            {
+                Sparsity = parse.GetValue(sparsity)!.Value,
+                Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer,
+                ExcludedNodes = parse.GetValue(excludedNodes) ?? [],
+                ChannelMultiple = parse.GetValue(channelMultiple),
+                Recovery = new RecoveryOptions { Runtime = CliRuntime.Instance, Ridge = parse.GetValue(ridge) ?? new RecoveryOptions().Ridge },
+            };
+            var calibrationDir = parse.GetValue(calibration);
+            var samples = calibrationDir is null ? null : ReadSamples(model, calibrationDir);
+            var result = parse.GetValue(structured) ? ChannelPruner.Prune(model, options, samples) : MagnitudePruner.Prune(model, options);
             return Finish(model, result, parse.GetRequiredValue(common.Out)!, common.EvaluationOf(parse));
         });
         return command;
@@ -153,7 +204,11 @@ internal static class OptimizeCommands
         Console.WriteLine($"{model.Label}: {result.Optimization} written to {output}");
         var report = ModelEvaluator.Compare(model, result, samples, new EvaluationOptions { Runtime = CliRuntime.Instance, MeasuredRuns = evaluation.Runs }, source);
         Console.Write(ReportWriter.ToTable(report));
-        if (evaluation.ReportDir is not null) Console.WriteLine($"report: {ReportWriter.Save(report, evaluation.ReportDir)}");
+        if (evaluation.ReportDir is not null)
+        {
+            ReportWriter.Save(report, evaluation.ReportDir);
+            Console.WriteLine($"report: {Path.Combine(evaluation.ReportDir, "report.html")} (also report.json, report.txt)");
+        }
         return ExitCodes.Success;
     }
 }

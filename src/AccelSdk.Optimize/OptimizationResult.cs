@@ -7,4 +7,11 @@ namespace AccelSdk.Optimize;
 /// <param name="SkippedNodes">Nodes it left as they were, with the reason.</param>
 /// <param name="Settings">The settings that shaped the result, for reports.</param>
 public sealed record OptimizationResult(string Optimization, Ir.Model Model, IReadOnlyList<string> ChangedNodes,
-    IReadOnlyList<(string Node, string Reason)> SkippedNodes, IReadOnlyDictionary<string, string> Settings);
+    IReadOnlyList<(string Node, string Reason)> SkippedNodes, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary>What was decided per layer (channels kept, precision chosen...), for the report's per-layer table.</summary>
+    public IReadOnlyList<Reports.LayerChoice> Layers { get; init; } = Array.Empty<Reports.LayerChoice>();
+
+    /// <summary>Observations for the report (why a target was missed, what was measured to decide).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+}

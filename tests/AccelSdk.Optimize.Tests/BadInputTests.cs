@@ -34,6 +34,14 @@ public sealed class BadInputTests : IDisposable
         var wrongType = new Dictionary<string, AccelTensor> { ["Input247"] = AccelTensor.Zeros(ElementType.Float64, new long[] { 1, 3, 224, 224 }) };
         var t = Assert.Throws<CalibrationDataException>(() => Calibrator.Calibrate(TestData.ResNet18, new[] { "Input247" }, new[] { wrongType }));
         Assert.Contains("float64", t.Message);
+
+        // Structured pruning's refit and mixed precision refuse them the same way, before running anything.
+        var small = new Dictionary<string, AccelTensor> { ["Input247"] = AccelTensor.Zeros(ElementType.Float32, new long[] { 1, 3, 100, 100 }) };
+        var p = Assert.Throws<CalibrationDataException>(() => Pruning.ChannelPruner.Prune(TestData.ResNet18, new Pruning.PruningOptions { Sparsity = 0.3 }, new[] { small }));
+        Assert.Contains("[1,3,100,100]", p.Message);
+        var m = Assert.Throws<CalibrationDataException>(() => MixedPrecision.MixedPrecisionQuantizer.Quantize(TestData.ResNet18, new[] { small }, new[] { small },
+            new MixedPrecision.MixedPrecisionOptions { MaxCosineDrop = 0.01 }));
+        Assert.Contains("[1,3,100,100]", m.Message);
     }
 
     [Fact]

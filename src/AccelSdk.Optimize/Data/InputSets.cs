@@ -19,7 +19,10 @@ public sealed record ImagePreprocessing
 /// <summary>Builds model inputs from real data: images, sentences, or ONNX TensorProto files, checked against the model.</summary>
 public static class InputSets
 {
-    /// <summary>One input set per image: center crop, bilinear resize to the model's NCHW float input, normalization.</summary>
+    /// <summary>
+    /// One input set per image: center crop, bilinear resize to the model's float input, normalization. The input is
+    /// NCHW, or NHWC (TensorFlow exports such as BlazeFace) when its last dimension is 3 and its second is not.
+    /// </summary>
     public static List<Dictionary<string, AccelTensor>> FromImages(Model model, IEnumerable<string> files, ImagePreprocessing? preprocessing = null)
     {
         preprocessing ??= new ImagePreprocessing();
@@ -29,6 +32,8 @@ public static class InputSets
             throw new CalibrationDataException(model.Label, $"images need a model with one float32 NCHW input; it takes {string.Join(", ", inputs.Select(i => $"{i.Name} {i.Type}"))}");
         }
         var dims = type.Shape!.Dims;
+        var channelsLast = dims[3].Value == 3 && dims[1].Value != 3;
+        if (channelsLast) dims = new[] { dims[0], dims[3], dims[1], dims[2] };
         if (dims[1].Value is { } c && c != 3) throw new CalibrationDataException(model.Label, $"input '{inputs[0].Name}' has {c} channels; images give 3 (RGB)");
         var height = (int)(dims[2].Value ?? preprocessing.DefaultSize);
         var width = (int)(dims[3].Value ?? preprocessing.DefaultSize);
@@ -36,7 +41,8 @@ public static class InputSets
         foreach (var file in files)
         {
             var image = PngDecoder.Load(file);
-            result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [inputs[0].Name] = ToTensor(image, height, width, preprocessing) });
+            var tensor = ToTensor(image, height, width, preprocessing);
+            result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [inputs[0].Name] = channelsLast ? ToChannelsLast(tensor) : tensor });
         }
         return result;
     }
@@ -72,6 +78,17 @@ public static class InputSets
             }
         }
         return tensor;
+    }
+
+    private static AccelTensor ToChannelsLast(AccelTensor nchw)
+    {
+        var (height, width) = ((int)nchw.Shape[2], (int)nchw.Shape[3]);
+        var result = AccelTensor.Zeros(ElementType.Float32, new long[] { 1, height, width, 3 });
+        var src = nchw.AsSpan<float>();
+        var dst = result.AsSpan<float>();
+        for (var ch = 0; ch < 3; ch++)
+            for (var p = 0; p < height * width; p++) dst[p * 3 + ch] = src[ch * height * width + p];
+        return result;
     }
 
     /// <summary>

@@ -1,139 +1,215 @@
+using System.Globalization;
 using AccelSdk.Ir;
 
 namespace AccelSdk.Optimize.Pruning;
 
 /// <summary>
-/// Structured channel pruning: removes the output channels of a Conv/Gemm/MatMul with the smallest L1 norm, and the
-/// matching input channels of the one layer that reads them (through Relu), so the model really gets smaller and
-/// faster. BatchNormalization is folded first. A removed channel's constant part, relu(bias), is folded into the
-/// reader's bias. Layers whose outputs meet others (residual Add, Concat) keep their channels: removing them would
-/// need the whole group pruned alike.
+/// Structured channel pruning over dependency groups: channels that residual Adds, Concats, depthwise convolutions,
+/// BatchNorm, activations, pooling and Flatten->Gemm chains tie together are removed together from every layer that
+/// writes or reads them (<see cref="ChannelDependencies"/>), so the model really gets smaller and faster. BatchNorm is
+/// folded first. Within each dependency group the channels with the lowest importance go: the mean over the coupled
+/// weight slices (the filters that write the channel and the weights that read it) of their L2 norm, each relative to
+/// its layer's mean. With calibration inputs, every layer after a removal is refitted by least squares to reproduce the
+/// original layer's output on them (<see cref="LeastSquaresRecovery"/>), which recovers most of the accuracy without
+/// training.
 /// </summary>
 public static class ChannelPruner
 {
-    private static readonly HashSet<string> PassThrough = new(StringComparer.Ordinal) { "Relu" };
-
-    /// <summary>Prunes a copy of <paramref name="model"/>; <see cref="PruningOptions.Sparsity"/> is the share of channels removed per prunable layer.</summary>
-    public static OptimizationResult Prune(Model model, PruningOptions options)
+    /// <summary>
+    /// Prunes a copy of <paramref name="model"/>: <see cref="PruningOptions.Sparsity"/> is the share of channels removed
+    /// from each dependency group. With <paramref name="calibration"/> samples the layers are refitted on them.
+    /// </summary>
+    public static OptimizationResult Prune(Model model, PruningOptions options, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>>? calibration = null)
     {
         options.Validate();
+        if (calibration is { Count: 0 }) throw new CalibrationDataException(model.Label, "least-squares recovery needs at least one calibration sample");
+        foreach (var sample in calibration ?? Array.Empty<IReadOnlyDictionary<string, AccelTensor>>()) Data.InputSets.Validate(model, sample, "calibration data");
         var copy = ModelPreparation.Clone(model);
         var folded = ModelPreparation.FoldBatchNormalization(copy);
-        var editor = new GraphEditor(copy.Graph);
-        var consumers = editor.Consumers();
-        var changed = new List<string>();
-        var skipped = new List<(string, string)>();
-        var touched = new HashSet<string>(StringComparer.Ordinal);
-        int removedChannels = 0, prunableChannels = 0;
-        foreach (var producer in copy.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul").ToList())
+        var reference = calibration is null ? null : ModelPreparation.Clone(copy);
+        var refitted = new List<string>();
+        var deps = ChannelDependencies.Build(copy);
+        var excluded = ExcludedAtoms(copy, deps, options);
+        var free = deps.FreeAtoms();
+        free.ExceptWith(excluded);
+        var rms = calibration is null ? null : ChannelImportance.ActivationRms(copy, deps, calibration, options.Recovery.Runtime, options.Recovery.Device);
+        var importance = ChannelImportance.Of(copy, deps, rms);
+        var groups = DependencyGroups(deps, free);
+        var removed = new HashSet<int>();
+        foreach (var group in groups) removed.UnionWith(ChooseRemovals(group, deps, importance, options.Sparsity, options.ChannelMultiple));
+
+        var keep = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var (value, layout) in deps.Values)
         {
-            var label = Label(producer);
-            if (options.ExcludedNodes.Contains(producer.Name))
-            {
-                skipped.Add((label, "excluded by option"));
-                continue;
-            }
-            if (Layout(editor, producer) is not { } p)
-            {
-                skipped.Add((label, "not a prunable layer (constant float32 weight, group 1, plain Gemm)"));
-                continue;
-            }
-            var chain = new List<Node>();
-            var value = producer.Outputs[0];
-            Node? reader = null;
-            while (!editor.IsGraphOutput(value) && consumers.TryGetValue(value, out var list) && list.Count == 1)
-            {
-                var next = list[0].Node;
-                if (PassThrough.Contains(next.OpType)) { chain.Add(next); value = next.Outputs[0]; continue; }
-                if (list[0].Slot == 0) reader = next;
-                break;
-            }
-            if (reader is null || Layout(editor, reader) is not { } r)
-            {
-                skipped.Add((label, "its output does not feed exactly one prunable layer (residual Add, Concat, graph output...)"));
-                continue;
-            }
-            if (touched.Contains(p.Weight) || touched.Contains(r.Weight))
-            {
-                skipped.Add((label, "weight shared with a layer pruned already"));
-                continue;
-            }
-            var weight = editor.Initializer(p.Weight)!;
-            var channels = (int)weight.Shape[p.OutAxis];
-            var remove = (int)Math.Floor(channels * options.Sparsity);
-            prunableChannels += channels;
-            if (remove == 0 || remove >= channels) continue;
-            // A channel matters by what it computes and by how much the reader uses it: L1 of its filter times L1 of
-            // the reader's weights on it.
-            var norms = ChannelNorms(weight, p.OutAxis);
-            var uses = ChannelNorms(editor.Initializer(r.Weight)!, r.InAxis);
-            for (var c = 0; c < channels; c++) norms[c] *= uses[c];
-            var keep = Enumerable.Range(0, channels).OrderByDescending(c => norms[c]).Take(channels - remove).Order().ToArray();
-            var dropped = Enumerable.Range(0, channels).Except(keep).ToArray();
-
-            var bias = p.Bias is null ? null : editor.Initializer(p.Bias)!;
-            var readerWeight = editor.Initializer(r.Weight)!;
-            // What a removed channel still sends on: its bias through the Relu chain, a constant per channel.
-            var constants = dropped.Select(c => bias is null ? 0f : chain.Count > 0 ? MathF.Max(0, bias.AsSpan<float>()[c]) : bias.AsSpan<float>()[c]).ToArray();
-            CompensateReaderBias(editor, reader, r, readerWeight, dropped, constants);
-
-            editor.ReplaceInitializer(p.Weight, Select(weight, p.OutAxis, keep));
-            if (bias is not null) editor.ReplaceInitializer(p.Bias!, Select(bias, 0, keep));
-            editor.ReplaceInitializer(r.Weight, Select(readerWeight, r.InAxis, keep));
-            touched.Add(p.Weight);
-            touched.Add(r.Weight);
-            removedChannels += remove;
-            changed.Add(label);
-            changed.Add(Label(reader));
-            var stale = new HashSet<string>(chain.Select(c => c.Outputs[0]).Append(producer.Outputs[0]), StringComparer.Ordinal);
-            copy.Graph.ValueInfos.RemoveAll(v => stale.Contains(v.Name));
+            var atoms = deps.AtomsOf(value);
+            if (!atoms.Any(removed.Contains)) continue;
+            keep[value] = Enumerable.Range(0, layout.Count).Where(c => !removed.Contains(atoms[c])).ToArray();
         }
-        editor.RemoveUnusedInitializers();
-        copy.ProducerName = "AccelSdk.Optimize";
-        copy.MetadataProps.Add(new("accelsdk.optimization", "prune-structured"));
+        var before = LayerWidths(copy);
+        var changed = ChannelRemoval.Apply(copy, deps, keep);
         var settings = new Dictionary<string, string>
         {
-            ["sparsity"] = options.Sparsity.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
-            ["channels_removed"] = $"{removedChannels} of {prunableChannels} in prunable layers",
-            ["batchnorm_folded"] = folded.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["fine_tuning"] = "none (accuracy cost is before any retraining)",
+            ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture) + (options.ChannelMultiple > 1 ? $", channel counts kept at multiples of {options.ChannelMultiple}" : ""),
+            ["channels_removed"] = $"{removed.Count} of {free.Count} in prunable dependency groups ({(free.Count == 0 ? 0 : 100.0 * removed.Count / free.Count).ToString("F1", CultureInfo.InvariantCulture)}%)",
+            ["importance"] = rms is null ? "L2 norm of the coupled weights (filters and reader slices)" : "reader weight L2 norm x channel RMS on the calibration samples",
+            ["dependency_groups"] = groups.Count.ToString(CultureInfo.InvariantCulture),
+            ["batchnorm_folded"] = folded.ToString(CultureInfo.InvariantCulture),
         };
-        return new OptimizationResult("prune-structured", copy, changed.Distinct().ToList(), skipped, settings);
-    }
-
-    private static string Label(Node n) => n.Name.Length > 0 ? n.Name : n.Outputs[0];
-
-    /// <summary>Where a layer's channels live: weight name, output-channel axis, input-channel axis, bias name.</summary>
-    private sealed record ChannelLayout(string Weight, int OutAxis, int InAxis, string? Bias);
-
-    private static ChannelLayout? Layout(GraphEditor editor, Node n)
-    {
-        if (n.Inputs.Count < 2 || editor.Initializer(n.Inputs[1]) is not { ElementType: ElementType.Float32 } w) return null;
-        var bias = n.Inputs.Count > 2 && n.Inputs[2].Length > 0 ? n.Inputs[2] : null;
-        if (bias is not null && editor.Initializer(bias) is not { ElementType: ElementType.Float32, Rank: 1 }) return null;
-        switch (n.OpType)
+        if (reference is not null && calibration is not null && removed.Count > 0)
         {
-            case "Conv" when n.GetInt("group", 1) == 1 && w.Rank >= 3:
-                return new ChannelLayout(n.Inputs[1], 0, 1, bias);
-            case "Gemm" when w.Rank == 2 && n.GetInt("transA", 0) == 0 && n.GetFloat("alpha", 1) == 1 && n.GetFloat("beta", 1) == 1:
-                return n.GetInt("transB", 0) != 0 ? new ChannelLayout(n.Inputs[1], 0, 1, bias) : new ChannelLayout(n.Inputs[1], 1, 0, bias);
-            case "MatMul" when w.Rank == 2:
-                return new ChannelLayout(n.Inputs[1], 1, 0, null);
-            default:
-                return null;
+            refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
+            settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, ridge {options.Recovery.Ridge.ToString("G3", CultureInfo.InvariantCulture)}";
+            changed.UnionWith(refitted);
         }
+        else
+        {
+            settings["recovery"] = "none (no calibration data; the accuracy cost is before any refit or retraining)";
+        }
+        new GraphEditor(copy.Graph).RemoveUnusedInitializers();
+        copy.ProducerName = "AccelSdk.Optimize";
+        copy.MetadataProps.Add(new("accelsdk.optimization", "prune-structured"));
+        var skipped = BlockedLayers(copy, deps, free);
+        var order = copy.Graph.Nodes.Select(Label).ToList();
+        var after = LayerWidths(copy);
+        var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
+            Detail: refitted.Contains(kv.Key) ? "refitted by least squares" : null)).ToList();
+        return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
     }
 
-    private static double[] ChannelNorms(AccelTensor weight, int axis)
+    private static Dictionary<string, (string Op, long Out, long In)> LayerWidths(Model model)
     {
-        var shape = weight.ShapeArray;
-        var channels = (int)shape[axis];
-        var inner = 1;
-        for (var d = axis + 1; d < shape.Length; d++) inner *= (int)shape[d];
-        var values = weight.AsSpan<float>();
-        var norms = new double[channels];
-        for (var i = 0; i < values.Length; i++) norms[i / inner % channels] += Math.Abs(values[i]);
-        return norms;
+        var editor = new GraphEditor(model.Graph);
+        var result = new Dictionary<string, (string, long, long)>(StringComparer.Ordinal);
+        foreach (var n in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Count > 1))
+        {
+            if (editor.Initializer(n.Inputs[1]) is not { Rank: >= 2 } w) continue;
+            result[Label(n)] = n.OpType switch
+            {
+                "Conv" => (n.OpType, w.Shape[0], w.Shape[1] * n.GetInt("group", 1)),
+                "Gemm" when n.GetInt("transB", 0) != 0 => (n.OpType, w.Shape[0], w.Shape[1]),
+                _ => (n.OpType, w.Shape[1], w.Shape[0]),
+            };
+        }
+        return result;
+    }
+
+    private static string Widths((string Op, long Out, long In) before, (string Op, long Out, long In) after) =>
+        (before.Out == after.Out ? $"out {after.Out}" : $"out {before.Out} -> {after.Out}") + ", " +
+        (before.In == after.In ? $"in {after.In}" : $"in {before.In} -> {after.In}");
+
+    internal static string Label(Node n) => n.Name.Length > 0 ? n.Name : n.Outputs[0];
+
+    /// <summary>Atoms written by an excluded node stay.</summary>
+    private static HashSet<int> ExcludedAtoms(Model model, ChannelDependencies deps, PruningOptions options)
+    {
+        var result = new HashSet<int>();
+        foreach (var node in model.Graph.Nodes.Where(n => options.ExcludedNodes.Contains(n.Name)))
+        {
+            foreach (var output in node.Outputs.Where(deps.Values.ContainsKey)) result.UnionWith(deps.AtomsOf(output));
+        }
+        return result;
+    }
+
+    /// <summary>Free atoms grouped by the values they share (union over values).</summary>
+    private static List<List<int>> DependencyGroups(ChannelDependencies deps, HashSet<int> free)
+    {
+        var parent = free.ToDictionary(a => a, a => a);
+        int Find(int a)
+        {
+            while (parent[a] != a) a = parent[a] = parent[parent[a]];
+            return a;
+        }
+        foreach (var value in deps.Values.Keys)
+        {
+            var atoms = deps.AtomsOf(value).Where(free.Contains).Distinct().ToArray();
+            for (var i = 1; i < atoms.Length; i++)
+            {
+                var (a, b) = (Find(atoms[0]), Find(atoms[i]));
+                if (a != b) parent[b] = a;
+            }
+        }
+        return free.GroupBy(Find).Select(g => g.Order().ToList()).OrderBy(g => g[0]).ToList();
+    }
+
+    /// <summary>
+    /// The least important <c>floor(sparsity x size)</c> atoms of a group, never more than about the sparsity plus a
+    /// fifth of any one value's channels, and never all of them, so no layer is emptied. With
+    /// <paramref name="multiple"/> above 1 every value keeps a multiple of it (or all) of its channels and loses at most
+    /// the sparsity: kernels that block channels by 4, 8 or 16 stay on their fast path.
+    /// </summary>
+    private static List<int> ChooseRemovals(List<int> group, ChannelDependencies deps, Dictionary<int, double> importance, double sparsity, int multiple)
+    {
+        var target = (int)Math.Floor(group.Count * sparsity);
+        if (target == 0) return new List<int>();
+        var members = new HashSet<int>(group);
+        var valuesOf = new Dictionary<int, List<(string Value, int Times)>>();
+        var removedIn = new Dictionary<string, int>(StringComparer.Ordinal);
+        var capOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var countOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (value, layout) in deps.Values)
+        {
+            var atoms = deps.AtomsOf(value);
+            if (!atoms.Any(members.Contains)) continue;
+            var count = layout.Count;
+            countOf[value] = count;
+            capOf[value] = multiple <= 1
+                ? Math.Min(count - 1, Math.Max((int)Math.Floor(count * sparsity), (int)Math.Floor(count * Math.Min(0.9, sparsity + 0.2))))
+                : AlignedCap(count, sparsity, multiple);
+            removedIn[value] = 0;
+            foreach (var g in atoms.Where(members.Contains).GroupBy(a => a))
+            {
+                if (!valuesOf.TryGetValue(g.Key, out var list)) valuesOf[g.Key] = list = new List<(string, int)>();
+                list.Add((value, g.Count()));
+            }
+        }
+        var chosen = new List<int>();
+        foreach (var atom in group.OrderBy(a => importance.GetValueOrDefault(a)).ThenBy(a => a))
+        {
+            if (chosen.Count == target) break;
+            var values = valuesOf.GetValueOrDefault(atom) ?? new List<(string, int)>();
+            if (values.Any(v => removedIn[v.Value] + v.Times > capOf[v.Value])) continue;
+            foreach (var (v, times) in values) removedIn[v] += times;
+            chosen.Add(atom);
+        }
+        if (multiple <= 1) return chosen;
+        // Give back the most important removed atoms of every value whose kept count is not aligned, until all are.
+        for (var misaligned = Misaligned(); misaligned is not null; misaligned = Misaligned())
+        {
+            var atom = chosen.Where(a => valuesOf[a].Any(v => v.Value == misaligned)).MaxBy(a => importance.GetValueOrDefault(a));
+            chosen.Remove(atom);
+            foreach (var (v, times) in valuesOf[atom]) removedIn[v] -= times;
+        }
+        return chosen;
+
+        string? Misaligned() => removedIn.FirstOrDefault(kv => kv.Value != 0 && (countOf[kv.Key] - kv.Value) % multiple != 0).Key;
+    }
+
+    /// <summary>The most channels at most <paramref name="sparsity"/> of <paramref name="count"/> whose removal leaves a multiple of <paramref name="multiple"/>.</summary>
+    private static int AlignedCap(int count, double sparsity, int multiple)
+    {
+        var limit = (int)Math.Floor(count * sparsity);
+        var remove = count % multiple;
+        if (remove > limit || count - remove < multiple) return 0;
+        return remove + (limit - remove) / multiple * multiple;
+    }
+
+    /// <summary>Layers whose output channels all stay because they reach something channel removal cannot follow.</summary>
+    private static List<(string, string)> BlockedLayers(Model model, ChannelDependencies deps, HashSet<int> free)
+    {
+        var skipped = new List<(string, string)>();
+        foreach (var node in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul"))
+        {
+            var output = node.Outputs[0];
+            if (!deps.Values.ContainsKey(output))
+            {
+                skipped.Add((Label(node), "not a prunable layer (weight not a float32 constant, grouped but not depthwise, or input rank unknown)"));
+            }
+            else if (!deps.AtomsOf(output).Any(free.Contains))
+            {
+                skipped.Add((Label(node), "its output channels reach a graph output or an op channel removal cannot follow (Reshape, Transpose, Softmax...)"));
+            }
+        }
+        return skipped;
     }
 
     /// <summary>The slices <paramref name="keep"/> of <paramref name="t"/> along <paramref name="axis"/>.</summary>
@@ -152,53 +228,5 @@ public static class ChannelPruner
             for (var k = 0; k < keep.Length; k++)
                 src.Slice((o * channels + keep[k]) * inner, inner).CopyTo(dst.Slice((o * keep.Length + k) * inner, inner));
         return result;
-    }
-
-    /// <summary>
-    /// Adds to the reader's bias what the removed input channels contributed as constants: for Conv the sum of the
-    /// kernel (exact away from zero-padded borders), for Gemm/MatMul the weight row.
-    /// </summary>
-    private static void CompensateReaderBias(GraphEditor editor, Node reader, ChannelLayout r, AccelTensor readerWeight, int[] dropped, float[] constants)
-    {
-        if (constants.All(c => c == 0)) return;
-        var shape = readerWeight.ShapeArray;
-        var outputs = (int)shape[r.InAxis == 1 ? 0 : 1];
-        var delta = new float[outputs];
-        var w = readerWeight.AsSpan<float>();
-        if (reader.OpType == "Conv")
-        {
-            var inputs = (int)shape[1];
-            var kernel = (int)(readerWeight.ElementCount / (shape[0] * shape[1]));
-            for (var o = 0; o < outputs; o++)
-                for (var d = 0; d < dropped.Length; d++)
-                {
-                    var start = (o * inputs + dropped[d]) * kernel;
-                    float sum = 0;
-                    for (var k = 0; k < kernel; k++) sum += w[start + k];
-                    delta[o] += sum * constants[d];
-                }
-        }
-        else
-        {
-            for (var o = 0; o < outputs; o++)
-                for (var d = 0; d < dropped.Length; d++)
-                {
-                    var index = r.InAxis == 0 ? dropped[d] * outputs + o : o * (int)shape[1] + dropped[d];
-                    delta[o] += w[index] * constants[d];
-                }
-        }
-        if (reader.OpType == "MatMul") return; // no bias input to fold into; the constant is lost (documented approximation)
-        if (r.Bias is { } biasName)
-        {
-            var b = editor.Initializer(biasName)!.ToArray<float>();
-            for (var o = 0; o < outputs; o++) b[o] += delta[o];
-            editor.ReplaceInitializer(biasName, AccelTensor.Create(b, outputs));
-        }
-        else
-        {
-            while (reader.Inputs.Count < 2) reader.Inputs.Add("");
-            var name = editor.AddInitializer(Label(reader) + "_bias_pruned", AccelTensor.Create(delta, outputs));
-            if (reader.Inputs.Count == 2) reader.Inputs.Add(name); else reader.Inputs[2] = name;
-        }
     }
 }

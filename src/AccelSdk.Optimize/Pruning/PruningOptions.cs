@@ -25,11 +25,51 @@ public sealed record PruningOptions
     /// <summary>Weights with fewer elements are left alone.</summary>
     public long MinimumWeightElements { get; init; } = 1024;
 
+    /// <summary>
+    /// Structured pruning: every layer keeps a multiple of this many channels (1: any count). CPU kernels block channels
+    /// by 4-16; odd counts can make a smaller model slower.
+    /// </summary>
+    public int ChannelMultiple { get; init; } = 1;
+
+    /// <summary>How structured pruning refits layers on calibration data (used when calibration samples are given).</summary>
+    public RecoveryOptions Recovery { get; init; } = new();
+
     internal void Validate()
     {
+        Recovery.Validate();
+        if (ChannelMultiple is < 1 or > 256) throw new InvalidOptimizationOptionException("channel multiple", $"{ChannelMultiple} is outside [1, 256]");
         if (double.IsNaN(Sparsity) || Sparsity < 0 || Sparsity >= 1)
         {
             throw new InvalidOptimizationOptionException("sparsity", $"{Sparsity} is outside [0, 1)");
         }
+    }
+}
+
+/// <summary>Least-squares recovery after structured pruning (channel pruning by reconstruction, He et al. 2017; ThiNet).</summary>
+public sealed record RecoveryOptions
+{
+    /// <summary>
+    /// Ridge strength relative to the mean diagonal of X'X (the features' mean energy): the refit minimises
+    /// |X W - Y|^2 + lambda |W - W0|^2, pulling towards the pruned original weights W0 where the calibration data says
+    /// little. ResNet18 at 30% on 8 photos: held-out cosine 0.990 at 0.005-0.1 alike, 0.893 at 1.
+    /// </summary>
+    public double Ridge { get; init; } = 0.02;
+
+    /// <summary>Output positions (pixels or rows) sampled per layer from all calibration samples together.</summary>
+    public int RowsPerLayer { get; init; } = 2048;
+
+    /// <summary>Seed of the position sampling.</summary>
+    public int Seed { get; init; } = 17;
+
+    /// <summary>Device that runs the original and the pruned model on the calibration samples.</summary>
+    public string Device { get; init; } = "ort-cpu";
+
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
+    internal void Validate()
+    {
+        if (double.IsNaN(Ridge) || Ridge <= 0 || double.IsInfinity(Ridge)) throw new InvalidOptimizationOptionException("recovery ridge", $"{Ridge} must be a positive number");
+        if (RowsPerLayer < 16) throw new InvalidOptimizationOptionException("recovery rows per layer", $"{RowsPerLayer} is below 16");
     }
 }

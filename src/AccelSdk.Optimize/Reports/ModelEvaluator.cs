@@ -54,7 +54,25 @@ public static class ModelEvaluator
             EvaluationSource = evaluationSource,
             Latency = latency,
             Accuracy = accuracy,
+            Layers = result.Layers,
+            Notes = result.Notes,
+            MachineLoad = MachineLoad(),
         };
+    }
+
+    /// <summary>The 1-minute load average (Linux) and the logical core count, so a reader can judge the latencies.</summary>
+    internal static string MachineLoad()
+    {
+        var cores = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+            return $"load average {load} on {cores} logical cores";
+        }
+        catch (IOException)
+        {
+            return $"{cores} logical cores";
+        }
     }
 
     /// <summary>

@@ -17,6 +17,15 @@ public sealed record LatencyResult(string Device, double? BaselineMedianMs, doub
 /// <param name="Top1Agreement">Share of samples whose argmax agrees, for outputs that look like class scores ([N, classes]); else null.</param>
 public sealed record AccuracyResult(string Output, double MeanCosine, double MinCosine, double MaxAbsError, double? Top1Agreement);
 
+/// <summary>The decision an optimization took for one layer.</summary>
+/// <param name="Node">Node name (or its first output when unnamed).</param>
+/// <param name="OpType">Its operator.</param>
+/// <param name="Choice">What was chosen: "int8" / "float32", "out 64 -> 45, in 64 -> 45"...</param>
+/// <param name="Sensitivity">How much accuracy the layer costs when optimized (e.g. the output cosine lost), when measured.</param>
+/// <param name="LatencySavedMs">Latency the choice saves (negative: costs), when measured.</param>
+/// <param name="Detail">How it was decided or what else was done (refitted, reverted at step 3...).</param>
+public sealed record LayerChoice(string Node, string OpType, string Choice, double? Sensitivity = null, double? LatencySavedMs = null, string? Detail = null);
+
 /// <summary>What one optimization did and what it measured.</summary>
 public sealed record OptimizationReport
 {
@@ -49,6 +58,12 @@ public sealed record OptimizationReport
 
     /// <summary>One row per model output.</summary>
     public IReadOnlyList<AccuracyResult> Accuracy { get; init; } = Array.Empty<AccuracyResult>();
+
+    /// <summary>Per-layer decisions.</summary>
+    public IReadOnlyList<LayerChoice> Layers { get; init; } = Array.Empty<LayerChoice>();
+
+    /// <summary>Machine load (1-minute load average) and logical cores when the latencies were measured.</summary>
+    public string? MachineLoad { get; init; }
 
     /// <summary>Nodes the optimization changed.</summary>
     public IReadOnlyList<string> ChangedNodes { get; init; } = Array.Empty<string>();

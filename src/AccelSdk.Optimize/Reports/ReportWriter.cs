@@ -23,13 +23,14 @@ public static class ReportWriter
     public static OptimizationReport FromJson(string json) =>
         JsonSerializer.Deserialize<OptimizationReport>(json, Json) ?? throw new JsonException("empty report");
 
-    /// <summary>Writes <c>report.json</c> and <c>report.txt</c> into <paramref name="directory"/>; returns the JSON path.</summary>
+    /// <summary>Writes <c>report.json</c>, <c>report.txt</c> and the self-contained <c>report.html</c> into <paramref name="directory"/>; returns the JSON path.</summary>
     public static string Save(OptimizationReport report, string directory)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "report.json");
         File.WriteAllText(path, ToJson(report));
         File.WriteAllText(Path.Combine(directory, "report.txt"), ToTable(report));
+        HtmlReportWriter.Save(report, directory);
         return path;
     }
 
@@ -55,6 +56,17 @@ public static class ReportWriter
             s.AppendLine(c, $"  {Trim(a.Output, 28),-28} {a.MeanCosine,9:F5} {a.MinCosine,9:F5} {a.MaxAbsError,12:G4} {top1,7}");
         }
         s.AppendLine(c, $"  nodes changed: {report.ChangedNodes.Count}, left as they were: {report.SkippedNodes.Count}");
+        if (report.Layers.Count > 0)
+        {
+            s.AppendLine(c, $"  {"LAYER",-32} {"OP",-8} {"CHOICE",-34} {"SENSITIVITY",11} {"SAVED ms",9}");
+            foreach (var l in report.Layers)
+            {
+                var sensitivity = l.Sensitivity is { } v ? v.ToString("G3", c) : "-";
+                var saved = l.LatencySavedMs is { } ms ? ms.ToString("F3", c) : "-";
+                s.AppendLine(c, $"  {Trim(l.Node, 32),-32} {l.OpType,-8} {Trim(l.Choice, 34),-34} {sensitivity,11} {saved,9}{(l.Detail is null ? "" : "  " + l.Detail)}");
+            }
+        }
+        if (report.MachineLoad is not null) s.AppendLine(c, $"  measured at {report.MachineLoad}");
         foreach (var note in report.Notes) s.AppendLine(c, $"  note: {note}");
         return s.ToString();
     }

@@ -36,7 +36,7 @@ public static partial class ModelValidator
     public static double? DefaultMinCosine(string optimization) => optimization switch
     {
         "fp16" => 0.999,
-        "dynamic-int8" or "static-int8" => 0.9,
+        "dynamic-int8" or "static-int8" or "mixed-int8" => 0.9,
         _ => null,
     };
 

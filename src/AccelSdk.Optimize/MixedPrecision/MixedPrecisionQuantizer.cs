@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using AccelSdk.Backends;
+using AccelSdk.Execution;
+using AccelSdk.Ir;
+using AccelSdk.Optimize.Pruning;
+using AccelSdk.Optimize.Quantization;
+using AccelSdk.Optimize.Reports;
+
+namespace AccelSdk.Optimize.MixedPrecision;
+
+/// <summary>Options of mixed int8/float32 quantization: the accuracy budget and how candidates are measured.</summary>
+public sealed record MixedPrecisionOptions
+{
+    /// <summary>Largest allowed drop of the mean output cosine against the float32 model (e.g. 0.005 for cosine >= 0.995).</summary>
+    public double? MaxCosineDrop { get; init; }
+
+    /// <summary>Lowest allowed top-1 agreement with the float32 model on class-score outputs, in [0, 1].</summary>
+    public double? MinTop1 { get; init; }
+
+    /// <summary>How the int8 layers are quantized (static QDQ; its exclusions are kept in float32 in every candidate).</summary>
+    public StaticQuantizationOptions Static { get; init; } = new();
+
+    /// <summary>Device whose latency is minimised and that computes accuracy.</summary>
+    public string Device { get; init; } = "ort-cpu";
+
+    /// <summary>The runtime whose devices run the models; null takes <see cref="AccelRuntime.Default"/>.</summary>
+    public AccelRuntime? Runtime { get; init; }
+
+    /// <summary>Timed runs per candidate (interleaved, medians).</summary>
+    public int MeasuredRuns { get; init; } = 15;
+
+    internal void Validate()
+    {
+        if (MaxCosineDrop is null && MinTop1 is null) throw new InvalidOptimizationOptionException("max-cosine-drop/min-top1", "mixed precision needs an accuracy budget: give --max-cosine-drop or --min-top1");
+        if (MaxCosineDrop is { } d && (double.IsNaN(d) || d < 0 || d > 2)) throw new InvalidOptimizationOptionException("max-cosine-drop", $"{d} is outside [0, 2]");
+        if (MinTop1 is { } t && (double.IsNaN(t) || t < 0 || t > 1)) throw new InvalidOptimizationOptionException("min-top1", $"{t} is outside [0, 1]");
+        if (MeasuredRuns < 1) throw new InvalidOptimizationOptionException("runs", $"{MeasuredRuns} is below 1");
+    }
+}
+
+/// <summary>
+/// Mixed precision by measurement (accuracy-aware quantization, as OpenVINO's tooling does it): quantize every
+/// Conv/Gemm/MatMul to int8 (static QDQ), measure each layer's sensitivity (the output-cosine loss it adds: cosine of
+/// its input minus cosine of its output against the float32 model, on the evaluation samples), then revert the most
+/// sensitive layers to float32 (1, 2, 4, ... then bisection) until the accuracy budget holds. The float32 model, the
+/// all-int8 model and the reverted candidates that meet the budget are timed in one interleaved run and the fastest is
+/// kept, so the result is never slower than the best of all-int8 and all-float32 that meets the budget.
+/// </summary>
+public static class MixedPrecisionQuantizer
+{
+    private sealed record Candidate(string Name, Model Model, int Reverted, double Cosine, double? Top1)
+    {
+        public double? MedianMs { get; set; }
+    }
+
+    /// <summary>Chooses per layer int8 or float32 for <paramref name="model"/>.</summary>
+    public static OptimizationResult Quantize(Model model, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration,
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluation, MixedPrecisionOptions options)
+    {
+        options.Validate();
+        if (evaluation.Count == 0) throw new CalibrationDataException(model.Label, "mixed precision needs evaluation samples to measure accuracy on");
+        foreach (var sample in calibration) Data.InputSets.Validate(model, sample, "calibration data");
+        foreach (var sample in evaluation) Data.InputSets.Validate(model, sample, "evaluation data");
+        var named = ModelPreparation.Clone(model);
+        NameNodes(named);
+        var runtime = options.Runtime ?? AccelRuntime.Default;
+        var (backend, device) = runtime.Resolve(options.Device);
+        Candidate Evaluate(string name, Model m, int reverted)
+        {
+            var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, named, m, evaluation);
+            var top1 = accuracy.Where(a => a.Top1Agreement is not null).Select(a => a.Top1Agreement!.Value).DefaultIfEmpty(double.NaN).Min();
+            return new Candidate(name, m, reverted, accuracy.Min(a => a.MeanCosine), double.IsNaN(top1) ? null : top1);
+        }
+        if (options.MinTop1 is not null && Evaluate("float32", named, 0).Top1 is null)
+        {
+            throw new InvalidOptimizationOptionException("min-top1", $"{model.Label} has no class-score output ([1, classes] from Gemm/MatMul/Add/Softmax); use --max-cosine-drop");
+        }
+        bool Meets(Candidate c) => (options.MaxCosineDrop is not { } d || c.Cosine >= 1 - d) && (options.MinTop1 is not { } t || c.Top1 >= t);
+
+        var allInt8 = StaticQuantizer.Quantize(named, calibration, options.Static);
+        var layers = allInt8.Model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && allInt8.ChangedNodes.Contains(n.Name)).ToList();
+        var sensitivity = Sensitivities(named, allInt8.Model, layers, evaluation, runtime, options.Device);
+        var order = layers.OrderByDescending(n => sensitivity[n.Name]).Select(n => n.Name).ToList();
+
+        var tried = new Dictionary<int, Candidate> { [0] = Evaluate("all-int8", allInt8.Model, 0) };
+        Candidate Reverting(int k)
+        {
+            if (tried.TryGetValue(k, out var known)) return known;
+            var excluded = options.Static.ExcludedNodes.Concat(order.Take(k)).ToArray();
+            // Reverted candidates quantize only the weighted layers: a float32 layer then reads and writes plain float
+            // values instead of sitting between quantized Adds and pools, so reverting more layers never costs accuracy.
+            var weighted = options.Static.OpTypes.Where(t => t is "Conv" or "Gemm" or "MatMul").ToArray();
+            var q = StaticQuantizer.Quantize(named, calibration, options.Static with { ExcludedNodes = excluded, OpTypes = weighted });
+            return tried[k] = Evaluate($"int8, {k} most sensitive layer(s) float32", q.Model, k);
+        }
+        var (failing, passing) = (0, -1);
+        if (!Meets(tried[0]))
+        {
+            for (var k = 1; k <= order.Count; k = Math.Min(order.Count, k * 2))
+            {
+                if (Meets(Reverting(k))) { passing = k; break; }
+                failing = k;
+                if (k == order.Count) break;
+            }
+            while (passing > failing + 1)
+            {
+                var mid = (failing + passing) / 2;
+                if (Meets(Reverting(mid))) passing = mid; else failing = mid;
+            }
+        }
+        else
+        {
+            passing = 0;
+        }
+
+        var floatCandidate = new Candidate("float32", named, order.Count, 1, null);
+        var contenders = tried.Values.Where(Meets).Append(floatCandidate).ToList();
+        var all = tried.Values.Append(floatCandidate).DistinctBy(c => c.Name).ToList();
+        MeasureInterleaved(all, backend, device, evaluation[0], options.MeasuredRuns);
+        var best = contenders.Where(c => c.MedianMs is not null).OrderBy(c => c.MedianMs).First();
+        return Result(model, named, allInt8, best, all, order, sensitivity, options, passing);
+    }
+
+    private static OptimizationResult Result(Model model, Model named, OptimizationResult allInt8, Candidate best, List<Candidate> all,
+        List<string> order, Dictionary<string, double> sensitivity, MixedPrecisionOptions options, int minimalReverted)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var byK = all.Where(x => x.Name != "float32").OrderBy(x => x.Reverted).ToList();
+        var floatMs = all.Single(x => x.Name == "float32").MedianMs;
+        var int8Ms = all.Single(x => x.Name == "all-int8").MedianMs;
+        var reverted = new HashSet<string>(order.Take(best.Reverted), StringComparer.Ordinal);
+        var layers = order.Select((name, rank) =>
+        {
+            var node = named.Graph.Nodes.First(n => n.Name == name);
+            var isFloat = best.Name == "float32" || reverted.Contains(name);
+            // Measured per layer where the search stepped over exactly this layer; otherwise the all-int8 saving shared out.
+            var step = byK.FirstOrDefault(x => x.Reverted == rank + 1);
+            var previous = byK.FirstOrDefault(x => x.Reverted == rank);
+            double? saved = step?.MedianMs is { } a && previous?.MedianMs is { } b ? a - b : null;
+            var detail = $"sensitivity rank {rank + 1} of {order.Count}" + (saved is null ? "" : "; latency saved measured by reverting it alone");
+            return new LayerChoice(name, node.OpType, isFloat ? "float32" : "int8", sensitivity[name], isFloat ? null : saved, detail);
+        }).ToList();
+        var settings = new Dictionary<string, string>(allInt8.Settings)
+        {
+            ["budget"] = string.Join(", ", new[]
+            {
+                options.MaxCosineDrop is { } d ? $"mean output cosine >= {(1 - d).ToString("0.#####", c)}" : null,
+                options.MinTop1 is { } t ? $"top-1 agreement >= {t.ToString("P1", c)}" : null,
+            }.OfType<string>()),
+            ["chosen"] = best.Name,
+            ["layers_int8"] = $"{layers.Count(l => l.Choice == "int8")} of {layers.Count}",
+            ["candidates"] = string.Join("; ", all.OrderBy(x => x.Reverted).Select(x =>
+                $"{x.Name}: cosine {x.Cosine.ToString("F5", c)}{(x.Top1 is { } t1 ? $", top-1 {t1.ToString("P0", c)}" : "")}, {(x.MedianMs is { } ms ? ms.ToString("F2", c) + " ms" : "not timed")}")),
+        };
+        var notes = new List<string>
+        {
+            $"float32 {floatMs?.ToString("F2", c)} ms, all-int8 {int8Ms?.ToString("F2", c)} ms, chosen {best.Name} {best.MedianMs?.ToString("F2", c)} ms on {options.Device} ({ModelEvaluator.MachineLoad()})",
+            minimalReverted < 0 ? "no number of reverted layers met the budget short of all of them: float32 kept" : $"fewest layers reverted to meet the budget: {minimalReverted}",
+        };
+        var chosenModel = best.Model;
+        chosenModel.MetadataProps.RemoveAll(p => p.Key == "accelsdk.optimization");
+        chosenModel.MetadataProps.Add(new("accelsdk.optimization", "mixed-int8"));
+        var changed = best.Name == "float32" ? new List<string>() : allInt8.ChangedNodes.Where(n => !reverted.Contains(n)).ToList();
+        var skipped = allInt8.SkippedNodes.Concat(reverted.Select(r => (r, "kept float32: among the most sensitive layers"))).ToList();
+        return new OptimizationResult("mixed-int8", chosenModel, changed, skipped, settings) { Layers = layers, Notes = notes };
+    }
+
+    /// <summary>
+    /// The output-cosine loss each quantized layer adds: the cosine (against float32) of what it reads minus that of
+    /// what it hands on, averaged over the evaluation samples. In the int8 model both are dequantized values (what the
+    /// layer reads, and its output after QuantizeLinear/DequantizeLinear, which also clamps like an absorbed Relu).
+    /// </summary>
+    private static Dictionary<string, double> Sensitivities(Model floatModel, Model int8Model, List<Node> layers,
+        IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> evaluation, AccelRuntime runtime, string device)
+    {
+        var editor = new GraphEditor(int8Model.Graph);
+        var producers = editor.Producers();
+        var consumers = editor.Consumers();
+        string FloatValue(string value)
+        {
+            // x_dequantized <- DequantizeLinear(x_quantized) <- QuantizeLinear(x): the float value is x.
+            if (producers.TryGetValue(value, out var dq) && dq.OpType == "DequantizeLinear" && producers.TryGetValue(dq.Inputs[0], out var q) && q.OpType == "QuantizeLinear") return q.Inputs[0];
+            return value;
+        }
+        string Dequantized(string value)
+        {
+            var q = consumers.GetValueOrDefault(value)?.FirstOrDefault(c => c.Node.OpType == "QuantizeLinear").Node;
+            var dq = q is null ? null : consumers.GetValueOrDefault(q.Outputs[0])?.FirstOrDefault(c => c.Node.OpType == "DequantizeLinear").Node;
+            return dq?.Outputs[0] ?? value;
+        }
+        var floatValues = new HashSet<string>(floatModel.Graph.Nodes.SelectMany(n => n.Outputs).Concat(floatModel.Graph.Inputs.Select(i => i.Name)), StringComparer.Ordinal);
+        // (float name, int8 name) of each layer's input and output.
+        var pairs = layers.Select(n => (n.Name, In: (FloatValue(n.Inputs[0]), n.Inputs[0]), Out: (n.Outputs[0], Dequantized(n.Outputs[0])))).ToList();
+        var compared = pairs.SelectMany(p => new[] { p.In, p.Out }).Where(p => floatValues.Contains(p.Item1)).Distinct().ToList();
+        var sums = new double[compared.Count];
+        using (var f = ActivationProbe.Run(floatModel, compared.Select(c => c.Item1).ToList(), evaluation, runtime, device).GetEnumerator())
+        using (var q = ActivationProbe.Run(int8Model, compared.Select(c => c.Item2).ToList(), evaluation, runtime, device).GetEnumerator())
+        {
+            for (var i = 0; f.MoveNext() && q.MoveNext(); i++) sums[i % compared.Count] += ModelEvaluator.Cosine(f.Current.Value, q.Current.Value);
+        }
+        double Cos((string, string) pair) => compared.IndexOf(pair) is var i and >= 0 ? sums[i] / evaluation.Count : 1;
+        return pairs.ToDictionary(p => p.Name, p => Math.Max(0, Cos(p.In) - Cos(p.Out)), StringComparer.Ordinal);
+    }
+
+    /// <summary>Times every candidate in one interleaved loop (each sees the same machine load); medians.</summary>
+    private static void MeasureInterleaved(List<Candidate> candidates, IBackend backend, Device device, IReadOnlyDictionary<string, AccelTensor> input, int runs)
+    {
+        var sessions = new List<AccelSession>();
+        try
+        {
+            foreach (var c in candidates) sessions.Add(ModelEvaluator.Open(c.Model, backend, device));
+            foreach (var s in sessions) s.Run(input);
+            var times = candidates.Select(_ => new double[runs]).ToArray();
+            for (var r = 0; r < runs; r++)
+            {
+                for (var i = 0; i < sessions.Count; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    sessions[i].Run(input);
+                    times[i][r] = watch.Elapsed.TotalMilliseconds;
+                }
+            }
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var sorted = times[i].Order().ToArray();
+                candidates[i].MedianMs = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+            }
+        }
+        finally
+        {
+            foreach (var s in sessions) s.Dispose();
+        }
+    }
+
+    /// <summary>Gives every unnamed node a unique name, so layers can be kept in float32 by name.</summary>
+    private static void NameNodes(Model model)
+    {
+        var editor = new GraphEditor(model.Graph);
+        foreach (var node in model.Graph.Nodes.Where(n => n.Name.Length == 0)) node.Name = editor.FreshName(node.OpType + "_" + node.Outputs[0]);
+    }
+}

@@ -1,0 +1,70 @@
+using AccelSdk.Backends;
+using AccelSdk.Optimize.MixedPrecision;
+using AccelSdk.Optimize.Reports;
+using AccelSdk.Optimize.Validation;
+using Xunit.Abstractions;
+
+namespace AccelSdk.Optimize.Tests;
+
+public sealed class MixedPrecisionTests(ITestOutputHelper log)
+{
+    [Fact]
+    public void ResNet18_under_a_cosine_budget_of_0_995_meets_it_on_held_out_images_and_reports_every_layer()
+    {
+        // About 2-3 minutes on a loaded 2-core machine: several calibrated quantizations and evaluations of ResNet18.
+        var model = TestData.ResNet18;
+        var calibration = TestData.Images(model, "calibration").Take(4).ToList();
+        var evaluation = TestData.Images(model, "evaluation").Take(4).ToList();
+        var result = MixedPrecisionQuantizer.Quantize(model, calibration, evaluation,
+            new MixedPrecisionOptions { MaxCosineDrop = 0.005, MeasuredRuns = 3 });
+        foreach (var (key, value) in result.Settings) log.WriteLine($"{key}: {value}");
+        foreach (var note in result.Notes) log.WriteLine(note);
+
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
+        var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation);
+        Assert.All(accuracy, a => Assert.True(a.MeanCosine >= 0.995, $"{a.Output}: mean cosine {a.MeanCosine:F5}"));
+        // Every Conv has a row with its measured sensitivity and a choice.
+        Assert.Equal(model.Graph.Nodes.Count(n => n.OpType == "Conv"), result.Layers.Count);
+        Assert.All(result.Layers, l => Assert.Contains(l.Choice, new[] { "int8", "float32" }));
+        Assert.All(result.Layers, l => Assert.True(l.Sensitivity is >= 0));
+        // The most sensitive layers are the ones reverted first.
+        var reverted = result.Layers.Where(l => l.Choice == "float32").Select(l => l.Sensitivity!.Value).ToList();
+        var kept = result.Layers.Where(l => l.Choice == "int8").Select(l => l.Sensitivity!.Value).ToList();
+        if (reverted.Count > 0 && kept.Count > 0) Assert.True(reverted.Min() >= kept.Max());
+        Assert.Contains("all-int8", result.Settings["candidates"]);
+        Assert.Contains("float32", result.Settings["candidates"]);
+        ModelValidator.Validate(model, result);
+    }
+
+    [Fact]
+    public void A_budget_all_int8_misses_is_searched_by_reverting_layers_and_only_a_candidate_that_meets_it_is_kept()
+    {
+        // 0.9999 is beyond all-int8 (about 0.998 here): the search reverts the most sensitive layers (1, 2, 4, ...),
+        // and keeps the fastest candidate that meets the budget (float32 when none of the mixed ones does). 1-3 minutes.
+        var model = TestData.ResNet18;
+        var calibration = TestData.Images(model, "calibration").Take(4).ToList();
+        var evaluation = TestData.Images(model, "evaluation").Take(2).ToList();
+        var result = MixedPrecisionQuantizer.Quantize(model, calibration, evaluation,
+            new MixedPrecisionOptions { MaxCosineDrop = 0.0001, MeasuredRuns = 3 });
+        log.WriteLine(result.Settings["candidates"]);
+        log.WriteLine(result.Settings["chosen"]);
+        Assert.NotEqual("all-int8", result.Settings["chosen"]);
+        Assert.Contains("most sensitive layer(s) float32", result.Settings["candidates"]);
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
+        Assert.All(ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation), a => Assert.True(a.MeanCosine >= 0.9999, $"{a.MeanCosine:F6}"));
+    }
+
+    [Fact]
+    public void A_missing_or_impossible_budget_is_refused_by_option_name()
+    {
+        var model = TestData.ResNet18;
+        var one = TestData.Images(model, "calibration").Take(1).ToList();
+        var none = Assert.Throws<InvalidOptimizationOptionException>(() => MixedPrecisionQuantizer.Quantize(model, one, one, new MixedPrecisionOptions()));
+        Assert.Contains("max-cosine-drop", none.Option);
+        var negative = Assert.Throws<InvalidOptimizationOptionException>(() => MixedPrecisionQuantizer.Quantize(model, one, one, new MixedPrecisionOptions { MaxCosineDrop = -0.1 }));
+        Assert.Equal("max-cosine-drop", negative.Option);
+        // ResNet18 here ends in pooled features, not class scores: a top-1 budget cannot be measured.
+        var top1 = Assert.Throws<InvalidOptimizationOptionException>(() => MixedPrecisionQuantizer.Quantize(model, one, one, new MixedPrecisionOptions { MinTop1 = 0.9 }));
+        Assert.Equal("min-top1", top1.Option);
+    }
+}
