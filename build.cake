@@ -363,6 +363,9 @@ Task("Test")
         else RunSuite("ctest linux-arm64-Release", "ctest", $"--test-dir \"{NativeBuildDir("linux-arm64", "Release")}\" --output-on-failure --no-tests=error");
     }
     RunSuite("dotnet test AccelSdk.sln", "dotnet", $"test \"{solution}\" -c {configuration} --no-build -nologo");
+    // The CLI published for linux-arm64 under qemu-user against the x64 build's outputs (see the README's install story).
+    if (hostRid == "linux-x64" && FindOnPath("qemu-aarch64") is not null)
+        RunSuite("linux-arm64 CLI under qemu", "bash", $"\"{root.CombineWithFilePath("scripts/test-arm64-qemu.sh")}\"");
     foreach (var project in TestProjectsOutsideSolution())
         RunSuite($"dotnet test {project.GetFilename()}", "dotnet", $"test \"{project}\" -c {configuration} --no-build -nologo{TestHostArguments(project)}");
     var gpuFlavour = root.CombineWithFilePath("scripts/check-gpu-flavour.sh");
