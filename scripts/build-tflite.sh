@@ -13,8 +13,9 @@
 #  - Debian 12 packages: libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev libgemmlowp-dev
 #    libneon-2-sse-dev libpthreadpool-dev cmake ninja-build (Debian 12's cpuinfo cmake config is copied with its
 #    library path fixed).
-# XNNPACK stays off (as in Debian's build): the only XNNPACK source in Debian's suites is git20241108, 15 months newer
-# than the one TF 2.14 pins, whose subgraph API TF 2.14's delegate does not compile against.
+# XNNPACK stays off (as in Debian's build): TF 2.14's delegate compiles against Debian's only newer XNNPACK
+# (git20241108, trixie/forky), but that library needs GLIBC_2.38 and a pthreadpool newer than Debian 12's, so it would
+# have to be built from source with its pthreadpool (see src/AccelSdk.TfLite/README.md): not done.
 #
 # Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64]
 # Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build), ACCELSDK_TFLITE_JOBS (ninja -j).
@@ -41,7 +42,8 @@ SYSTEM_PKGS=(cmake ninja-build g++ libabsl-dev libcpuinfo-dev libeigen3-dev libf
 
 log() { echo "build-tflite: $*" >&2; }
 
-KEY="$(cat "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)-$RID"
+# The cache key: this script without its comments (it pins every input and switch) and the RID.
+KEY="$(grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)-$RID"
 if [ -f "$OUTDIR/libtensorflowlite_c.so" ] && grep -qx "key=$KEY" "$OUTDIR/BUILD-INFO" 2>/dev/null; then
   log "up to date ($OUTDIR, key $KEY)"
   echo "$OUTDIR/libtensorflowlite_c.so"
