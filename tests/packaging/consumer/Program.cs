@@ -79,7 +79,8 @@ if (tfliteModelPath is not null)
     {
         var liteModel = Model.Load(tfliteModelPath);
         var input = liteModel.Graph.Inputs[0];
-        var shape = ((TensorType)input.Type).Shape!.Dims.Select(d => d.IsKnown ? d.Value!.Value : 1L).ToArray();
+        var shape = (input.Type as TensorType)?.Shape?.Dims.Select(d => d.IsKnown ? d.Value!.Value : 1L).ToArray()
+            ?? throw new InvalidOperationException($"{tfliteModelPath}: input {input.Name} has no tensor shape");
         var pixels = new float[shape.Aggregate(1L, (a, b) => a * b)];
         for (var i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
         float[] RunOn(string device)
