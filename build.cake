@@ -432,10 +432,10 @@ Task("Demo")
     if (!FileExists(cliDll)) throw new Exception($"{cliDll} is missing: the Build target did not build the CLI");
     var model = MakeAbsolute(File(demoModel));
     if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
-    // Under the host scripts/setup-tflite.sh patches onto Debian forky's loader, the TFLite runtime is usable too,
-    // so every backend of this machine takes part; the system host still runs everything else.
+    // The ordinary host when the TFLite library built here is beside the CLI (Build depends on TfLiteNative); otherwise
+    // the host scripts/setup-tflite.sh patches onto Debian forky's loader, so the TFLite runtime takes part either way.
     var patchedHost = root.CombineWithFilePath(".tflite-runtime/dotnet");
-    var host = FileExists(patchedHost) ? patchedHost.FullPath : "dotnet";
+    var host = !FileExists(tfliteNative) && FileExists(patchedHost) ? patchedHost.FullPath : "dotnet";
     void Cli(string arguments) => Run(host, $"\"{cliDll}\" {arguments}");
     Cli("devices");
     Cli($"autotune \"{model}\" --report \"{artifacts.Combine("autotune")}\"");
