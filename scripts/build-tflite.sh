@@ -20,7 +20,8 @@
 # Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64]
 # Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build), ACCELSDK_TFLITE_JOBS (ninja -j).
 set -euo pipefail
-
+# One compound command: bash reads it whole before running it, so editing this file during a build cannot derail it.
+{
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RID="${1:-linux-x64}"
 [ "$RID" = linux-x64 ] || { echo "build-tflite: only linux-x64 is built today (arm64 cross-build not done: see src/AccelSdk.TfLite/README.md)" >&2; exit 2; }
@@ -154,3 +155,5 @@ GLIBC_MAX="$(objdump -T "$OUTDIR/libtensorflowlite_c.so" | grep -o 'GLIBC_[0-9.]
 } > "$OUTDIR/BUILD-INFO"
 log "built $OUTDIR/libtensorflowlite_c.so (needs at most $GLIBC_MAX)"
 echo "$OUTDIR/libtensorflowlite_c.so"
+exit 0
+}
