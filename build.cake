@@ -1,5 +1,5 @@
 // AccelSdk build script (Cake.Tool, a local dotnet tool): dotnet tool restore && dotnet cake --target=<Target>
-// Targets: Setup, Native, CrossBuild, Bindings, Build, Test, Bench, Pack, PackageTest, Demo. Each works alone;
+// Targets: Setup, Native, CrossBuild, TfLiteNative, Bindings, Build, Test, Bench, Pack, PackageTest, Demo. Each works alone;
 // dependencies run first. Cake add-ins are not served by this project's registry, so cmake and ctest are run with
 // the built-in process aliases.
 
@@ -16,6 +16,9 @@ var nativeConfigs = Argument("native-configs", "Release,Debug").Split(',', Strin
 var demoModel = Argument("model", ".models/resnet18/ResNet18.onnx");
 // --setup=false: Test skips the Setup target (system packages, test data and models already in place).
 var runSetup = Argument("setup", true);
+// --tflite-native=false: Test and Pack skip building the TFLite C library (scripts/build-tflite.sh); the TFLite tests
+// then run on the forky fallback under the patched host.
+var buildTfLiteNative = Argument("tflite-native", true);
 
 var root = MakeAbsolute(Directory("."));
 var artifacts = root.Combine("artifacts");
@@ -150,12 +153,18 @@ IEnumerable<FilePath> TestProjectsOutsideSolution()
         .Where(p => !listed.Contains(root.GetRelativePath(p).FullPath, StringComparison.OrdinalIgnoreCase));
 }
 
-// The TFLite tests run on Debian forky's TFLite, which needs a newer glibc than the system's: vstest starts them with the
-// dotnet muxer scripts/setup-tflite.sh patched onto the forky loader (PATH and DOTNET_HOST_PATH are ignored by vstest).
-// They live outside AccelSdk.sln so that the solution's plain `dotnet test` never runs them on the system host.
+// The TFLite C library scripts/build-tflite.sh builds against Debian 12's libraries (the TfLiteNative target).
+var tfliteNative = artifacts.CombineWithFilePath($"tflite/{hostRid}/libtensorflowlite_c.so");
+
+// The TFLite tests run on the ordinary host when the TFLite library built here is there (it is copied beside the test
+// assembly). Otherwise they fall back to Debian forky's TFLite, which needs a newer glibc than the system's: vstest
+// starts them with the dotnet muxer scripts/setup-tflite.sh patched onto the forky loader (PATH and DOTNET_HOST_PATH
+// are ignored by vstest). They live outside AccelSdk.sln so that the solution's plain `dotnet test` never needs either.
 string TestHostArguments(FilePath project)
 {
     if (project.GetFilenameWithoutExtension().FullPath != "AccelSdk.TfLite.Tests") return "";
+    if (FileExists(tfliteNative)) return "";
+    Warning($"{tfliteNative} is absent: the TFLite tests run on the forky fallback under the patched host");
     var host = root.CombineWithFilePath(".tflite-runtime/dotnet");
     if (!FileExists(host)) throw new Exception($"{host} is missing: run dotnet cake --target=Setup (scripts/setup-tflite.sh makes it)");
     return $" -- RunConfiguration.DotNetHostPath=\"{host}\"";
@@ -187,8 +196,12 @@ void PackageTest()
         if (System.IO.Directory.Exists(cached)) System.IO.Directory.Delete(cached, recursive: true);
     }
 
+    // With the TFLite library in the package, the consumer also runs a .tflite model on tflite-cpu in this ordinary host.
+    var tfliteModel = root.CombineWithFilePath(".models/tflite/face_detection_short_range.tflite");
+    var withTfLite = FileExists(tfliteNative) && FileExists(tfliteModel);
+    if (!withTfLite) Warning($"no TFLite library built ({tfliteNative}) or no {tfliteModel}: the package test leaves tflite-cpu out");
     var failedBefore = failedSuites.Count;
-    RunSuite("package consumer", "dotnet", $"run -c Release --project \"{work.Combine("consumer")}\" -p:AccelSdkVersion={version} -- \"{model}\"", work);
+    RunSuite("package consumer", "dotnet", $"run -c Release --project \"{work.Combine("consumer")}\" -p:AccelSdkVersion={version} -- \"{model}\"" + (withTfLite ? $" \"{tfliteModel}\"" : ""), work);
     if (failedSuites.Count > failedBefore) throw new Exception("the package consumer failed");
 
     var tools = work.Combine("tools");
@@ -203,7 +216,9 @@ void PackageTest()
     foreach (var line in output) Information(line);
     if (exitCode != 0 || !output.Any(l => l.StartsWith("isa: ")) || !output.Any(l => l.StartsWith("ort-cpu")))
         throw new Exception("the installed accelsdk tool did not list the probe's facts and the ort-cpu device");
-    Information("packaging: the installed accelsdk tool lists the probe's facts and ort-cpu");
+    if (withTfLite && !output.Any(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["tflite-cpu", _, "yes", ..]))
+        throw new Exception("the installed accelsdk tool does not list tflite-cpu as available in the ordinary host");
+    Information("packaging: the installed accelsdk tool lists the probe's facts and ort-cpu" + (withTfLite ? " and tflite-cpu available" : ""));
     testsPassed++;
 }
 
@@ -265,6 +280,25 @@ Task("CrossBuild")
     BuildNative("linux-arm64", "Release", install: true, toolchain: "cmake/toolchains/linux-arm64.cmake");
 });
 
+Task("TfLiteNative")
+    .Description("Builds the TFLite 2.14.1 C library from Debian's source against Debian 12's libraries (scripts/build-tflite.sh) into artifacts/tflite/<rid>; a no-op when its inputs are unchanged.")
+    .Does(() =>
+{
+    if (!buildTfLiteNative)
+    {
+        Information("--tflite-native=false: skipped");
+        return;
+    }
+    if (hostRid != "linux-x64")
+    {
+        Warning($"the TFLite library is built for linux-x64 only; {hostRid} uses the forky fallback");
+        return;
+    }
+    var watch = Stopwatch.StartNew();
+    Run("bash", $"\"{root.CombineWithFilePath("scripts/build-tflite.sh")}\" {hostRid}");
+    Information($"TfLiteNative: {watch.Elapsed.TotalSeconds:F0} s");
+});
+
 Task("Bindings")
     .Description("Regenerates P/Invoke bindings with tools/AccelSdk.BindingGen: every scripts/generate-bindings*.sh.")
     .Does(() =>
@@ -299,6 +333,7 @@ Task("BindingsUpToDate")
 Task("Build")
     .Description("dotnet build AccelSdk.sln (plus test projects the solution does not list yet).")
     .IsDependentOn("Native")
+    .IsDependentOn("TfLiteNative")
     .IsDependentOn("Bindings")
     .Does(() =>
 {
@@ -328,6 +363,9 @@ Task("Test")
         else RunSuite("ctest linux-arm64-Release", "ctest", $"--test-dir \"{NativeBuildDir("linux-arm64", "Release")}\" --output-on-failure --no-tests=error");
     }
     RunSuite("dotnet test AccelSdk.sln", "dotnet", $"test \"{solution}\" -c {configuration} --no-build -nologo");
+    // The CLI published for linux-arm64 under qemu-user against the x64 build's outputs (see the README's install story).
+    if (hostRid == "linux-x64" && FindOnPath("qemu-aarch64") is not null)
+        RunSuite("linux-arm64 CLI under qemu", "bash", $"\"{root.CombineWithFilePath("scripts/test-arm64-qemu.sh")}\"");
     foreach (var project in TestProjectsOutsideSolution())
         RunSuite($"dotnet test {project.GetFilename()}", "dotnet", $"test \"{project}\" -c {configuration} --no-build -nologo{TestHostArguments(project)}");
     var gpuFlavour = root.CombineWithFilePath("scripts/check-gpu-flavour.sh");
@@ -364,6 +402,7 @@ Task("Pack")
     .Description("NuGet packages of every src/ project into artifacts/packages, native shims for linux-x64 and linux-arm64 included.")
     .IsDependentOn("Native")
     .IsDependentOn("CrossBuild")
+    .IsDependentOn("TfLiteNative")
     .IsDependentOn("Bindings")
     .Does(() =>
 {
@@ -393,10 +432,10 @@ Task("Demo")
     if (!FileExists(cliDll)) throw new Exception($"{cliDll} is missing: the Build target did not build the CLI");
     var model = MakeAbsolute(File(demoModel));
     if (!FileExists(model)) throw new Exception($"{model} is missing: run dotnet cake --target=Setup (it fetches the models)");
-    // Under the host scripts/setup-tflite.sh patches onto Debian forky's loader, the TFLite runtime is usable too,
-    // so every backend of this machine takes part; the system host still runs everything else.
+    // The ordinary host when the TFLite library built here is beside the CLI (Build depends on TfLiteNative); otherwise
+    // the host scripts/setup-tflite.sh patches onto Debian forky's loader, so the TFLite runtime takes part either way.
     var patchedHost = root.CombineWithFilePath(".tflite-runtime/dotnet");
-    var host = FileExists(patchedHost) ? patchedHost.FullPath : "dotnet";
+    var host = !FileExists(tfliteNative) && FileExists(patchedHost) ? patchedHost.FullPath : "dotnet";
     void Cli(string arguments) => Run(host, $"\"{cliDll}\" {arguments}");
     Cli("devices");
     Cli($"autotune \"{model}\" --report \"{artifacts.Combine("autotune")}\"");

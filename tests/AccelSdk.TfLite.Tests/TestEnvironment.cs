@@ -22,12 +22,23 @@ internal static class TestEnvironment
         return path;
     }
 
+    /// <summary>The library scripts/build-tflite.sh builds for linux-x64, or null when it has not been built.</summary>
+    public static string? BuiltLibrary
+    {
+        get
+        {
+            var path = Path.Combine(RepoRoot, "artifacts", "tflite", "linux-x64", TfLiteLibrary.FileName);
+            return File.Exists(path) ? path : null;
+        }
+    }
+
     /// <summary>Fails the calling test unless the TFLite runtime is loaded.</summary>
     public static void RequireRuntime()
     {
         if (!TfLiteLibrary.IsAvailable)
         {
-            Assert.Fail("The TFLite runtime is not loaded. Run scripts/setup-tflite.sh and run the tests with " +
+            Assert.Fail("The TFLite runtime is not loaded. Build it (bash scripts/build-tflite.sh, then rebuild this project) " +
+                "or run scripts/setup-tflite.sh and run the tests with " +
                 "'dotnet test -- RunConfiguration.DotNetHostPath=<the dotnet it prints>'. Loader said: " + TfLiteLibrary.Failure);
         }
     }

@@ -5,8 +5,11 @@ namespace AccelSdk.TfLite.Native;
 
 /// <summary>
 /// Finds and loads the TFLite C library once per process. Tries, in order: the path given to <see cref="Configure"/>,
-/// <c>ACCELSDK_TFLITE_LIB</c>, the upstream name <c>libtensorflowlite_c.so</c>, and Debian's SONAME
-/// <c>libtensorflow-lite.so.2.14.1</c>. A missing library is a state to report, never a crash.
+/// <c>ACCELSDK_TFLITE_LIB</c>, the library the AccelSdk.TfLite package carries (<c>runtimes/&lt;rid&gt;/native</c> beside
+/// this assembly or the application, or flat beside them after a RID-specific publish, then the deps.json probe), the
+/// upstream name <c>libtensorflowlite_c.so</c> on the loader's path, and Debian's SONAME
+/// <c>libtensorflow-lite.so.2.14.1</c> (the forky fallback under scripts/setup-tflite.sh's host). A missing library is a
+/// state to report, never a crash.
 /// </summary>
 public static class TfLiteLibrary
 {
@@ -97,7 +100,8 @@ public static class TfLiteLibrary
             if (!string.IsNullOrEmpty(_explicitPath)) candidates.Add(_explicitPath);
             var fromEnv = Environment.GetEnvironmentVariable(PathVariable);
             if (!string.IsNullOrEmpty(fromEnv)) candidates.Add(fromEnv);
-            candidates.Add("libtensorflowlite_c.so");
+            candidates.AddRange(PackagedPaths().Where(File.Exists));
+            candidates.Add(FileName);
             candidates.Add("libtensorflow-lite.so.2.14.1");
             var reasons = new List<string>();
             foreach (var candidate in candidates)
@@ -122,9 +126,33 @@ public static class TfLiteLibrary
             if (_handle == 0)
             {
                 _failure = "tried " + string.Join("; ", reasons) +
-                    $". Set {PathVariable} or run scripts/setup-tflite.sh and start the process with the host it prints.";
+                    $". Set {PathVariable}, use an AccelSdk.TfLite package that carries the library (the Cake target TfLiteNative builds it), or run scripts/setup-tflite.sh and start the process with the host it prints.";
             }
             return _handle;
+        }
+    }
+
+    /// <summary>The library's file name in the package and in the build output.</summary>
+    public const string FileName = "libtensorflowlite_c.so";
+
+    /// <summary>
+    /// Where the AccelSdk.TfLite package's own library lies: under <c>runtimes/&lt;rid&gt;/native</c> beside this assembly
+    /// (a project reference, or a RID-less build of a package consumer) or beside the application, and flat beside
+    /// either (a RID-specific build or publish copies native assets there).
+    /// </summary>
+    internal static IEnumerable<string> PackagedPaths()
+    {
+        var rid = RuntimeInformation.RuntimeIdentifier.StartsWith("linux-", StringComparison.Ordinal)
+            ? RuntimeInformation.RuntimeIdentifier
+            : "linux-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+        var folders = new[] { Path.GetDirectoryName(typeof(TfLiteLibrary).Assembly.Location), AppContext.BaseDirectory }
+            .Where(folder => !string.IsNullOrEmpty(folder))
+            .Select(folder => Path.GetFullPath(folder!))
+            .Distinct(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            yield return Path.Combine(folder, "runtimes", rid, "native", FileName);
+            yield return Path.Combine(folder, FileName);
         }
     }
 

@@ -1,18 +1,20 @@
 // An integrator's program, built against the AccelSdk NuGet packages: probes the machine through the packaged
 // native shim, lets Accel.Select pick a device for a real model, checks its output against plain ONNX Runtime,
-// and runs MediaPipe's Convolution2DTransposeBias through the packaged custom-op library.
+// runs MediaPipe's Convolution2DTransposeBias through the packaged custom-op library, and (given a .tflite model) runs
+// it on tflite-cpu through the TFLite library the AccelSdk.TfLite package carries, in this ordinary dotnet host.
 using AccelSdk;
 using AccelSdk.Ir;
 using AccelSdk.Native;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-if (args.Length != 1)
+if (args.Length is < 1 or > 2)
 {
-    Console.Error.WriteLine("usage: PackageConsumer MODEL.onnx");
+    Console.Error.WriteLine("usage: PackageConsumer MODEL.onnx [MODEL.tflite]");
     return 2;
 }
 var modelPath = args[0];
+var tfliteModelPath = args.Length > 1 ? args[1] : null;
 int passed = 0, failed = 0;
 void Check(bool ok, string what)
 {
@@ -66,6 +68,32 @@ using (var custom = Accel.Select(model, new SelectOptions { WarmupRuns = 0, Meas
     var blocks = custom.Run(AccelTensor.Create(new float[] { 1, 2, 3, 4 }, 1, 2, 2, 1))[0].ToArray<float>();
     float[] expected = { 1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f, 3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f };
     Check(blocks.SequenceEqual(expected), "Convolution2DTransposeBias runs through the packaged custom-op library");
+}
+
+if (tfliteModelPath is not null)
+{
+    // TFLite's runtime runs the file itself; ONNX Runtime runs the model imported into the IR: same input, same outputs.
+    var tfliteDevice = Accel.Devices.Single(d => d.Id == "tflite-cpu");
+    Check(tfliteDevice.IsAvailable, "tflite-cpu is available in the ordinary host: " + (tfliteDevice.UnavailableReason ?? AccelSdk.TfLite.Native.TfLiteLibrary.LoadedFrom));
+    if (tfliteDevice.IsAvailable)
+    {
+        var liteModel = Model.Load(tfliteModelPath);
+        var input = liteModel.Graph.Inputs[0];
+        var shape = (input.Type as TensorType)?.Shape?.Dims.Select(d => d.IsKnown ? d.Value!.Value : 1L).ToArray()
+            ?? throw new InvalidOperationException($"{tfliteModelPath}: input {input.Name} has no tensor shape");
+        var pixels = new float[shape.Aggregate(1L, (a, b) => a * b)];
+        for (var i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
+        float[] RunOn(string device)
+        {
+            using var s = Accel.Select(liteModel, new SelectOptions { Candidates = new[] { device }, WarmupRuns = 0, MeasuredRuns = 1 });
+            return s.Run(AccelTensor.Create(pixels, shape))[0].ToArray<float>();
+        }
+        var onTfLite = RunOn("tflite-cpu");
+        var onOrt = RunOn("ort-cpu");
+        var liteDiff = onTfLite.Length == onOrt.Length ? onTfLite.Zip(onOrt, (a, b) => Math.Abs(a - b)).Max() : float.NaN;
+        Check(onTfLite.Length == onOrt.Length && onTfLite.Zip(onOrt).All(p => Math.Abs(p.First - p.Second) <= 1e-3 + 1e-3 * Math.Abs(p.Second)),
+            $"{Path.GetFileName(tfliteModelPath)} on tflite-cpu: {onTfLite.Length} outputs match the imported model on ort-cpu (max |diff| {liteDiff:G3})");
+    }
 }
 
 Console.WriteLine($"packaging: {passed} passed, {failed} failed");

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# linux-arm64 under qemu-user: the CLI published self-contained for linux-arm64 (ORT's arm64 natives from its NuGet
+# package, the arm64 shims of the CrossBuild target) runs `devices`, then `run` of ResNet18 and BlazeFace on ort-cpu
+# and BlazeFace on ILGPU's CPU accelerator; each output must equal the same command's x64 output (same fixed-seed
+# inputs) within 1e-4 relative (+1e-5 absolute). Prints "qemu: N passed, M failed" last (the line the Test target counts).
+# Usage: test-arm64-qemu.sh [X64_CLI_DLL]  (default: the Release build output of src/AccelSdk.Cli).
+# Needs: qemu-user, libc6-arm64-cross + libstdc++6-arm64-cross (installed when missing), the CrossBuild target's shims,
+# and root (unshare -m). Two things qemu-user 7.2 (Debian 12) lacks are supplied here:
+#  - an arm64 /proc/cpuinfo: qemu shows the x86 host's, on which the cpuinfo library inside ONNX Runtime dereferences
+#    NULL (SIGSEGV at session creation). A Neoverse-N1-like file is bind-mounted over it in a private mount namespace;
+#  - arm64 libssl3 and libicu72 (the cross sysroot has neither; .NET needs them), from Debian 12's arm64 packages
+#    fetched with a private apt configuration into artifacts/arm64/extra.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$REPO/artifacts/arm64"
+CLI_ARM64="$OUT/cli/AccelSdk.Cli"
+CLI_X64="${1:-$REPO/src/AccelSdk.Cli/bin/Release/net10.0/AccelSdk.Cli.dll}"
+SYSROOT=/usr/aarch64-linux-gnu
+passed=0; failed=0
+check() { if [ "$1" -eq 0 ]; then echo "ok   $2"; passed=$((passed + 1)); else echo "FAIL $2"; failed=$((failed + 1)); fi; }
+
+missing=()
+command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
+[ -e "$SYSROOT/lib/ld-linux-aarch64.so.1" ] || missing+=(libc6-arm64-cross)
+[ -e "$SYSROOT/lib/libstdc++.so.6" ] || missing+=(libstdc++6-arm64-cross)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "arm64-qemu: installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || exit 1
+fi
+[ -e "$REPO/artifacts/native/runtimes/linux-arm64/native/libaccelsdk_probe.so" ] || { echo "arm64-qemu: run the CrossBuild target first" >&2; exit 1; }
+[ -f "$CLI_X64" ] || { echo "arm64-qemu: $CLI_X64 missing (build src/AccelSdk.Cli -c Release)" >&2; exit 1; }
+
+EXTRA="$OUT/extra"
+if [ ! -e "$EXTRA/usr/lib/aarch64-linux-gnu/libssl.so.3" ] || [ ! -e "$EXTRA/usr/lib/aarch64-linux-gnu/libicuuc.so.72" ]; then
+  APTDIR="$OUT/apt"
+  mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial" "$APTDIR/etc/sources.list.d" "$APTDIR/cache" "$EXTRA"
+  MIRROR="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${MIRROR:-http://deb.debian.org/debian} bookworm main" > "$APTDIR/etc/sources.list"
+  APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list" -o "Dir::Etc::SourceParts=$APTDIR/etc/sources.list.d"
+    -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$APTDIR/cache"
+    -o "Dir::Cache::archives=$APTDIR/archives" -o "Acquire::Languages=none" -o "APT::Architecture=arm64"
+    -o "APT::Architectures=arm64" -o "Debug::NoLocking=true" -o "APT::Sandbox::User=root")
+  apt-get "${APT_OPTS[@]}" update -qq >/dev/null && (cd "$APTDIR/archives" && apt-get "${APT_OPTS[@]}" download -qq libssl3 libicu72 >/dev/null) \
+    || { echo "arm64-qemu: cannot fetch arm64 libssl3/libicu72" >&2; exit 1; }
+  for deb in "$APTDIR"/archives/*.deb; do dpkg-deb -x "$deb" "$EXTRA"; done
+  rm -rf "$APTDIR/lists"
+fi
+CPUINFO="$OUT/cpuinfo.arm64"
+for i in 0 1; do
+  printf 'processor\t: %d\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n\n' $i
+done > "$CPUINFO"
+
+start=$SECONDS
+dotnet publish "$REPO/src/AccelSdk.Cli" -c Release -r linux-arm64 --self-contained -o "$OUT/cli" -nologo -v quiet \
+  -p:AccelSdkBuildNative=false >"$OUT/publish.log" 2>&1 || { cat "$OUT/publish.log"; echo "arm64-qemu: publish failed" >&2; exit 1; }
+echo "arm64-qemu: published in $((SECONDS - start)) s"
+
+# .NET under qemu-user: W^X double mapping off (it costs a mapping per method).
+arm64() {
+  QEMU_LD_PREFIX="$SYSROOT" DOTNET_EnableWriteXorExecute=0 ACCELSDK_CACHE_DIR="$OUT/cache" timeout 900 unshare -m sh -c \
+    'lib=$1 cli=$2; shift 2; mount --bind "$0" /proc/cpuinfo && exec qemu-aarch64 -E LD_LIBRARY_PATH="$lib" "$cli" "$@"' \
+    "$CPUINFO" "$EXTRA/usr/lib/aarch64-linux-gnu" "$CLI_ARM64" "$@"
+}
+x64() { ACCELSDK_CACHE_DIR="$OUT/cache-x64" timeout 900 dotnet "$CLI_X64" "$@"; }
+
+step=$SECONDS
+arm64 devices > "$OUT/devices.txt" 2>&1; rc=$?
+cat "$OUT/devices.txt"
+grep -q "Arm64" "$OUT/devices.txt" && grep -Eq "^ort-cpu +cpu +yes" "$OUT/devices.txt" && grep -Eq "^ilgpu-cpu +cpu +yes" "$OUT/devices.txt"
+check $((rc | $?)) "devices under qemu-aarch64 lists ort-cpu and ilgpu-cpu available on Arm64 ($((SECONDS - step)) s)"
+
+run_case() { # NAME MODEL DEVICE
+  local name=$1 model=$2 device=$3 dir="$OUT/runs/$1"
+  rm -rf "$dir"; mkdir -p "$dir"
+  step=$SECONDS
+  x64 run "$model" --backend "$device" --output-dir "$dir/x64" > "$dir/x64.txt" 2>&1 || { cat "$dir/x64.txt"; check 1 "$name: x64 run"; return; }
+  arm64 run "$model" --backend "$device" --output-dir "$dir/arm64" > "$dir/arm64.txt" 2>&1 || { cat "$dir/arm64.txt"; check 1 "$name: arm64 run under qemu"; return; }
+  python3 "$REPO/scripts/compare-tensors.py" "$dir/x64" "$dir/arm64" 1e-4 1e-5
+  check $? "$name on $device: arm64 under qemu equals x64 within 1e-4 relative ($((SECONDS - step)) s)"
+}
+run_case resnet18-ort "$REPO/.models/resnet18/ResNet18.onnx" ort-cpu
+run_case blazeface-ort "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ort-cpu
+run_case blazeface-ilgpu "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ilgpu-cpu
+
+echo "arm64-qemu: total $((SECONDS - start)) s"
+echo "qemu: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
