@@ -31,8 +31,10 @@ public sealed class CancellationAndIsolationTests(ITestOutputHelper output)
         var progress = new InlineProgress<SelectionProgress>(p =>
         {
             last = p;
-            // Cancelled from a timer thread once node profiling is under way: mid-way, between or during runs.
-            if (p.Stage == "nodes" && Interlocked.Increment(ref nodesProfiled) == 1) cancel.CancelAfter(TimeSpan.FromMilliseconds(500));
+            // Cancelled from a timer thread once a tenth of the nodes have begun, so it lands mid-way through node profiling
+            // (between or during runs) however fast the machine is: a fixed 500 ms delay after the first node let an idle
+            // machine finish all 74 nodes first.
+            if (p.Stage == "nodes" && Interlocked.Increment(ref nodesProfiled) == 8) cancel.CancelAfter(TimeSpan.FromMilliseconds(20));
         });
         var tuning = Task.Run(() => Autotuner.Tune(runtime, model, options with { Progress = progress }, cancel.Token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tuning);
