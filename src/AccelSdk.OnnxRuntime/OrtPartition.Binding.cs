@@ -117,7 +117,7 @@ internal sealed partial class OrtPartition
 
         public void Dispose()
         {
-            IoBinding?.Dispose();
+            IoBinding.Dispose();
             foreach (var v in _values) v?.Dispose();
         }
     }

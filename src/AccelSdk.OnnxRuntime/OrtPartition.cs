@@ -143,7 +143,7 @@ internal sealed partial class OrtPartition : ICompiledPartition
         {
             for (var i = 0; i < tensors.Length; i++)
             {
-                tensors[i] = AccelTensor.Zeros(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
+                tensors[i] = AllocateOutput(_outputTypes[i], _staticOutputShapes[i]!, _outputNames[i]);
                 ortOutputs[i] = ToOrtValue(tensors[i]);
             }
             _session.Run(runOptions, _inputNames, ortInputs, _outputNames, ortOutputs);
@@ -164,6 +164,12 @@ internal sealed partial class OrtPartition : ICompiledPartition
             GC.KeepAlive(tensors);
         }
     }
+
+    /// <summary>An output ONNX Runtime writes into: a pinned SDK buffer, or native memory past the 2 GiB such a buffer holds.</summary>
+    private static AccelTensor AllocateOutput(ElementType type, long[] shape, string name) =>
+        AccelTensor.ByteLengthOf(type, shape, name) > AccelTensor.MaxByteLength
+            ? AccelTensor.AllocateNative(type, shape, name)
+            : AccelTensor.Zeros(type, shape, name);
 
     /// <summary>
     /// Wraps a host tensor without copying. The OrtValue points into the tensor's pinned buffer: the caller keeps

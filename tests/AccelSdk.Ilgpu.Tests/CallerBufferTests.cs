@@ -52,9 +52,9 @@ public class CallerBufferTests
     [Fact]
     public async Task Cancelling_stops_a_long_run_between_kernels_and_the_session_runs_normally_afterwards()
     {
-        // 400 Adds over float[4096,1024] take seconds on ILGPU's CPU accelerator; over float[1,1024] milliseconds.
+        // 400 Adds over float[8192,1024] take seconds on ILGPU's CPU accelerator; over float[1,1024] milliseconds.
         using var session = Session(AddChain(400));
-        var big = AccelTensor.Zeros(ElementType.Float32, new long[] { 4096, 1024 });
+        var big = AccelTensor.Zeros(ElementType.Float32, new long[] { 8192, 1024 });
         using var cancel = new CancellationTokenSource();
         var run = session.RunAsync(new[] { big }, cancel.Token);
         await Task.Delay(300);

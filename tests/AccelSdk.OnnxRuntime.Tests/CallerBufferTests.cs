@@ -68,6 +68,67 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void Concurrent_runs_into_their_own_buffers_and_cancelled_runs_do_not_mix_up_results()
+    {
+        // Four threads share the session (and its one idle binding and direct-run slot), each with its own tensors;
+        // a fifth keeps starting runs with cancelled tokens. 4 x 300 small runs: about a second.
+        using var session = Session(StaticReluNeg());
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var workers = Enumerable.Range(1, 4).Select(id => new Thread(() =>
+        {
+            using var x = AccelTensor.Wrap(Enumerable.Range(0, 6).Select(i => (float)(id * 10 + i)).ToArray(), 2, 3);
+            var outputs = new[] { AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }), AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }) };
+            for (var r = 0; r < 300; r++)
+            {
+                session.Run(new[] { x }, outputs);
+                if (outputs[0].AsSpan<float>()[5] != id * 10 + 5 || outputs[1].AsSpan<float>()[0] != -id * 10) failures.Enqueue($"thread {id} run {r}");
+            }
+        })).ToList();
+        var canceller = new Thread(() =>
+        {
+            var x = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+            for (var r = 0; r < 300; r++)
+            {
+                try
+                {
+                    session.RunAsync(new[] { x }, new CancellationToken(canceled: true)).GetAwaiter().GetResult();
+                    failures.Enqueue("a cancelled run completed");
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+        workers.Add(canceller);
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void A_run_into_buffers_is_traced_like_any_run()
+    {
+        using var parentSource = new System.Diagnostics.ActivitySource("AccelSdk.OnnxRuntime.Tests.CallerBuffers");
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "AccelSdk" or "AccelSdk.OnnxRuntime.Tests.CallerBuffers",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = stopped.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var session = Session(StaticReluNeg());
+        var x = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        var outputs = new[] { AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }), AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 }) };
+        session.Run(new[] { x }, outputs); // computes the run estimate once
+        using (var parent = parentSource.StartActivity("parent"))
+        {
+            session.Run(new[] { x }, outputs);
+            Assert.Contains(stopped, a => a.OperationName == "AccelSdk.Run" && a.ParentSpanId == parent!.SpanId && (string?)a.GetTagItem("device") == "ort-cpu");
+        }
+    }
+
+    [Fact]
     public void A_buffer_of_the_wrong_type_shape_or_count_is_an_error_naming_the_output()
     {
         using var session = Session(StaticReluNeg());
@@ -80,6 +141,10 @@ public class CallerBufferTests
         Assert.Equal("y", e.TensorName);
         e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good }));
         Assert.Equal("z", e.TensorName);
+        e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good, x }));
+        Assert.Contains("shares memory with input 'x'", e.Message);
+        e = Assert.Throws<OutputMismatchException>(() => session.Run(new[] { x }, new[] { good, good.WithName("alias") }));
+        Assert.Contains("shares memory with the buffer of output 'y'", e.Message);
     }
 
     [Fact]
@@ -136,6 +201,34 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void Disposing_a_partition_terminates_a_cancellable_run_in_progress()
+    {
+        // A cancellable run has its own RunOptions: Dispose must terminate those too, not only the shared ones.
+        var partition = Ort.Backend.Compile(Ort.Device, ReliabilityTests.NeverEndingLoop(), new CompileOptions());
+        var inputs = new DeviceTensor[] { new HostTensor(AccelTensor.FromBytes(ElementType.Bool, Array.Empty<long>(), new byte[] { 1 })), new HostTensor(AccelTensor.FromArray(2f)) };
+        using var cancel = new CancellationTokenSource();
+        Exception? failure = null;
+        var runner = new Thread(() =>
+        {
+            try
+            {
+                partition.Run(inputs, new PartitionRunOptions(null, cancel.Token));
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        runner.Start();
+        Thread.Sleep(300);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        partition.Dispose();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(10)), "the run went on after Dispose");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Dispose took {watch.Elapsed}");
+        Assert.IsType<ObjectDisposedException>(failure);
+    }
+
+    [Fact]
     public async Task A_token_cancelled_before_the_run_stops_it_before_anything_runs()
     {
         using var session = Session(StaticReluNeg());
@@ -166,5 +259,27 @@ public class CallerBufferTests
         var m = AccelTensor.Zeros(ElementType.Float32, Array.Empty<long>());
         session.Run(new[] { x }, new[] { m });
         Assert.Equal(7f, m.AsSpan<float>()[0]);
+    }
+
+    [Fact]
+    public void A_static_output_past_2_GiB_comes_back_in_native_storage()
+    {
+        // Expand a float[1] to 2^29 + 2^20 floats: ONNX Runtime writes just over 2 GiB into native memory. About 2 s.
+        const long count = (1L << 29) + (1L << 20);
+        var g = new Graph { Name = "expand" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(1))));
+        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, new TensorShape(count))));
+        g.Initializers.Add(AccelTensor.FromArray(count).WithName("shape"));
+        g.Nodes.Add(new Node("Expand", new[] { "x", "shape" }, new[] { "y" }, "expand"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        using var session = Session(model);
+        using var y = session.Run(AccelTensor.FromArray(3f))[0];
+        Assert.Equal(TensorStorageKind.Native, y.StorageKind);
+        Assert.Equal(count * 4, y.ByteLength);
+        var view = y.AsTensorSpan<float>();
+        Assert.Equal(3f, view[(nint)(count - 1)]);
+        y.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => y.DataPointer);
     }
 }

@@ -120,8 +120,9 @@ internal sealed class IlgpuPartition : ICompiledPartition
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs) => Run(inputs, default);
 
     /// <summary>
-    /// Runs once. The token is checked before each kernel launch (a launched kernel runs to its end); outputs with a
-    /// buffer are downloaded straight into it.
+    /// Runs once. The token is checked before each kernel launch (a launched kernel runs to its end; on a GPU a
+    /// cancellable run waits for its queue every <see cref="CancellableQueueDepth"/> kernels); outputs with a buffer are
+    /// downloaded straight into it.
     /// </summary>
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
@@ -165,6 +166,12 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     {
                         _slot.Accelerator.Synchronize();
                         NodeTimes.Add((node, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
+                    }
+                    else if (cancellationToken.CanBeCanceled && !_slot.IsCpuAccelerator && n % CancellableQueueDepth == CancellableQueueDepth - 1)
+                    {
+                        // GPU launches queue ahead of the device: a cancellable run lets at most this many pile up, so
+                        // a cancellation is seen within that many kernels instead of after the whole queue.
+                        _slot.Accelerator.Synchronize();
                     }
                     for (var o = 0; o < node.Outputs.Count; o++)
                     {
@@ -214,6 +221,9 @@ internal sealed class IlgpuPartition : ICompiledPartition
             }
         }
     }
+
+    /// <summary>Kernels a cancellable run may queue on a GPU before waiting for them (ILGPU's CPU accelerator runs each launch to its end).</summary>
+    private const int CancellableQueueDepth = 32;
 
     /// <summary>Downloads each output that has a buffer into it (checked against the produced type and shape) and frees its device copy.</summary>
     private List<DeviceTensor> IntoBuffers(List<DeviceTensor> result, PartitionRunOptions options)

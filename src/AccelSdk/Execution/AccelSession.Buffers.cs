@@ -71,6 +71,7 @@ public sealed partial class AccelSession
             CheckInput(_requiredInputs[i].Name, _requiredInputs[i], given);
         }
         CheckOutputBuffers(outputs);
+        CheckNoOverlap(inputs, outputs);
         if (_directInputOrder is not null && _inputsAreStatic && WithinLimits(inputs))
         {
             RunDirect(inputs, outputs, cancellationToken);
@@ -101,6 +102,39 @@ public sealed partial class AccelSession
                 throw new OutputMismatchException(_outputNames[i], $"the output has shape {shape}, the buffer {TensorShape.Format(buffer.Shape)}");
             }
         }
+    }
+
+    /// <summary>
+    /// A buffer that shares memory with an input or another buffer would be read and written by the same run (or
+    /// written twice): a silent wrong answer, so it is refused.
+    /// </summary>
+    private void CheckNoOverlap(IReadOnlyList<AccelTensor> inputs, IReadOnlyList<AccelTensor?> outputs)
+    {
+        for (var j = 0; j < outputs.Count; j++)
+        {
+            if (outputs[j] is not { IsString: false, ByteLength: > 0 } buffer) continue;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                if (Overlap(buffer, inputs[i]))
+                {
+                    throw new OutputMismatchException(_outputNames[j], $"the buffer shares memory with input '{_requiredInputs[i].Name}'");
+                }
+            }
+            for (var k = 0; k < j; k++)
+            {
+                if (outputs[k] is { } other && Overlap(buffer, other))
+                {
+                    throw new OutputMismatchException(_outputNames[j], $"the buffer shares memory with the buffer of output '{_outputNames[k]}'");
+                }
+            }
+        }
+    }
+
+    private static bool Overlap(AccelTensor a, AccelTensor b)
+    {
+        if (b.IsString || b.ByteLength == 0) return false;
+        var (startA, startB) = (a.DataPointer, b.DataPointer);
+        return startA < startB + (nint)b.ByteLength && startB < startA + (nint)a.ByteLength;
     }
 
     /// <summary>

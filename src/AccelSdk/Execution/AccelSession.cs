@@ -373,7 +373,9 @@ public sealed partial class AccelSession : IDisposable
         for (var i = 0; i < result.Length; i++)
         {
             var name = _outputNames[i];
-            if (item.Values.TryGetValue(name, out var v)) result[i] = ToHost(v).WithName(name);
+            // An output already named so goes back as itself: it owns its storage (native memory past 2 GiB), so the
+            // caller's Dispose frees it.
+            if (item.Values.TryGetValue(name, out var v)) result[i] = ToHost(v) is var host && host.Name == name ? host : host.WithName(name);
             else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
                 ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
             if (item.OutputBuffers?.GetValueOrDefault(name) is { } buffer) result[i] = FillBuffer(name, result[i], buffer);

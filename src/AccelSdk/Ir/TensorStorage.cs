@@ -97,7 +97,7 @@ internal sealed class PinnedCallerStorage : TensorStorage
     private readonly nint _pointer;
     private int _released;
 
-    public unsafe PinnedCallerStorage(MemoryHandle handle, nint pointer, long length, object owner) : base(length)
+    public PinnedCallerStorage(MemoryHandle handle, nint pointer, long length, object owner) : base(length)
     {
         _handle = handle;
         _pointer = pointer;
