@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -52,6 +53,7 @@ public static class NativeShim
     }
 
     /// <summary>The directories searched for shims, in order.</summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "An empty Location (single-file or native AOT) is skipped; AppContext.BaseDirectory is searched first.")]
     public static IReadOnlyList<string> SearchDirectories()
     {
         var dirs = new List<string>();

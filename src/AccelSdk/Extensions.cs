@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using AccelSdk.Backends;
 using AccelSdk.Ir;
@@ -11,9 +12,11 @@ namespace AccelSdk;
 /// finds such assemblies among the loaded ones and the <c>AccelSdk.*.dll</c> files beside the application.
 /// </summary>
 [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
-public sealed class AccelSdkExtensionAttribute(Type extensionType) : Attribute
+public sealed class AccelSdkExtensionAttribute(
+    [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] Type extensionType) : Attribute
 {
     /// <summary>The extension's type.</summary>
+    [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)]
     public Type ExtensionType { get; } = extensionType;
 }
 
@@ -24,9 +27,17 @@ public sealed class AccelSdkExtensionAttribute(Type extensionType) : Attribute
 /// </summary>
 internal static class ExtensionDiscovery
 {
+    /// <summary>Why discovery cannot work in a trimmed or native-AOT application: the reason every caller carries.</summary>
+    internal const string TrimMessage =
+        "Extension discovery loads the AccelSdk.*.dll files beside the application by reflection; trimming removes what " +
+        "they need and native AOT cannot load assemblies. Build the runtime with new AccelRuntimeBuilder().AddOnnxRuntime() " +
+        "(and the other Add* methods) instead.";
+
     private static readonly object Gate = new();
     private static bool _directoryScanned;
 
+    [RequiresUnreferencedCode(TrimMessage)]
+    [RequiresDynamicCode(TrimMessage)]
     public static List<object> Discover(Action<string> warn)
     {
         lock (Gate)
@@ -49,6 +60,7 @@ internal static class ExtensionDiscovery
         return instances;
     }
 
+    [RequiresUnreferencedCode(TrimMessage)]
     private static void LoadAssembliesBesideApplication(Action<string> warn)
     {
         var dir = AppContext.BaseDirectory;
@@ -116,6 +128,8 @@ public static class ModelFormats
     }
 
     /// <summary>Loads <paramref name="path"/> with the first of <see cref="AccelRuntime.Default"/>'s formats that recognises it.</summary>
+    [RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
+    [RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
     public static Model Load(string path) => AccelRuntime.Default.LoadModel(path);
 }
 

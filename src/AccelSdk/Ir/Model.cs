@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace AccelSdk.Ir;
 
 /// <summary>A model-local function (ONNX <c>FunctionProto</c>).</summary>
@@ -80,5 +82,7 @@ public sealed class Model
     public string Label => SourcePath is not null ? Path.GetFileName(SourcePath) : (Graph.Name.Length > 0 ? Graph.Name : "<in-memory model>");
 
     /// <summary>Loads a model file with the format registered for its content (ONNX, TFLite, ...).</summary>
+    [RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
+    [RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
     public static Model Load(string path) => ModelFormats.Load(path);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
@@ -12,6 +13,8 @@ namespace AccelSdk;
 /// var outputs = session.Run(input);
 /// </code>
 /// </summary>
+[RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
+[RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
 public static class Accel
 {
     /// <summary>The default runtime every member of this class uses.</summary>

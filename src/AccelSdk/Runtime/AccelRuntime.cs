@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using AccelSdk.Backends;
 using AccelSdk.Diagnostics;
 using AccelSdk.Execution;
@@ -19,8 +20,8 @@ namespace AccelSdk;
 /// </summary>
 public sealed partial class AccelRuntime : IDisposable
 {
-    private static readonly Lazy<AccelRuntime> LazyDefault = new(
-        () => new AccelRuntimeBuilder().AddDiscoveredExtensions().Build(defaultRuntime: true), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object DefaultGate = new();
+    private static AccelRuntime? _default;
 
     private readonly Lazy<StartedBackends> _started;
     private int _disposed;
@@ -54,7 +55,19 @@ public sealed partial class AccelRuntime : IDisposable
     /// created on first use (its backends only when first needed, so loading a model starts none), logging nowhere,
     /// and disposed when the process exits.
     /// </summary>
-    public static AccelRuntime Default => LazyDefault.Value;
+    public static AccelRuntime Default
+    {
+        [RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
+        [RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
+        get
+        {
+            if (Volatile.Read(ref _default) is { } created) return created;
+            lock (DefaultGate)
+            {
+                return _default ??= new AccelRuntimeBuilder().AddDiscoveredExtensions().Build(defaultRuntime: true);
+            }
+        }
+    }
 
     /// <summary>The backends this runtime created, in the order they were added. A backend that failed to start is absent (see <see cref="StartupFallbacks"/>).</summary>
     public IReadOnlyList<IBackend> Backends => CreatedBackends;

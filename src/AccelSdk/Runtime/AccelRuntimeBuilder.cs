@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using AccelSdk.Backends;
 using AccelSdk.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -70,6 +71,8 @@ public sealed class AccelRuntimeBuilder
     /// drop backends beside themselves; it uses reflection, so trimmed or AOT-published applications add what they use
     /// explicitly instead.
     /// </summary>
+    [RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
+    [RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
     public AccelRuntimeBuilder AddDiscoveredExtensions()
     {
         var discovered = ExtensionDiscovery.Discover(message => (_logger ?? _loggerFactory?.CreateLogger("AccelSdk"))?.LogWarning("{Message}", message));
