@@ -267,24 +267,8 @@ public static partial class Autotuner
     }
 
     /// <summary>Shape inference with the graph inputs declared at the sample inputs' concrete shapes.</summary>
-    private static Dictionary<string, Ir.ValueType> InferTypes(Model model, IReadOnlyDictionary<string, AccelTensor> inputs)
-    {
-        var graph = model.Graph;
-        var specialised = new Graph { Name = graph.Name };
-        specialised.Nodes.AddRange(graph.Nodes);
-        specialised.Initializers.AddRange(graph.Initializers);
-        specialised.SparseInitializers.AddRange(graph.SparseInitializers);
-        specialised.Outputs.AddRange(graph.Outputs);
-        specialised.ValueInfos.AddRange(graph.ValueInfos);
-        foreach (var input in graph.Inputs)
-        {
-            specialised.Inputs.Add(inputs.TryGetValue(input.Name, out var t) ? new ValueInfo(input.Name, new TensorType(t.ElementType, new TensorShape(t.ShapeArray))) : input);
-        }
-        var copy = new Model(specialised) { IrVersion = model.IrVersion, SourcePath = model.SourcePath };
-        foreach (var kv in model.OpsetImports) copy.OpsetImports[kv.Key] = kv.Value;
-        copy.Functions.AddRange(model.Functions);
-        return ShapeInference.Infer(copy);
-    }
+    private static Dictionary<string, Ir.ValueType> InferTypes(Model model, IReadOnlyDictionary<string, AccelTensor> inputs) =>
+        ShapeInference.Infer(model.WithInputShapes(inputs));
 
     /// <summary>Inferred types, with captured concrete types where inference left the shape unknown.</summary>
     private static Dictionary<string, Ir.ValueType> MergeTypes(Dictionary<string, Ir.ValueType> inferred, Dictionary<string, AccelTensor> values)

@@ -491,20 +491,8 @@ public sealed partial class AccelSession : IDisposable
         return new RunEstimate(inputShapes, largest.Name, largest.Bytes, peak);
     }
 
-    private IReadOnlyDictionary<string, Ir.ValueType> InferWithInputs(IReadOnlyDictionary<string, AccelTensor> inputs, bool withDeclaredValues)
-    {
-        var graph = Model.Graph;
-        var concrete = new Graph { Name = graph.Name };
-        concrete.Nodes.AddRange(graph.Nodes);
-        concrete.Initializers.AddRange(graph.Initializers);
-        concrete.SparseInitializers.AddRange(graph.SparseInitializers);
-        if (withDeclaredValues) concrete.ValueInfos.AddRange(graph.ValueInfos);
-        concrete.Outputs.AddRange(withDeclaredValues ? graph.Outputs : graph.Outputs.Select(o => new ValueInfo(o.Name, null)));
-        concrete.Inputs.AddRange(graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
-        var model = new Model(concrete);
-        foreach (var (domain, version) in Model.OpsetImports) model.OpsetImports[domain] = version;
-        return ShapeInference.Infer(model);
-    }
+    private IReadOnlyDictionary<string, Ir.ValueType> InferWithInputs(IReadOnlyDictionary<string, AccelTensor> inputs, bool withDeclaredValues) =>
+        ShapeInference.Infer(Model.WithInputShapes(inputs, withDeclaredValues));
 
     /// <summary>
     /// Bytes of a value whose type inference knows fully, else 0. Sizes are clamped to <see cref="SizeClamp"/> (a

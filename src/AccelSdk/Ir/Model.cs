@@ -81,6 +81,27 @@ public sealed class Model
     /// <summary>A short label for messages: the file name, or the graph name.</summary>
     public string Label => SourcePath is not null ? Path.GetFileName(SourcePath) : (Graph.Name.Length > 0 ? Graph.Name : "<in-memory model>");
 
+    /// <summary>
+    /// A copy sharing this model's nodes and weights whose graph inputs are declared at the concrete shapes of
+    /// <paramref name="inputs"/> (inputs not given keep their declarations), for shape inference of one run. Without
+    /// <paramref name="keepDeclaredValues"/> the copy drops the declared intermediate and output types, so inference
+    /// sizes every value from the inputs alone (a file's declarations can be stale).
+    /// </summary>
+    public Model WithInputShapes(IReadOnlyDictionary<string, AccelTensor> inputs, bool keepDeclaredValues = true)
+    {
+        var specialised = new Graph { Name = Graph.Name };
+        specialised.Nodes.AddRange(Graph.Nodes);
+        specialised.Initializers.AddRange(Graph.Initializers);
+        specialised.SparseInitializers.AddRange(Graph.SparseInitializers);
+        if (keepDeclaredValues) specialised.ValueInfos.AddRange(Graph.ValueInfos);
+        specialised.Outputs.AddRange(keepDeclaredValues ? Graph.Outputs : Graph.Outputs.Select(o => new ValueInfo(o.Name, null)));
+        specialised.Inputs.AddRange(Graph.Inputs.Select(i => inputs.TryGetValue(i.Name, out var t) ? new ValueInfo(i.Name, t.TensorType) : i));
+        var copy = new Model(specialised) { IrVersion = IrVersion, SourcePath = SourcePath };
+        foreach (var (domain, version) in OpsetImports) copy.OpsetImports[domain] = version;
+        copy.Functions.AddRange(Functions);
+        return copy;
+    }
+
     /// <summary>Loads a model file with the format registered for its content (ONNX, TFLite, ...).</summary>
     [RequiresUnreferencedCode(ExtensionDiscovery.TrimMessage)]
     [RequiresDynamicCode(ExtensionDiscovery.TrimMessage)]
