@@ -31,10 +31,18 @@ public sealed class CancellationAndIsolationTests(ITestOutputHelper output)
         var progress = new InlineProgress<SelectionProgress>(p =>
         {
             last = p;
-            // Cancelled from a timer thread once a tenth of the nodes have begun, so it lands mid-way through node profiling
-            // (between or during runs) however fast the machine is: a fixed 500 ms delay after the first node let an idle
-            // machine finish all 74 nodes first.
-            if (p.Stage == "nodes" && Interlocked.Increment(ref nodesProfiled) == 8) cancel.CancelAfter(TimeSpan.FromMilliseconds(20));
+            // Cancelled from another thread once a tenth of the nodes have begun, so it lands mid-way through node
+            // profiling (between or during runs) however fast the machine is: a fixed 500 ms delay after the first node
+            // let an idle machine finish all 74 nodes first. A dedicated thread, not CancelAfter: with both cores busy
+            // in ORT and ILGPU worker threads, the thread-pool timer fired only in the plans stage, seconds later.
+            if (p.Stage == "nodes" && Interlocked.Increment(ref nodesProfiled) == 8)
+            {
+                new Thread(() =>
+                {
+                    Thread.Sleep(20);
+                    cancel.Cancel();
+                }) { IsBackground = true }.Start();
+            }
         });
         var tuning = Task.Run(() => Autotuner.Tune(runtime, model, options with { Progress = progress }, cancel.Token));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tuning);
