@@ -98,19 +98,28 @@ public sealed class RequestTests(TwoNodeCluster cluster)
     public async Task A_node_without_a_usable_device_says_so_and_gets_no_work()
     {
         // ort-cuda does not exist with the CPU build of ONNX Runtime: the node offers nothing that runs.
-        using var node = NodeProcess.Start("no-device", cluster.Redis.Connection, device: "ort-cuda");
-        await TwoNodeCluster.WaitForNodesAsync(cluster.Client, new[] { "no-device" }, TimeSpan.FromSeconds(30));
-        var info = (await cluster.Client.GetNodesAsync()).Single(n => n.Name == "no-device");
-        Assert.DoesNotContain(info.Devices, d => d.IsAvailable);
-        Assert.Contains(info.Devices, d => d.Id == "ort-cpu" && d.UnavailableReason!.Contains("not offered", StringComparison.Ordinal));
+        var node = NodeProcess.Start("no-device", cluster.Redis.Connection, device: "ort-cuda");
+        try
+        {
+            await TwoNodeCluster.WaitForNodesAsync(cluster.Client, new[] { "no-device" }, TimeSpan.FromSeconds(30));
+            var info = (await cluster.Client.GetNodesAsync()).Single(n => n.Name == "no-device");
+            Assert.DoesNotContain(info.Devices, d => d.IsAvailable);
+            Assert.Contains(info.Devices, d => d.Id == "ort-cpu" && d.UnavailableReason!.Contains("not offered", StringComparison.Ordinal));
 
-        await using var session = await cluster.Client.SelectAsync(Relu, new ClusterSelectOptions { Nodes = new[] { "a", "no-device" }, MeasuredRuns = 1 });
-        var refused = session.Selection.Nodes.Single(n => n.Node == "no-device");
-        Assert.Contains("none of its devices is available", refused.Error);
-        Assert.DoesNotContain("no-device", session.Selection.Weights.Keys);
-        for (var i = 0; i < 3; i++)
-            Assert.Equal("a", (await session.RunAsync(AccelTensor.Create(new float[60], 3, 4, 5))).Node);
-        Assert.DoesNotContain("no-device", session.CompletedByNode.Keys);
+            await using var session = await cluster.Client.SelectAsync(Relu, new ClusterSelectOptions { Nodes = new[] { "a", "no-device" }, MeasuredRuns = 1 });
+            var refused = session.Selection.Nodes.Single(n => n.Node == "no-device");
+            Assert.Contains("none of its devices is available", refused.Error);
+            Assert.DoesNotContain("no-device", session.Selection.Weights.Keys);
+            for (var i = 0; i < 3; i++)
+                Assert.Equal("a", (await session.RunAsync(AccelTensor.Create(new float[60], 3, 4, 5))).Node);
+            Assert.DoesNotContain("no-device", session.CompletedByNode.Keys);
+        }
+        finally
+        {
+            // The collection's cluster is shared: a node left behind would be measured (and fail) in later tests.
+            node.Dispose();
+            await TwoNodeCluster.WaitForNodesGoneAsync(cluster.Client, new[] { "no-device" }, TimeSpan.FromSeconds(30));
+        }
     }
 
     private static string Relu => RepoPaths.OnnxCase("node", "test_relu") + "/model.onnx";

@@ -50,6 +50,18 @@ public sealed class TwoNodeCluster : IAsyncLifetime
     }
 
     /// <summary>Waits (bounded) until every named node is an active member as the client sees it.</summary>
+    /// <summary>Waits until none of <paramref name="names"/> is an active node any more (membership has declared it dead).</summary>
+    public static async Task WaitForNodesGoneAsync(AccelCluster client, IReadOnlyCollection<string> names, TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var active = await client.GetActiveNodesAsync(limit.Token);
+            if (!names.Any(active.Contains)) return;
+            await Task.Delay(200, limit.Token);
+        }
+    }
+
     public static async Task WaitForNodesAsync(AccelCluster client, IReadOnlyCollection<string> names, TimeSpan timeout)
     {
         using var limit = new CancellationTokenSource(timeout);
