@@ -10,7 +10,7 @@ namespace AccelSdk.Cli;
 internal static class AutotuneCommand
 {
     private sealed record Request(string Model, string ReportDir, string[] InputFiles, SelectionPolicy Policy, string[] Devices,
-        Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune);
+        Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune, Dictionary<string, string> EpOptions);
 
     public static Command Create()
     {
@@ -25,13 +25,14 @@ internal static class AutotuneCommand
             "the tuning cache (default $ACCELSDK_CACHE_DIR/autotune, else ~/.cache/accelsdk/autotune)");
         var noCache = CliOptions.Flag("--no-cache", "neither read nor write the tuning cache");
         var retune = CliOptions.Flag("--retune", "measure again even what the cache has, and rewrite it");
+        var epOptions = ProviderOptions.Option();
         var command = new Command("autotune", "place each node on the device measured fastest; writes DIR/report.json and DIR/report.html")
         {
-            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune,
+            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune, epOptions,
         };
         command.SetAction(parse => Run(new Request(parse.GetRequiredValue(model), parse.GetRequiredValue(report)!, parse.GetValue(inputs) ?? [],
             parse.GetValue(policy), parse.GetValue(devices) ?? [], parse.GetValue(pins)!, parse.GetValue(limits)!, parse.GetValue(cache),
-            parse.GetValue(noCache), parse.GetValue(retune))));
+            parse.GetValue(noCache), parse.GetValue(retune), parse.GetValue(epOptions)!)));
         return command;
     }
 
@@ -51,6 +52,7 @@ internal static class AutotuneCommand
             CacheDirectory = request.CacheDir,
             NoCache = request.NoCache,
             Retune = request.Retune,
+            Compile = ProviderOptions.Compile(request.EpOptions),
             Progress = new InlineProgress<SelectionProgress>(p =>
             {
                 if (interactive)

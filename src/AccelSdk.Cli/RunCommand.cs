@@ -28,17 +28,19 @@ internal static class RunCommand
         var outputDir = CliOptions.PathOption("--output-dir", "DIR", PathKind.OutputDirectory, "write output_0.pb, output_1.pb, ... (graph output order) here");
         var cache = CliOptions.PathOption("--cache", "DIR", PathKind.OutputDirectory,
             "the tuning cache to take the plan from (default $ACCELSDK_CACHE_DIR/autotune, else ~/.cache/accelsdk/autotune)");
-        var command = new Command("run", "run MODEL once; inputs and outputs as ONNX TensorProto files") { model, backend, inputs, outputDir, cache };
-        command.SetAction(parse => Run(parse.GetRequiredValue(model), parse.GetValue(backend), parse.GetValue(inputs) ?? [], parse.GetValue(outputDir), parse.GetValue(cache)));
+        var epOptions = ProviderOptions.Option();
+        var command = new Command("run", "run MODEL once; inputs and outputs as ONNX TensorProto files") { model, backend, inputs, outputDir, cache, epOptions };
+        command.SetAction(parse => Run(parse.GetRequiredValue(model), parse.GetValue(backend), parse.GetValue(inputs) ?? [], parse.GetValue(outputDir), parse.GetValue(cache),
+            ProviderOptions.Compile(parse.GetValue(epOptions)!)));
         return command;
     }
 
-    private static int Run(string path, string? backendName, string[] inputFiles, string? outputDir, string? cacheDir)
+    private static int Run(string path, string? backendName, string[] inputFiles, string? outputDir, string? cacheDir, CompileOptions compile)
     {
         var model = CliRuntime.Instance.LoadModel(path);
         var givenInputs = CommandInputs.ReadOrNull(model, inputFiles);
         var inputs = givenInputs ?? SampleInputs.Random(model);
-        using var session = backendName is null ? OpenWithoutBackend(model, givenInputs, cacheDir) : OpenOn(model, backendName);
+        using var session = backendName is null ? OpenWithoutBackend(model, givenInputs, cacheDir, compile) : OpenOn(model, backendName, compile);
         var outputs = session.Run(inputs);
         Console.WriteLine($"{model.Label} on {DeviceList(session)}");
         if (outputDir is not null) Directory.CreateDirectory(outputDir);
@@ -50,16 +52,16 @@ internal static class RunCommand
         return ExitCodes.Success;
     }
 
-    private static AccelSession OpenOn(Model model, string backendName)
+    private static AccelSession OpenOn(Model model, string backendName, CompileOptions compile)
     {
         var (backend, device) = CliRuntime.Instance.Resolve(backendName);
-        return new AccelSession(GraphPartitioner.WholeModel(model, backend, device));
+        return new AccelSession(GraphPartitioner.WholeModel(model, backend, device), compile);
     }
 
     /// <summary>The cached tuned plan, else the default device, else (the default cannot run it) a quick selection.</summary>
-    private static AccelSession OpenWithoutBackend(Model model, IReadOnlyDictionary<string, AccelTensor>? sampleInputs, string? cacheDir)
+    private static AccelSession OpenWithoutBackend(Model model, IReadOnlyDictionary<string, AccelTensor>? sampleInputs, string? cacheDir, CompileOptions compile)
     {
-        var tuned = Autotuner.Tune(CliRuntime.Instance, model, new AutotuneOptions { CachedPlanOnly = true, CacheDirectory = cacheDir, SampleInputs = sampleInputs });
+        var tuned = Autotuner.Tune(CliRuntime.Instance, model, new AutotuneOptions { CachedPlanOnly = true, CacheDirectory = cacheDir, SampleInputs = sampleInputs, Compile = compile });
         if (tuned.Session is { } cached)
         {
             Note($"running on {DeviceList(cached)}: the tuned plan cached in {tuned.CachePath}");
@@ -68,14 +70,14 @@ internal static class RunCommand
         var noPlan = $"no tuned plan for this model and machine in {Path.GetDirectoryName(tuned.CachePath)} ('accelsdk autotune' makes one)";
         try
         {
-            var session = OpenOn(model, DefaultDevice);
+            var session = OpenOn(model, DefaultDevice, compile);
             Note($"running on {DefaultDevice}, the default: {noPlan}");
             return session;
         }
         catch (AccelSdkException e)
         {
             Note($"{DefaultDevice} cannot run {model.Label} ({e.Message.ReplaceLineEndings(" ")}) and there is {noPlan}: measuring every device");
-            var selected = CliRuntime.Instance.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1 }, cancellationToken: CliRuntime.Cancellation);
+            var selected = CliRuntime.Instance.Select(model, new SelectOptions { SampleInputs = sampleInputs, MeasuredRuns = 3, WarmupRuns = 1, Compile = compile }, cancellationToken: CliRuntime.Cancellation);
             Note($"running on {DeviceList(selected)}, the fastest measured");
             return selected;
         }

@@ -28,15 +28,17 @@ internal static class SelectCommand
         var json = CliOptions.Flag("--json", "print JSON instead of a table");
         var policy = PolicyOption();
         var inputs = CliOptions.PathsOption("--input", "F.pb", PathKind.ExistingFile, "a sample input as an ONNX TensorProto file, in graph input order or named");
-        var command = new Command("select", "measure MODEL on every device and report the one the policy picks") { model, json, policy, inputs };
-        command.SetAction(parse => Select(parse.GetRequiredValue(model), parse.GetValue(json), parse.GetValue(policy), parse.GetValue(inputs) ?? []));
+        var epOptions = ProviderOptions.Option();
+        var command = new Command("select", "measure MODEL on every device and report the one the policy picks") { model, json, policy, inputs, epOptions };
+        command.SetAction(parse => Select(parse.GetRequiredValue(model), parse.GetValue(json), parse.GetValue(policy), parse.GetValue(inputs) ?? [],
+            ProviderOptions.Compile(parse.GetValue(epOptions)!)));
         return command;
     }
 
-    private static int Select(string path, bool json, SelectionPolicy policy, string[] inputFiles)
+    private static int Select(string path, bool json, SelectionPolicy policy, string[] inputFiles, Backends.CompileOptions compile)
     {
         var model = CliRuntime.Instance.LoadModel(path);
-        var options = new SelectOptions { Policy = policy, SampleInputs = CommandInputs.ReadOrNull(model, inputFiles) };
+        var options = new SelectOptions { Policy = policy, SampleInputs = CommandInputs.ReadOrNull(model, inputFiles), Compile = compile };
         using var session = CliRuntime.Instance.Select(model, options, cancellationToken: CliRuntime.Cancellation);
         var report = session.Selection!;
         if (json)

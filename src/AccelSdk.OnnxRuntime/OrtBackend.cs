@@ -22,9 +22,10 @@ public sealed class OrtBackendProvider : IBackendProvider
 }
 
 /// <summary>
-/// ONNX Runtime as an AccelSdk backend. Each execution provider that ONNX Runtime lists and that starts on this
-/// machine is a device: <c>ort-cpu</c> always, <c>ort-cuda:0</c> and <c>ort-tensorrt:0</c> with the GPU flavour and
-/// a working CUDA. A listed provider that fails to start is reported unavailable with ONNX Runtime's message.
+/// ONNX Runtime as an AccelSdk backend. Each (execution provider, hardware device) pair ONNX Runtime's device API
+/// reports is a device: <c>ort-cpu</c> always, <c>ort-cuda:N</c> per GPU with the GPU flavour and a working CUDA,
+/// <c>ort-tensorrt:N</c> by start-up probe (see <see cref="ProviderOptionPrefix"/> for provider options). A listed
+/// provider that fails to start is reported unavailable with ONNX Runtime's message.
 /// </summary>
 public sealed partial class OrtBackend : IBackend
 {
@@ -56,7 +57,7 @@ public sealed partial class OrtBackend : IBackend
         var env = CreateEnvironment();
         Version = env.GetVersionString();
         AvailableProviders = env.GetAvailableProviders();
-        _devices = AvailableProviders.Select(ProbeProvider).ToArray();
+        _devices = DiscoverDevices(env, AvailableProviders);
     }
 
     /// <inheritdoc />
@@ -102,51 +103,6 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>The CPU execution provider's device.</summary>
     public Device CpuDevice => _devices.First(d => d.Id == "ort-cpu");
 
-    private Device ProbeProvider(string provider)
-    {
-        var properties = new Dictionary<string, string> { ["execution_provider"] = provider, ["ort_version"] = Version };
-        switch (provider)
-        {
-            case "CPUExecutionProvider":
-                properties["logical_cores"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return new Device(Name, "ort-cpu", "ONNX Runtime CPU execution provider", DeviceKind.Cpu) { Properties = properties };
-            case "CUDAExecutionProvider":
-                return Probe("ort-cuda:0", "ONNX Runtime CUDA execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_CUDA(0));
-            case "TensorrtExecutionProvider":
-                return Probe("ort-tensorrt:0", "ONNX Runtime TensorRT execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_Tensorrt(0));
-            case "ROCMExecutionProvider":
-                return Probe("ort-rocm:0", "ONNX Runtime ROCm execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_ROCm(0));
-            case "DnnlExecutionProvider":
-                return Probe("ort-dnnl", "ONNX Runtime oneDNN execution provider", DeviceKind.Cpu, provider, properties, o => o.AppendExecutionProvider_Dnnl(0));
-            default:
-            {
-                var id = "ort-" + provider.Replace("ExecutionProvider", "", StringComparison.Ordinal).ToLowerInvariant();
-                return new Device(Name, id, $"ONNX Runtime {provider}", DeviceKind.Accelerator)
-                {
-                    IsAvailable = false,
-                    UnavailableReason = $"{provider} is listed but AccelSdk has no start-up probe for it yet",
-                    Properties = properties,
-                };
-            }
-        }
-    }
-
-    private Device Probe(string id, string name, DeviceKind kind, string provider, Dictionary<string, string> properties, Action<SessionOptions> append)
-    {
-        try
-        {
-            using var options = new SessionOptions();
-            append(options);
-            return new Device(Name, id, name, kind) { Properties = properties };
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            var reason = $"{provider} is listed by ONNX Runtime but failed to start: {FirstLine(e.Message)}";
-            _logger.LogWarning("{Warning}", $"{id} unavailable, falling back to the CPU: {reason}");
-            return new Device(Name, id, name, kind) { IsAvailable = false, UnavailableReason = reason, Properties = properties };
-        }
-    }
-
     internal static string FirstLine(string message)
     {
         var line = message.Split('\n', 2)[0].Trim();
@@ -172,26 +128,7 @@ public sealed partial class OrtBackend : IBackend
                     so.AddSessionConfigEntry(kv.Key, kv.Value);
                 }
             }
-            switch (device.Id)
-            {
-                case "ort-cpu":
-                    break;
-                case "ort-cuda:0":
-                    so.AppendExecutionProvider_CUDA(0);
-                    break;
-                case "ort-tensorrt:0":
-                    so.AppendExecutionProvider_Tensorrt(0);
-                    so.AppendExecutionProvider_CUDA(0);
-                    break;
-                case "ort-rocm:0":
-                    so.AppendExecutionProvider_ROCm(0);
-                    break;
-                case "ort-dnnl":
-                    so.AppendExecutionProvider_Dnnl(0);
-                    break;
-                default:
-                    throw new BackendException(Name, $"device {device.Id} cannot be used: {device.UnavailableReason}");
-            }
+            AppendProvider(so, device, options.Settings);
             return so;
         }
         catch (OnnxRuntimeException e)
