@@ -5,6 +5,7 @@ if (args.Length > 0 && args[0] == "reselect") return AccelSdk.Benchmarks.Reselec
 if (args.Length > 0 && args[0] == "reselect-child") return AccelSdk.Benchmarks.ReselectBench.Child(args);
 if (args.Length > 0 && args[0] == "select-peak-rss") return AccelSdk.Benchmarks.SelectPeakMemory.Run(args);
 if (args.Length > 0 && args[0] == "alloc-check") return AccelSdk.Benchmarks.AllocationCheck.Run();
+if (args.Length > 0 && args[0] == "supports-timing") return AccelSdk.Benchmarks.SupportsTiming.Run(args);
 if (args.Length > 0 && args[0] == "autotune-ratios") return AccelSdk.Benchmarks.AutotuneRatios.Run(args);
 if (args.Length > 0 && args[0] == "--interleaved")
 {

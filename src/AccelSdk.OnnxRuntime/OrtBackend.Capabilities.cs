@@ -6,21 +6,25 @@ namespace AccelSdk.OnnxRuntime;
 
 public sealed partial class OrtBackend
 {
+    private readonly NodeProbe _nodeProbe;
+
+    internal NodeProbe NodeProbeForTests => _nodeProbe;
+
     private static readonly HashSet<string> KnownDomains = new(StringComparer.Ordinal)
     {
         "", "ai.onnx", "ai.onnx.ml", "com.microsoft", "com.microsoft.nchwc", "com.microsoft.mlfeaturizers",
     };
 
     /// <summary>
-    /// ONNX Runtime's kernel registry is not exposed through its C# API, so this answers by domain: the standard and
-    /// Microsoft domains, model-local functions and the ops of AccelSdk's custom-op library (domain com.accelsdk) yes;
-    /// the training domain and other custom domains no.
-    /// Op-version gaps (ONNX Runtime has no kernels for some pre-opset-7 versions) surface when the partition
-    /// compiles, as a <see cref="BackendException"/> carrying ONNX Runtime's message that names the node.
+    /// Answers from what ONNX Runtime itself does with the node: a one-node model of the node's signature (see
+    /// <see cref="NodeProbe"/>) is compiled on the device, with <c>session.disable_cpu_ep_fallback=1</c> on any provider
+    /// other than the CPU's, so a node ORT would silently move to its CPU fallback is not supported there; a node ORT
+    /// cannot build (no kernel for its types, a bad attribute) is refused with ORT's message. Answers are cached per
+    /// device and signature. Checks that need no ORT come first: AccelSdk's custom-op library and the domains ORT has
+    /// no kernels for.
     /// </summary>
     public NodeSupport Supports(Device device, Node node, NodeContext context)
     {
-        if (context.Model.Functions.Any(f => f.Name == node.OpType && f.Domain == node.Domain)) return NodeSupport.Yes;
         if (node.Domain == OrtCustomOps.Domain)
         {
             // AccelSdk's own custom-op library (libaccelsdk_ort_ops.so), registered at compile time when used.
@@ -28,13 +32,13 @@ public sealed partial class OrtBackend
             if (!OrtCustomOps.Implements(node.Domain, node.OpType))
                 return NodeSupport.No($"libaccelsdk_ort_ops has no {node.OpType} (it has {string.Join(", ", OrtCustomOps.OperatorNames)})");
         }
-        else if (!KnownDomains.Contains(node.Domain))
+        else if (!KnownDomains.Contains(node.Domain) && !context.Model.Functions.Any(f => f.Name == node.OpType && f.Domain == node.Domain))
         {
             return NodeSupport.No($"domain '{node.Domain}' has no ONNX Runtime kernels (no custom op library registered for it)");
         }
         if (context.Model.OpsetOf(node.Domain) is null) return NodeSupport.No($"the model imports no opset for domain '{node.EffectiveDomain}'");
         if (OmittedVariadicInput(node) is { } omitted) return NodeSupport.No(omitted);
-        return NodeSupport.Yes;
+        return _nodeProbe.Supports(device, node, context);
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ public sealed partial class OrtBackend : IBackend
         Version = env.GetVersionString();
         AvailableProviders = env.GetAvailableProviders();
         _devices = DiscoverDevices(env, AvailableProviders);
+        _nodeProbe = new NodeProbe(this);
     }
 
     /// <inheritdoc />
@@ -204,7 +205,7 @@ public sealed partial class OrtBackend : IBackend
     /// ONNX Runtime has no kernels before opset 7: an older partition is handed over upgraded to opset 7 (a copy, op by
     /// op); one that cannot be upgraded is a <see cref="BackendException"/> naming the node.
     /// </summary>
-    private Model RunnableOpset(Model partition)
+    internal Model RunnableOpset(Model partition)
     {
         if (partition.OpsetOf("") is not { } opset || opset >= OpsetUpgrader.OnnxRuntimeMinimum) return partition;
         try

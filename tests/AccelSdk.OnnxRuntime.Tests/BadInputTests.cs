@@ -32,13 +32,14 @@ public class BadInputTests
     }
 
     [Fact]
-    public void Unknown_op_in_a_known_domain_is_a_backend_error_naming_it()
+    public void Unknown_op_in_a_known_domain_is_refused_naming_it_with_onnx_runtimes_message()
     {
         var model = Relu();
         model.Graph.Nodes[0].OpType = "Relux";
         var (backend, device) = AccelRuntime.Default.Resolve("ort");
-        var e = Assert.Throws<BackendException>(() => new AccelSession(GraphPartitioner.WholeModel(model, backend, device)));
+        var e = Assert.Throws<UnsupportedOperatorException>(() => new AccelSession(GraphPartitioner.WholeModel(model, backend, device)));
         Assert.Contains("Relux", e.Message);
+        Assert.Contains("ONNX Runtime cannot build", e.Message);
     }
 
     [Fact]
