@@ -24,7 +24,11 @@ internal sealed class NodeProbe(OrtBackend backend)
 
     private const string DisableCpuFallbackKey = "session.disable_cpu_ep_fallback";
 
-    private readonly ConcurrentDictionary<string, Lazy<NodeSupport>> _answers = new(StringComparer.Ordinal);
+    /// <summary>The probe node's name; ORT's messages about it are given back with the asking node's own name.</summary>
+    private const string ProbeNodeName = "accelsdk_probe";
+
+    /// <summary>Per device and signature: null when ORT places the node, else ORT's message about the probe node.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<string?>> _answers = new(StringComparer.Ordinal);
     private long _sessionsBuilt;
 
     /// <summary>How many one-node sessions were built (cache misses), for tests and the bench.</summary>
@@ -56,10 +60,15 @@ internal sealed class NodeProbe(OrtBackend backend)
         }
         var key = device.Id + "|" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
         var usesCustomOps = node.Domain == OrtCustomOps.Domain;
-        return _answers.GetOrAdd(key, _ => new Lazy<NodeSupport>(() => Ask(device, node, bytes, isCpuProvider, usesCustomOps))).Value;
+        var refusal = _answers.GetOrAdd(key, _ => new Lazy<string?>(() => Ask(device, bytes, isCpuProvider, usesCustomOps))).Value;
+        if (refusal is null) return NodeSupport.Yes;
+        var message = refusal.Replace(ProbeNodeName, node.Name, StringComparison.Ordinal);
+        return NodeSupport.No(isCpuProvider
+            ? $"ONNX Runtime cannot build {node.Describe()} on {device.Id}: {message}"
+            : $"ONNX Runtime would not place {node.Describe()} on {device.Id} (its CPU fallback or no kernel): {message}");
     }
 
-    private NodeSupport Ask(Device device, Node node, byte[] bytes, bool isCpuProvider, bool usesCustomOps)
+    private string? Ask(Device device, byte[] bytes, bool isCpuProvider, bool usesCustomOps)
     {
         Interlocked.Increment(ref _sessionsBuilt);
         SessionOptions so;
@@ -69,7 +78,7 @@ internal sealed class NodeProbe(OrtBackend backend)
         }
         catch (BackendException e)
         {
-            return NodeSupport.No(e.Message);
+            return e.Message;
         }
         using (so)
         {
@@ -79,14 +88,11 @@ internal sealed class NodeProbe(OrtBackend backend)
             try
             {
                 using var session = new InferenceSession(bytes, so);
-                return NodeSupport.Yes;
+                return null;
             }
             catch (OnnxRuntimeException e)
             {
-                var message = OrtBackend.FirstLine(e.Message);
-                return NodeSupport.No(isCpuProvider
-                    ? $"ONNX Runtime cannot build {node.Describe()} on {device.Id}: {message}"
-                    : $"ONNX Runtime would not place {node.Describe()} on {device.Id} (its CPU fallback or no kernel): {message}");
+                return OrtBackend.FirstLine(e.Message);
             }
         }
     }
@@ -133,7 +139,7 @@ internal sealed class NodeProbe(OrtBackend backend)
         {
             if (outputs[j].Length > 0) graph.Outputs.Add(new ValueInfo(outputs[j], context.Types.GetValueOrDefault(node.Outputs[j])));
         }
-        var copy = new Node(node.OpType, inputs, outputs, "node", node.Domain);
+        var copy = new Node(node.OpType, inputs, outputs, ProbeNodeName, node.Domain);
         copy.Attributes.AddRange(node.Attributes);
         graph.Nodes.Add(copy);
         var model = new Model(graph) { IrVersion = context.Model.IrVersion };
