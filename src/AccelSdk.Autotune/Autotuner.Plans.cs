@@ -28,11 +28,11 @@ public static partial class Autotuner
         // Per-node placement uses devices that run single nodes; whole-source-model backends get their whole-model plan only.
         var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id) && !c.Backend.CompilesWholeSourceModelsOnly).ToArray();
         var transfers = result.Transfers.ToDictionary(t => t.MemorySpace, StringComparer.Ordinal);
-        double TransferMs(string from, string to, long bytes)
+        double TransferMs(MemorySpace from, MemorySpace to, long bytes)
         {
             var ms = 0.0;
-            if (from != Device.HostMemory) ms += transfers.TryGetValue(from, out var f) ? f.DownloadMs(bytes) : 0;
-            if (to != Device.HostMemory) ms += transfers.TryGetValue(to, out var t) ? t.UploadMs(bytes) : 0;
+            if (!from.IsHost) ms += transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
+            if (!to.IsHost) ms += transfers.TryGetValue(to.Name, out var t) ? t.UploadMs(bytes) : 0;
             return ms;
         }
         var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id))).ToArray();

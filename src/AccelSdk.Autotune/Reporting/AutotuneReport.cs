@@ -42,7 +42,7 @@ public static class AutotuneReport
                 ["backend_version"] = backend.Version,
                 ["name"] = device.Name,
                 ["kind"] = device.Kind.ToString().ToLowerInvariant(),
-                ["memory_space"] = device.MemorySpace,
+                ["memory_space"] = device.MemorySpace.Name,
                 ["call_overhead_ms"] = Num(r.CallOverheadMs.TryGetValue(device.Id, out var o) ? o : null),
                 ["excluded"] = r.ExcludedDevices.TryGetValue(device.Id, out var why) ? why : null,
                 ["whole_source_models_only"] = backend.CompilesWholeSourceModelsOnly,

@@ -226,7 +226,7 @@ public sealed partial class AccelSession
 
     private (int[]? Inputs, int[]? Outputs) DirectOrders()
     {
-        if (_compiled.Length != 1 || _compiled[0].Device.MemorySpace != Device.HostMemory) return (null, null);
+        if (_compiled.Length != 1 || !_compiled[0].Device.MemorySpace.IsHost) return (null, null);
         var compiled = _compiled[0];
         var inputs = new int[compiled.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)

@@ -388,7 +388,7 @@ public sealed partial class AccelSession : IDisposable
         if (value.Device.MemorySpace == target.MemorySpace) return value;
         _telemetry.RecordTransfer(value.Device, target);
         var host = value as HostTensor ?? new HostTensor(ToHost(value));
-        if (target.MemorySpace == Device.HostMemory) return host;
+        if (target.MemorySpace.IsHost) return host;
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
         owned.Add(uploaded);
         return uploaded;
