@@ -93,5 +93,33 @@ public sealed class MemorySpaceTests
         // One upload into the private space before p and one download out of it before b; q took p's tensor as it was.
         Assert.Equal(1, fake.Uploads);
         Assert.Equal(1, fake.Downloads);
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 0, HostRoundTrips: 0, Copies: 2, Bytes: 32), session.TransferStatistics);
+        session.ResetTransferStatistics();
+        Assert.Equal(new TransferStatistics(0, 0, 0, 0, 0, 0), session.TransferStatistics);
+    }
+
+    [Fact]
+    public void Every_cut_edge_records_its_route_and_copies()
+    {
+        var (_, plan) = MixedPlan();
+        var edges = plan.CutEdges.Select(e => (e.ValueName, e.RouteName, e.Copies, e.BeforePartition)).ToArray();
+        // v0 enters a from the caller in host memory; v4 leaves b, a host-memory device, to the caller.
+        Assert.Equal(new[] { ("v0", "none", 0, 0), ("v1", "via host", 1, 1), ("v2", "none", 0, 2), ("v3", "via host", 1, 3), ("v4", "none", 0, 4) }, edges);
+        Assert.All(plan.CutEdges, e => Assert.False(e.IsHostRoundTrip));
+    }
+
+    [Fact]
+    public void Between_two_private_spaces_without_a_direct_path_a_value_makes_a_host_round_trip()
+    {
+        var fake = new FakeBackend("fake", new FakeDevice("p") { Space = MemorySpace.BackendPrivate("fake-p") },
+            new FakeDevice("r") { Space = MemorySpace.BackendPrivate("fake-r") });
+        var plan = GraphPartitioner.FromPlacements(ReluChain(2), new[] { new Placement(fake, fake.Devices[0]), new Placement(fake, fake.Devices[1]) });
+        var cut = Assert.Single(plan.CutEdges, e => e.ValueName == "v1");
+        Assert.True(cut.IsHostRoundTrip);
+        Assert.Equal(2, cut.Copies);
+        using var session = new AccelSession(plan);
+        Assert.Equal(new[] { 1f, 0f, 3f, 0f }, session.Run(AccelTensor.Create(new[] { 1f, -2f, 3f, -4f }, 4))[0].ToArray<float>());
+        // Upload of v0 (1 copy), v1 down and up again (2 copies, one round trip), download of v2 to the caller (1 copy).
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 3, DirectTransfers: 0, HostRoundTrips: 1, Copies: 4, Bytes: 48), session.TransferStatistics);
     }
 }

@@ -167,6 +167,7 @@ public sealed partial class AccelSession
             for (var i = 0; i < run.Inputs.Length; i++) run.SetInput(i, inputs[_directInputOrder![i]], compiled.Inputs[i].Name);
             for (var j = 0; j < run.Buffers.Length; j++) run.Buffers[j] = outputs[_directOutputOrder![j]];
             var results = compiled.Run(run.Inputs, new PartitionRunOptions(run.Buffers, cancellationToken));
+            _telemetry.CountRun();
             try
             {
                 for (var j = 0; j < run.Buffers.Length; j++)
