@@ -21,6 +21,24 @@ public static partial class Autotuner
         public List<double> Times { get; } = new();
     }
 
+    /// <summary>Pairs of memory spaces between which some candidate's backend offers a direct copy path (<see cref="IBackend.TryGetTransfer"/>).</summary>
+    private static HashSet<(MemorySpace From, MemorySpace To)> DirectPaths(List<DeviceTarget> candidates)
+    {
+        var pairs = new HashSet<(MemorySpace, MemorySpace)>();
+        foreach (var from in candidates)
+        {
+            foreach (var to in candidates)
+            {
+                if (from.Device.MemorySpace == to.Device.MemorySpace) continue;
+                if ((to.Backend.TryGetTransfer(from.Device, to.Device) ?? from.Backend.TryGetTransfer(from.Device, to.Device)) is not null)
+                {
+                    pairs.Add((from.Device.MemorySpace, to.Device.MemorySpace));
+                }
+            }
+        }
+        return pairs;
+    }
+
     private static void ChoosePlan(AutotuneResult result, Model model, List<DeviceTarget> candidates,
         Dictionary<string, Ir.ValueType> types, Dictionary<string, AccelTensor> values, IReadOnlyDictionary<string, AccelTensor> inputs, AutotuneOptions options)
     {
@@ -28,12 +46,13 @@ public static partial class Autotuner
         // Per-node placement uses devices that run single nodes; whole-source-model backends get their whole-model plan only.
         var usable = candidates.Select(c => !result.ExcludedDevices.ContainsKey(c.Device.Id) && !c.Backend.CompilesWholeSourceModelsOnly).ToArray();
         var transfers = result.Transfers.ToDictionary(t => t.MemorySpace, StringComparer.Ordinal);
-        double TransferMs(string from, string to, long bytes)
+        var direct = DirectPaths(candidates);
+        double TransferMs(MemorySpace from, MemorySpace to, long bytes)
         {
-            var ms = 0.0;
-            if (from != Device.HostMemory) ms += transfers.TryGetValue(from, out var f) ? f.DownloadMs(bytes) : 0;
-            if (to != Device.HostMemory) ms += transfers.TryGetValue(to, out var t) ? t.UploadMs(bytes) : 0;
-            return ms;
+            var download = !from.IsHost && transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
+            var upload = !to.IsHost && transfers.TryGetValue(to.Name, out var t) ? t.UploadMs(bytes) : 0;
+            // A backend's direct path makes one copy where staging makes two: charged as the cheaper of the two halves.
+            return direct.Contains((from, to)) ? Math.Min(download, upload) : download + upload;
         }
         var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id))).ToArray();
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -216,7 +235,7 @@ public static partial class Autotuner
             if (auto.Assignment is { } aa) result.Nodes[i].Autotuned = candidates[aa[i]].Device.Id;
         }
         result.MemoryFootprint = MemoryEstimate.Of(chosen.Plan!, BytesOf);
-        result.TransferBytes = chosen.Plan!.Transfers.Select(t => t.ValueName).Distinct().ToDictionary(v => v, v => Bytes(values, v), StringComparer.Ordinal);
+        result.TransferBytes = chosen.Plan!.CutEdges.Select(t => t.ValueName).Distinct().ToDictionary(v => v, v => Bytes(values, v), StringComparer.Ordinal);
 
         // Compare the kept plan's outputs with a single-backend reference (ORT when it ran, else the fastest other).
         var reference = measured.Where(p => p != chosen && p.Result.Backend is not null).OrderBy(p => p.Result.Backend == "ort" ? 0 : 1).ThenBy(p => p.Result.MeasuredMs).FirstOrDefault();

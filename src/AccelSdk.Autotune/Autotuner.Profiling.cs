@@ -47,7 +47,7 @@ public static partial class Autotuner
             {
                 if (!backend.Supports(device, graph.Nodes[0], context).IsSupported) continue;
                 using var compiled = backend.Compile(device, model, options.Compile);
-                using var onDevice = device.MemorySpace == Device.HostMemory ? new HostTensor(input) : backend.Upload(device, input);
+                using var onDevice = device.MemorySpace.IsHost ? new HostTensor(input) : backend.Upload(device, input);
                 var timing = Profiling.Timer.Measure(() => DisposeAll(compiled.Run(new[] { onDevice })), QuickRules, cancellationToken: options.Scope!.Token);
                 overheads[device.Id] = timing.MedianMs;
                 if (cache is not null) cache.Overheads[device.Id] = timing.MedianMs;
@@ -65,14 +65,14 @@ public static partial class Autotuner
         TuningCache? cache, AutotuneResult result)
     {
         var costs = new List<TransferCost>();
-        var remote = candidates.Where(c => c.Device.MemorySpace != Device.HostMemory).ToList();
+        var remote = candidates.Where(c => !c.Device.MemorySpace.IsHost).ToList();
         for (var r = 0; r < remote.Count; r++)
         {
             var (backend, device) = remote[r];
             Report(options, "transfers", r, remote.Count, device.Id);
             if (cache is not null && !options.Retune && cache.Transfers.TryGetValue(device.Id, out var c))
             {
-                costs.Add(new TransferCost(device.Id, device.MemorySpace, c.UploadFixedMs, c.UploadMsPerMiB, c.DownloadFixedMs, c.DownloadMsPerMiB, true, Array.Empty<TransferSample>()));
+                costs.Add(new TransferCost(device.Id, device.MemorySpace.Name, c.UploadFixedMs, c.UploadMsPerMiB, c.DownloadFixedMs, c.DownloadMsPerMiB, true, Array.Empty<TransferSample>()));
                 continue;
             }
             try
@@ -89,7 +89,7 @@ public static partial class Autotuner
                 }
                 var (uf, us) = FitLine(samples.Where(s => s.Direction == "upload"));
                 var (df, ds) = FitLine(samples.Where(s => s.Direction == "download"));
-                costs.Add(new TransferCost(device.Id, device.MemorySpace, uf, us, df, ds, false, samples));
+                costs.Add(new TransferCost(device.Id, device.MemorySpace.Name, uf, us, df, ds, false, samples));
                 if (cache is not null) cache.Transfers[device.Id] = new CachedTransfer(uf, us, df, ds);
             }
             catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
@@ -140,7 +140,7 @@ public static partial class Autotuner
             string? extractError = null;
             // Fastest devices first, so the best time is known before a slow device is tried and can be abandoned.
             var order = Enumerable.Range(0, candidates.Count).OrderBy(k => totalByDevice[candidates[k].Device.Id])
-                .ThenBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToArray();
+                .ThenBy(k => candidates[k].Device.MemorySpace.IsHost ? 0 : 1).ToArray();
             double? best = null;
             foreach (var k in order)
             {
@@ -247,7 +247,7 @@ public static partial class Autotuner
             {
                 var value = values.GetValueOrDefault(info.Name) ?? initializers.GetValueOrDefault(info.Name)
                     ?? throw new AccelSdkException($"value '{info.Name}' was not produced by the sample run");
-                inputs.Add(device.MemorySpace == Device.HostMemory ? new HostTensor(value) : backend.Upload(device, value));
+                inputs.Add(device.MemorySpace.IsHost ? new HostTensor(value) : backend.Upload(device, value));
             }
             var partition = compiled;
             var timing = Profiling.Timer.Measure(() => DisposeAll(partition.Run(inputs)), rules, bestMs * rules.AbandonFactor, bestMs * rules.HopelessFactor, cancellationToken);

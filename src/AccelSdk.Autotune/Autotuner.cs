@@ -153,7 +153,7 @@ public static partial class Autotuner
         var nodes = model.Graph.Nodes;
         // Backends that compile only whole source models cannot expose intermediate values.
         var byPreference = Enumerable.Range(0, candidates.Count).Where(k => !candidates[k].Backend.CompilesWholeSourceModelsOnly)
-            .OrderBy(k => candidates[k].Device.MemorySpace == Device.HostMemory ? 0 : 1).ToList();
+            .OrderBy(k => candidates[k].Device.MemorySpace.IsHost ? 0 : 1).ToList();
         var failures = new List<string>();
         foreach (var k in byPreference.Where(k => Enumerable.Range(0, nodes.Count).All(i => support[i][k] is not null)))
         {

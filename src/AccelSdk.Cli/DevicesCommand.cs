@@ -34,7 +34,7 @@ internal static class DevicesCommand
             backend_version = b.Version,
             name = d.Name,
             kind = d.Kind.ToString().ToLowerInvariant(),
-            memory_space = d.MemorySpace,
+            memory_space = d.MemorySpace.Name,
             available = d.IsAvailable,
             unavailable_reason = d.UnavailableReason,
             properties = d.Properties,

@@ -145,6 +145,17 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <summary>
+    /// A direct path between two ILGPU devices in different memory spaces when one of them keeps its buffers in
+    /// host-addressable memory (the CPU accelerator): one copy between the accelerators' buffers instead of a download
+    /// into a host tensor and an upload. Null otherwise (the session stages through host memory).
+    /// </summary>
+    public ITransferPath? TryGetTransfer(Device from, Device to)
+    {
+        if (_disposed || from.Backend != BackendName || to.Backend != BackendName) return null;
+        return _slots.TryGetValue(from.Id, out var source) && _slots.TryGetValue(to.Id, out var target) ? AcceleratorTransfer.Between(source, target) : null;
+    }
+
+    /// <summary>
     /// Kernels compiled so far for <paramref name="device"/> with each one's compile time: the warm-up cost a new model
     /// pays on this accelerator for kernels not compiled yet.
     /// </summary>

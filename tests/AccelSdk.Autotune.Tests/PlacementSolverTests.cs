@@ -1,15 +1,16 @@
 using AccelSdk.Autotune.Placement;
+using AccelSdk.Backends;
 
 namespace AccelSdk.Autotune.Tests;
 
 public sealed class PlacementSolverTests
 {
-    private static readonly SolverDevice Host = new("host", 0.01);
-    private static readonly SolverDevice Remote = new("remote", 0.01);
+    private static readonly SolverDevice Host = new(MemorySpace.Host, 0.01);
+    private static readonly SolverDevice Remote = new(MemorySpace.BackendPrivate("remote"), 0.01);
 
     // Transfers cost 1 ms fixed plus 1 ms per MiB in each direction.
-    private static double Transfer(string from, string to, long bytes) =>
-        (from != "host" ? 1 + bytes / 1048576.0 : 0) + (to != "host" ? 1 + bytes / 1048576.0 : 0);
+    private static double Transfer(MemorySpace from, MemorySpace to, long bytes) =>
+        (!from.IsHost ? 1 + bytes / 1048576.0 : 0) + (!to.IsHost ? 1 + bytes / 1048576.0 : 0);
 
     private static SolverNode Node(double host, double remote, params (string Value, int Producer)[] inputs) =>
         new(new[] { host, remote }, inputs.Select(i => (i.Value, i.Producer, 1048576L)).ToArray());

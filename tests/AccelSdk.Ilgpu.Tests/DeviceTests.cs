@@ -15,7 +15,8 @@ public class DeviceTests(ITestOutputHelper output)
         Assert.True(cpu.IsAvailable);
         Assert.Equal("ilgpu", cpu.Backend);
         Assert.Equal(DeviceKind.Cpu, cpu.Kind);
-        Assert.Equal("ilgpu-cpu", cpu.MemorySpace);
+        Assert.Equal(MemorySpace.BackendPrivate("ilgpu-cpu", hostAddressable: true), cpu.MemorySpace);
+        Assert.Equal("ilgpu-cpu", cpu.MemorySpace.Name);
         Assert.Equal("1.5.3", cpu.Properties["ilgpu.version"]);
     }
 
@@ -69,7 +70,7 @@ public class DeviceTests(ITestOutputHelper output)
         using (var t = backend.Upload(cpu, host))
         {
             Assert.IsType<Runtime.IlgpuTensor>(t);
-            Assert.Equal("ilgpu-cpu", t.Device.MemorySpace);
+            Assert.Equal("ilgpu-cpu", t.Device.MemorySpace.Name);
             Assert.Equal(data, backend.Download(t).ToArray<float>());
             Assert.Equal(1, backend.PoolStatistics(cpu).Outstanding);
         }

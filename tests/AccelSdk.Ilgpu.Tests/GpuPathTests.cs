@@ -20,7 +20,7 @@ public sealed class GpuPathTests
     private static readonly Lazy<IlgpuBackend> SimulatedGpu = new(() =>
     {
         var context = Context.Create(b => b.CPU(new CPUDevice(16, 16, 2)).EnableAlgorithms());
-        var device = new Device("ilgpu", "ilgpu-simgpu", "CPU accelerator posing as a GPU (tests)", DeviceKind.Gpu, "ilgpu-simgpu");
+        var device = new Device("ilgpu", "ilgpu-simgpu", "CPU accelerator posing as a GPU (tests)", DeviceKind.Gpu, MemorySpace.BackendPrivate("ilgpu-simgpu"));
         var slot = new IlgpuDeviceSlot(device, () => context.GetCPUDevice(0).CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
         return new IlgpuBackend(new[] { (slot, context) });
     });

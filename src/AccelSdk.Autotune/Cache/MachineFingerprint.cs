@@ -30,7 +30,7 @@ public sealed record MachineFingerprint(SortedDictionary<string, string> Facts)
             var prefix = "device." + device.Id;
             facts[prefix + ".backend"] = $"{backend.Name} {backend.Version}";
             facts[prefix + ".name"] = device.Name;
-            facts[prefix + ".memory_space"] = device.MemorySpace;
+            facts[prefix + ".memory_space"] = device.MemorySpace.Name;
             foreach (var kv in device.Properties) facts[$"{prefix}.{kv.Key}"] = kv.Value;
         }
         return new MachineFingerprint(facts);

@@ -1,9 +1,11 @@
+using AccelSdk.Backends;
+
 namespace AccelSdk.Autotune.Placement;
 
 /// <summary>What the solver knows about one device.</summary>
 /// <param name="MemorySpace">Where its tensors live; a value crossing spaces pays a transfer.</param>
 /// <param name="CallOverheadMs">Fixed cost of running one partition (session call, launch), paid once per partition.</param>
-internal sealed record SolverDevice(string MemorySpace, double CallOverheadMs);
+internal sealed record SolverDevice(MemorySpace MemorySpace, double CallOverheadMs);
 
 /// <summary>What the solver knows about one node.</summary>
 /// <param name="CostMs">Run time per device without the call overhead; +infinity where it cannot or must not run.</param>
@@ -26,7 +28,7 @@ internal static class PlacementSolver
 {
     /// <summary>The best device index per node and its predicted latency; null when some node has no usable device.</summary>
     public static (int[] Assignment, double PredictedMs)? Solve(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices,
-        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<string, string, long, double> transferMs)
+        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs)
     {
         var n = nodes.Count;
         var d = devices.Count;
@@ -96,7 +98,7 @@ internal static class PlacementSolver
 
     /// <summary>The predicted latency of a given assignment under the same cost model; null when it uses an unusable device.</summary>
     public static double? Evaluate(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices,
-        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<string, string, long, double> transferMs, int[] assignment)
+        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs, int[] assignment)
     {
         var total = 0.0;
         for (var i = 0; i < nodes.Count; i++)
@@ -110,7 +112,7 @@ internal static class PlacementSolver
     }
 
     private static double InputTransfers(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices, int[] path, int i,
-        Func<string, string, long, double> transferMs)
+        Func<MemorySpace, MemorySpace, long, double> transferMs)
     {
         var dev = path[i];
         var space = devices[dev].MemorySpace;
@@ -120,7 +122,7 @@ internal static class PlacementSolver
         foreach (var (value, producer, bytes) in nodes[i].Inputs)
         {
             if (producer >= runStart) continue;
-            var from = producer < 0 ? Backends.Device.HostMemory : devices[path[producer]].MemorySpace;
+            var from = producer < 0 ? MemorySpace.Host : devices[path[producer]].MemorySpace;
             if (from == space) continue;
             var already = false;
             for (var k = runStart; k < i && !already; k++)
@@ -140,14 +142,14 @@ internal static class PlacementSolver
     }
 
     private static double OutputDownloads(IReadOnlyList<SolverDevice> devices, int[] path, IReadOnlyList<(int Producer, long Bytes)> outputs,
-        Func<string, string, long, double> transferMs)
+        Func<MemorySpace, MemorySpace, long, double> transferMs)
     {
         var total = 0.0;
         foreach (var (producer, bytes) in outputs)
         {
             if (producer < 0) continue;
             var space = devices[path[producer]].MemorySpace;
-            if (space != Backends.Device.HostMemory) total += transferMs(space, Backends.Device.HostMemory, bytes);
+            if (!space.IsHost) total += transferMs(space, MemorySpace.Host, bytes);
         }
         return total;
     }

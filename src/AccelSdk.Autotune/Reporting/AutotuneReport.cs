@@ -42,7 +42,7 @@ public static class AutotuneReport
                 ["backend_version"] = backend.Version,
                 ["name"] = device.Name,
                 ["kind"] = device.Kind.ToString().ToLowerInvariant(),
-                ["memory_space"] = device.MemorySpace,
+                ["memory_space"] = device.MemorySpace.Name,
                 ["call_overhead_ms"] = Num(r.CallOverheadMs.TryGetValue(device.Id, out var o) ? o : null),
                 ["excluded"] = r.ExcludedDevices.TryGetValue(device.Id, out var why) ? why : null,
                 ["whole_source_models_only"] = backend.CompilesWholeSourceModelsOnly,
@@ -137,18 +137,21 @@ public static class AutotuneReport
                     ["outputs"] = new JsonArray(p.OutputNames.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
                 });
             }
-            var planTransfers = new JsonArray();
-            foreach (var t in r.Plan?.Transfers ?? Array.Empty<Execution.PlannedTransfer>())
+            JsonObject Edge(Execution.PlannedTransfer t) => new()
             {
-                planTransfers.Add(new JsonObject
-                {
-                    ["value"] = t.ValueName,
-                    ["from"] = t.From.Id,
-                    ["to"] = t.To.Id,
-                    ["before_partition"] = t.BeforePartition,
-                    ["bytes"] = r.TransferBytes.TryGetValue(t.ValueName, out var b) ? b : null,
-                });
-            }
+                ["value"] = t.ValueName,
+                ["from"] = t.From.Id,
+                ["to"] = t.To.Id,
+                ["from_space"] = t.From.MemorySpace.Name,
+                ["to_space"] = t.To.MemorySpace.Name,
+                ["before_partition"] = t.BeforePartition,
+                ["route"] = t.RouteName,
+                ["path"] = t.Path?.Description,
+                ["copies"] = t.Copies,
+                ["bytes"] = r.TransferBytes.TryGetValue(t.ValueName, out var b) ? b : null,
+            };
+            var planTransfers = new JsonArray((r.Plan?.Transfers ?? Array.Empty<Execution.PlannedTransfer>()).Select(t => (JsonNode)Edge(t)).ToArray());
+            var cutEdges = new JsonArray((r.Plan?.CutEdges ?? Array.Empty<Execution.PlannedTransfer>()).Select(t => (JsonNode)Edge(t)).ToArray());
             plan = new JsonObject
             {
                 ["source"] = r.Chosen.Backend is null ? "autotuned" : "single_backend",
@@ -165,6 +168,7 @@ public static class AutotuneReport
                 ["max_relative_difference"] = Num(r.MaxRelativeDifference),
                 ["partitions"] = partitions,
                 ["transfers"] = planTransfers,
+                ["cut_edges"] = cutEdges,
             };
         }
         JsonObject? autotuned = r.Autotuned is null ? null : new JsonObject

@@ -132,6 +132,16 @@ internal static class HtmlReport
             sb.Append("<h2>Partitions of the kept plan</h2><table><tr><th>#</th><th class=\"l\">device</th><th>nodes</th><th class=\"l\">inputs</th><th class=\"l\">outputs</th></tr>");
             foreach (var p in plan.Partitions) sb.Append($"<tr><td>{p.Index}</td><td class=\"l\">{E(p.Device.Id)}</td><td>{p.NodeIndices.Count}</td><td class=\"l\">{E(string.Join(", ", p.InputNames))}</td><td class=\"l\">{E(string.Join(", ", p.OutputNames))}</td></tr>");
             sb.Append("</table>\n");
+            sb.Append("<h2>Cut edges of the kept plan</h2><p class=\"note\">Each value entering a partition from outside it, and each model output, with how it crosses: none (same memory space), direct (a backend's copy path) or via host (download and/or upload); copies per run.</p>");
+            sb.Append("<table><tr><th class=\"l\">value</th><th class=\"l\">from</th><th class=\"l\">to</th><th class=\"l\">route</th><th>copies</th><th>bytes</th></tr>");
+            foreach (var t in plan.CutEdges)
+            {
+                var to = t.BeforePartition < plan.Partitions.Count ? $"{t.To.Id} (partition {t.BeforePartition})" : "caller";
+                var bytes = r.TransferBytes.TryGetValue(t.ValueName, out var b) ? b.ToString(CultureInfo.InvariantCulture) : "";
+                var route = t.Path is { } path ? $"{t.RouteName}: {path.Description}" : t.RouteName;
+                sb.Append($"<tr><td class=\"l\">{E(t.ValueName)}</td><td class=\"l\">{E(t.From.Id)} [{E(t.From.MemorySpace.Name)}]</td><td class=\"l\">{E(to)} [{E(t.To.MemorySpace.Name)}]</td><td class=\"l\">{E(route)}</td><td>{t.Copies}</td><td>{bytes}</td></tr>");
+            }
+            sb.Append("</table>\n");
         }
         if (r.Warnings.Count > 0 || r.ExcludedDevices.Count > 0)
         {

@@ -39,7 +39,7 @@ internal static class DeviceDiscovery
         var cpuDevice = new CPUDevice(2, 1, Math.Max(1, Environment.ProcessorCount));
         var context = Context.Create(b => b.CPU(cpuDevice).EnableAlgorithms().Optimize(OptimizationLevel.O2));
         contexts.Add(context);
-        var device = new Device("ilgpu", "ilgpu-cpu", $"ILGPU CPU accelerator ({Environment.ProcessorCount} threads)", DeviceKind.Cpu, "ilgpu-cpu")
+        var device = new Device("ilgpu", "ilgpu-cpu", $"ILGPU CPU accelerator ({Environment.ProcessorCount} threads)", DeviceKind.Cpu, MemorySpace.BackendPrivate("ilgpu-cpu", hostAddressable: true))
         {
             Properties = new Dictionary<string, string>
             {
@@ -81,7 +81,7 @@ internal static class DeviceDiscovery
             };
             if (cuda.Architecture is null || cuda.InstructionSet is null)
             {
-                yield return (null, new Device("ilgpu", id, cuda.Name, DeviceKind.Gpu, id)
+                yield return (null, new Device("ilgpu", id, cuda.Name, DeviceKind.Gpu, MemorySpace.CudaDevice(cuda.DeviceId, id))
                 {
                     IsAvailable = false,
                     UnavailableReason = "ILGPU 1.5.3 knows no PTX architecture/instruction set for this GPU and driver",
@@ -89,7 +89,7 @@ internal static class DeviceDiscovery
                 });
                 continue;
             }
-            var device = new Device("ilgpu", id, cuda.Name, DeviceKind.Gpu, id) { Properties = properties };
+            var device = new Device("ilgpu", id, cuda.Name, DeviceKind.Gpu, MemorySpace.CudaDevice(cuda.DeviceId, id)) { Properties = properties };
             var captured = cuda;
             yield return (new IlgpuDeviceSlot(device, () => captured.CreateCudaAccelerator(context)), device);
         }
@@ -157,16 +157,16 @@ internal static class DeviceDiscovery
                 }
                 if (refusal is not null)
                 {
-                    result.Add((null, new Device("ilgpu", id, name, kind, id) { IsAvailable = false, UnavailableReason = refusal, Properties = properties }));
+                    result.Add((null, new Device("ilgpu", id, name, kind, MemorySpace.OpenCl(id)) { IsAvailable = false, UnavailableReason = refusal, Properties = properties }));
                     continue;
                 }
-                var device = new Device("ilgpu", id, name, kind, id) { Properties = properties };
+                var device = new Device("ilgpu", id, name, kind, MemorySpace.OpenCl(id)) { Properties = properties };
                 var captured = cl;
                 result.Add((new IlgpuDeviceSlot(device, () => captured.CreateCLAccelerator(context)), device));
             }
             if (accepted.Count == 0)
             {
-                result.Add((null, new Device("ilgpu", "ilgpu-opencl:0", "OpenCL", DeviceKind.Accelerator, "ilgpu-opencl:0")
+                result.Add((null, new Device("ilgpu", "ilgpu-opencl:0", "OpenCL", DeviceKind.Accelerator, MemorySpace.OpenCl("ilgpu-opencl:0"))
                 {
                     IsAvailable = false,
                     UnavailableReason = "ILGPU found no usable OpenCL device: it needs libOpenCL.so (package ocl-icd-opencl-dev) and " +
@@ -176,7 +176,7 @@ internal static class DeviceDiscovery
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            result.Add((null, new Device("ilgpu", "ilgpu-opencl:0", "OpenCL", DeviceKind.Accelerator, "ilgpu-opencl:0")
+            result.Add((null, new Device("ilgpu", "ilgpu-opencl:0", "OpenCL", DeviceKind.Accelerator, MemorySpace.OpenCl("ilgpu-opencl:0"))
             {
                 IsAvailable = false,
                 UnavailableReason = $"ILGPU could not open OpenCL: {e.Message}",

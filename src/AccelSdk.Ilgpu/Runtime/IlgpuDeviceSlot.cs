@@ -89,6 +89,18 @@ internal sealed class IlgpuDeviceSlot : IDisposable
         }
     }
 
+    /// <summary>Waits for every kernel and copy queued on the accelerator, and counts the wait (tests check where runs wait).</summary>
+    public void Synchronize()
+    {
+        Accelerator.Synchronize();
+        Interlocked.Increment(ref _synchronizations);
+    }
+
+    private long _synchronizations;
+
+    /// <summary>How many times <see cref="Synchronize"/> waited for the accelerator.</summary>
+    public long Synchronizations => Interlocked.Read(ref _synchronizations);
+
     public BufferPool Pool
     {
         get
@@ -154,7 +166,7 @@ internal static class DeviceSlotTransfers
         if (host.ByteLength == 0) return;
         lock (slot.Gate)
         {
-            slot.Accelerator.Synchronize();
+            slot.Synchronize();
             tensor.Buffer.Bytes.CopyToCPU(ref *(byte*)host.DataPointer, host.ByteLength);
             GC.KeepAlive(host);
         }
@@ -167,7 +179,7 @@ internal static class DeviceSlotTransfers
         if (host.ByteLength == 0) return host;
         lock (slot.Gate)
         {
-            slot.Accelerator.Synchronize();
+            slot.Synchronize();
             tensor.Buffer.Bytes.CopyToCPU(ref host.Bytes[0], host.ByteLength);
         }
         return host;

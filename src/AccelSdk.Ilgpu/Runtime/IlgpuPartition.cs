@@ -122,7 +122,8 @@ internal sealed class IlgpuPartition : ICompiledPartition
     /// <summary>
     /// Runs once. The token is checked before each kernel launch (a launched kernel runs to its end; on a GPU a
     /// cancellable run waits for its queue every <see cref="CancellableQueueDepth"/> kernels); outputs with a buffer are
-    /// downloaded straight into it.
+    /// downloaded straight into it. The run waits for the accelerator at its end unless
+    /// <see cref="PartitionRunOptions.DeferSynchronization"/> says its outputs stay in the accelerator's queue.
     /// </summary>
     public IReadOnlyList<DeviceTensor> Run(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
@@ -164,14 +165,14 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     var outs = OpRegistry.Run(new OpContext(_slot, node, _opset, MatMul), args);
                     if (NodeTimes is not null)
                     {
-                        _slot.Accelerator.Synchronize();
+                        _slot.Synchronize();
                         NodeTimes.Add((node, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
                     }
                     else if (cancellationToken.CanBeCanceled && !_slot.IsCpuAccelerator && n % CancellableQueueDepth == CancellableQueueDepth - 1)
                     {
                         // GPU launches queue ahead of the device: a cancellable run lets at most this many pile up, so
                         // a cancellation is seen within that many kernels instead of after the whole queue.
-                        _slot.Accelerator.Synchronize();
+                        _slot.Synchronize();
                     }
                     for (var o = 0; o < node.Outputs.Count; o++)
                     {
@@ -202,7 +203,9 @@ internal sealed class IlgpuPartition : ICompiledPartition
                     else if (_constants.TryGetValue(output.Name, out var c)) result.Add(c.Alias(c.Shape));
                     else throw new InvalidModelException($"{_model.Label}: output '{output.Name}' is produced by no node of the partition");
                 }
-                _slot.Accelerator.Synchronize();
+                // A consumer on this accelerator's queue needs no wait, and every other reader goes through a download
+                // or a transfer path, which waits; only a caller that times or reads the run itself needs it here.
+                if (!options.DeferSynchronization) _slot.Synchronize();
                 return IntoBuffers(result, options);
             }
             catch (Exception e) when (e is not AccelSdkException and not OutOfMemoryException and not OperationCanceledException)

@@ -16,17 +16,14 @@ public enum DeviceKind
 /// </summary>
 public sealed record Device
 {
-    /// <summary>The memory space name of plain host memory.</summary>
-    public const string HostMemory = "host";
-
-    /// <summary>Creates a device.</summary>
-    public Device(string backend, string id, string name, DeviceKind kind, string memorySpace = HostMemory)
+    /// <summary>Creates a device whose tensors live in <paramref name="memorySpace"/> (default: <see cref="Backends.MemorySpace.Host"/>).</summary>
+    public Device(string backend, string id, string name, DeviceKind kind, MemorySpace? memorySpace = null)
     {
         Backend = backend;
         Id = id;
         Name = name;
         Kind = kind;
-        MemorySpace = memorySpace;
+        MemorySpace = memorySpace ?? MemorySpace.Host;
     }
 
     /// <summary>Name of the backend that owns this device (<c>ort</c>, <c>ilgpu</c>, <c>tflite</c>).</summary>
@@ -42,10 +39,10 @@ public sealed record Device
     public DeviceKind Kind { get; }
 
     /// <summary>
-    /// Where this device's tensors live. Devices in the <see cref="HostMemory"/> space take and return
-    /// <see cref="HostTensor"/>s directly; between different spaces the session inserts explicit transfers.
+    /// Where this device's tensors live. Devices in <see cref="Backends.MemorySpace.Host"/> take and return
+    /// <see cref="HostTensor"/>s directly; between different spaces the plan inserts explicit transfers.
     /// </summary>
-    public string MemorySpace { get; }
+    public MemorySpace MemorySpace { get; }
 
     /// <summary>False when the device is present but cannot be used (driver missing, runtime refused it).</summary>
     public bool IsAvailable { get; init; } = true;

@@ -36,7 +36,7 @@ public abstract class DeviceTensor : IDisposable
     protected virtual void Dispose(bool disposing) { }
 }
 
-/// <summary>A tensor in host memory, usable by every device of the <see cref="Device.HostMemory"/> space without a copy.</summary>
+/// <summary>A tensor in host memory, usable by every device of the <see cref="MemorySpace.Host"/> space without a copy.</summary>
 public sealed class HostTensor : DeviceTensor
 {
     /// <summary>Wraps a host tensor.</summary>

@@ -121,6 +121,14 @@ public interface IBackend : IDisposable
 
     /// <summary>Copies a device tensor of this backend to the host.</summary>
     AccelTensor Download(DeviceTensor tensor);
+
+    /// <summary>
+    /// A direct copy path from <paramref name="from"/> (a device of this or another backend, or <see cref="Device.Host"/>)
+    /// to <paramref name="to"/> that this backend offers, or null (the default) when values between them are staged
+    /// through host memory by <see cref="Download"/> and <see cref="Upload"/>. Planners ask the consumer's backend
+    /// first, then the producer's; only asked for devices in different memory spaces.
+    /// </summary>
+    ITransferPath? TryGetTransfer(Device from, Device to) => null;
 }
 
 /// <summary>A partition compiled for one device, ready to run many times.</summary>
@@ -169,6 +177,14 @@ public interface ICompiledPartition : IDisposable
 /// <param name="CancellationToken">Stops the run as early as the backend can.</param>
 public readonly record struct PartitionRunOptions(IReadOnlyList<AccelTensor?>? OutputBuffers, CancellationToken CancellationToken)
 {
+    /// <summary>
+    /// True when the caller reads the outputs only through the backend (<see cref="IBackend.Download"/>, a transfer path,
+    /// or another partition on the same device), all of which wait for the device themselves: a backend with an
+    /// asynchronous queue may then return before its kernels finish (ILGPU: no wait between consecutive partitions on
+    /// one accelerator). False (default): the run has finished when it returns, as a caller timing it expects.
+    /// </summary>
+    public bool DeferSynchronization { get; init; }
+
     /// <summary>The buffer for output <paramref name="index"/>, or null.</summary>
     public AccelTensor? BufferFor(int index) => OutputBuffers is { } b && index < b.Count ? b[index] : null;
 }

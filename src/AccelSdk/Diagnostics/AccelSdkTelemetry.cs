@@ -17,8 +17,11 @@ public static class AccelSdkTelemetry
     /// <summary>The histogram of run latency, in milliseconds, tagged <c>device</c> (the devices of the plan, comma-separated).</summary>
     public const string RunDurationName = "accelsdk.run.duration";
 
-    /// <summary>The counter of tensors moved between memory spaces during runs, tagged <c>from</c> and <c>to</c>.</summary>
+    /// <summary>The counter of tensors moved between memory spaces during runs, tagged <c>from</c>, <c>to</c> and <c>route</c> (<c>direct</c>, <c>via host</c>).</summary>
     public const string TransfersName = "accelsdk.transfers";
+
+    /// <summary>The counter of bytes moved between memory spaces during runs, tagged like <see cref="TransfersName"/>.</summary>
+    public const string TransferBytesName = "accelsdk.transfer.bytes";
 
     /// <summary>The counter of fallbacks, tagged <c>kind</c> (<see cref="FallbackKind"/>).</summary>
     public const string FallbacksName = "accelsdk.fallbacks";
@@ -27,5 +30,6 @@ public static class AccelSdkTelemetry
     internal static readonly ActivitySource Source = new(Name, typeof(AccelSdkTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Histogram<double> RunDuration = Meter.CreateHistogram<double>(RunDurationName, "ms", "Latency of one session run");
     internal static readonly Counter<long> Transfers = Meter.CreateCounter<long>(TransfersName, "{tensor}", "Tensors moved between memory spaces during runs");
+    internal static readonly Counter<long> TransferBytes = Meter.CreateCounter<long>(TransferBytesName, "By", "Bytes moved between memory spaces during runs");
     internal static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(FallbacksName, "{fallback}", "Devices, candidates, plans or nodes that fell back, with the reason logged");
 }

@@ -167,6 +167,7 @@ public sealed partial class AccelSession
             for (var i = 0; i < run.Inputs.Length; i++) run.SetInput(i, inputs[_directInputOrder![i]], compiled.Inputs[i].Name);
             for (var j = 0; j < run.Buffers.Length; j++) run.Buffers[j] = outputs[_directOutputOrder![j]];
             var results = compiled.Run(run.Inputs, new PartitionRunOptions(run.Buffers, cancellationToken));
+            _telemetry.CountRun();
             try
             {
                 for (var j = 0; j < run.Buffers.Length; j++)
@@ -226,7 +227,7 @@ public sealed partial class AccelSession
 
     private (int[]? Inputs, int[]? Outputs) DirectOrders()
     {
-        if (_compiled.Length != 1 || _compiled[0].Device.MemorySpace != Device.HostMemory) return (null, null);
+        if (_compiled.Length != 1 || !_compiled[0].Device.MemorySpace.IsHost) return (null, null);
         var compiled = _compiled[0];
         var inputs = new int[compiled.Inputs.Count];
         for (var i = 0; i < inputs.Length; i++)

@@ -71,6 +71,9 @@ public sealed partial class AccelSession : IDisposable
     private readonly bool _inputsAreStatic;
     private RunEstimate? _staticEstimate;
     private readonly SessionTelemetry _telemetry;
+    // Per partition, the cut edge of each of its inputs by value name; then the edges of model outputs.
+    private readonly Dictionary<string, PlannedTransfer>[] _inputEdges;
+    private readonly Dictionary<string, PlannedTransfer> _outputEdges;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -101,6 +104,10 @@ public sealed partial class AccelSession : IDisposable
         _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
         _telemetry = new SessionTelemetry(plan);
+        _inputEdges = plan.Partitions.Select(p => plan.CutEdges.Where(e => e.BeforePartition == p.Index)
+            .GroupBy(e => e.ValueName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)).ToArray();
+        _outputEdges = plan.CutEdges.Where(e => e.BeforePartition == plan.Partitions.Count)
+            .GroupBy(e => e.ValueName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         (_directInputOrder, _directOutputOrder) = DirectOrders();
     }
 
@@ -130,6 +137,16 @@ public sealed partial class AccelSession : IDisposable
 
     /// <summary>The compiled partitions, in plan order.</summary>
     public IReadOnlyList<ICompiledPartition> CompiledPartitions => _compiled;
+
+    /// <summary>
+    /// What runs moved between memory spaces so far: transfers, direct ones, host round trips, memory copies and bytes,
+    /// with the number of runs (the plan's <see cref="ExecutionPlan.CutEdges"/> say which route each value takes).
+    /// Copies a partition makes into caller output buffers are the backend's and not counted here.
+    /// </summary>
+    public TransferStatistics TransferStatistics => _telemetry.Snapshot();
+
+    /// <summary>Sets <see cref="TransferStatistics"/> back to zero (for example after warm-up runs).</summary>
+    public void ResetTransferStatistics() => _telemetry.Reset();
 
     /// <summary>Inputs the caller must feed, in order.</summary>
     public IReadOnlyList<ValueInfo> Inputs => _requiredInputs;
@@ -357,9 +374,9 @@ public sealed partial class AccelSession : IDisposable
             {
                 throw new InputMismatchException(name, $"required by partition {p} on {compiled.Device.Id} but not given");
             }
-            partitionInputs[i] = MoveTo(value, compiled.Device, item.Owned);
+            partitionInputs[i] = MoveTo(value, compiled.Device, _inputEdges[p].GetValueOrDefault(name), item.Owned);
         }
-        var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken));
+        var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken) { DeferSynchronization = true });
         for (var i = 0; i < outputs.Count; i++)
         {
             item.Values[compiled.Outputs[i].Name] = outputs[i];
@@ -375,23 +392,55 @@ public sealed partial class AccelSession : IDisposable
             var name = _outputNames[i];
             // An output already named so goes back as itself: it owns its storage (native memory past 2 GiB), so the
             // caller's Dispose frees it.
-            if (item.Values.TryGetValue(name, out var v)) result[i] = ToHost(v) is var host && host.Name == name ? host : host.WithName(name);
+            if (item.Values.TryGetValue(name, out var v)) result[i] = OutputToHost(v, name) is var host && host.Name == name ? host : host.WithName(name);
             else result[i] = Model.Graph.FindInitializer(name)?.WithName(name)
                 ?? throw new InvalidModelException($"{Model.Label}: graph output '{name}' is produced by no node");
             if (item.OutputBuffers?.GetValueOrDefault(name) is { } buffer) result[i] = FillBuffer(name, result[i], buffer);
         }
+        _telemetry.CountRun();
         return new RunResult(result, _outputNames);
     }
 
-    private DeviceTensor MoveTo(DeviceTensor value, Device target, List<DeviceTensor> owned)
+    /// <summary>
+    /// Moves <paramref name="value"/> into <paramref name="target"/>'s memory space: as it is within one space, by the
+    /// edge's direct path where the plan found one, else staged through host memory.
+    /// </summary>
+    private DeviceTensor MoveTo(DeviceTensor value, Device target, PlannedTransfer? edge, List<DeviceTensor> owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
-        _telemetry.RecordTransfer(value.Device, target);
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        {
+            var copied = path.Copy(value, target);
+            owned.Add(copied);
+            _telemetry.RecordTransfer(value.Device, target, TransferRoute.Direct, path.Copies, value.ByteLength);
+            return copied;
+        }
+        var downloaded = value is not HostTensor;
         var host = value as HostTensor ?? new HostTensor(ToHost(value));
-        if (target.MemorySpace == Device.HostMemory) return host;
+        if (target.MemorySpace.IsHost)
+        {
+            _telemetry.RecordTransfer(value.Device, target, TransferRoute.ViaHost, downloaded ? 1 : 0, value.ByteLength);
+            return host;
+        }
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
         owned.Add(uploaded);
+        _telemetry.RecordTransfer(value.Device, target, TransferRoute.ViaHost, downloaded ? 2 : 1, value.ByteLength);
         return uploaded;
+    }
+
+    /// <summary>A model output in host memory: downloaded (and counted as a transfer) when its partition left it on a device.</summary>
+    private AccelTensor OutputToHost(DeviceTensor value, string name)
+    {
+        if (value is HostTensor h) return h.Value;
+        var edge = _outputEdges.GetValueOrDefault(name);
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        {
+            using var copied = path.Copy(value, Device.Host);
+            _telemetry.RecordTransfer(value.Device, Device.Host, TransferRoute.Direct, path.Copies, value.ByteLength);
+            return copied is HostTensor host ? host.Value : ToHost(copied);
+        }
+        _telemetry.RecordTransfer(value.Device, Device.Host, TransferRoute.ViaHost, 1, value.ByteLength);
+        return ToHost(value);
     }
 
     private AccelTensor ToHost(DeviceTensor value) =>

@@ -20,6 +20,15 @@ public sealed record FakeDevice(string Id, DeviceKind Kind = DeviceKind.Cpu, int
 
     /// <summary>Called at the start of every run (tests cancel from here).</summary>
     public Action? OnRun { get; init; }
+
+    /// <summary>Where the device's tensors live; null: host memory. Outside host memory its tensors are <see cref="FakeTensor"/>s.</summary>
+    public MemorySpace? Space { get; init; }
+}
+
+/// <summary>A tensor "resident" on a fake device outside host memory (its data is a host copy nobody else may read).</summary>
+public sealed class FakeTensor(Device device, AccelTensor value) : DeviceTensor(device, value.ElementType, value.ShapeArray)
+{
+    public AccelTensor Value { get; } = value;
 }
 
 /// <summary>
@@ -37,7 +46,7 @@ public sealed class FakeBackend : IBackend
     {
         Name = name;
         _specs = devices.ToDictionary(d => d.Id, StringComparer.Ordinal);
-        Devices = devices.Select(d => new Device(name, d.Id, "fake " + d.Id, d.Kind)
+        Devices = devices.Select(d => new Device(name, d.Id, "fake " + d.Id, d.Kind, d.Space)
             { IsAvailable = d.UnavailableReason is null, UnavailableReason = d.UnavailableReason }).ToArray();
     }
 
@@ -75,9 +84,30 @@ public sealed class FakeBackend : IBackend
         return new Compiled(this, device, spec, partition);
     }
 
-    public DeviceTensor Upload(Device device, AccelTensor host) => new HostTensor(host);
+    /// <summary>Uploads and downloads so far (copies across the host boundary).</summary>
+    public int Uploads => Volatile.Read(ref _uploads);
 
-    public AccelTensor Download(DeviceTensor tensor) => ((HostTensor)tensor).Value;
+    public int Downloads => Volatile.Read(ref _downloads);
+
+    private int _uploads;
+    private int _downloads;
+
+    public DeviceTensor Upload(Device device, AccelTensor host)
+    {
+        Interlocked.Increment(ref _uploads);
+        return device.MemorySpace.IsHost ? new HostTensor(host) : new FakeTensor(device, AccelTensor.FromBytes(host.ElementType, host.Shape, host.Bytes));
+    }
+
+    public AccelTensor Download(DeviceTensor tensor)
+    {
+        Interlocked.Increment(ref _downloads);
+        return tensor switch
+        {
+            HostTensor h => h.Value,
+            FakeTensor f => AccelTensor.FromBytes(f.Value.ElementType, f.Value.Shape, f.Value.Bytes),
+            _ => throw new BackendException(Name, $"cannot download a {tensor.GetType().Name} of {tensor.Device.Id}"),
+        };
+    }
 
     public void Dispose() => IsDisposed = true;
 
@@ -97,9 +127,14 @@ public sealed class FakeBackend : IBackend
         {
             spec.OnRun?.Invoke();
             if (spec.RunDelayMs > 0) Thread.Sleep(spec.RunDelayMs);
-            var x = ((HostTensor)inputs[0]).Value;
-            var y = x.AsSpan<float>().ToArray().Select(v => Math.Max(0f, v)).ToArray();
-            return new DeviceTensor[] { new HostTensor(AccelTensor.Create(y, x.ShapeArray)) };
+            var x = inputs[0] switch
+            {
+                HostTensor h when device.MemorySpace.IsHost => h.Value,
+                FakeTensor f when f.Device.MemorySpace == device.MemorySpace => f.Value,
+                var other => throw new InputMismatchException(partition.Graph.Inputs[0].Name, $"a {other.GetType().Name} in {other.Device.MemorySpace} reached {device.Id} in {device.MemorySpace}"),
+            };
+            var y = AccelTensor.Create(x.AsSpan<float>().ToArray().Select(v => Math.Max(0f, v)).ToArray(), x.ShapeArray);
+            return new DeviceTensor[] { device.MemorySpace.IsHost ? new HostTensor(y) : new FakeTensor(device, y) };
         }
 
         public void Dispose()

@@ -1,0 +1,58 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+using ILGPU;
+using ILGPU.Runtime;
+using Device = AccelSdk.Backends.Device;
+
+namespace AccelSdk.Ilgpu.Runtime;
+
+/// <summary>
+/// A direct copy between two ILGPU accelerators of which at least one keeps its buffers in host-addressable memory
+/// (ILGPU's CPU accelerator): the other accelerator copies straight out of (or into) that buffer, one copy and no
+/// host staging tensor, where the session would otherwise download into a host tensor and upload it again.
+/// </summary>
+internal sealed class AcceleratorTransfer(IlgpuDeviceSlot from, IlgpuDeviceSlot to) : ITransferPath
+{
+    public string Description => $"ilgpu: {from.Device.Id} buffer copied straight into a {to.Device.Id} buffer";
+
+    public int Copies => 1;
+
+    /// <summary>The path between two ILGPU devices, or null when neither side's memory is host-addressable.</summary>
+    public static AcceleratorTransfer? Between(IlgpuDeviceSlot from, IlgpuDeviceSlot to) =>
+        from.Device.MemorySpace != to.Device.MemorySpace && (from.Device.MemorySpace.IsHostAddressable || to.Device.MemorySpace.IsHostAddressable)
+            ? new AcceleratorTransfer(from, to)
+            : null;
+
+    public unsafe DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not IlgpuTensor tensor || tensor.Device.Id != from.Device.Id || target.Id != to.Device.Id)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
+        }
+        if (tensor.HostCopy is { } hostCopy) return to.Upload(hostCopy);
+        var bytes = tensor.ByteLength;
+        var what = $"tensor moved from {from.Device.Id} ({tensor.ElementType.ShortName()}{TensorShape.Format(tensor.Shape)})";
+        if (from.Device.MemorySpace.IsHostAddressable)
+        {
+            lock (from.Gate) from.Synchronize();
+            lock (to.Gate)
+            {
+                var buffer = to.Pool.Rent(bytes, what);
+                if (bytes > 0) buffer.Bytes.CopyFromCPU(ref *(byte*)tensor.Buffer.Bytes.LoadEffectiveAddressAsPtr(), bytes);
+                return new IlgpuTensor(to.Device, tensor.ElementType, tensor.Shape, buffer);
+            }
+        }
+        DeviceBuffer targetBuffer;
+        lock (to.Gate)
+        {
+            targetBuffer = to.Pool.Rent(bytes, what);
+            to.Synchronize();
+        }
+        lock (from.Gate)
+        {
+            from.Synchronize();
+            if (bytes > 0) tensor.Buffer.Bytes.CopyToCPU(ref *(byte*)targetBuffer.Bytes.LoadEffectiveAddressAsPtr(), bytes);
+        }
+        return new IlgpuTensor(to.Device, tensor.ElementType, tensor.Shape, targetBuffer);
+    }
+}
