@@ -53,7 +53,11 @@ public sealed partial class OrtBackend
     private static readonly Dictionary<string, string?> Registrations = new(StringComparer.Ordinal);
 
     /// <summary>How a device is added to a session: its EP device, or a probed provider's append call.</summary>
-    private sealed record ProviderTarget(string Provider, OrtEpDevice? EpDevice, Action<SessionOptions, IReadOnlyDictionary<string, string>>? Append);
+    /// <param name="Provider">The execution provider's name.</param>
+    /// <param name="EpDevice">The EP device appended to sessions, or null for a probed provider.</param>
+    /// <param name="Append">A probed provider's append call, or null.</param>
+    /// <param name="MemoryDevice">The EP device whose memory holds the device's tensors (CUDA's for TensorRT), or null in host memory.</param>
+    private sealed record ProviderTarget(string Provider, OrtEpDevice? EpDevice, Action<SessionOptions, IReadOnlyDictionary<string, string>>? Append, OrtEpDevice? MemoryDevice = null);
 
     private readonly Dictionary<string, ProviderTarget> _targets = new(StringComparer.Ordinal);
 
@@ -144,8 +148,9 @@ public sealed partial class OrtBackend
         var name = isCpuProvider
             ? "ONNX Runtime CPU execution provider"
             : $"ONNX Runtime {ShortName(provider)} execution provider ({hardware.Vendor} {hardware.Type.ToString().ToLowerInvariant()} {index})";
-        _targets[id] = new ProviderTarget(provider, epDevice, null);
-        return new Device(Name, id, name, kind) { Properties = properties };
+        var space = SpaceOf(provider, int.TryParse(index, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var gpu) ? gpu : 0);
+        _targets[id] = new ProviderTarget(provider, epDevice, null, space.IsHost ? null : epDevice);
+        return new Device(Name, id, name, kind, space) { Properties = properties };
     }
 
     /// <summary>The start-up probe of a provider ORT's discovery does not cover: it is appended to a throw-away SessionOptions.</summary>
@@ -159,7 +164,7 @@ public sealed partial class OrtBackend
                 var gpus = cudaDevices.Length > 0 ? cudaDevices.Select(d => (int?)GpuIndex(d)).ToArray() : new int?[] { null };
                 foreach (var (gpu, cuda) in gpus.Select((g, i) => (g ?? 0, cudaDevices.ElementAtOrDefault(i))))
                 {
-                    yield return Probe($"ort-tensorrt:{gpu}", $"ONNX Runtime TensorRT execution provider (GPU {gpu})", DeviceKind.Gpu, provider, (o, opts) =>
+                    yield return Probe($"ort-tensorrt:{gpu}", $"ONNX Runtime TensorRT execution provider (GPU {gpu})", DeviceKind.Gpu, provider, cuda, (o, opts) =>
                     {
                         using var trt = new OrtTensorRTProviderOptions();
                         trt.UpdateOptions(new Dictionary<string, string>(opts) { ["device_id"] = gpu.ToString(CultureInfo.InvariantCulture) });
@@ -170,10 +175,10 @@ public sealed partial class OrtBackend
                 }
                 break;
             case "ROCMExecutionProvider":
-                yield return Probe("ort-rocm:0", "ONNX Runtime ROCm execution provider (GPU 0)", DeviceKind.Gpu, provider, (o, opts) => o.AppendExecutionProvider_ROCm(0), acceptsOptions: false);
+                yield return Probe("ort-rocm:0", "ONNX Runtime ROCm execution provider (GPU 0)", DeviceKind.Gpu, provider, null, (o, opts) => o.AppendExecutionProvider_ROCm(0), acceptsOptions: false);
                 break;
             case "DnnlExecutionProvider":
-                yield return Probe("ort-dnnl", "ONNX Runtime oneDNN execution provider", DeviceKind.Cpu, provider, (o, opts) => o.AppendExecutionProvider_Dnnl(0), acceptsOptions: false);
+                yield return Probe("ort-dnnl", "ONNX Runtime oneDNN execution provider", DeviceKind.Cpu, provider, null, (o, opts) => o.AppendExecutionProvider_Dnnl(0), acceptsOptions: false);
                 break;
         }
     }
@@ -181,7 +186,11 @@ public sealed partial class OrtBackend
     private static int GpuIndex(OrtEpDevice cuda) =>
         cuda.EpOptions.Entries.TryGetValue("device_id", out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : 0;
 
-    private Device Probe(string id, string name, DeviceKind kind, string provider, Action<SessionOptions, IReadOnlyDictionary<string, string>> append, bool acceptsOptions = true)
+    /// <summary>
+    /// A probed device: <paramref name="append"/> is tried once on a throw-away SessionOptions. Its tensors live in the
+    /// memory of <paramref name="memoryDevice"/> (TensorRT: its GPU's CUDA EP device), or in host memory when null.
+    /// </summary>
+    private Device Probe(string id, string name, DeviceKind kind, string provider, OrtEpDevice? memoryDevice, Action<SessionOptions, IReadOnlyDictionary<string, string>> append, bool acceptsOptions = true)
     {
         var properties = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -198,8 +207,9 @@ public sealed partial class OrtBackend
         {
             using var options = new SessionOptions();
             checkedAppend(options, new Dictionary<string, string>());
-            _targets[id] = new ProviderTarget(provider, null, checkedAppend);
-            return new Device(Name, id, name, kind) { Properties = properties };
+            var space = memoryDevice is null ? MemorySpace.Host : SpaceOf(provider, GpuIndex(memoryDevice));
+            _targets[id] = new ProviderTarget(provider, null, checkedAppend, memoryDevice);
+            return new Device(Name, id, name, kind, space) { Properties = properties };
         }
         catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
         {

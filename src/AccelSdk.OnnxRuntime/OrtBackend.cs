@@ -198,7 +198,7 @@ public sealed partial class OrtBackend : IBackend
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
         }
         if (temporary is not null) PublishArtifact(log, temporary, artifact!, options.ArtifactIndex!);
-        return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout);
+        return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout, deviceMemory: DeviceMemoryOf(device));
     }
 
     /// <summary>
@@ -305,7 +305,7 @@ public sealed partial class OrtBackend : IBackend
         try
         {
             var session = new InferenceSession(bytes, so);
-            return new OrtPartition(device, session, partition, watch.Elapsed, bytes, runTimeout);
+            return new OrtPartition(device, session, partition, watch.Elapsed, bytes, runTimeout, DeviceMemoryOf(device));
         }
         catch (OnnxRuntimeException e)
         {
@@ -369,13 +369,16 @@ public sealed partial class OrtBackend : IBackend
     public DeviceTensor Upload(Device device, AccelTensor host)
     {
         CheckDevice(device);
-        return new HostTensor(host);
+        return device.MemorySpace.IsHost ? new HostTensor(host) : UploadToDevice(device, host);
     }
 
     /// <inheritdoc />
-    public AccelTensor Download(DeviceTensor tensor) => tensor is HostTensor h
-        ? h.Value
-        : throw new BackendException(Name, $"tensor on {tensor.Device.Id} is not an ONNX Runtime tensor");
+    public AccelTensor Download(DeviceTensor tensor) => tensor switch
+    {
+        HostTensor h => h.Value,
+        OrtDeviceTensor d => DownloadFromDevice(d),
+        _ => throw new BackendException(Name, $"tensor on {tensor.Device.Id} is not an ONNX Runtime tensor"),
+    };
 
     private void CheckDevice(Device device)
     {

@@ -26,8 +26,13 @@ internal sealed partial class OrtPartition : ICompiledPartition
     // The pinned ORT-format bytes ONNX Runtime reads the model and initializers from; must outlive the session.
     private readonly byte[]? _modelBytes;
 
-    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null, TimeSpan? runTimeout = null)
+    // The device's own memory (CUDA): outputs stay there as OrtDeviceTensors. Null for a device in host memory.
+    private readonly OrtMemoryInfo? _deviceMemory;
+
+    public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null, TimeSpan? runTimeout = null,
+        OrtMemoryInfo? deviceMemory = null)
     {
+        _deviceMemory = deviceMemory;
         _runTimeout = runTimeout;
         _modelBytes = pinnedModelBytes;
         Device = device;
@@ -81,6 +86,7 @@ internal sealed partial class OrtPartition : ICompiledPartition
         try
         {
             if (CanBind(inputs, options)) return RunBound(inputs, options, runOptions);
+            if (_deviceMemory is not null) return RunOnDevice(inputs, runOptions);
             return RunAllocating(inputs, runOptions, control);
         }
         catch (OnnxRuntimeException e) when (control?.Cancelled == true)
@@ -124,6 +130,42 @@ internal sealed partial class OrtPartition : ICompiledPartition
             foreach (var v in ortInputs) v?.Dispose();
             // The OrtValues point into the inputs' pinned buffers; pinned arrays can still be collected once
             // unreferenced, so the inputs must outlive the native run.
+            GC.KeepAlive(inputs);
+        }
+    }
+
+    /// <summary>
+    /// A run on a device with its own memory: inputs already there (<see cref="OrtDeviceTensor"/>) are bound as they are,
+    /// host inputs are bound in place (ONNX Runtime copies them over), and outputs are left on the device.
+    /// </summary>
+    private IReadOnlyList<DeviceTensor> RunOnDevice(IReadOnlyList<DeviceTensor> inputs, RunOptions runOptions)
+    {
+        var wrapped = new OrtValue?[inputs.Count];
+        try
+        {
+            using var binding = _session.CreateIoBinding();
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                var value = inputs[i] switch
+                {
+                    OrtDeviceTensor d when d.Device.MemorySpace.Equals(Device.MemorySpace) => d.Value,
+                    null => throw new ArgumentNullException(nameof(inputs), $"input '{_inputNames[i]}' is null"),
+                    HostTensor h => wrapped[i] = ToOrtValue(h.Value),
+                    var other => throw new BackendException(OrtBackend.BackendName, $"input '{_inputNames[i]}' is on {other.Device.Id} ({other.Device.MemorySpace}), not on {Device.Id} ({Device.MemorySpace}) or in host memory"),
+                };
+                binding.BindInput(_inputNames[i], value);
+            }
+            foreach (var name in _outputNames) binding.BindOutputToDevice(name, _deviceMemory!);
+            _session.RunWithBinding(runOptions, binding);
+            // The collection owns the values; each is handed to one OrtDeviceTensor, which releases it.
+            var values = binding.GetOutputValues();
+            var result = new DeviceTensor[values.Count];
+            for (var j = 0; j < result.Length; j++) result[j] = OrtDeviceTensor.Own(Device, values[j]);
+            return result;
+        }
+        finally
+        {
+            foreach (var v in wrapped) v?.Dispose();
             GC.KeepAlive(inputs);
         }
     }

@@ -1,0 +1,30 @@
+using AccelSdk.Backends;
+using AccelSdk.Ir;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AccelSdk.OnnxRuntime;
+
+/// <summary>
+/// A tensor in an execution provider's device memory (CUDA, TensorRT), held as an <see cref="OrtValue"/> it owns and
+/// releases once, on <see cref="DeviceTensor.Dispose()"/>. Made by <see cref="OrtBackend.Upload"/> and by the outputs of
+/// a partition on such a device; read back with <see cref="OrtBackend.Download"/>. Partitions of ORT devices on the
+/// same GPU take it as input without a copy.
+/// </summary>
+internal sealed class OrtDeviceTensor : DeviceTensor
+{
+    private OrtValue? _value;
+
+    public OrtDeviceTensor(Device device, OrtValue value, ElementType elementType, long[] shape) : base(device, elementType, shape) => _value = value;
+
+    /// <summary>The OrtValue; the tensor keeps ownership.</summary>
+    public OrtValue Value => _value ?? throw new ObjectDisposedException(nameof(OrtDeviceTensor), $"tensor on {Device.Id} was disposed");
+
+    /// <summary>Wraps an OrtValue ONNX Runtime produced, taking ownership of it.</summary>
+    public static OrtDeviceTensor Own(Device device, OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        return new OrtDeviceTensor(device, value, (ElementType)(int)info.ElementDataType, info.Shape);
+    }
+
+    protected override void Dispose(bool disposing) => Interlocked.Exchange(ref _value, null)?.Dispose();
+}
