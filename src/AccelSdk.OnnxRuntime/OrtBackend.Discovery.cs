@@ -223,7 +223,13 @@ public sealed partial class OrtBackend
     {
         var id = "ort-" + ShortName(provider);
         _logger.LogWarning("{Warning}", $"{id} unavailable: {reason}");
-        return new Device(Name, id, $"ONNX Runtime {provider}", DeviceKind.Accelerator)
+        var kind = provider switch
+        {
+            "CUDAExecutionProvider" or "TensorrtExecutionProvider" or "ROCMExecutionProvider" or "MIGraphXExecutionProvider" => DeviceKind.Gpu,
+            "CPUExecutionProvider" or "DnnlExecutionProvider" => DeviceKind.Cpu,
+            _ => DeviceKind.Accelerator,
+        };
+        return new Device(Name, id, $"ONNX Runtime {provider}", kind)
         {
             IsAvailable = false,
             UnavailableReason = reason,
