@@ -56,3 +56,34 @@ internal sealed class AcceleratorTransfer(IlgpuDeviceSlot from, IlgpuDeviceSlot 
         return new IlgpuTensor(to.Device, tensor.ElementType, tensor.Shape, targetBuffer);
     }
 }
+
+/// <summary>
+/// Host memory handed to ILGPU's CPU accelerator in place: its kernels address host memory directly, so a host tensor
+/// becomes an accelerator tensor over the same bytes (no copy). The host tensor must outlive the result, as it does in
+/// a session run (both are released when the run ends); kernels never write their inputs.
+/// </summary>
+internal sealed class HostWrapTransfer(IlgpuDeviceSlot to) : ITransferPath
+{
+    public string Description => $"ilgpu: host memory read in place by {to.Device.Id}";
+
+    public int Copies => 0;
+
+    /// <summary>The path from host memory into <paramref name="to"/>, when its buffers are host-addressable (the CPU accelerator).</summary>
+    public static HostWrapTransfer? Into(Device from, IlgpuDeviceSlot to) =>
+        from.MemorySpace.IsHost && to.Device.MemorySpace.IsHostAddressable ? new HostWrapTransfer(to) : null;
+
+    public DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not HostTensor { Value: var host } || target.Id != to.Device.Id)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
+        }
+        DeviceSlotTransfers.CheckStorable(to, host);
+        lock (to.Gate)
+        {
+            var buffer = DeviceBuffer.WrapHost(to.Accelerator, host.DataPointer, host.ByteLength, host);
+            var keepHostCopy = host.ElementCount <= 64 && host.ElementType is ElementType.Int64 or ElementType.Int32;
+            return new IlgpuTensor(to.Device, host.ElementType, host.ShapeArray, buffer, keepHostCopy ? host : null);
+        }
+    }
+}

@@ -408,7 +408,8 @@ public sealed partial class AccelSession : IDisposable
     private DeviceTensor MoveTo(DeviceTensor value, Device target, PlannedTransfer? edge, List<DeviceTensor> owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
-        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        // A host-memory producer's outputs are HostTensors of Device.Host: the edge's path applies to whatever is in its space.
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.MemorySpace == value.Device.MemorySpace)
         {
             var copied = path.Copy(value, target);
             owned.Add(copied);
@@ -433,7 +434,7 @@ public sealed partial class AccelSession : IDisposable
     {
         if (value is HostTensor h) return h.Value;
         var edge = _outputEdges.GetValueOrDefault(name);
-        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.MemorySpace == value.Device.MemorySpace)
         {
             using var copied = path.Copy(value, Device.Host);
             _telemetry.RecordTransfer(value.Device, Device.Host, TransferRoute.Direct, path.Copies, value.ByteLength);
