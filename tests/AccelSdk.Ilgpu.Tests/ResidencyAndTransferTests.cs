@@ -139,22 +139,33 @@ public sealed class ResidencyAndTransferTests
     }
 
     [Fact]
-    public void Ort_next_to_ilgpu_hands_its_output_over_in_place_and_takes_ilgpus_back_with_one_copy()
+    public void Ort_and_ilgpus_cpu_accelerator_hand_values_to_each_other_in_place_with_no_copy()
     {
         var (ort, ortCpu) = AccelRuntime.Default.Resolve("ort-cpu");
+        // A private backend, so its pool sees only this test's buffers.
+        using var backend = new IlgpuBackend(openClOptIn: null);
+        var cpu = backend.Devices.Single(d => d.Id == "ilgpu-cpu");
         var model = Chain();
         var input = Input();
-        Assert.Equal(0, Shared.Backend.TryGetTransfer(ortCpu, Shared.Cpu)!.Copies);
-        Assert.Null(Shared.Backend.TryGetTransfer(Shared.Cpu, ortCpu));
+        Assert.Equal(0, backend.TryGetTransfer(ortCpu, cpu)!.Copies);
+        Assert.Equal(0, backend.TryGetTransfer(cpu, ortCpu)!.Copies);
+        // The caller keeps model outputs, so they are downloaded, never lent.
+        Assert.Null(backend.TryGetTransfer(cpu, Device.Host));
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, ort, ortCpu));
         var expected = reference.Run(input)[0].ToArray<float>();
-        var plan = Forced(model, (new[] { 0 }, ort, ortCpu), (new[] { 1, 2 }, Shared.Backend, Shared.Cpu), (new[] { 3 }, ort, ortCpu));
-        Assert.Equal(new[] { ("A", TransferRoute.Direct, 0), ("C", TransferRoute.ViaHost, 1) },
+        var plan = Forced(model, (new[] { 0 }, ort, ortCpu), (new[] { 1, 2 }, backend, cpu), (new[] { 3 }, ort, ortCpu));
+        Assert.Equal(new[] { ("A", TransferRoute.Direct, 0), ("C", TransferRoute.Direct, 0) },
             plan.Transfers.Select(e => (e.ValueName, e.Route, e.Copies)).ToArray());
         using var split = new AccelSession(plan);
+        var constants = backend.PoolStatistics(cpu).Outstanding; // W2, uploaded when the partition compiled
         var actual = split.Run(input)[0].ToArray<float>();
         for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 4);
-        var stats = split.TransferStatistics;
-        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 1, HostRoundTrips: 0, Copies: 1, Bytes: 2 * 4 * 81 * 4L), stats);
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 2, HostRoundTrips: 0, Copies: 0, Bytes: 2 * 4 * 81 * 4L), split.TransferStatistics);
+        // The buffer lent to ORT went back to the pool with the run; the next run reuses pooled buffers and agrees.
+        Assert.Equal(constants, backend.PoolStatistics(cpu).Outstanding);
+        var allocations = backend.PoolStatistics(cpu).Allocations;
+        Assert.Equal(actual, split.Run(input)[0].ToArray<float>());
+        Assert.Equal(constants, backend.PoolStatistics(cpu).Outstanding);
+        Assert.Equal(allocations, backend.PoolStatistics(cpu).Allocations);
     }
 }

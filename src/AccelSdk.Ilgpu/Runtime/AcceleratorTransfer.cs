@@ -79,11 +79,44 @@ internal sealed class HostWrapTransfer(IlgpuDeviceSlot to) : ITransferPath
             throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
         }
         DeviceSlotTransfers.CheckStorable(to, host);
+        if (host.ByteLength == 0) return to.Upload(host);
         lock (to.Gate)
         {
             var buffer = DeviceBuffer.WrapHost(to.Accelerator, host.DataPointer, host.ByteLength, host);
             var keepHostCopy = host.ElementCount <= 64 && host.ElementType is ElementType.Int64 or ElementType.Int32;
             return new IlgpuTensor(to.Device, host.ElementType, host.ShapeArray, buffer, keepHostCopy ? host : null);
+        }
+    }
+}
+
+/// <summary>
+/// A CPU-accelerator buffer lent to a host-memory device in place (ONNX Runtime reads it as its input): the host tensor
+/// holds its own lease on the buffer, which returns to the pool when the session disposes it at the end of the run.
+/// Not offered towards the caller (<see cref="Device.Host"/>): model outputs are downloaded, since the caller keeps them.
+/// </summary>
+internal sealed class HostViewTransfer(IlgpuDeviceSlot from) : ITransferPath
+{
+    public string Description => $"ilgpu: {from.Device.Id} buffer lent to host memory in place";
+
+    public int Copies => 0;
+
+    /// <summary>The path from <paramref name="from"/> to <paramref name="to"/>, when the first is host-addressable and the second a host-memory device (not the caller).</summary>
+    public static HostViewTransfer? Into(IlgpuDeviceSlot from, Device to) =>
+        from.Device.MemorySpace.IsHostAddressable && to.MemorySpace.IsHost && to.Id != Device.Host.Id ? new HostViewTransfer(from) : null;
+
+    public DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not IlgpuTensor tensor || tensor.Device.Id != from.Device.Id || !target.MemorySpace.IsHost)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
+        }
+        if (tensor.HostCopy is { } hostCopy) return new HostTensor(hostCopy);
+        lock (from.Gate)
+        {
+            from.Synchronize();
+            var lease = tensor.Alias(tensor.Shape);
+            var pointer = tensor.ByteLength == 0 ? 0 : lease.Buffer.Bytes.LoadEffectiveAddressAsPtr();
+            return new HostTensor(AccelTensor.WrapBackendMemory(tensor.ElementType, tensor.Shape, pointer, lease), ownsValue: true);
         }
     }
 }
