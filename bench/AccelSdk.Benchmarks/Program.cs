@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "split-copies") return AccelSdk.Benchmarks.SplitCopiesBench.Run(args);
+if (args.Length > 0 && args[0] == "split-copies-worker") return AccelSdk.Benchmarks.SplitCopiesBench.RunWorker();
 if (args.Length > 0 && args[0] == "split-spinning") return AccelSdk.Benchmarks.SplitSpinningBench.Run(args);
 if (args.Length > 0 && args[0] == "reselect") return AccelSdk.Benchmarks.ReselectBench.Run(args);
 if (args.Length > 0 && args[0] == "reselect-child") return AccelSdk.Benchmarks.ReselectBench.Child(args);

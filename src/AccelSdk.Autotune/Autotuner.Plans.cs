@@ -54,6 +54,8 @@ public static partial class Autotuner
             // A backend's direct path makes one copy where staging makes two: charged as the cheaper of the two halves.
             return direct.Contains((from, to)) ? Math.Min(download, upload) : download + upload;
         }
+        // Model outputs go to the caller, who keeps them: always a download (paths that lend buffers do not apply).
+        double OutputMs(MemorySpace from, long bytes) => transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
         var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id))).ToArray();
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         var solverNodes = new List<SolverNode>();
@@ -111,12 +113,12 @@ public static partial class Autotuner
         var caps = Caps(candidates, options.MemoryLimits);
         var typeBytes = MemoryEstimate.FromTypes(types);
         long BytesOf(string v) => values.ContainsKey(v) ? Bytes(values, v) : typeBytes(v);
-        var solved = FitCaps(PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), model, solverNodes,
-            () => PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs), candidates, caps, types, BytesOf, out var capError);
+        var solved = FitCaps(PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs, OutputMs), model, solverNodes,
+            () => PlacementSolver.Solve(solverNodes, solverDevices, graphOutputs, TransferMs, OutputMs), candidates, caps, types, BytesOf, out var capError);
         if (solved is { } s)
         {
             var devicesUsed = s.Assignment.Distinct().Select(k => candidates[k].Device.Id).ToArray();
-            var predicted = PlacementSolver.Evaluate(solverNodes, solverDevices, graphOutputs, TransferMs, s.Assignment);
+            var predicted = PlacementSolver.Evaluate(solverNodes, solverDevices, graphOutputs, TransferMs, s.Assignment, OutputMs);
             try
             {
                 var plan = PlanBuilder.Build(model, s.Assignment.Select(k => new Execution.Placement(candidates[k].Backend, candidates[k].Device)).ToArray(), types);
@@ -158,7 +160,7 @@ public static partial class Autotuner
                 return (n.BestMs ?? 0) * options.NodeTiming.AbandonFactor;
             }).ToArray();
             var predicted = unknown ? null : PlacementSolver.Evaluate(solverNodes.Select((n, i) => new SolverNode(Enumerable.Range(0, candidates.Count).Select(j => j == k ? rawCosts[i] : double.PositiveInfinity).ToArray(), n.Inputs)).ToArray(),
-                solverDevices, graphOutputs, TransferMs, all);
+                solverDevices, graphOutputs, TransferMs, all, OutputMs);
             var single = PlanBuilder.Single(model, backend, device);
             if (caps[k] is { } cap && MemoryEstimate.Of(single, BytesOf).Single().TotalBytes is var needed && needed > cap)
             {

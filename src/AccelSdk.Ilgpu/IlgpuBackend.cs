@@ -145,14 +145,23 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <summary>
-    /// A direct path between two ILGPU devices in different memory spaces when one of them keeps its buffers in
-    /// host-addressable memory (the CPU accelerator): one copy between the accelerators' buffers instead of a download
-    /// into a host tensor and an upload. Null otherwise (the session stages through host memory).
+    /// A direct path into an ILGPU device: from host memory into the CPU accelerator, whose kernels then read the host
+    /// tensor in place (no copy); between two ILGPU devices in different memory spaces when one of them keeps its
+    /// buffers in host-addressable memory (the CPU accelerator), one copy between the accelerators' buffers instead of
+    /// a download into a host tensor and an upload; from the CPU accelerator to a host-memory device of another backend,
+    /// its buffer lent in place (no copy; model outputs to the caller are still downloaded). Null otherwise (the session
+    /// stages through host memory).
     /// </summary>
     public ITransferPath? TryGetTransfer(Device from, Device to)
     {
-        if (_disposed || from.Backend != BackendName || to.Backend != BackendName) return null;
-        return _slots.TryGetValue(from.Id, out var source) && _slots.TryGetValue(to.Id, out var target) ? AcceleratorTransfer.Between(source, target) : null;
+        if (_disposed) return null;
+        if (to.Backend != BackendName)
+        {
+            return from.Backend == BackendName && _slots.TryGetValue(from.Id, out var producer) ? HostViewTransfer.Into(producer, to) : null;
+        }
+        if (!_slots.TryGetValue(to.Id, out var target)) return null;
+        if (from.Backend != BackendName) return HostWrapTransfer.Into(from, target);
+        return _slots.TryGetValue(from.Id, out var source) ? AcceleratorTransfer.Between(source, target) : null;
     }
 
     /// <summary>

@@ -76,20 +76,22 @@ public sealed class AutotunerTests(ITestOutputHelper output)
         Assert.True(Autotuner.MaxRelativeDifference(split.Run(inputs), ort.Run(inputs)) <= 1e-5);
         Assert.Single(result.Transfers, t => t.DeviceId == "ilgpu-cpu");
         var types = ShapeInference.Infer(model);
-        // ORT's CPU provider and ILGPU's CPU accelerator share no direct path: each cut edge is one staged copy.
-        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 0, HostRoundTrips: 0, Copies: 2,
+        // ILGPU's CPU accelerator reads ORT's output in place and lends its own to ORT in place: direct, no copy.
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 2, HostRoundTrips: 0, Copies: 0,
             Bytes: plan.Transfers.Sum(t => ((TensorType)types[t.ValueName]).Shape!.ToArray().Aggregate(4L, (n, d) => n * d))), split.TransferStatistics);
 
         // The report shows the route of every cut edge of the kept plan (here: the split, whichever plan was measured fastest).
         result.Plan = plan;
         var files = AutotuneReport.Write(result, TestModels.TempDirectory("cut-edges"));
         var edges = JsonNode.Parse(File.ReadAllText(files.Json))!["plan"]!["cut_edges"]!.AsArray();
-        Assert.Contains(edges, e => (string?)e!["value"] == "a" && (string?)e["route"] == "via host" && (int?)e["copies"] == 1 && (string?)e["to_space"] == "ilgpu-cpu");
-        Assert.Contains(edges, e => (string?)e!["value"] == "s" && (string?)e["route"] == "via host" && (string?)e["from_space"] == "ilgpu-cpu" && (string?)e["to_space"] == "host");
+        Assert.Contains(edges, e => (string?)e!["value"] == "a" && (string?)e["route"] == "direct" && (int?)e["copies"] == 0 && (string?)e["to_space"] == "ilgpu-cpu"
+            && ((string?)e["path"])!.Contains("in place", StringComparison.Ordinal));
+        Assert.Contains(edges, e => (string?)e!["value"] == "s" && (string?)e["route"] == "direct" && (string?)e["from_space"] == "ilgpu-cpu" && (string?)e["to_space"] == "host"
+            && ((string?)e["path"])!.Contains("lent", StringComparison.Ordinal));
         Assert.Contains(edges, e => (string?)e!["route"] == "none");
         var page = File.ReadAllText(files.Html);
         Assert.Contains("<h2>Cut edges of the kept plan</h2>", page, StringComparison.Ordinal);
-        Assert.Contains("<td class=\"l\">via host</td><td>1</td>", page, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"l\">direct: ilgpu: host memory read in place by ilgpu-cpu</td><td>0</td>", page, StringComparison.Ordinal);
     }
 
     private static ExecutionPlan PlanBuilder(AutotuneResult result, Model model)

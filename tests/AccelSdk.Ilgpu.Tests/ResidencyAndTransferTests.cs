@@ -11,8 +11,8 @@ namespace AccelSdk.Ilgpu.Tests;
 
 /// <summary>
 /// Where values live between partitions, on real backends: ILGPU values stay on the accelerator between ILGPU
-/// partitions (no host round trip, one wait per run), ILGPU's direct accelerator-to-accelerator path, and ONNX Runtime
-/// next to ILGPU staged through host memory, each counted by the session. Each test takes well under a second.
+/// partitions (no host round trip, one wait per run), ILGPU's direct paths (host memory read in place by the CPU
+/// accelerator, accelerator to accelerator), and ONNX Runtime next to ILGPU, each counted by the session. Each test takes well under a second.
 /// </summary>
 public sealed class ResidencyAndTransferTests
 {
@@ -85,9 +85,10 @@ public sealed class ResidencyAndTransferTests
         var stats = split.TransferStatistics;
         Assert.Equal(runs, stats.Runs);
         Assert.Equal(0, stats.HostRoundTrips);
-        // Per run: the input is uploaded and the output downloaded, nothing else moves.
+        // Per run: the CPU accelerator reads the input in place (a direct transfer, no copy) and the output is downloaded.
         Assert.Equal(2 * runs, stats.Transfers);
-        Assert.Equal(2 * runs, stats.Copies);
+        Assert.Equal(runs, stats.DirectTransfers);
+        Assert.Equal(runs, stats.Copies);
         Assert.Equal(runs * 2 * 4 * 81 * 4L, stats.Bytes);
         // One wait per run, the download of the output; none between the two partitions.
         Assert.Equal(runs, Slot(backend, cpu).Synchronizations - waitsBefore);
@@ -133,25 +134,38 @@ public sealed class ResidencyAndTransferTests
         using var split = new AccelSession(plan);
         Assert.Equal(expected, split.Run(input)[0].ToArray<float>());
         var stats = split.TransferStatistics;
-        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 4, DirectTransfers: 2, HostRoundTrips: 0, Copies: 4, Bytes: 4 * 4 * 81 * 4L), stats);
+        // X is read in place (0 copies), B and C copied accelerator to accelerator (1 each), Y downloaded (1).
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 4, DirectTransfers: 3, HostRoundTrips: 0, Copies: 3, Bytes: 4 * 4 * 81 * 4L), stats);
     }
 
     [Fact]
-    public void Ort_next_to_ilgpu_is_staged_through_host_memory_with_one_copy_per_cut_edge()
+    public void Ort_and_ilgpus_cpu_accelerator_hand_values_to_each_other_in_place_with_no_copy()
     {
         var (ort, ortCpu) = AccelRuntime.Default.Resolve("ort-cpu");
+        // A private backend, so its pool sees only this test's buffers.
+        using var backend = new IlgpuBackend(openClOptIn: null);
+        var cpu = backend.Devices.Single(d => d.Id == "ilgpu-cpu");
         var model = Chain();
         var input = Input();
-        Assert.Null(Shared.Backend.TryGetTransfer(ortCpu, Shared.Cpu));
+        Assert.Equal(0, backend.TryGetTransfer(ortCpu, cpu)!.Copies);
+        Assert.Equal(0, backend.TryGetTransfer(cpu, ortCpu)!.Copies);
+        // The caller keeps model outputs, so they are downloaded, never lent.
+        Assert.Null(backend.TryGetTransfer(cpu, Device.Host));
         using var reference = new AccelSession(GraphPartitioner.WholeModel(model, ort, ortCpu));
         var expected = reference.Run(input)[0].ToArray<float>();
-        var plan = Forced(model, (new[] { 0 }, ort, ortCpu), (new[] { 1, 2 }, Shared.Backend, Shared.Cpu), (new[] { 3 }, ort, ortCpu));
-        Assert.Equal(new[] { ("A", TransferRoute.ViaHost, 1), ("C", TransferRoute.ViaHost, 1) },
+        var plan = Forced(model, (new[] { 0 }, ort, ortCpu), (new[] { 1, 2 }, backend, cpu), (new[] { 3 }, ort, ortCpu));
+        Assert.Equal(new[] { ("A", TransferRoute.Direct, 0), ("C", TransferRoute.Direct, 0) },
             plan.Transfers.Select(e => (e.ValueName, e.Route, e.Copies)).ToArray());
         using var split = new AccelSession(plan);
+        var constants = backend.PoolStatistics(cpu).Outstanding; // W2, uploaded when the partition compiled
         var actual = split.Run(input)[0].ToArray<float>();
         for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 4);
-        var stats = split.TransferStatistics;
-        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 0, HostRoundTrips: 0, Copies: 2, Bytes: 2 * 4 * 81 * 4L), stats);
+        Assert.Equal(new TransferStatistics(Runs: 1, Transfers: 2, DirectTransfers: 2, HostRoundTrips: 0, Copies: 0, Bytes: 2 * 4 * 81 * 4L), split.TransferStatistics);
+        // The buffer lent to ORT went back to the pool with the run; the next run reuses pooled buffers and agrees.
+        Assert.Equal(constants, backend.PoolStatistics(cpu).Outstanding);
+        var allocations = backend.PoolStatistics(cpu).Allocations;
+        Assert.Equal(actual, split.Run(input)[0].ToArray<float>());
+        Assert.Equal(constants, backend.PoolStatistics(cpu).Outstanding);
+        Assert.Equal(allocations, backend.PoolStatistics(cpu).Allocations);
     }
 }

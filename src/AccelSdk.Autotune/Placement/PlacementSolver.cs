@@ -28,7 +28,8 @@ internal static class PlacementSolver
 {
     /// <summary>The best device index per node and its predicted latency; null when some node has no usable device.</summary>
     public static (int[] Assignment, double PredictedMs)? Solve(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices,
-        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs)
+        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs,
+        Func<MemorySpace, long, double>? outputMs = null)
     {
         var n = nodes.Count;
         var d = devices.Count;
@@ -86,7 +87,7 @@ internal static class PlacementSolver
         for (var dev = 0; dev < d; dev++)
         {
             if (double.IsPositiveInfinity(cost[dev])) continue;
-            var total = cost[dev] + OutputDownloads(devices, paths[dev], graphOutputs, transferMs);
+            var total = cost[dev] + OutputDownloads(devices, paths[dev], graphOutputs, transferMs, outputMs);
             if (total < bestCost)
             {
                 bestCost = total;
@@ -98,7 +99,8 @@ internal static class PlacementSolver
 
     /// <summary>The predicted latency of a given assignment under the same cost model; null when it uses an unusable device.</summary>
     public static double? Evaluate(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices,
-        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs, int[] assignment)
+        IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs, int[] assignment,
+        Func<MemorySpace, long, double>? outputMs = null)
     {
         var total = 0.0;
         for (var i = 0; i < nodes.Count; i++)
@@ -108,7 +110,7 @@ internal static class PlacementSolver
             if (double.IsPositiveInfinity(own)) return null;
             total += own + (i == 0 || assignment[i - 1] != dev ? devices[dev].CallOverheadMs : 0) + InputTransfers(nodes, devices, assignment, i, transferMs);
         }
-        return total + OutputDownloads(devices, assignment, graphOutputs, transferMs);
+        return total + OutputDownloads(devices, assignment, graphOutputs, transferMs, outputMs);
     }
 
     private static double InputTransfers(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices, int[] path, int i,
@@ -141,15 +143,16 @@ internal static class PlacementSolver
         return total;
     }
 
+    /// <summary>What handing the graph outputs to the caller costs: <paramref name="outputMs"/> (a download, no direct path applies) or else a transfer to host memory.</summary>
     private static double OutputDownloads(IReadOnlyList<SolverDevice> devices, int[] path, IReadOnlyList<(int Producer, long Bytes)> outputs,
-        Func<MemorySpace, MemorySpace, long, double> transferMs)
+        Func<MemorySpace, MemorySpace, long, double> transferMs, Func<MemorySpace, long, double>? outputMs)
     {
         var total = 0.0;
         foreach (var (producer, bytes) in outputs)
         {
             if (producer < 0) continue;
             var space = devices[path[producer]].MemorySpace;
-            if (!space.IsHost) total += transferMs(space, MemorySpace.Host, bytes);
+            if (!space.IsHost) total += outputMs?.Invoke(space, bytes) ?? transferMs(space, MemorySpace.Host, bytes);
         }
         return total;
     }

@@ -56,3 +56,67 @@ internal sealed class AcceleratorTransfer(IlgpuDeviceSlot from, IlgpuDeviceSlot 
         return new IlgpuTensor(to.Device, tensor.ElementType, tensor.Shape, targetBuffer);
     }
 }
+
+/// <summary>
+/// Host memory handed to ILGPU's CPU accelerator in place: its kernels address host memory directly, so a host tensor
+/// becomes an accelerator tensor over the same bytes (no copy). The host tensor must outlive the result, as it does in
+/// a session run (both are released when the run ends); kernels never write their inputs.
+/// </summary>
+internal sealed class HostWrapTransfer(IlgpuDeviceSlot to) : ITransferPath
+{
+    public string Description => $"ilgpu: host memory read in place by {to.Device.Id}";
+
+    public int Copies => 0;
+
+    /// <summary>The path from host memory into <paramref name="to"/>, when its buffers are host-addressable (the CPU accelerator).</summary>
+    public static HostWrapTransfer? Into(Device from, IlgpuDeviceSlot to) =>
+        from.MemorySpace.IsHost && to.Device.MemorySpace.IsHostAddressable ? new HostWrapTransfer(to) : null;
+
+    public DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not HostTensor { Value: var host } || target.Id != to.Device.Id)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
+        }
+        DeviceSlotTransfers.CheckStorable(to, host);
+        if (host.ByteLength == 0) return to.Upload(host);
+        lock (to.Gate)
+        {
+            var buffer = DeviceBuffer.WrapHost(to.Accelerator, host.DataPointer, host.ByteLength, host);
+            var keepHostCopy = host.ElementCount <= 64 && host.ElementType is ElementType.Int64 or ElementType.Int32;
+            return new IlgpuTensor(to.Device, host.ElementType, host.ShapeArray, buffer, keepHostCopy ? host : null);
+        }
+    }
+}
+
+/// <summary>
+/// A CPU-accelerator buffer lent to a host-memory device in place (ONNX Runtime reads it as its input): the host tensor
+/// holds its own lease on the buffer, which returns to the pool when the session disposes it at the end of the run.
+/// Not offered towards the caller (<see cref="Device.Host"/>): model outputs are downloaded, since the caller keeps them.
+/// </summary>
+internal sealed class HostViewTransfer(IlgpuDeviceSlot from) : ITransferPath
+{
+    public string Description => $"ilgpu: {from.Device.Id} buffer lent to host memory in place";
+
+    public int Copies => 0;
+
+    /// <summary>The path from <paramref name="from"/> to <paramref name="to"/>, when the first is host-addressable and the second a host-memory device (not the caller).</summary>
+    public static HostViewTransfer? Into(IlgpuDeviceSlot from, Device to) =>
+        from.Device.MemorySpace.IsHostAddressable && to.MemorySpace.IsHost && to.Id != Device.Host.Id ? new HostViewTransfer(from) : null;
+
+    public DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not IlgpuTensor tensor || tensor.Device.Id != from.Device.Id || !target.MemorySpace.IsHost)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}");
+        }
+        if (tensor.HostCopy is { } hostCopy) return new HostTensor(hostCopy);
+        lock (from.Gate)
+        {
+            from.Synchronize();
+            var lease = tensor.Alias(tensor.Shape);
+            var pointer = tensor.ByteLength == 0 ? 0 : lease.Buffer.Bytes.LoadEffectiveAddressAsPtr();
+            return new HostTensor(AccelTensor.WrapBackendMemory(tensor.ElementType, tensor.Shape, pointer, lease), ownsValue: true);
+        }
+    }
+}

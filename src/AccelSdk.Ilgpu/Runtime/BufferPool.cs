@@ -150,8 +150,10 @@ internal sealed class BufferPool : IDisposable
 /// </summary>
 internal sealed class DeviceBuffer
 {
-    private readonly BufferPool _pool;
+    private readonly BufferPool? _pool;
     private MemoryBuffer1D<byte, Stride1D.Dense>? _buffer;
+    private MemoryBuffer? _wrapped;
+    private object? _wrappedOwner;
     private int _references = 1;
 
     public DeviceBuffer(BufferPool pool, MemoryBuffer1D<byte, Stride1D.Dense> buffer, long byteLength)
@@ -161,12 +163,30 @@ internal sealed class DeviceBuffer
         ByteLength = byteLength;
     }
 
+    private DeviceBuffer(MemoryBuffer wrapped, long byteLength, object owner)
+    {
+        _wrapped = wrapped;
+        _wrappedOwner = owner;
+        ByteLength = byteLength;
+    }
+
+    /// <summary>
+    /// A lease on host memory a CPU accelerator addresses in place (no copy): <paramref name="owner"/> keeps it alive and
+    /// must not free it before the lease is released. Nothing returns to a pool.
+    /// </summary>
+    public static DeviceBuffer WrapHost(Accelerator accelerator, nint pointer, long byteLength, object owner) =>
+        new(ILGPU.Runtime.CPU.CPUMemoryBuffer.Create(accelerator, pointer, Math.Max(byteLength, 1), 1), byteLength, owner);
+
     public long ByteLength { get; }
+
+    /// <summary>True for a lease on wrapped host memory (<see cref="WrapHost"/>).</summary>
+    public bool IsWrappedHostMemory => _wrapped is not null;
 
     public ArrayView<byte> Bytes
     {
         get
         {
+            if (_wrapped is { } w) return w.AsArrayView<byte>(0, Math.Max(ByteLength, 0));
             var b = _buffer ?? throw new ObjectDisposedException(nameof(DeviceBuffer));
             return b.View.SubView(0, Math.Max(ByteLength, 0)).AsContiguous();
         }
@@ -183,7 +203,9 @@ internal sealed class DeviceBuffer
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) != 0) return;
+        Interlocked.Exchange(ref _wrapped, null)?.Dispose();
+        GC.KeepAlive(Interlocked.Exchange(ref _wrappedOwner, null));
         var b = Interlocked.Exchange(ref _buffer, null);
-        if (b is not null) _pool.Return(b);
+        if (b is not null) _pool!.Return(b);
     }
 }

@@ -132,7 +132,8 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
 internal static class DeviceSlotTransfers
 {
-    public static unsafe IlgpuTensor Upload(this IlgpuDeviceSlot slot, AccelTensor host)
+    /// <summary>Throws a <see cref="BackendException"/> naming the tensor when its element type cannot live on an accelerator.</summary>
+    public static void CheckStorable(IlgpuDeviceSlot slot, AccelTensor host)
     {
         if (host.IsString) throw new BackendException("ilgpu", $"{slot.Device.Id}: string tensors cannot live on an ILGPU accelerator ('{host.Name}')");
         var size = host.ElementType.SizeInBytes();
@@ -140,6 +141,11 @@ internal static class DeviceSlotTransfers
         {
             throw new BackendException("ilgpu", $"{slot.Device.Id}: element type {host.ElementType.ShortName()} of '{host.Name}' is not supported");
         }
+    }
+
+    public static unsafe IlgpuTensor Upload(this IlgpuDeviceSlot slot, AccelTensor host)
+    {
+        CheckStorable(slot, host);
         lock (slot.Gate)
         {
             var buffer = slot.Pool.Rent(host.ByteLength, $"tensor '{host.Name}' ({host.ElementType.ShortName()}{TensorShape.Format(host.Shape)})");

@@ -39,9 +39,23 @@ public abstract class DeviceTensor : IDisposable
 /// <summary>A tensor in host memory, usable by every device of the <see cref="MemorySpace.Host"/> space without a copy.</summary>
 public sealed class HostTensor : DeviceTensor
 {
+    private readonly bool _ownsValue;
+
     /// <summary>Wraps a host tensor.</summary>
     public HostTensor(AccelTensor value) : base(Device.Host, value.ElementType, value.ShapeArray) => Value = value;
 
+    /// <summary>
+    /// Wraps a host tensor that this wrapper owns when <paramref name="ownsValue"/> is true: disposing the wrapper
+    /// disposes it (a backend's buffer lent in place, see <see cref="AccelTensor.WrapBackendMemory"/>).
+    /// </summary>
+    public HostTensor(AccelTensor value, bool ownsValue) : this(value) => _ownsValue = ownsValue;
+
     /// <summary>The host data.</summary>
     public AccelTensor Value { get; }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsValue) Value.Dispose();
+    }
 }

@@ -7,7 +7,7 @@ namespace AccelSdk.Diagnostics;
 /// AccelSdk's <see cref="System.Diagnostics.Metrics"/> instruments and <see cref="ActivitySource"/>, both named
 /// <c>AccelSdk</c> so OpenTelemetry (<c>AddMeter("AccelSdk")</c>, <c>AddSource("AccelSdk")</c>) or
 /// <c>dotnet-counters</c> pick them up: run latency per device, transfers between memory spaces, fallbacks; activities
-/// <c>AccelSdk.Select</c>, <c>AccelSdk.Tune</c> and <c>AccelSdk.Run</c>.
+/// <c>AccelSdk.Select</c>, <c>AccelSdk.Tune</c>, <c>AccelSdk.Run</c> and, inside a run, <c>AccelSdk.Partition</c> (tagged <c>partition</c>, <c>device</c>, <c>model</c>).
 /// </summary>
 public static class AccelSdkTelemetry
 {

@@ -104,6 +104,7 @@ public sealed partial class AccelSession : IDisposable
         _inputsAreStatic = _requiredInputs.All(i => i.Type is TensorType { ElementType: not ElementType.Undefined, Shape.IsFullyKnown: true });
         _backendsByName = plan.Partitions.Select(p => p.Backend).Distinct().ToDictionary(b => b.Name, StringComparer.Ordinal);
         _telemetry = new SessionTelemetry(plan);
+        _overlap = PartitionSchedule.For(plan);
         _inputEdges = plan.Partitions.Select(p => plan.CutEdges.Where(e => e.BeforePartition == p.Index)
             .GroupBy(e => e.ValueName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)).ToArray();
         _outputEdges = plan.CutEdges.Where(e => e.BeforePartition == plan.Partitions.Count)
@@ -209,10 +210,17 @@ public sealed partial class AccelSession : IDisposable
         var start = Stopwatch.GetTimestamp();
         try
         {
-            for (var p = 0; p < _compiled.Length; p++)
+            if (_overlap is not null && OverlapPartitions)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                RunPartition(p, item, cancellationToken);
+                RunOverlapped(item, cancellationToken);
+            }
+            else
+            {
+                for (var p = 0; p < _compiled.Length; p++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    RunPartition(p, item, cancellationToken);
+                }
             }
             return Collect(item);
         }
@@ -352,35 +360,62 @@ public sealed partial class AccelSession : IDisposable
         /// <summary>Caller tensors the graph outputs are written into, by output name; null when the run allocates them.</summary>
         public Dictionary<string, AccelTensor>? OutputBuffers { get; }
 
+        // Partitions that overlap (RunOverlapped) read and add values from several threads.
+        private readonly object _gate = new();
+
         public Dictionary<string, DeviceTensor> Values { get; } = new(StringComparer.Ordinal);
 
-        public List<DeviceTensor> Owned { get; } = new();
+        private List<DeviceTensor> Owned { get; } = new();
+
+        public bool TryGetValue(string name, out DeviceTensor value)
+        {
+            lock (_gate) return Values.TryGetValue(name, out value!);
+        }
+
+        /// <summary>Records a value produced by a partition; the run owns it.</summary>
+        public void Produce(string name, DeviceTensor value)
+        {
+            lock (_gate)
+            {
+                Values[name] = value;
+                Owned.Add(value);
+            }
+        }
+
+        /// <summary>A tensor made for this run (a transfer's copy) that the run frees at its end.</summary>
+        public void Own(DeviceTensor value)
+        {
+            lock (_gate) Owned.Add(value);
+        }
 
         public void Release()
         {
-            foreach (var t in Owned) t.Dispose();
-            Owned.Clear();
+            lock (_gate)
+            {
+                foreach (var t in Owned) t.Dispose();
+                Owned.Clear();
+            }
         }
     }
 
     private void RunPartition(int p, InFlight item, CancellationToken cancellationToken = default)
     {
         var compiled = _compiled[p];
+        using var activity = _telemetry.StartPartition(p, compiled.Device);
         var partitionInputs = new DeviceTensor[compiled.Inputs.Count];
         for (var i = 0; i < partitionInputs.Length; i++)
         {
             var name = compiled.Inputs[i].Name;
-            if (!item.Values.TryGetValue(name, out var value))
+            if (!item.TryGetValue(name, out var value))
             {
                 throw new InputMismatchException(name, $"required by partition {p} on {compiled.Device.Id} but not given");
             }
-            partitionInputs[i] = MoveTo(value, compiled.Device, _inputEdges[p].GetValueOrDefault(name), item.Owned);
+            partitionInputs[i] = MoveTo(value, compiled.Device, _inputEdges[p].GetValueOrDefault(name), item);
         }
         var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken) { DeferSynchronization = true });
         for (var i = 0; i < outputs.Count; i++)
         {
-            item.Values[compiled.Outputs[i].Name] = outputs[i];
-            item.Owned.Add(outputs[i]);
+            item.Produce(compiled.Outputs[i].Name, outputs[i]);
         }
     }
 
@@ -405,13 +440,14 @@ public sealed partial class AccelSession : IDisposable
     /// Moves <paramref name="value"/> into <paramref name="target"/>'s memory space: as it is within one space, by the
     /// edge's direct path where the plan found one, else staged through host memory.
     /// </summary>
-    private DeviceTensor MoveTo(DeviceTensor value, Device target, PlannedTransfer? edge, List<DeviceTensor> owned)
+    private DeviceTensor MoveTo(DeviceTensor value, Device target, PlannedTransfer? edge, InFlight owned)
     {
         if (value.Device.MemorySpace == target.MemorySpace) return value;
-        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        // A host-memory producer's outputs are HostTensors of Device.Host: the edge's path applies to whatever is in its space.
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.MemorySpace == value.Device.MemorySpace)
         {
             var copied = path.Copy(value, target);
-            owned.Add(copied);
+            owned.Own(copied);
             _telemetry.RecordTransfer(value.Device, target, TransferRoute.Direct, path.Copies, value.ByteLength);
             return copied;
         }
@@ -423,7 +459,7 @@ public sealed partial class AccelSession : IDisposable
             return host;
         }
         var uploaded = _backendsByName[target.Backend].Upload(target, host.Value);
-        owned.Add(uploaded);
+        owned.Own(uploaded);
         _telemetry.RecordTransfer(value.Device, target, TransferRoute.ViaHost, downloaded ? 2 : 1, value.ByteLength);
         return uploaded;
     }
@@ -433,7 +469,7 @@ public sealed partial class AccelSession : IDisposable
     {
         if (value is HostTensor h) return h.Value;
         var edge = _outputEdges.GetValueOrDefault(name);
-        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.Id == value.Device.Id)
+        if (edge is { Route: TransferRoute.Direct, Path: { } path } && edge.From.MemorySpace == value.Device.MemorySpace)
         {
             using var copied = path.Copy(value, Device.Host);
             _telemetry.RecordTransfer(value.Device, Device.Host, TransferRoute.Direct, path.Copies, value.ByteLength);

@@ -26,6 +26,19 @@ internal sealed class SessionTelemetry(ExecutionPlan plan)
         return activity;
     }
 
+    /// <summary>An <c>AccelSdk.Partition</c> activity around one partition's run, tagged with its index, device and the model (null when nobody listens).</summary>
+    public Activity? StartPartition(int index, Device device)
+    {
+        var activity = AccelSdkTelemetry.Source.StartActivity("AccelSdk.Partition");
+        if (activity is not null)
+        {
+            activity.SetTag("partition", index);
+            activity.SetTag("device", device.Id);
+            activity.SetTag("model", plan.Model.Label);
+        }
+        return activity;
+    }
+
     public void RecordRun(long startTimestamp)
     {
         if (AccelSdkTelemetry.RunDuration.Enabled) AccelSdkTelemetry.RunDuration.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds, _deviceTag);

@@ -75,6 +75,19 @@ public sealed partial class AccelTensor
         return new AccelTensor(type, shape.ToArray(), new NativeStorage(bytes), null, name, ownsStorage: true);
     }
 
+    /// <summary>
+    /// Lends memory a backend owns as a tensor without copying it (for backends: an accelerator buffer the host can
+    /// address, handed to another runtime in place). <paramref name="pointer"/> must stay valid and unchanged until
+    /// <paramref name="owner"/> is disposed, which <see cref="Dispose"/> (or the finalizer) does once.
+    /// </summary>
+    public static AccelTensor WrapBackendMemory(ElementType type, ReadOnlySpan<long> shape, nint pointer, IDisposable owner, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        var bytes = ByteLengthOf(type, shape, name);
+        if (pointer == 0 && bytes > 0) throw new ArgumentException("a null pointer for a non-empty tensor", nameof(pointer));
+        return new AccelTensor(type, shape.ToArray(), new BackendStorage(pointer, bytes, owner), null, name, ownsStorage: true);
+    }
+
     /// <summary>A <see cref="TensorSpan{T}"/> over the data, with this tensor's shape (no copy; any size).</summary>
     public unsafe TensorSpan<T> AsTensorSpan<T>() where T : unmanaged
     {

@@ -27,6 +27,12 @@ public enum TensorStorageKind
     /// finalizer.
     /// </summary>
     Native,
+
+    /// <summary>
+    /// Memory a backend owns (an accelerator buffer the host can address, such as ILGPU's CPU accelerator), lent without
+    /// a copy; <see cref="AccelTensor.Dispose"/> (or the finalizer) gives it back. Not necessarily aligned.
+    /// </summary>
+    BackendMemory,
 }
 
 /// <summary>
@@ -124,6 +130,38 @@ internal sealed class PinnedCallerStorage : TensorStorage
     }
 
     ~PinnedCallerStorage() => Release();
+}
+
+/// <summary>Memory a backend lends in place; disposing the owner gives it back (once).</summary>
+internal sealed class BackendStorage : TensorStorage
+{
+    private readonly nint _pointer;
+    private IDisposable? _owner;
+
+    public BackendStorage(nint pointer, long length, IDisposable owner) : base(length)
+    {
+        _pointer = pointer;
+        _owner = owner;
+    }
+
+    public override TensorStorageKind Kind => TensorStorageKind.BackendMemory;
+
+    public override nint Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _owner) is null, this);
+            return Length == 0 ? 0 : _pointer;
+        }
+    }
+
+    public override void Release()
+    {
+        Interlocked.Exchange(ref _owner, null)?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    ~BackendStorage() => Release();
 }
 
 /// <summary>64-byte aligned native memory, zero-filled, counted as GC memory pressure while it lives.</summary>
