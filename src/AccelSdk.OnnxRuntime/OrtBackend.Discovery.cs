@@ -169,8 +169,8 @@ public sealed partial class OrtBackend
                         using var trt = new OrtTensorRTProviderOptions();
                         trt.UpdateOptions(new Dictionary<string, string>(opts) { ["device_id"] = gpu.ToString(CultureInfo.InvariantCulture) });
                         o.AppendExecutionProvider_Tensorrt(trt);
-                        if (cuda is not null) o.AppendExecutionProvider(OrtEnv.Instance(), [cuda], new Dictionary<string, string>());
-                        else o.AppendExecutionProvider_CUDA(gpu);
+                        // The legacy call, like TensorRT's: not mixed with the EP-device API in one SessionOptions.
+                        o.AppendExecutionProvider_CUDA(gpu);
                     });
                 }
                 break;
