@@ -137,7 +137,8 @@ internal sealed class NodeProbe(OrtBackend backend)
         var outputs = node.Outputs.Select((o, j) => o.Length == 0 ? "" : $"accelsdk_out{j}").ToList();
         for (var j = 0; j < node.Outputs.Count; j++)
         {
-            if (outputs[j].Length > 0) graph.Outputs.Add(new ValueInfo(outputs[j], context.Types.GetValueOrDefault(node.Outputs[j])));
+            // Declared without a type: ORT infers it, so an imprecise inference of ours cannot make it refuse the node.
+            if (outputs[j].Length > 0) graph.Outputs.Add(new ValueInfo(outputs[j], null));
         }
         var copy = new Node(node.OpType, inputs, outputs, ProbeNodeName, node.Domain);
         copy.Attributes.AddRange(node.Attributes);
