@@ -13,7 +13,10 @@ internal sealed partial class OrtPartition
 {
     private Binding? _idleBinding;
 
-    /// <summary>Every input a dense host tensor, every output a static-shaped dense tensor with a buffer of exactly that shape.</summary>
+    /// <summary>
+    /// Every input a dense host tensor, every output static-shaped and dense, each given buffer of exactly that shape.
+    /// An output the caller skips (a null buffer) is bound to a scratch tensor the binding allocates once and reuses.
+    /// </summary>
     private bool CanBind(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
         if (options.OutputBuffers is not { } buffers || buffers.Count != _outputNames.Length) return false;
@@ -23,8 +26,9 @@ internal sealed partial class OrtPartition
         }
         for (var j = 0; j < buffers.Count; j++)
         {
-            if (buffers[j] is not { IsString: false } buffer || _staticOutputShapes[j] is not { } shape) return false;
-            if (buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape)) return false;
+            if (_staticOutputShapes[j] is not { } shape || _outputTypes[j] == ElementType.String) return false;
+            if (buffers[j] is not { } buffer) continue;
+            if (buffer.IsString || buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape)) return false;
         }
         return true;
     }
@@ -60,11 +64,18 @@ internal sealed partial class OrtPartition
         private readonly nint[] _addresses;
         private readonly OrtValue[] _values;
 
+        // Per output: true where the caller gave the buffer, false where the binding holds its own scratch tensor.
+        private readonly bool[] _given;
+
         public Binding(OrtPartition owner, IReadOnlyList<DeviceTensor> inputs, IReadOnlyList<AccelTensor?> buffers)
         {
             _tensors = new AccelTensor[inputs.Count + buffers.Count];
             for (var i = 0; i < inputs.Count; i++) _tensors[i] = ((HostTensor)inputs[i]).Value;
-            for (var j = 0; j < buffers.Count; j++) _tensors[inputs.Count + j] = buffers[j]!;
+            for (var j = 0; j < buffers.Count; j++)
+            {
+                _tensors[inputs.Count + j] = buffers[j] ?? AllocateOutput(owner._outputTypes[j], owner._staticOutputShapes[j]!, owner._outputNames[j]);
+            }
+            _given = buffers.Select(b => b is not null).ToArray();
             _addresses = new nint[_tensors.Length];
             _values = new OrtValue[_tensors.Length];
             IoBinding = owner._session.CreateIoBinding();
@@ -83,12 +94,12 @@ internal sealed partial class OrtPartition
                 Dispose();
                 throw;
             }
-            Results = buffers.Select(b => (DeviceTensor)new HostTensor(b!)).ToArray();
+            Results = _tensors.Skip(inputs.Count).Select(b => (DeviceTensor)new HostTensor(b)).ToArray();
         }
 
         public OrtIoBinding IoBinding { get; }
 
-        /// <summary>The buffers as the partition's results (the caller sees its own tensors back: nothing to copy).</summary>
+        /// <summary>The bound outputs as the partition's results: the caller's own buffers (nothing to copy) or the scratch tensors of skipped outputs.</summary>
         public DeviceTensor[] Results { get; }
 
         /// <summary>True when the call passes the very tensors bound here, none of whose storage was released since.</summary>
@@ -98,6 +109,7 @@ internal sealed partial class OrtPartition
             for (var k = 0; k < _tensors.Length; k++)
             {
                 var tensor = k < inputs.Count ? ((HostTensor)inputs[k]).Value : buffers[k - inputs.Count];
+                if (tensor is null && k >= inputs.Count && !_given[k - inputs.Count]) continue; // skipped again: its scratch stays bound
                 if (!ReferenceEquals(tensor, _tensors[k]) || AddressOf(tensor) != _addresses[k]) return false;
             }
             return true;
@@ -119,6 +131,11 @@ internal sealed partial class OrtPartition
         {
             IoBinding.Dispose();
             foreach (var v in _values) v?.Dispose();
+            var outputs = _tensors.Length - _given.Length;
+            for (var j = 0; j < _given.Length; j++)
+            {
+                if (!_given[j]) _tensors[outputs + j]?.Dispose(); // the scratch tensor this binding allocated
+            }
         }
     }
 }

@@ -68,6 +68,26 @@ public class CallerBufferTests
     }
 
     [Fact]
+    public void A_skipped_output_is_bound_to_a_scratch_tensor_reused_across_runs_so_steady_state_allocates_nothing()
+    {
+        using var session = Session(StaticReluNeg());
+        using var x = AccelTensor.Wrap(new[] { -1f, 2f, -3f, 4f, -5f, 6f }, 2, 3);
+        var z = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        var inputs = new[] { x };
+        var outputs = new AccelTensor?[] { null, z };
+        for (var i = 0; i < 3; i++) session.Run(inputs, outputs);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 200; i++) session.Run(inputs, outputs);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(new[] { 1f, -2f, 3f, -4f, 5f, -6f }, z.ToArray<float>());
+
+        // Giving the skipped output a buffer again binds it afresh and fills it.
+        var y = AccelTensor.Zeros(ElementType.Float32, new long[] { 2, 3 });
+        session.Run(inputs, new AccelTensor?[] { y, z });
+        Assert.Equal(new[] { 0f, 2f, 0f, 4f, 0f, 6f }, y.ToArray<float>());
+    }
+
+    [Fact]
     public void Concurrent_runs_into_their_own_buffers_and_cancelled_runs_do_not_mix_up_results()
     {
         // Four threads share the session (and its one idle binding and direct-run slot), each with its own tensors;
