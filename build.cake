@@ -19,6 +19,9 @@ var runSetup = Argument("setup", true);
 // --tflite-native=false: Test and Pack skip building the TFLite C library (scripts/build-tflite.sh); the TFLite tests
 // then run on the forky fallback under the patched host.
 var buildTfLiteNative = Argument("tflite-native", true);
+// --tflite-arm64=false: TfLiteNative builds the host's TFLite library only, not the linux-arm64 cross-build (the
+// package then carries no arm64 TFLite and the qemu test leaves tflite-cpu out).
+var buildTfLiteArm64 = Argument("tflite-arm64", true);
 
 var root = MakeAbsolute(Directory("."));
 var artifacts = root.Combine("artifacts");
@@ -281,7 +284,7 @@ Task("CrossBuild")
 });
 
 Task("TfLiteNative")
-    .Description("Builds the TFLite 2.14.1 C library from Debian's source against Debian 12's libraries (scripts/build-tflite.sh) into artifacts/tflite/<rid>; a no-op when its inputs are unchanged.")
+    .Description("Builds the TFLite 2.14.1 C library from Debian's source against Debian 12's libraries (scripts/build-tflite.sh) into artifacts/tflite/<rid>, for linux-x64 and cross for linux-arm64; a no-op when its inputs are unchanged.")
     .Does(() =>
 {
     if (!buildTfLiteNative)
@@ -291,12 +294,16 @@ Task("TfLiteNative")
     }
     if (hostRid != "linux-x64")
     {
-        Warning($"the TFLite library is built for linux-x64 only; {hostRid} uses the forky fallback");
+        Warning($"the TFLite library is built on linux-x64 hosts only (natively and cross for linux-arm64); {hostRid} uses the forky fallback");
         return;
     }
-    var watch = Stopwatch.StartNew();
-    Run("bash", $"\"{root.CombineWithFilePath("scripts/build-tflite.sh")}\" {hostRid}");
-    Information($"TfLiteNative: {watch.Elapsed.TotalSeconds:F0} s");
+    var rids = buildTfLiteArm64 ? new[] { hostRid, "linux-arm64" } : new[] { hostRid };
+    foreach (var rid in rids)
+    {
+        var watch = Stopwatch.StartNew();
+        Run("bash", $"\"{root.CombineWithFilePath("scripts/build-tflite.sh")}\" {rid}");
+        Information($"TfLiteNative {rid}: {watch.Elapsed.TotalSeconds:F0} s");
+    }
 });
 
 Task("Bindings")
