@@ -1,32 +1,47 @@
 #!/usr/bin/env bash
 # Builds the TFLite 2.14.1 C library from Debian's source with CMake against Debian 12's own system libraries, so that
-# it loads in an ordinary dotnet host (no patched muxer, nothing newer than GLIBC_2.34 needed).
+# it loads in an ordinary dotnet host (no patched muxer, nothing newer than GLIBC_2.34 needed): natively for linux-x64,
+# and cross for linux-arm64 with cmake/toolchains/linux-arm64.cmake (Debian 12's aarch64-linux-gnu g++).
 #
 # Inputs, pinned by SHA-256 (a changed input changes the cache key; a second run with the same inputs does nothing):
 #  - tensorflow_2.14.1+dfsg{.orig,-3.1.debian}.tar.xz from Debian's pool (testing); Debian's patches applied with
 #    patch -p1 (the .dsc is not used), Debian's cmake switches from debian/rules;
 #  - flatbuffers 23.5.26 source (Debian 12 has 2.0.8; TF 2.14's schema header needs 23.5.26), built into a private
-#    prefix, library only;
-#  - trixie's libruy-dev (ruy is not in Debian 12) static libraries, plus a hidden forwarding shim for the one glibc
-#    2.38 symbol they reference (__isoc23_strtol);
-#  - testing's libfft2d-dev (its cmake config hard-codes /usr: rewritten to the private prefix);
+#    prefix, library only (for the target architecture);
+#  - trixie's libruy-dev (ruy is not in Debian 12) static libraries of the target architecture, plus a hidden
+#    forwarding shim for the one glibc 2.38 symbol they reference (__isoc23_strtol);
+#  - testing's libfft2d-dev of the target architecture (its cmake config hard-codes /usr: rewritten to the prefix);
 #  - Debian 12 packages: libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev libgemmlowp-dev
-#    libneon-2-sse-dev libpthreadpool-dev cmake ninja-build (Debian 12's cpuinfo cmake config is copied with its
-#    library path fixed).
+#    libpthreadpool-dev (+ libneon-2-sse-dev on x64); Debian 12's cpuinfo cmake config is copied with its library
+#    path fixed. linux-x64: installed on the system with cmake ninja-build g++. linux-arm64: the host gets cmake,
+#    ninja-build and g++-aarch64-linux-gnu; the arm64 packages (and their runtime libraries) are fetched with a private
+#    apt configuration (bookworm, arm64) and unpacked into a private sysroot, so the system's dpkg is not touched.
 # XNNPACK stays off (as in Debian's build): TF 2.14's delegate compiles against Debian's only newer XNNPACK
-# (git20241108, trixie/forky), but that library needs GLIBC_2.38 and a pthreadpool newer than Debian 12's, so it would
-# have to be built from source with its pthreadpool (see src/AccelSdk.TfLite/README.md): not done.
+# (git20241108, trixie/forky/sid), but that XNNPACK calls cpuinfo and pthreadpool functions Debian 12's lack, so it
+# would have to be built from source with newer cpuinfo and pthreadpool (see src/AccelSdk.TfLite/README.md): not done.
 #
-# Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64]
-# Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build), ACCELSDK_TFLITE_JOBS (ninja -j).
+# Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64|linux-arm64]
+# Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build: downloads shared, the rest per
+# RID), ACCELSDK_TFLITE_JOBS (ninja -j).
 set -euo pipefail
 # One compound command: bash reads it whole before running it, so editing this file during a build cannot derail it.
 {
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RID="${1:-linux-x64}"
-[ "$RID" = linux-x64 ] || { echo "build-tflite: only linux-x64 is built today (arm64 cross-build not done: see src/AccelSdk.TfLite/README.md)" >&2; exit 2; }
-MULTIARCH=x86_64-linux-gnu
-WORK="${ACCELSDK_TFLITE_BUILD_DIR:-$REPO/artifacts/tflite-build}"
+BUILD_ROOT="${ACCELSDK_TFLITE_BUILD_DIR:-$REPO/artifacts/tflite-build}"
+WORK="$BUILD_ROOT/$RID"
+case "$RID" in
+  linux-x64)
+    MULTIARCH=x86_64-linux-gnu ARCH=amd64 CROSS="" DEPS=/usr
+    SYSTEM_PKGS=(cmake ninja-build g++ libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev
+      libgemmlowp-dev libneon-2-sse-dev libpthreadpool-dev) ;;
+  linux-arm64)
+    MULTIARCH=aarch64-linux-gnu ARCH=arm64 CROSS=aarch64-linux-gnu- DEPS="$WORK/sysroot/usr"
+    SYSTEM_PKGS=(cmake ninja-build gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)
+    TARGET_PKGS=(libabsl-dev libabsl20220623 libcpuinfo-dev libcpuinfo0 libeigen3-dev libfarmhash-dev libfarmhash0
+      libfp16-dev libgemmlowp-dev libpthreadpool-dev libpthreadpool0) ;;
+  *) echo "build-tflite: unknown RID '$RID' (linux-x64 or linux-arm64)" >&2; exit 2 ;;
+esac
 OUTDIR="$REPO/artifacts/tflite/$RID"
 JOBS="${ACCELSDK_TFLITE_JOBS:-$(nproc)}"
 
@@ -36,10 +51,8 @@ TF_ORIG_SHA=9dfff0627def4e999f66a80d0fb57fd0651d12d525dcd67d6c24f1e9bca72b93
 TF_DEBIAN_SHA=05f0c158488289368b06664d0e6e54a9d408936c479c9529e5f6fe9fa41b72a0
 FB_VERSION=23.5.26+dfsg
 FB_ORIG_SHA=0d309fd2c47bbbebd450e68d1419c336d53d1b8f5ce47e1f1f7f28f452fc6f3b
-RUY_DEB=pool/main/r/ruy/libruy-dev_0.0.0~git20230215.21a85fe-2_amd64.deb
-FFT2D_DEB=pool/main/o/oourafft/libfft2d-dev_1.0-3+b1_amd64.deb
-SYSTEM_PKGS=(cmake ninja-build g++ libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev libgemmlowp-dev
-  libneon-2-sse-dev libpthreadpool-dev)
+RUY_DEB=pool/main/r/ruy/libruy-dev_0.0.0~git20230215.21a85fe-2_$ARCH.deb
+FFT2D_DEB=pool/main/o/oourafft/libfft2d-dev_1.0-3+b1_$ARCH.deb
 
 log() { echo "build-tflite: $*" >&2; }
 
@@ -62,7 +75,7 @@ fi
 
 MIRROR="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-DL="$WORK/downloads"
+DL="$BUILD_ROOT/downloads"
 mkdir -p "$DL"
 
 # fetch POOL_PATH SHA256|-: downloads once into $DL; a pinned hash is checked, a .deb is checked by dpkg-deb.
@@ -84,15 +97,40 @@ RUY="$(fetch "$RUY_DEB" -)"
 FFT2D="$(fetch "$FFT2D_DEB" -)"
 
 PREFIX="$WORK/prefix"
-rm -rf "$PREFIX" "$WORK/src" "$WORK/build"
+rm -rf "$PREFIX" "$WORK/src" "$WORK/build" "$WORK/sysroot"
 mkdir -p "$PREFIX" "$WORK/src" "$WORK/build"
+
+CROSS_ARGS=()
+if [ -n "$CROSS" ]; then
+  log "Debian 12's $ARCH packages into the private sysroot $WORK/sysroot: ${TARGET_PKGS[*]}"
+  APTDIR="$WORK/apt"
+  rm -rf "$APTDIR"
+  mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial" "$APTDIR/etc/sources.list.d" "$APTDIR/cache" "$WORK/sysroot"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR bookworm main" > "$APTDIR/etc/sources.list"
+  APT_OPTS=(-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list" -o "Dir::Etc::SourceParts=$APTDIR/etc/sources.list.d"
+    -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$APTDIR/cache"
+    -o "Dir::Cache::archives=$APTDIR/archives" -o "Acquire::Languages=none" -o "APT::Architecture=$ARCH"
+    -o "APT::Architectures=$ARCH" -o "Debug::NoLocking=true" -o "APT::Sandbox::User=root")
+  apt-get "${APT_OPTS[@]}" update -qq >/dev/null
+  (cd "$APTDIR/archives" && apt-get "${APT_OPTS[@]}" download -qq "${TARGET_PKGS[@]}" >/dev/null)
+  for deb in "$APTDIR"/archives/*.deb; do dpkg-deb -x "$deb" "$WORK/sysroot"; done
+  rm -rf "$APTDIR/lists"
+  # The repository's toolchain file with the private sysroot and prefix as further find roots (a path already inside
+  # a root is not re-rooted, so the absolute paths below are used as they are); nothing is run under qemu here.
+  cat > "$WORK/toolchain.cmake" <<TOOLCHAIN
+include("$REPO/cmake/toolchains/linux-arm64.cmake")
+list(APPEND CMAKE_FIND_ROOT_PATH "$WORK/sysroot" "$PREFIX")
+unset(CMAKE_CROSSCOMPILING_EMULATOR)
+TOOLCHAIN
+  CROSS_ARGS=(-DCMAKE_TOOLCHAIN_FILE="$WORK/toolchain.cmake")
+fi
 
 log "flatbuffers $FB_VERSION into $PREFIX"
 tar -xf "$FB_ORIG" -C "$WORK/src"
 FB_SRC="$(find "$WORK/src" -maxdepth 1 -type d -name 'flatbuffers*' | head -1)"
-cmake -S "$FB_SRC" -B "$WORK/build/flatbuffers" -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$PREFIX" \
-  -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DFLATBUFFERS_BUILD_TESTS=OFF -DFLATBUFFERS_BUILD_FLATC=OFF \
-  -DFLATBUFFERS_BUILD_FLATHASH=OFF -DFLATBUFFERS_BUILD_FLATLIB=ON >/dev/null
+cmake -S "$FB_SRC" -B "$WORK/build/flatbuffers" -G Ninja -Wno-dev "${CROSS_ARGS[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DFLATBUFFERS_BUILD_TESTS=OFF \
+  -DFLATBUFFERS_BUILD_FLATC=OFF -DFLATBUFFERS_BUILD_FLATHASH=OFF -DFLATBUFFERS_BUILD_FLATLIB=ON >/dev/null
 nice -n 19 cmake --build "$WORK/build/flatbuffers" -j "$JOBS" >/dev/null
 cmake --install "$WORK/build/flatbuffers" >/dev/null
 
@@ -101,8 +139,8 @@ dpkg-deb -x "$RUY" "$PREFIX/deb"
 dpkg-deb -x "$FFT2D" "$PREFIX/deb"
 sed -i "s#\"/usr/#\"$PREFIX/deb/usr/#g" "$PREFIX/deb/usr/lib/$MULTIARCH/cmake/fft2d/fft2d-config.cmake"
 mkdir -p "$PREFIX/cpuinfo"
-cp /usr/lib/cmake/cpuinfo/*.cmake "$PREFIX/cpuinfo/"
-sed -i "s#\${_IMPORT_PREFIX}/lib/$MULTIARCH/#/usr/lib/$MULTIARCH/#g; s#\${_IMPORT_PREFIX}/include#/usr/include#g" "$PREFIX"/cpuinfo/*.cmake
+cp "$DEPS"/lib/cmake/cpuinfo/*.cmake "$PREFIX/cpuinfo/"
+sed -i "s#\${_IMPORT_PREFIX}/lib/$MULTIARCH/#$DEPS/lib/$MULTIARCH/#g; s#\${_IMPORT_PREFIX}/include#$DEPS/include#g" "$PREFIX"/cpuinfo/*.cmake
 cat > "$PREFIX/isoc23_shim.c" <<'EOF'
 /* trixie's ruy static libraries were compiled against glibc 2.38, whose headers map strtol to __isoc23_strtol.
    Debian 12's glibc 2.36 has only strtol; the difference (C23 binary literals) does not matter to ruy. Hidden, so the
@@ -110,7 +148,7 @@ cat > "$PREFIX/isoc23_shim.c" <<'EOF'
 #include <stdlib.h>
 __attribute__((visibility("hidden"))) long __isoc23_strtol(const char *s, char **end, int base) { return strtol(s, end, base); }
 EOF
-cc -O2 -fPIC -c "$PREFIX/isoc23_shim.c" -o "$PREFIX/isoc23_shim.o"
+"${CROSS}gcc" -O2 -fPIC -c "$PREFIX/isoc23_shim.c" -o "$PREFIX/isoc23_shim.o"
 
 log "tensorflow $TF_VERSION-$TF_DEBIAN: unpack and apply Debian's patches"
 tar -xf "$TF_ORIG" -C "$WORK/src"
@@ -121,21 +159,30 @@ while read -r patch; do
   patch -p1 -s -d "$TF_SRC" < "$TF_SRC/debian/patches/$patch"
 done < "$TF_SRC/debian/patches/series"
 
+# NEON_2_SSE (NEON intrinsics on SSE) is looked for on x86 only. Cross, farmhash and pthreadpool are found in the
+# sysroot; TFLite links pthreadpool by name (-lpthreadpool), so the linker searches the sysroot's library folder, which
+# also resolves abseil's libraries among themselves; no build RPATH, which would name that folder in the library.
+ARCH_ARGS=(-DNEON_2_SSE_DIR=/usr/lib/cmake/NEON_2_SSE/)
+LINK_FLAGS="$PREFIX/isoc23_shim.o -Wl,--as-needed"
+if [ -n "$CROSS" ]; then
+  ARCH_ARGS=(-DFARMHASH_ROOT_DIR="$DEPS" -DPTHREADPOOL_LIB="$DEPS/lib/$MULTIARCH/libpthreadpool.so" -DCMAKE_SKIP_BUILD_RPATH=ON)
+  LINK_FLAGS="$LINK_FLAGS -L$DEPS/lib/$MULTIARCH -Wl,-rpath-link,$DEPS/lib/$MULTIARCH"
+fi
+
 log "configure (Debian's switches from debian/rules, private prefix first)"
-cmake -S "$TF_SRC/tensorflow/lite" -B "$WORK/build/tflite" -G Ninja -Wno-dev \
+cmake -S "$TF_SRC/tensorflow/lite" -B "$WORK/build/tflite" -G Ninja -Wno-dev "${CROSS_ARGS[@]}" "${ARCH_ARGS[@]}" \
   -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DTFLITE_ENABLE_INSTALL=OFF -DTFLITE_ENABLE_GPU=OFF \
   -DTFLITE_ENABLE_NNAPI=OFF -DTFLITE_ENABLE_RESOURCE=ON -DTFLITE_ENABLE_RUY=ON -DTFLITE_ENABLE_XNNPACK=OFF \
   -DCMAKE_FIND_PACKAGE_PREFER_CONFIG=ON -DSYSTEM_FARMHASH=ON -DSYSTEM_PTHREADPOOL=ON \
   -DFETCHCONTENT_FULLY_DISCONNECTED=ON \
   -DCMAKE_PREFIX_PATH="$PREFIX;$PREFIX/deb/usr" \
-  -Dabsl_DIR=/usr/lib/$MULTIARCH/cmake/absl/ \
+  -Dabsl_DIR="$DEPS/lib/$MULTIARCH/cmake/absl/" \
   -Dcpuinfo_DIR="$PREFIX/cpuinfo" \
-  -DEigen3_DIR=/usr/share/eigen3/cmake/ \
+  -DEigen3_DIR="$DEPS/share/eigen3/cmake/" \
   -Dfft2d_DIR="$PREFIX/deb/usr/lib/$MULTIARCH/cmake/fft2d/" \
   -Druy_DIR="$PREFIX/deb/usr/lib/$MULTIARCH/cmake/ruy/" \
-  -DGEMMLOWP_SOURCE_DIR=/usr/include/gemmlowp \
-  -DNEON_2_SSE_DIR=/usr/lib/cmake/NEON_2_SSE/ \
-  -DCMAKE_SHARED_LINKER_FLAGS="$PREFIX/isoc23_shim.o -Wl,--as-needed" >/dev/null
+  -DGEMMLOWP_SOURCE_DIR="$DEPS/include/gemmlowp" \
+  -DCMAKE_SHARED_LINKER_FLAGS="$LINK_FLAGS" >/dev/null
 log "compile ($JOBS jobs, nice 19): about 11 minutes on 2 idle cores"
 nice -n 19 cmake --build "$WORK/build/tflite" -j "$JOBS" --target tensorflow-lite
 
@@ -143,15 +190,15 @@ LIB="$(find "$WORK/build/tflite" -maxdepth 1 -name 'libtensorflow-lite.so.*' -ty
 [ -n "$LIB" ] || { log "no libtensorflow-lite.so.* produced"; exit 1; }
 mkdir -p "$OUTDIR"
 cp "$LIB" "$OUTDIR/libtensorflowlite_c.so.tmp"
-strip --strip-unneeded "$OUTDIR/libtensorflowlite_c.so.tmp"
+"${CROSS}strip" --strip-unneeded "$OUTDIR/libtensorflowlite_c.so.tmp"
 mv "$OUTDIR/libtensorflowlite_c.so.tmp" "$OUTDIR/libtensorflowlite_c.so"
-GLIBC_MAX="$(objdump -T "$OUTDIR/libtensorflowlite_c.so" | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1)"
+GLIBC_MAX="$("${CROSS}objdump" -T "$OUTDIR/libtensorflowlite_c.so" | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1)"
 {
   echo "key=$KEY"
   echo "source=tensorflow $TF_VERSION-$TF_DEBIAN (Debian), flatbuffers $FB_VERSION, $(basename "$RUY"), $(basename "$FFT2D")"
   echo "xnnpack=off"
   echo "glibc-max=$GLIBC_MAX"
-  echo "needed=$(objdump -p "$OUTDIR/libtensorflowlite_c.so" | awk '/NEEDED/{printf "%s ", $2}')"
+  echo "needed=$("${CROSS}objdump" -p "$OUTDIR/libtensorflowlite_c.so" | awk '/NEEDED/{printf "%s ", $2}')"
 } > "$OUTDIR/BUILD-INFO"
 log "built $OUTDIR/libtensorflowlite_c.so (needs at most $GLIBC_MAX)"
 echo "$OUTDIR/libtensorflowlite_c.so"

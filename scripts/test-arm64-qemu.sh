@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # linux-arm64 under qemu-user: the CLI published self-contained for linux-arm64 (ORT's arm64 natives from its NuGet
-# package, the arm64 shims of the CrossBuild target) runs `devices`, then `run` of ResNet18 and BlazeFace on ort-cpu
-# and BlazeFace on ILGPU's CPU accelerator; each output must equal the same command's x64 output (same fixed-seed
-# inputs) within 1e-4 relative (+1e-5 absolute). Prints "qemu: N passed, M failed" last (the line the Test target counts).
+# package, the arm64 shims of the CrossBuild target, the arm64 TFLite library of the TfLiteNative target) runs
+# `devices`, then `run` of ResNet18 and BlazeFace on ort-cpu, BlazeFace on ILGPU's CPU accelerator and MediaPipe's
+# short-range face detector (.tflite) on tflite-cpu; each output must equal the same command's x64 output (same
+# fixed-seed inputs) within 1e-4 relative (+1e-5 absolute). Prints "qemu: N passed, M failed" last (the line the Test
+# target counts). Without artifacts/tflite/linux-arm64 (built by scripts/build-tflite.sh linux-arm64) the TFLite
+# checks are left out with a warning.
 # Usage: test-arm64-qemu.sh [X64_CLI_DLL]  (default: the Release build output of src/AccelSdk.Cli).
 # Needs: qemu-user, libc6-arm64-cross + libstdc++6-arm64-cross (installed when missing), the CrossBuild target's shims,
 # and root (unshare -m). Two things qemu-user 7.2 (Debian 12) lacks are supplied here:
 #  - an arm64 /proc/cpuinfo: qemu shows the x86 host's, on which the cpuinfo library inside ONNX Runtime dereferences
 #    NULL (SIGSEGV at session creation). A Neoverse-N1-like file is bind-mounted over it in a private mount namespace;
-#  - arm64 libssl3 and libicu72 (the cross sysroot has neither; .NET needs them), from Debian 12's arm64 packages
-#    fetched with a private apt configuration into artifacts/arm64/extra.
+#  - arm64 libssl3 and libicu72 (the cross sysroot has neither; .NET needs them) and the Debian 12 libraries the
+#    TFLite library links (abseil, cpuinfo, farmhash, pthreadpool), from Debian 12's arm64 packages fetched with a
+#    private apt configuration into artifacts/arm64/extra.
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,8 +35,17 @@ fi
 [ -e "$REPO/artifacts/native/runtimes/linux-arm64/native/libaccelsdk_probe.so" ] || { echo "arm64-qemu: run the CrossBuild target first" >&2; exit 1; }
 [ -f "$CLI_X64" ] || { echo "arm64-qemu: $CLI_X64 missing (build src/AccelSdk.Cli -c Release)" >&2; exit 1; }
 
+TFLITE_ARM64="$REPO/artifacts/tflite/linux-arm64/libtensorflowlite_c.so"
+TFLITE_MODEL="$REPO/.models/tflite/face_detection_short_range.tflite"
+with_tflite=0
+if [ -f "$TFLITE_ARM64" ] && [ -f "$TFLITE_MODEL" ]; then with_tflite=1
+else echo "arm64-qemu: WARNING: no $TFLITE_ARM64 or $TFLITE_MODEL: the tflite-cpu checks are left out" >&2; fi
+
 EXTRA="$OUT/extra"
-if [ ! -e "$EXTRA/usr/lib/aarch64-linux-gnu/libssl.so.3" ] || [ ! -e "$EXTRA/usr/lib/aarch64-linux-gnu/libicuuc.so.72" ]; then
+EXTRA_LIBS=(libssl.so.3 libicuuc.so.72 libabsl_base.so.20220623 libcpuinfo.so.0 libfarmhash.so.0 libpthreadpool.so.0)
+have_extra=1
+for lib in "${EXTRA_LIBS[@]}"; do [ -e "$EXTRA/usr/lib/aarch64-linux-gnu/$lib" ] || have_extra=0; done
+if [ "$have_extra" -eq 0 ]; then
   APTDIR="$OUT/apt"
   mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial" "$APTDIR/etc/sources.list.d" "$APTDIR/cache" "$EXTRA"
   MIRROR="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
@@ -41,8 +54,8 @@ if [ ! -e "$EXTRA/usr/lib/aarch64-linux-gnu/libssl.so.3" ] || [ ! -e "$EXTRA/usr
     -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::State::status=/dev/null" -o "Dir::Cache=$APTDIR/cache"
     -o "Dir::Cache::archives=$APTDIR/archives" -o "Acquire::Languages=none" -o "APT::Architecture=arm64"
     -o "APT::Architectures=arm64" -o "Debug::NoLocking=true" -o "APT::Sandbox::User=root")
-  apt-get "${APT_OPTS[@]}" update -qq >/dev/null && (cd "$APTDIR/archives" && apt-get "${APT_OPTS[@]}" download -qq libssl3 libicu72 >/dev/null) \
-    || { echo "arm64-qemu: cannot fetch arm64 libssl3/libicu72" >&2; exit 1; }
+  apt-get "${APT_OPTS[@]}" update -qq >/dev/null && (cd "$APTDIR/archives" && apt-get "${APT_OPTS[@]}" download -qq libssl3 libicu72 libabsl20220623 libcpuinfo0 libfarmhash0 libpthreadpool0 >/dev/null) \
+    || { echo "arm64-qemu: cannot fetch arm64 libssl3/libicu72/libabsl20220623/libcpuinfo0/libfarmhash0/libpthreadpool0" >&2; exit 1; }
   for deb in "$APTDIR"/archives/*.deb; do dpkg-deb -x "$deb" "$EXTRA"; done
   rm -rf "$APTDIR/lists"
 fi
@@ -69,6 +82,10 @@ arm64 devices > "$OUT/devices.txt" 2>&1; rc=$?
 cat "$OUT/devices.txt"
 grep -q "Arm64" "$OUT/devices.txt" && grep -Eq "^ort-cpu +cpu +yes" "$OUT/devices.txt" && grep -Eq "^ilgpu-cpu +cpu +yes" "$OUT/devices.txt"
 check $((rc | $?)) "devices under qemu-aarch64 lists ort-cpu and ilgpu-cpu available on Arm64 ($((SECONDS - step)) s)"
+if [ "$with_tflite" -eq 1 ]; then
+  [ -f "$OUT/cli/runtimes/linux-arm64/native/libtensorflowlite_c.so" ] && grep -Eq "^tflite-cpu +cpu +yes" "$OUT/devices.txt"
+  check $? "the arm64 publish carries the arm64 TFLite library and devices lists tflite-cpu available under qemu-aarch64"
+fi
 
 run_case() { # NAME MODEL DEVICE
   local name=$1 model=$2 device=$3 dir="$OUT/runs/$1"
@@ -82,6 +99,7 @@ run_case() { # NAME MODEL DEVICE
 run_case resnet18-ort "$REPO/.models/resnet18/ResNet18.onnx" ort-cpu
 run_case blazeface-ort "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ort-cpu
 run_case blazeface-ilgpu "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ilgpu-cpu
+[ "$with_tflite" -eq 1 ] && run_case face-short-range-tflite "$TFLITE_MODEL" tflite-cpu
 
 echo "arm64-qemu: total $((SECONDS - start)) s"
 echo "qemu: $passed passed, $failed failed"
