@@ -43,6 +43,9 @@ internal static class Scenarios
 
     private static Model MiniLm => Model.Load(RepoPaths.Model("minilm/model.onnx"));
 
+    private static List<IReadOnlyDictionary<string, AccelTensor>> AugmentedImagesOf(Model model, string split) =>
+        InputSets.FromDirectory(model, Images(split), preprocessing: new ImagePreprocessing { Augment = true }).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
+
     private static string Images(string split) => Path.Combine(RepoPaths.Root, ".models", "images", split);
 
     private static List<IReadOnlyDictionary<string, AccelTensor>> ImagesOf(Model model, string split) =>
@@ -103,6 +106,12 @@ internal static class Scenarios
             var m = ResNet18;
             return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
                 "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("resnet18-prune-structured-30-refit-augmented", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, AugmentedImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones, 4 views each: mirrored, zoomed)");
         }),
         new("resnet18-prune-structured-30-refit-x8", () =>
         {

@@ -2,6 +2,7 @@ using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
+using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Reports;
 using AccelSdk.Optimize.Validation;
@@ -149,24 +150,54 @@ public sealed class PruningTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void ResNet18_at_30_percent_with_least_squares_recovery_keeps_cosine_above_0_95_on_held_out_real_images()
+    public void ResNet18_at_30_percent_with_least_squares_recovery_keeps_cosine_above_0_95_on_every_held_out_real_image()
     {
-        // Refit on the 8 calibration photos, judged on the 8 other evaluation photos (scikit-image samples).
+        // Refit on the 8 calibration photos (4 views each: mirrored, zoomed), judged on the 8 other evaluation photos
+        // (scikit-image samples), worst image included. About 2 min on a loaded 2-core machine.
         var model = TestData.ResNet18;
-        var calibration = TestData.Images(model, "calibration");
+        var calibration = InputSets.FromDirectory(model, TestData.ImageFolder("calibration"), preprocessing: new ImagePreprocessing { Augment = true })
+            .Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
         var evaluation = TestData.Images(model, "evaluation");
         var plain = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 });
         var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 }, calibration);
         var (removed, prunable) = RemovedAndPrunable(result);
         Assert.True(removed >= 0.25 * prunable, result.Settings["channels_removed"]);
+        Assert.Contains("ridge chosen per layer on held-out calibration samples", result.Settings["recovery"]);
         var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var without = ModelEvaluator.MeasureAccuracy(backend, device, model, plain.Model, evaluation)[0];
         var with = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation)[0];
-        log.WriteLine($"ResNet18 30%: {result.Settings["channels_removed"]}; cosine without refit {without.MeanCosine:F4} (min {without.MinCosine:F4}), with refit {with.MeanCosine:F4} (min {with.MinCosine:F4})");
-        Assert.True(with.MeanCosine >= 0.95, $"mean cosine {with.MeanCosine:F4}");
+        log.WriteLine($"ResNet18 30%: {result.Settings["channels_removed"]}; {result.Settings["recovery"]}; cosine without refit {without.MeanCosine:F4} (min {without.MinCosine:F4}), with refit {with.MeanCosine:F4} (min {with.MinCosine:F4})");
+        Assert.True(with.MinCosine >= 0.95, $"worst held-out image cosine {with.MinCosine:F4} (mean {with.MeanCosine:F4})");
+        Assert.True(with.MeanCosine >= 0.98, $"mean cosine {with.MeanCosine:F4}");
         Assert.True(with.MeanCosine > without.MeanCosine);
         var size = OnnxExporter.ToBytes(result.Model).Length / (double)OnnxExporter.ToBytes(model).Length;
         Assert.InRange(size, 0.3, 0.8);
+    }
+
+    [Fact]
+    public void The_refit_ridge_is_chosen_on_held_out_samples_small_for_clean_data_large_for_noise()
+    {
+        // y = X W + noise over 8 samples of 40 rows; the prior is the true W. Clean targets: the least damped fit
+        // reproduces the held-out samples best. Pure-noise targets: the fit that stays at the prior does.
+        var random = new Random(3);
+        const int features = 12, outputs = 3, rows = 8 * 40;
+        var x = Enumerable.Range(0, rows * features).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var truth = Enumerable.Range(0, features * outputs).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var positions = Enumerable.Range(0, rows).Select(r => (Sample: r / 40, Row: 0, Position: r % 40)).ToList();
+        float[] Targets(double noise)
+        {
+            var y = new float[rows * outputs];
+            for (var r = 0; r < rows; r++)
+                for (var o = 0; o < outputs; o++)
+                    y[r * outputs + o] = (float)(Enumerable.Range(0, features).Sum(f => x[r * features + f] * truth[f * outputs + o]) + noise * (random.NextDouble() * 2 - 1));
+            return y;
+        }
+        var candidates = new RecoveryOptions().RidgeCandidates;
+        var zeroPrior = new double[features * outputs];
+        Assert.Equal(candidates.Min(), LeastSquaresRecovery.ChooseRidge(x, Targets(0), positions, features, outputs, zeroPrior, candidates));
+        Assert.Equal(candidates.Max(), LeastSquaresRecovery.ChooseRidge(x, Targets(20), positions, features, outputs, (double[])truth.Clone(), candidates));
+        Assert.Throws<InvalidOptimizationOptionException>(() => ChannelPruner.Prune(TestData.ResNet18,
+            new PruningOptions { Sparsity = 0.3, Recovery = new RecoveryOptions { RidgeCandidates = new[] { 0.1, -1 } } }));
     }
 
     [Fact]

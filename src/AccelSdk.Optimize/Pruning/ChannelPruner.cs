@@ -27,7 +27,7 @@ public static class ChannelPruner
         var copy = ModelPreparation.Clone(model);
         var folded = ModelPreparation.FoldBatchNormalization(copy);
         var reference = calibration is null ? null : ModelPreparation.Clone(copy);
-        var refitted = new List<string>();
+        var refitted = new List<LeastSquaresRecovery.RefittedLayer>();
         var deps = ChannelDependencies.Build(copy);
         var excluded = ExcludedAtoms(copy, deps, options);
         var free = deps.FreeAtoms();
@@ -58,8 +58,8 @@ public static class ChannelPruner
         if (reference is not null && calibration is not null && removed.Count > 0)
         {
             refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
-            settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, ridge {options.Recovery.Ridge.ToString("G3", CultureInfo.InvariantCulture)}";
-            changed.UnionWith(refitted);
+            settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, {RidgeSummary(options.Recovery, refitted)}";
+            changed.UnionWith(refitted.Select(r => r.Label));
         }
         else
         {
@@ -71,9 +71,17 @@ public static class ChannelPruner
         var skipped = BlockedLayers(copy, deps, free);
         var order = copy.Graph.Nodes.Select(Label).ToList();
         var after = LayerWidths(copy);
+        var ridgeOf = refitted.ToDictionary(r => r.Label, r => r.Ridge, StringComparer.Ordinal);
         var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
-            Detail: refitted.Contains(kv.Key) ? "refitted by least squares" : null)).ToList();
+            Detail: ridgeOf.TryGetValue(kv.Key, out var ridge) ? $"refitted by least squares, ridge {ridge.ToString("G3", CultureInfo.InvariantCulture)}" : null)).ToList();
         return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
+    }
+
+    private static string RidgeSummary(RecoveryOptions options, List<LeastSquaresRecovery.RefittedLayer> refitted)
+    {
+        if (options.Ridge is { } fixedRidge) return $"ridge {fixedRidge.ToString("G3", CultureInfo.InvariantCulture)}";
+        var counts = refitted.GroupBy(r => r.Ridge).OrderBy(g => g.Key).Select(g => $"{g.Key.ToString("G3", CultureInfo.InvariantCulture)} x{g.Count()}");
+        return $"ridge chosen per layer on held-out calibration samples ({string.Join(", ", counts)})";
     }
 
     private static Dictionary<string, (string Op, long Out, long In)> LayerWidths(Model model)
