@@ -26,10 +26,12 @@ public sealed record PruningOptions
     public long MinimumWeightElements { get; init; } = 1024;
 
     /// <summary>
-    /// Structured pruning: every layer keeps a multiple of this many channels (1: any count). CPU kernels block channels
-    /// by 4-16; odd counts can make a smaller model slower.
+    /// Structured pruning: every layer keeps a multiple of this many channels (1: any count). Null (the default): the
+    /// channel block of ONNX Runtime's CPU convolutions here (16 with AVX-512, 8 with AVX2, else 1); other counts drop
+    /// those layers off the blocked kernels, and a smaller model can be slower (BlazeFace-256 at 30%: 0.95x unaligned,
+    /// 2.30x at multiples of 16).
     /// </summary>
-    public int ChannelMultiple { get; init; } = 1;
+    public int? ChannelMultiple { get; init; }
 
     /// <summary>How structured pruning refits layers on calibration data (used when calibration samples are given).</summary>
     public RecoveryOptions Recovery { get; init; } = new();
