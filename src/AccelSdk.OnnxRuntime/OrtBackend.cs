@@ -109,12 +109,16 @@ public sealed partial class OrtBackend : IBackend
         {
             case "CPUExecutionProvider":
                 properties["logical_cores"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                properties[Fp16ArithmeticProperty] = CpuFp16Arithmetic();
                 return new Device(Name, "ort-cpu", "ONNX Runtime CPU execution provider", DeviceKind.Cpu) { Properties = properties };
             case "CUDAExecutionProvider":
+                properties[Fp16ArithmeticProperty] = "yes: GPU";
                 return Probe("ort-cuda:0", "ONNX Runtime CUDA execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_CUDA(0));
             case "TensorrtExecutionProvider":
+                properties[Fp16ArithmeticProperty] = "yes: GPU";
                 return Probe("ort-tensorrt:0", "ONNX Runtime TensorRT execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_Tensorrt(0));
             case "ROCMExecutionProvider":
+                properties[Fp16ArithmeticProperty] = "yes: GPU";
                 return Probe("ort-rocm:0", "ONNX Runtime ROCm execution provider (GPU 0)", DeviceKind.Gpu, provider, properties, o => o.AppendExecutionProvider_ROCm(0));
             case "DnnlExecutionProvider":
                 return Probe("ort-dnnl", "ONNX Runtime oneDNN execution provider", DeviceKind.Cpu, provider, properties, o => o.AppendExecutionProvider_Dnnl(0));
@@ -129,6 +133,36 @@ public sealed partial class OrtBackend : IBackend
                 };
             }
         }
+    }
+
+    /// <summary>
+    /// Device property saying whether the device computes in float16 natively: "yes: ..." or "no: ...". Float16
+    /// models only pay where it does (on a CPU without it they ran 0.88-0.96x as fast as float32).
+    /// </summary>
+    public const string Fp16ArithmeticProperty = "fp16_arithmetic";
+
+    /// <summary>From the CPU flags Linux lists: avx512_fp16 (x86-64) or asimdhp (ARM64) compute in float16; f16c only converts.</summary>
+    private static string CpuFp16Arithmetic()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            if (File.Exists(cpuinfo))
+            {
+                foreach (var line in File.ReadLines(cpuinfo).Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal)))
+                {
+                    flags.UnionWith(line[(line.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return "no: the CPU flags could not be read";
+        }
+        if (flags.Contains("avx512_fp16")) return "yes: avx512_fp16";
+        if (flags.Contains("asimdhp")) return "yes: asimdhp";
+        return flags.Count == 0 ? "no: no CPU flags listed" : $"no: the CPU flags list neither avx512_fp16 nor asimdhp{(flags.Contains("f16c") ? " (f16c only converts)" : "")}";
     }
 
     private Device Probe(string id, string name, DeviceKind kind, string provider, Dictionary<string, string> properties, Action<SessionOptions> append)
