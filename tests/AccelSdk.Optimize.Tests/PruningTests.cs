@@ -159,7 +159,7 @@ public sealed class PruningTests(ITestOutputHelper log)
     public void ResNet18_at_30_percent_with_least_squares_recovery_keeps_cosine_above_0_95_on_every_held_out_real_image()
     {
         // Refit on the 8 calibration photos (4 views each: mirrored, zoomed), judged on the 8 other evaluation photos
-        // (scikit-image samples), worst image included. About 2 min on a loaded 2-core machine.
+        // (scikit-image samples), worst image included. 4-5 min measured at load 13-30 on 2 cores.
         var model = TestData.ResNet18;
         var calibration = InputSets.FromDirectory(model, TestData.ImageFolder("calibration"), preprocessing: new ImagePreprocessing { Augment = true })
             .Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
