@@ -153,8 +153,8 @@ public sealed class Fp16ValidityTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void Fp16_of_the_PP_OCR_detector_keeps_its_overflowing_BatchNorm_variance_in_float32_and_agrees_on_real_text()
     {
-        // PP-OCRv4's detector holds a BatchNorm running variance of 9.79e7: in float16 it is infinity and the output
-        // was garbage (cosine 0.023). The constant and its reader stay float32, named in the result.
+        // PP-OCRv4's detector holds a BatchNorm running variance of 9.79e7: clamped to float16's 65504 the output was
+        // garbage (cosine 0.023). The constant and its reader stay float32, named in the result.
         var model = Model.Load(RepoPaths.Model("ppocr/ch_PP-OCRv4_det_infer.onnx"));
         var result = Fp16Converter.Convert(model);
         var (node, reason) = Assert.Single(result.SkippedNodes);

@@ -161,8 +161,9 @@ public static class Fp16Converter
 
     /// <summary>
     /// Float32 constants holding a finite value beyond float16's range (a BatchNorm running variance of 1e8 in
-    /// PP-OCRv4's detector): in float16 they become infinity and the whole output is wrong (cosine 0.02). They stay
-    /// float32; a Constant node holding one becomes an initializer of the same name. Returns name -> largest magnitude.
+    /// PP-OCRv4's detector): clamped to 65504 they normalise by sqrt(65504) instead of sqrt(1e8), 39x off, and the
+    /// whole output is wrong (cosine 0.02). They stay float32; a Constant node holding one becomes an initializer of the
+    /// same name. Returns name -> largest magnitude.
     /// </summary>
     private static Dictionary<string, float> OverflowingConstants(Graph graph)
     {
