@@ -41,7 +41,12 @@ internal static class Scenarios
 {
     private static Model ResNet18 => Model.Load(RepoPaths.ResNet18);
 
+    private static Model BlazeFace256 => Model.Load(RepoPaths.Model("blazeface/face_detection_back_256x256_barracuda.onnx"));
+
     private static Model MiniLm => Model.Load(RepoPaths.Model("minilm/model.onnx"));
+
+    private static List<IReadOnlyDictionary<string, AccelTensor>> AugmentedImagesOf(Model model, string split) =>
+        InputSets.FromDirectory(model, Images(split), preprocessing: new ImagePreprocessing { Augment = true }).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
     private static string Images(string split) => Path.Combine(RepoPaths.Root, ".models", "images", split);
 
@@ -103,6 +108,40 @@ internal static class Scenarios
             var m = ResNet18;
             return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, ImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
                 "8 scikit-image evaluation images (refitted on 8 other ones)");
+        }),
+        new("resnet18-prune-structured-30-refit-augmented", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, AugmentedImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones, 4 views each: mirrored, zoomed)");
+        }),
+        new("resnet18-prune-structured-30-refit-augmented-x1", () =>
+        {
+            var m = ResNet18;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 1 }, AugmentedImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones, 4 views each: mirrored, zoomed), any channel count");
+        }),
+        new("blazeface256-prune-structured-30-refit-held-out-face", () =>
+        {
+            // Agreement on a real face: the astronaut portrait (4 views) is held out of the 8 calibration photos.
+            var m = BlazeFace256;
+            var folder = Images("calibration");
+            var others = Directory.GetFiles(folder, "*.png").Where(f => Path.GetFileName(f) != "astronaut.png").Order(StringComparer.Ordinal);
+            var faces = InputSets.FromImages(m, new[] { Path.Combine(folder, "astronaut.png") }, new ImagePreprocessing { Augment = true });
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, InputSets.FromImages(m, others).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList()),
+                faces.Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList(), "the scikit-image astronaut portrait, 4 views (refitted on the 7 other calibration photos)");
+        }),
+        new("blazeface256-prune-structured-30-refit-augmented-x1", () =>
+        {
+            var m = BlazeFace256;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3, ChannelMultiple = 1 }, AugmentedImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones, 4 views each: mirrored, zoomed), any channel count");
+        }),
+        new("blazeface256-prune-structured-30-refit-augmented", () =>
+        {
+            var m = BlazeFace256;
+            return (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = 0.3 }, AugmentedImagesOf(m, "calibration")), ImagesOf(m, "evaluation"),
+                "8 scikit-image evaluation images (refitted on 8 other ones, 4 views each: mirrored, zoomed)");
         }),
         new("resnet18-prune-structured-30-refit-x8", () =>
         {

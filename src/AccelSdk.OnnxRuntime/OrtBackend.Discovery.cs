@@ -143,6 +143,7 @@ public sealed partial class OrtBackend
             ["discovered_by"] = "OrtEnv.GetEpDevices",
         };
         if (isCpuProvider) properties["logical_cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
+        properties[Fp16ArithmeticProperty] = Fp16ArithmeticOf(kind);
         foreach (var (key, value) in hardware.Metadata.Entries) properties["hardware." + key] = value;
         foreach (var (key, value) in epOptions) properties["ep_option." + key] = value;
         var name = isCpuProvider
@@ -197,6 +198,7 @@ public sealed partial class OrtBackend
             ["execution_provider"] = provider,
             ["ort_version"] = Version,
             ["discovered_by"] = "start-up probe",
+            [Fp16ArithmeticProperty] = Fp16ArithmeticOf(kind),
         };
         Action<SessionOptions, IReadOnlyDictionary<string, string>> checkedAppend = acceptsOptions ? append : (o, opts) =>
         {

@@ -104,6 +104,44 @@ public sealed partial class OrtBackend : IBackend
     /// <summary>The CPU execution provider's device.</summary>
     public Device CpuDevice => _devices.First(d => d.Id == "ort-cpu");
 
+    /// <summary>
+    /// Device property saying whether the device computes in float16 natively: "yes: ..." or "no: ...". Float16
+    /// models only pay where it does (on a CPU without it they ran 0.88-0.96x as fast as float32).
+    /// </summary>
+    public const string Fp16ArithmeticProperty = "fp16_arithmetic";
+
+    /// <summary>From the CPU flags Linux lists: avx512_fp16 (x86-64) or asimdhp (ARM64) compute in float16; f16c only converts.</summary>
+    private static string CpuFp16Arithmetic()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            if (File.Exists(cpuinfo))
+            {
+                foreach (var line in File.ReadLines(cpuinfo).Where(l => l.StartsWith("flags", StringComparison.Ordinal) || l.StartsWith("Features", StringComparison.Ordinal)))
+                {
+                    flags.UnionWith(line[(line.IndexOf(':') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return "no: the CPU flags could not be read";
+        }
+        if (flags.Contains("avx512_fp16")) return "yes: avx512_fp16";
+        if (flags.Contains("asimdhp")) return "yes: asimdhp";
+        return flags.Count == 0 ? "no: no CPU flags listed" : $"no: the CPU flags list neither avx512_fp16 nor asimdhp{(flags.Contains("f16c") ? " (f16c only converts)" : "")}";
+    }
+
+    /// <summary>What <see cref="Fp16ArithmeticProperty"/> says for a device of <paramref name="kind"/>.</summary>
+    private static string Fp16ArithmeticOf(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Cpu => CpuFp16Arithmetic(),
+        DeviceKind.Gpu => "yes: GPU",
+        _ => "no: not known for this accelerator",
+    };
+
     internal static string FirstLine(string message)
     {
         var line = message.Split('\n', 2)[0].Trim();

@@ -31,6 +31,33 @@ public sealed class DataTests
     }
 
     [Fact]
+    public void Augmented_images_give_four_views_each_the_plain_one_its_mirror_and_a_zoomed_pair()
+    {
+        var model = TestData.ResNet18;
+        var folder = TestData.ImageFolder("calibration");
+        var files = new[] { Path.Combine(folder, "astronaut.png"), Path.Combine(folder, "coffee.png") };
+        var plain = InputSets.FromImages(model, files);
+        var views = InputSets.FromImages(model, files, new ImagePreprocessing { Augment = true });
+        Assert.Equal(8, views.Count);
+        float[] Pixels(Dictionary<string, AccelTensor> set) => set.Values.Single().ToArray<float>();
+        for (var image = 0; image < 2; image++)
+        {
+            var (original, mirror, zoomed, zoomedMirror) = (Pixels(views[4 * image]), Pixels(views[4 * image + 1]), Pixels(views[4 * image + 2]), Pixels(views[4 * image + 3]));
+            Assert.Equal(Pixels(plain[image]), original);
+            Assert.Equal(Mirrored(original), mirror);
+            Assert.Equal(Mirrored(zoomed), zoomedMirror);
+            Assert.True(original.Zip(zoomed).Average(p => Math.Abs(p.First - p.Second)) > 0.05, "the zoomed view equals the plain one");
+        }
+
+        static float[] Mirrored(float[] nchw)
+        {
+            var result = new float[nchw.Length];
+            for (var i = 0; i < nchw.Length; i++) result[i - i % 224 + 223 - i % 224] = nchw[i];
+            return result;
+        }
+    }
+
+    [Fact]
     public void Images_become_normalized_NCHW_inputs_of_the_model_shape()
     {
         var inputs = TestData.Images(TestData.ResNet18, "calibration");

@@ -33,7 +33,25 @@ public sealed class MixedPrecisionTests(ITestOutputHelper log)
         if (reverted.Count > 0 && kept.Count > 0) Assert.True(reverted.Min() >= kept.Max());
         Assert.Contains("all-int8", result.Settings["candidates"]);
         Assert.Contains("float32", result.Settings["candidates"]);
+        // This CPU has no float16 arithmetic (f16c only converts): float16 is not a candidate here, and the report says why.
+        var cpuFp16 = device.Properties[OnnxRuntime.OrtBackend.Fp16ArithmeticProperty];
+        Assert.StartsWith(cpuFp16.StartsWith("yes", StringComparison.Ordinal) ? "offered" : "not offered", result.Settings["fp16"]);
+        Assert.Equal(cpuFp16.StartsWith("yes", StringComparison.Ordinal), result.Settings["candidates"].Contains("fp16:", StringComparison.Ordinal));
         ModelValidator.Validate(model, result);
+    }
+
+    [Fact]
+    public void Float16_is_offered_only_on_a_device_that_reports_float16_arithmetic()
+    {
+        var cpu = AccelRuntime.Default.Resolve("ort-cpu").Device;
+        var flags = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : "";
+        var hasFp16 = flags.Contains(" avx512_fp16", StringComparison.Ordinal) || flags.Contains(" asimdhp", StringComparison.Ordinal);
+        log.WriteLine($"ort-cpu {OnnxRuntime.OrtBackend.Fp16ArithmeticProperty}: {cpu.Properties[OnnxRuntime.OrtBackend.Fp16ArithmeticProperty]}");
+        Assert.Equal(hasFp16, MixedPrecisionQuantizer.Fp16Offer(cpu).Offered);
+        var gpu = new Device("ort", "ort-cuda:0", "GPU", DeviceKind.Gpu) { Properties = new Dictionary<string, string> { [OnnxRuntime.OrtBackend.Fp16ArithmeticProperty] = "yes: GPU" } };
+        Assert.True(MixedPrecisionQuantizer.Fp16Offer(gpu).Offered);
+        var silent = new Device("other", "other-cpu", "CPU", DeviceKind.Cpu);
+        Assert.Equal((false, "does not report fp16 arithmetic"), MixedPrecisionQuantizer.Fp16Offer(silent));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Onnx;
+using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Reports;
 using AccelSdk.Optimize.Validation;
@@ -56,7 +57,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         var calibration = Enumerable.Range(0, 4).Select(_ => (IReadOnlyDictionary<string, AccelTensor>)new Dictionary<string, AccelTensor> { ["X"] = Input() }).ToList();
 
         // A near-zero ridge: the data determine the fit, and a 1x1 reader can absorb constant channels exactly.
-        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 1 / 3.0, Recovery = new RecoveryOptions { Ridge = 1e-6 } }, calibration);
+        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 1 / 3.0, ChannelMultiple = 1, Recovery = new RecoveryOptions { Ridge = 1e-6 } }, calibration);
         var pruned = result.Model.Graph;
         Assert.Equal(new long[] { 4, 8, 3, 3 }, pruned.FindInitializer("W1")!.ShapeArray);
         Assert.Equal(new long[] { 4, 6 - 2, 1, 1 }, pruned.FindInitializer("W2")!.ShapeArray);
@@ -66,7 +67,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         var input = new Dictionary<string, AccelTensor> { ["X"] = Input() };
         var expected = Run(model, input)[0].ToArray<float>();
         var refitted = Run(result.Model, input)[0].ToArray<float>();
-        var cut = Run(ChannelPruner.Prune(model, new PruningOptions { Sparsity = 1 / 3.0 }).Model, input)[0].ToArray<float>();
+        var cut = Run(ChannelPruner.Prune(model, new PruningOptions { Sparsity = 1 / 3.0, ChannelMultiple = 1 }).Model, input)[0].ToArray<float>();
         // The removed channels were nearly relu(bias) constants: without a refit their share of the output is lost,
         // with it the reader's bias absorbs it.
         double Error(float[] actual) => Enumerable.Range(0, expected.Length).Average(i => Math.Abs(expected[i] - actual[i]));
@@ -108,7 +109,7 @@ public sealed class PruningTests(ITestOutputHelper log)
         graph.Nodes.Add(new Node("Conv", new[] { "C", "Whead" }, new[] { "Y" }, "head"));
         var model = Build(graph);
 
-        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.25 });
+        var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.25, ChannelMultiple = 1 });
         var pruned = result.Model.Graph;
         // One group of 8 atoms (S = T = Concat[0..8] = Concat[8..16] through MaxPool): 2 removed everywhere at once.
         Assert.Equal("2 of 8 in prunable dependency groups (25.0%)", result.Settings["channels_removed"]);
@@ -123,16 +124,22 @@ public sealed class PruningTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void BlazeFace_256_loses_at_least_a_quarter_of_its_prunable_channels_and_passes_validation()
+    public void BlazeFace_256_loses_at_least_a_quarter_of_its_prunable_channels_in_blocks_of_this_cpu_and_passes_validation()
     {
-        // 64 s on a loaded 2-core machine (pruning, refit on 4 images, validation).
+        // About 1 min on a loaded 2-core machine (pruning, refit on 4 images, validation). By default every layer keeps
+        // a multiple of ONNX Runtime's convolution channel block here (16 with AVX-512): 24/48/96 become 16/32/64.
         var model = Model.Load(RepoPaths.Model("blazeface/face_detection_back_256x256_barracuda.onnx"));
         var calibration = TestData.Images(model, "calibration").Take(4).ToList();
         var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 }, calibration);
         var (removed, prunable) = RemovedAndPrunable(result);
-        log.WriteLine($"BlazeFace-256: {result.Settings["channels_removed"]}; {result.Settings["recovery"]}");
+        log.WriteLine($"BlazeFace-256: {result.Settings["channels_removed"]}; multiple {result.Settings["channel_multiple"]}; {result.Settings["recovery"]}");
         Assert.True(prunable >= 96, $"only {prunable} prunable channels");
         Assert.True(removed >= 0.25 * prunable, result.Settings["channels_removed"]);
+        var block = ConvolutionChannelBlock.OfThisCpu().Multiple;
+        Assert.StartsWith($"{block} ", result.Settings["channel_multiple"]);
+        var convs = result.Model.Graph.Nodes.Where(n => n.OpType == "Conv").Select(n => result.Model.Graph.FindInitializer(n.Inputs[1])!).ToList();
+        var originalWidths = model.Graph.Nodes.Where(n => n.OpType == "Conv").Select(n => model.Graph.FindInitializer(n.Inputs[1])!.Shape[0]).ToList();
+        Assert.All(convs.Zip(originalWidths), c => Assert.True(c.First.Shape[0] == c.Second || c.First.Shape[0] % block == 0, $"{c.First.Shape[0]} output channels (was {c.Second})"));
         var path = Path.Combine(Path.GetTempPath(), $"blazeface-pruned-{Guid.NewGuid():N}.onnx");
         try
         {
@@ -149,24 +156,57 @@ public sealed class PruningTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void ResNet18_at_30_percent_with_least_squares_recovery_keeps_cosine_above_0_95_on_held_out_real_images()
+    public void ResNet18_at_30_percent_with_least_squares_recovery_keeps_cosine_above_0_95_on_every_held_out_real_image()
     {
-        // Refit on the 8 calibration photos, judged on the 8 other evaluation photos (scikit-image samples).
+        // Refit on the 8 calibration photos (4 views each: mirrored, zoomed), judged on the 8 other evaluation photos
+        // (scikit-image samples), worst image included. 4-5 min measured at load 13-30 on 2 cores.
         var model = TestData.ResNet18;
-        var calibration = TestData.Images(model, "calibration");
+        var calibration = InputSets.FromDirectory(model, TestData.ImageFolder("calibration"), preprocessing: new ImagePreprocessing { Augment = true })
+            .Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
         var evaluation = TestData.Images(model, "evaluation");
         var plain = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 });
         var result = ChannelPruner.Prune(model, new PruningOptions { Sparsity = 0.3 }, calibration);
         var (removed, prunable) = RemovedAndPrunable(result);
         Assert.True(removed >= 0.25 * prunable, result.Settings["channels_removed"]);
+        Assert.Contains("ridge chosen per layer on held-out calibration samples", result.Settings["recovery"]);
+        var block = ConvolutionChannelBlock.OfThisCpu().Multiple;
+        Assert.All(result.Model.Graph.Nodes.Where(n => n.OpType == "Conv").Skip(1),
+            n => Assert.Equal(0, result.Model.Graph.FindInitializer(n.Inputs[1])!.Shape[1] % block));
         var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
         var without = ModelEvaluator.MeasureAccuracy(backend, device, model, plain.Model, evaluation)[0];
         var with = ModelEvaluator.MeasureAccuracy(backend, device, model, result.Model, evaluation)[0];
-        log.WriteLine($"ResNet18 30%: {result.Settings["channels_removed"]}; cosine without refit {without.MeanCosine:F4} (min {without.MinCosine:F4}), with refit {with.MeanCosine:F4} (min {with.MinCosine:F4})");
-        Assert.True(with.MeanCosine >= 0.95, $"mean cosine {with.MeanCosine:F4}");
+        log.WriteLine($"ResNet18 30%: {result.Settings["channels_removed"]}; multiple {result.Settings["channel_multiple"]}; {result.Settings["recovery"]}; cosine without refit {without.MeanCosine:F4} (min {without.MinCosine:F4}), with refit {with.MeanCosine:F4} (min {with.MinCosine:F4})");
+        Assert.True(with.MinCosine >= 0.95, $"worst held-out image cosine {with.MinCosine:F4} (mean {with.MeanCosine:F4})");
+        Assert.True(with.MeanCosine >= 0.98, $"mean cosine {with.MeanCosine:F4}");
         Assert.True(with.MeanCosine > without.MeanCosine);
         var size = OnnxExporter.ToBytes(result.Model).Length / (double)OnnxExporter.ToBytes(model).Length;
         Assert.InRange(size, 0.3, 0.8);
+    }
+
+    [Fact]
+    public void The_refit_ridge_is_chosen_on_held_out_samples_small_for_clean_data_large_for_noise()
+    {
+        // y = X W + noise over 8 samples of 40 rows; the prior is the true W. Clean targets: the least damped fit
+        // reproduces the held-out samples best. Pure-noise targets: the fit that stays at the prior does.
+        var random = new Random(3);
+        const int features = 12, outputs = 3, rows = 8 * 40;
+        var x = Enumerable.Range(0, rows * features).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var truth = Enumerable.Range(0, features * outputs).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var positions = Enumerable.Range(0, rows).Select(r => (Sample: r / 40, Row: 0, Position: r % 40)).ToList();
+        float[] Targets(double noise)
+        {
+            var y = new float[rows * outputs];
+            for (var r = 0; r < rows; r++)
+                for (var o = 0; o < outputs; o++)
+                    y[r * outputs + o] = (float)(Enumerable.Range(0, features).Sum(f => x[r * features + f] * truth[f * outputs + o]) + noise * (random.NextDouble() * 2 - 1));
+            return y;
+        }
+        var candidates = new RecoveryOptions().RidgeCandidates;
+        var zeroPrior = new double[features * outputs];
+        Assert.Equal(candidates.Min(), LeastSquaresRecovery.ChooseRidge(x, Targets(0), positions, features, outputs, zeroPrior, candidates));
+        Assert.Equal(candidates.Max(), LeastSquaresRecovery.ChooseRidge(x, Targets(20), positions, features, outputs, (double[])truth.Clone(), candidates));
+        Assert.Throws<InvalidOptimizationOptionException>(() => ChannelPruner.Prune(TestData.ResNet18,
+            new PruningOptions { Sparsity = 0.3, Recovery = new RecoveryOptions { RidgeCandidates = new[] { 0.1, -1 } } }));
     }
 
     [Fact]

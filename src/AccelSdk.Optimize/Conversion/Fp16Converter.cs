@@ -28,14 +28,19 @@ public static class Fp16Converter
         }
         var copy = ModelPreparation.Clone(model);
         var graph = copy.Graph;
+        var overflowing = OverflowingConstants(graph);
+        if (overflowing.Count > 0 && copy.IrVersion < 4) copy.IrVersion = 4;
         var types = ShapeInference.Infer(copy);
         bool IsFloat32(string name) => name.Length > 0 && types.TryGetValue(name, out var t) && t is TensorType { ElementType: ElementType.Float32 };
-        bool Blocked(Node n) => options.BlockedOpTypes.Contains(n.OpType) || options.BlockedNodes.Contains(n.Name) || n.Domain.Length > 0 && n.Domain != "ai.onnx";
+        var overflowReaders = OverflowReaders(graph, overflowing);
+        bool Blocked(Node n) => options.BlockedOpTypes.Contains(n.OpType) || options.BlockedNodes.Contains(n.Name) || n.Domain.Length > 0 && n.Domain != "ai.onnx"
+            || overflowReaders.ContainsKey(n);
         var editor = new GraphEditor(graph);
         var changed = new List<string>();
         var skipped = new List<(string, string)>();
 
         var keepFloat32 = ValuesReadByTypedSlots(graph, IsFloat32, out var typedOnly);
+        keepFloat32.UnionWith(overflowing.Keys);
         ConvertInitializers(graph, editor, keepFloat32, Blocked);
 
         var newNodes = new List<Node>();
@@ -44,7 +49,7 @@ public static class Fp16Converter
             var label = n.Name.Length > 0 ? n.Name : n.Outputs[0];
             if (Blocked(n))
             {
-                skipped.Add((label, "blocked: computes in float32"));
+                skipped.Add((label, overflowReaders.TryGetValue(n, out var why) ? $"computes in float32: {why}" : "blocked: computes in float32"));
                 for (var i = 0; i < n.Inputs.Count; i++)
                 {
                     if (!IsFloat32(n.Inputs[i]) || keepFloat32.Contains(n.Inputs[i]) || IsTypedSlot(n, i)) continue;
@@ -144,7 +149,50 @@ public static class Fp16Converter
             ["io"] = options.KeepIoFloat32 ? "float32 (Cast at the edges)" : "float16",
             ["blocked_ops"] = options.BlockedOpTypes.Count == 0 ? "none" : string.Join(" ", options.BlockedOpTypes),
         };
+        if (overflowing.Count > 0)
+        {
+            settings["kept_float32"] = $"{overflowing.Count} constant(s) beyond float16's range (largest {overflowing.Values.Max():G3}) and the {overflowReaders.Count} node(s) reading them";
+        }
         return new OptimizationResult("fp16", copy, changed, skipped, settings);
+    }
+
+    /// <summary>Largest finite magnitude of float16.</summary>
+    private const float Float16Max = 65504f;
+
+    /// <summary>
+    /// Float32 constants holding a finite value beyond float16's range (a BatchNorm running variance of 1e8 in
+    /// PP-OCRv4's detector): clamped to 65504 they normalise by sqrt(65504) instead of sqrt(1e8), 39x off, and the
+    /// whole output is wrong (cosine 0.02). They stay float32; a Constant node holding one becomes an initializer of the
+    /// same name. Returns name -> largest magnitude.
+    /// </summary>
+    private static Dictionary<string, float> OverflowingConstants(Graph graph)
+    {
+        static float Largest(AccelTensor t) => t.ElementType == ElementType.Float32
+            ? t.AsSpan<float>().ToArray().Where(float.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max() : 0;
+        var result = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializers.Where(t => Largest(t) > Float16Max)) result[t.Name!] = Largest(t);
+        var outputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (var n in graph.Nodes.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx" && n.Outputs.Count == 1 && !outputs.Contains(n.Outputs[0])).ToList())
+        {
+            if (n.Attribute("value") is not { Kind: AttributeKind.Tensor } value || Largest(value.AsTensor()) is var largest && largest <= Float16Max) continue;
+            graph.Initializers.Add(value.AsTensor().WithName(n.Outputs[0]));
+            graph.Nodes.Remove(n);
+            result[n.Outputs[0]] = largest;
+        }
+        return result;
+    }
+
+    /// <summary>Nodes that read an overflowing constant, with the reason they compute in float32.</summary>
+    private static Dictionary<Node, string> OverflowReaders(Graph graph, Dictionary<string, float> overflowing)
+    {
+        var result = new Dictionary<Node, string>();
+        if (overflowing.Count == 0) return result;
+        foreach (var n in graph.Nodes)
+        {
+            var read = n.Inputs.FirstOrDefault(overflowing.ContainsKey);
+            if (read is not null) result[n] = $"reads '{read}', whose values reach {overflowing[read]:G3}, beyond float16's largest {Float16Max}";
+        }
+        return result;
     }
 
     private static bool IsTypedSlot(Node n, int slot) => n.Domain is "" or "ai.onnx" && TypedInputs.MustKeepType(n.OpType, slot);

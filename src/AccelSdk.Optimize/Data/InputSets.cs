@@ -14,6 +14,13 @@ public sealed record ImagePreprocessing
 
     /// <summary>Height and width used when the model's input dimensions are symbolic.</summary>
     public int DefaultSize { get; init; } = 224;
+
+    /// <summary>
+    /// Four views of every image instead of one: the image, its left-right mirror, and both zoomed in to the central
+    /// three quarters. More varied calibration data from the same photos (a least-squares refit of a deep layer sees
+    /// few positions per image).
+    /// </summary>
+    public bool Augment { get; init; }
 }
 
 /// <summary>Builds model inputs from real data: images, sentences, or ONNX TensorProto files, checked against the model.</summary>
@@ -41,18 +48,28 @@ public static class InputSets
         foreach (var file in files)
         {
             var image = PngDecoder.Load(file);
-            var tensor = ToTensor(image, height, width, preprocessing);
-            result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [inputs[0].Name] = channelsLast ? ToChannelsLast(tensor) : tensor });
+            foreach (var (zoom, mirror) in preprocessing.Augment ? AugmentedViews : new[] { (1.0, false) })
+            {
+                var tensor = ToTensor(image, height, width, preprocessing, zoom, mirror);
+                result.Add(new Dictionary<string, AccelTensor>(StringComparer.Ordinal) { [inputs[0].Name] = channelsLast ? ToChannelsLast(tensor) : tensor });
+            }
         }
         return result;
     }
 
+    private static readonly (double Zoom, bool Mirror)[] AugmentedViews = { (1.0, false), (1.0, true), (0.75, false), (0.75, true) };
+
     /// <summary>Center-crops to the target aspect ratio, resizes bilinearly and normalizes to a [1,3,H,W] tensor.</summary>
-    public static AccelTensor ToTensor(RgbImage image, int height, int width, ImagePreprocessing preprocessing)
+    public static AccelTensor ToTensor(RgbImage image, int height, int width, ImagePreprocessing preprocessing) =>
+        ToTensor(image, height, width, preprocessing, 1.0, mirror: false);
+
+    /// <summary>As <see cref="ToTensor(RgbImage, int, int, ImagePreprocessing)"/>, keeping the central <paramref name="zoom"/> of the crop, optionally mirrored left-right.</summary>
+    private static AccelTensor ToTensor(RgbImage image, int height, int width, ImagePreprocessing preprocessing, double zoom, bool mirror)
     {
         var targetAspect = (double)width / height;
         double cropW = image.Width, cropH = image.Height;
         if (cropW / cropH > targetAspect) cropW = cropH * targetAspect; else cropH = cropW / targetAspect;
+        (cropW, cropH) = (cropW * zoom, cropH * zoom);
         var x0 = (image.Width - cropW) / 2;
         var y0 = (image.Height - cropH) / 2;
         var tensor = AccelTensor.Zeros(ElementType.Float32, new long[] { 1, 3, height, width });
@@ -73,7 +90,7 @@ public static class InputSets
                 {
                     double Pixel(int px, int py) => image.Rgb[((long)py * image.Width + px) * 3 + ch];
                     var v = (1 - fy) * ((1 - fx) * Pixel(ix, iy) + fx * Pixel(ix1, iy)) + fy * ((1 - fx) * Pixel(ix, iy1) + fx * Pixel(ix1, iy1));
-                    data[(ch * height + y) * width + x] = (float)((v / 255.0 - preprocessing.Mean[ch]) / preprocessing.Std[ch]);
+                    data[(ch * height + y) * width + (mirror ? width - 1 - x : x)] = (float)((v / 255.0 - preprocessing.Mean[ch]) / preprocessing.Std[ch]);
                 }
             }
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using AccelSdk.Backends;
 using AccelSdk.Execution;
 using AccelSdk.Ir;
+using AccelSdk.OnnxRuntime;
 using AccelSdk.Optimize.Pruning;
 using AccelSdk.Optimize.Quantization;
 using AccelSdk.Optimize.Reports;
@@ -115,15 +116,29 @@ public static class MixedPrecisionQuantizer
         }
 
         var floatCandidate = new Candidate("float32", named, order.Count, 1, null);
-        var contenders = tried.Values.Where(Meets).Append(floatCandidate).ToList();
-        var all = tried.Values.Append(floatCandidate).DistinctBy(c => c.Name).ToList();
+        var (offersFp16, fp16Reason) = Fp16Offer(device);
+        var fp16Result = offersFp16 ? Conversion.Fp16Converter.Convert(named) : null;
+        var fp16 = fp16Result is null ? null : Evaluate("fp16", fp16Result.Model, order.Count);
+        var contenders = tried.Values.Where(Meets).Append(floatCandidate).Concat(fp16 is not null && Meets(fp16) ? new[] { fp16 } : []).ToList();
+        var all = tried.Values.Append(floatCandidate).Concat(fp16 is null ? [] : new[] { fp16 }).DistinctBy(c => c.Name).ToList();
         MeasureInterleaved(all, backend, device, evaluation[0], options.MeasuredRuns);
         var best = contenders.Where(c => c.MedianMs is not null).OrderBy(c => c.MedianMs).First();
-        return Result(model, named, allInt8, best, all, order, sensitivity, options, passing);
+        var fp16Line = (offersFp16 ? "offered" : "not offered") + $": {device.Id} {fp16Reason}";
+        return Result(model, named, allInt8, best, all, order, sensitivity, options, passing, fp16Line, fp16Result?.ChangedNodes);
     }
 
+    /// <summary>
+    /// float16 is a candidate only where the device computes in it (<see cref="OrtBackend.Fp16ArithmeticProperty"/>):
+    /// elsewhere ONNX Runtime converts around every float16 op and the model only gets slower.
+    /// </summary>
+    internal static (bool Offered, string Reason) Fp16Offer(Device device) =>
+        device.Properties.TryGetValue(OrtBackend.Fp16ArithmeticProperty, out var fact)
+            ? (fact.StartsWith("yes", StringComparison.Ordinal), $"reports fp16 arithmetic {fact}")
+            : (false, "does not report fp16 arithmetic");
+
     private static OptimizationResult Result(Model model, Model named, OptimizationResult allInt8, Candidate best, List<Candidate> all,
-        List<string> order, Dictionary<string, double> sensitivity, MixedPrecisionOptions options, int minimalReverted)
+        List<string> order, Dictionary<string, double> sensitivity, MixedPrecisionOptions options, int minimalReverted, string fp16Offer,
+        IReadOnlyList<string>? fp16Changed)
     {
         var c = CultureInfo.InvariantCulture;
         var byK = all.Where(x => x.Name != "float32").OrderBy(x => x.Reverted).ToList();
@@ -139,7 +154,8 @@ public static class MixedPrecisionQuantizer
             var previous = byK.FirstOrDefault(x => x.Reverted == rank);
             double? saved = step?.MedianMs is { } a && previous?.MedianMs is { } b ? a - b : null;
             var detail = $"sensitivity rank {rank + 1} of {order.Count}" + (saved is null ? "" : "; latency saved measured by reverting it alone");
-            return new LayerChoice(name, node.OpType, isFloat ? "float32" : "int8", sensitivity[name], isFloat ? null : saved, detail);
+            var choice = best.Name == "fp16" ? "float16" : isFloat ? "float32" : "int8";
+            return new LayerChoice(name, node.OpType, choice, sensitivity[name], choice == "int8" ? saved : null, detail);
         }).ToList();
         var settings = new Dictionary<string, string>(allInt8.Settings)
         {
@@ -150,6 +166,7 @@ public static class MixedPrecisionQuantizer
             }.OfType<string>()),
             ["chosen"] = best.Name,
             ["layers_int8"] = $"{layers.Count(l => l.Choice == "int8")} of {layers.Count}",
+            ["fp16"] = fp16Offer,
             ["candidates"] = string.Join("; ", all.OrderBy(x => x.Reverted).Select(x =>
                 $"{x.Name}: cosine {x.Cosine.ToString("F5", c)}{(x.Top1 is { } t1 ? $", top-1 {t1.ToString("P0", c)}" : "")}, {(x.MedianMs is { } ms ? ms.ToString("F2", c) + " ms" : "not timed")}")),
         };
@@ -161,8 +178,14 @@ public static class MixedPrecisionQuantizer
         var chosenModel = best.Model;
         chosenModel.MetadataProps.RemoveAll(p => p.Key == "accelsdk.optimization");
         chosenModel.MetadataProps.Add(new("accelsdk.optimization", "mixed-int8"));
-        var changed = best.Name == "float32" ? new List<string>() : allInt8.ChangedNodes.Where(n => !reverted.Contains(n)).ToList();
-        var skipped = allInt8.SkippedNodes.Concat(reverted.Select(r => (r, "kept float32: among the most sensitive layers"))).ToList();
+        var changed = best.Name switch
+        {
+            "float32" => new List<string>(),
+            "fp16" => fp16Changed!.ToList(),
+            _ => allInt8.ChangedNodes.Where(n => !reverted.Contains(n)).ToList(),
+        };
+        var skipped = best.Name == "fp16" ? new List<(string, string)>()
+            : allInt8.SkippedNodes.Concat(reverted.Select(r => (r, "kept float32: among the most sensitive layers"))).ToList();
         return new OptimizationResult("mixed-int8", chosenModel, changed, skipped, settings) { Layers = layers, Notes = notes };
     }
 

@@ -27,7 +27,7 @@ public static class ChannelPruner
         var copy = ModelPreparation.Clone(model);
         var folded = ModelPreparation.FoldBatchNormalization(copy);
         var reference = calibration is null ? null : ModelPreparation.Clone(copy);
-        var refitted = new List<string>();
+        var refitted = new List<LeastSquaresRecovery.RefittedLayer>();
         var deps = ChannelDependencies.Build(copy);
         var excluded = ExcludedAtoms(copy, deps, options);
         var free = deps.FreeAtoms();
@@ -36,7 +36,8 @@ public static class ChannelPruner
         var importance = ChannelImportance.Of(copy, deps, rms);
         var groups = DependencyGroups(deps, free);
         var removed = new HashSet<int>();
-        foreach (var group in groups) removed.UnionWith(ChooseRemovals(group, deps, importance, options.Sparsity, options.ChannelMultiple));
+        var (multiple, multipleReason) = options.ChannelMultiple is { } given ? (given, "given") : ConvolutionChannelBlock.OfThisCpu();
+        foreach (var group in groups) removed.UnionWith(ChooseRemovals(group, deps, importance, options.Sparsity, multiple));
 
         var keep = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var (value, layout) in deps.Values)
@@ -49,7 +50,8 @@ public static class ChannelPruner
         var changed = ChannelRemoval.Apply(copy, deps, keep);
         var settings = new Dictionary<string, string>
         {
-            ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture) + (options.ChannelMultiple > 1 ? $", channel counts kept at multiples of {options.ChannelMultiple}" : ""),
+            ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture),
+            ["channel_multiple"] = multiple > 1 ? $"{multiple} ({multipleReason})" : $"1, any channel count ({multipleReason})",
             ["channels_removed"] = $"{removed.Count} of {free.Count} in prunable dependency groups ({(free.Count == 0 ? 0 : 100.0 * removed.Count / free.Count).ToString("F1", CultureInfo.InvariantCulture)}%)",
             ["importance"] = rms is null ? "L2 norm of the coupled weights (filters and reader slices)" : "reader weight L2 norm x channel RMS on the calibration samples",
             ["dependency_groups"] = groups.Count.ToString(CultureInfo.InvariantCulture),
@@ -58,8 +60,8 @@ public static class ChannelPruner
         if (reference is not null && calibration is not null && removed.Count > 0)
         {
             refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
-            settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, ridge {options.Recovery.Ridge.ToString("G3", CultureInfo.InvariantCulture)}";
-            changed.UnionWith(refitted);
+            settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, {RidgeSummary(options.Recovery, refitted)}";
+            changed.UnionWith(refitted.Select(r => r.Label));
         }
         else
         {
@@ -71,9 +73,17 @@ public static class ChannelPruner
         var skipped = BlockedLayers(copy, deps, free);
         var order = copy.Graph.Nodes.Select(Label).ToList();
         var after = LayerWidths(copy);
+        var ridgeOf = refitted.ToDictionary(r => r.Label, r => r.Ridge, StringComparer.Ordinal);
         var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
-            Detail: refitted.Contains(kv.Key) ? "refitted by least squares" : null)).ToList();
+            Detail: ridgeOf.TryGetValue(kv.Key, out var ridge) ? $"refitted by least squares, ridge {ridge.ToString("G3", CultureInfo.InvariantCulture)}" : null)).ToList();
         return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
+    }
+
+    private static string RidgeSummary(RecoveryOptions options, List<LeastSquaresRecovery.RefittedLayer> refitted)
+    {
+        if (options.Ridge is { } fixedRidge) return $"ridge {fixedRidge.ToString("G3", CultureInfo.InvariantCulture)}";
+        var counts = refitted.GroupBy(r => r.Ridge).OrderBy(g => g.Key).Select(g => $"{g.Key.ToString("G3", CultureInfo.InvariantCulture)} x{g.Count()}");
+        return $"ridge chosen per layer on held-out calibration samples ({string.Join(", ", counts)})";
     }
 
     private static Dictionary<string, (string Op, long Out, long In)> LayerWidths(Model model)
@@ -134,8 +144,10 @@ public static class ChannelPruner
     /// <summary>
     /// The least important <c>floor(sparsity x size)</c> atoms of a group, never more than about the sparsity plus a
     /// fifth of any one value's channels, and never all of them, so no layer is emptied. With
-    /// <paramref name="multiple"/> above 1 every value keeps a multiple of it (or all) of its channels and loses at most
-    /// the sparsity: kernels that block channels by 4, 8 or 16 stay on their fast path.
+    /// <paramref name="multiple"/> above 1 every value then keeps a multiple of it (or all) of its channels: of the
+    /// aligned counts just below and just above what it keeps, the one nearer its share is taken, by removing the next
+    /// least important atoms or giving back the most important removed ones. Kernels that block channels by 8 or 16
+    /// (ONNX Runtime's NCHWc convolutions) then stay on their fast path.
     /// </summary>
     private static List<int> ChooseRemovals(List<int> group, ChannelDependencies deps, Dictionary<int, double> importance, double sparsity, int multiple)
     {
@@ -152,9 +164,7 @@ public static class ChannelPruner
             if (!atoms.Any(members.Contains)) continue;
             var count = layout.Count;
             countOf[value] = count;
-            capOf[value] = multiple <= 1
-                ? Math.Min(count - 1, Math.Max((int)Math.Floor(count * sparsity), (int)Math.Floor(count * Math.Min(0.9, sparsity + 0.2))))
-                : AlignedCap(count, sparsity, multiple);
+            capOf[value] = Math.Min(count - 1, Math.Max((int)Math.Floor(count * sparsity), (int)Math.Floor(count * Math.Min(0.9, sparsity + 0.2))));
             removedIn[value] = 0;
             foreach (var g in atoms.Where(members.Contains).GroupBy(a => a))
             {
@@ -162,35 +172,50 @@ public static class ChannelPruner
                 list.Add((value, g.Count()));
             }
         }
-        var chosen = new List<int>();
-        foreach (var atom in group.OrderBy(a => importance.GetValueOrDefault(a)).ThenBy(a => a))
+        var ranked = group.OrderBy(a => importance.GetValueOrDefault(a)).ThenBy(a => a).ToList();
+        var chosen = new HashSet<int>();
+        bool Fits(int atom) => (valuesOf.GetValueOrDefault(atom) ?? new List<(string, int)>()).All(v => removedIn[v.Value] + v.Times <= capOf[v.Value]);
+        void Remove(int atom, int sign)
+        {
+            if (sign > 0) chosen.Add(atom); else chosen.Remove(atom);
+            foreach (var (v, times) in valuesOf.GetValueOrDefault(atom) ?? new List<(string, int)>()) removedIn[v] += sign * times;
+        }
+        foreach (var atom in ranked)
         {
             if (chosen.Count == target) break;
-            var values = valuesOf.GetValueOrDefault(atom) ?? new List<(string, int)>();
-            if (values.Any(v => removedIn[v.Value] + v.Times > capOf[v.Value])) continue;
-            foreach (var (v, times) in values) removedIn[v] += times;
-            chosen.Add(atom);
+            if (Fits(atom)) Remove(atom, +1);
         }
-        if (multiple <= 1) return chosen;
-        // Give back the most important removed atoms of every value whose kept count is not aligned, until all are.
-        for (var misaligned = Misaligned(); misaligned is not null; misaligned = Misaligned())
+        if (multiple <= 1) return chosen.ToList();
+        // Removing more can misalign another value that shares the atoms; after a bounded number of steps only giving
+        // back remains, which always ends (at worst with nothing removed).
+        for (var step = 0; Misaligned() is { } value; step++)
         {
-            var atom = chosen.Where(a => valuesOf[a].Any(v => v.Value == misaligned)).MaxBy(a => importance.GetValueOrDefault(a));
-            chosen.Remove(atom);
-            foreach (var (v, times) in valuesOf[atom]) removedIn[v] -= times;
+            var (count, kept) = (countOf[value], countOf[value] - removedIn[value]);
+            var (lower, upper) = (kept / multiple * multiple, Math.Min(count, (kept + multiple - 1) / multiple * multiple));
+            var wanted = count * (1 - sparsity);
+            if (step < 4 * group.Count && lower >= multiple && Math.Abs(lower - wanted) < Math.Abs(upper - wanted) && TryRemoveMore(value, kept - lower)) continue;
+            Remove(chosen.Where(a => valuesOf[a].Any(v => v.Value == value)).MaxBy(a => importance.GetValueOrDefault(a)), -1);
         }
-        return chosen;
+        return chosen.ToList();
 
         string? Misaligned() => removedIn.FirstOrDefault(kv => kv.Value != 0 && (countOf[kv.Key] - kv.Value) % multiple != 0).Key;
-    }
 
-    /// <summary>The most channels at most <paramref name="sparsity"/> of <paramref name="count"/> whose removal leaves a multiple of <paramref name="multiple"/>.</summary>
-    private static int AlignedCap(int count, double sparsity, int multiple)
-    {
-        var limit = (int)Math.Floor(count * sparsity);
-        var remove = count % multiple;
-        if (remove > limit || count - remove < multiple) return 0;
-        return remove + (limit - remove) / multiple * multiple;
+        bool TryRemoveMore(string value, int channels)
+        {
+            var extra = new List<int>();
+            var gained = 0;
+            foreach (var atom in ranked.Where(a => !chosen.Contains(a) && valuesOf.TryGetValue(a, out var vs) && vs.Any(v => v.Value == value)))
+            {
+                if (gained >= channels) break;
+                if (!Fits(atom)) continue;
+                Remove(atom, +1);
+                extra.Add(atom);
+                gained += valuesOf[atom].Where(v => v.Value == value).Sum(v => v.Times);
+            }
+            if (gained >= channels) return true;
+            foreach (var atom in extra) Remove(atom, -1);
+            return false;
+        }
     }
 
     /// <summary>Layers whose output channels all stay because they reach something channel removal cannot follow.</summary>

@@ -16,8 +16,11 @@ internal static class LeastSquaresRecovery
     /// <summary>A refittable layer: its node and how its weight is laid out.</summary>
     private sealed record Layer(Node Node, LayerGeometry Geometry);
 
-    /// <summary>Refits the layers of <paramref name="pruned"/> in place; returns their labels.</summary>
-    public static List<string> Refit(Model original, Model pruned, IReadOnlyDictionary<string, int[]> keep,
+    /// <summary>A refitted layer and the ridge its fit used (the largest over its groups).</summary>
+    public sealed record RefittedLayer(string Label, double Ridge);
+
+    /// <summary>Refits the layers of <paramref name="pruned"/> in place; returns them in graph order.</summary>
+    public static List<RefittedLayer> Refit(Model original, Model pruned, IReadOnlyDictionary<string, int[]> keep,
         IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, RecoveryOptions options)
     {
         foreach (var s in calibration) InputSets.Validate(original, s, "calibration data");
@@ -25,27 +28,70 @@ internal static class LeastSquaresRecovery
         var layers = Downstream(pruned, keep.Keys)
             .Select(n => LayerGeometry.Of(n, editor) is { } g ? new Layer(n, g) : null)
             .OfType<Layer>().ToList();
-        if (layers.Count == 0) return new List<string>();
+        if (layers.Count == 0) return new List<RefittedLayer>();
         var targets = Targets(original, layers, keep, calibration, options);
-        var refitted = new List<string>();
+        var refitted = new List<RefittedLayer>();
         var uses = pruned.Graph.Nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0)
             .GroupBy(i => i, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         foreach (var layer in layers)
         {
             var inputs = Activations(pruned, layer.Node.Inputs[0], calibration, options.Runtime, options.Device);
             var target = targets[layer.Node];
+            var ridge = 0.0;
             for (var g = 0; g < layer.Geometry.Groups; g++)
             {
                 var x = layer.Geometry.Features(inputs, target.Positions, g);
                 var y = target.Rows(g, layer.Geometry.OutputsPerGroup);
                 var w = layer.Geometry.Prior(g);
-                RidgeSolver.Solve(x, y, target.Positions.Count, layer.Geometry.FeatureCount, layer.Geometry.OutputsPerGroup, w, options.Ridge);
+                var chosen = options.Ridge ?? ChooseRidge(x, y, target.Positions, layer.Geometry.FeatureCount, layer.Geometry.OutputsPerGroup, w, options.RidgeCandidates);
+                RidgeSolver.Solve(x, y, target.Positions.Count, layer.Geometry.FeatureCount, layer.Geometry.OutputsPerGroup, w, chosen);
                 layer.Geometry.Store(w, g);
+                ridge = Math.Max(ridge, chosen);
             }
             layer.Geometry.Write(editor, uses);
-            refitted.Add(ChannelPruner.Label(layer.Node));
+            refitted.Add(new RefittedLayer(ChannelPruner.Label(layer.Node), ridge));
         }
         return refitted;
+    }
+
+    /// <summary>
+    /// The candidate ridge whose fit on the other samples best reproduces the held-out ones: the last quarter of the
+    /// samples (at least one). The pruned model must generalise to new inputs, not to new positions of the same input,
+    /// so whole samples are held out, and a contiguous block, so that the views of one augmented image
+    /// (<see cref="ImagePreprocessing.Augment"/>, consecutive) fall on one side.
+    /// </summary>
+    internal static double ChooseRidge(float[] x, float[] y, List<(int Sample, int Row, int Position)> positions, int features, int outputs,
+        double[] prior, IReadOnlyList<double> candidates)
+    {
+        var samples = positions.Select(p => p.Sample).Distinct().Order().ToList();
+        if (samples.Count < 2 || candidates.Count == 1) return candidates.Count == 1 ? candidates[0] : RecoveryOptions.FallbackRidge;
+        var heldOut = samples.Skip(samples.Count - Math.Max(1, samples.Count / 4)).ToHashSet();
+        var (fitX, fitY) = Rows(x, y, positions, features, outputs, p => !heldOut.Contains(p.Sample));
+        var (testX, testY) = Rows(x, y, positions, features, outputs, p => heldOut.Contains(p.Sample));
+        var (fitRows, testRows) = (fitY.Length / outputs, testY.Length / outputs);
+        var system = RidgeSolver.RidgeSystem.Build(fitX, RidgeSolver.Residual(fitX, fitY, fitRows, features, outputs, prior), fitRows, features, outputs);
+        var testResidual = RidgeSolver.Residual(testX, testY, testRows, features, outputs, prior);
+        var best = (Ridge: candidates.Max(), Error: double.PositiveInfinity);
+        foreach (var ridge in candidates)
+        {
+            if (system.Delta(ridge) is not { } delta) continue;
+            var error = RidgeSolver.Error(testX, testResidual, testRows, features, outputs, delta);
+            if (error < best.Error) best = (ridge, error);
+        }
+        return best.Ridge;
+    }
+
+    private static (float[] X, float[] Y) Rows(float[] x, float[] y, List<(int Sample, int Row, int Position)> positions, int features, int outputs,
+        Func<(int Sample, int Row, int Position), bool> include)
+    {
+        var picked = Enumerable.Range(0, positions.Count).Where(r => include(positions[r])).ToList();
+        var (px, py) = (new float[picked.Count * features], new float[picked.Count * outputs]);
+        for (var i = 0; i < picked.Count; i++)
+        {
+            x.AsSpan(picked[i] * features, features).CopyTo(px.AsSpan(i * features));
+            y.AsSpan(picked[i] * outputs, outputs).CopyTo(py.AsSpan(i * outputs));
+        }
+        return (px, py);
     }
 
     /// <summary>Nodes reading, directly or through other nodes, a value that lost channels; in graph order.</summary>

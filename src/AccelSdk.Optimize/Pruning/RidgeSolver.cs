@@ -16,6 +16,14 @@ internal static class RidgeSolver
     /// </summary>
     public static void Solve(float[] x, float[] y, int rows, int features, int outputs, double[] prior, double ridge)
     {
+        var delta = RidgeSystem.Build(x, Residual(x, y, rows, features, outputs, prior), rows, features, outputs).Delta(ridge)
+            ?? throw Singular(ridge);
+        for (var i = 0; i < prior.Length; i++) prior[i] += delta[i];
+    }
+
+    /// <summary>R = Y - X W0, rows x outputs.</summary>
+    internal static double[] Residual(float[] x, float[] y, int rows, int features, int outputs, double[] prior)
+    {
         var residual = new double[rows * outputs];
         Parallel.For(0, rows, r =>
         {
@@ -27,68 +35,124 @@ internal static class RidgeSolver
                 if (v != 0) Axpy(-v, prior.AsSpan(f * outputs, outputs), res);
             }
         });
-        double energy = 0;
-        foreach (var v in x) energy += (double)v * v;
-        var lambda = ridge * Math.Max(energy / features, 1e-12);
-        if (rows >= features) Primal(x, rows, features, outputs, residual, prior, lambda);
-        else Dual(x, rows, features, outputs, residual, prior, lambda);
+        return residual;
     }
 
-    private static void Primal(float[] x, int rows, int features, int outputs, double[] residual, double[] prior, double lambda)
+    /// <summary>|R - X D|^2 summed over all rows: the squared error that the correction D leaves.</summary>
+    internal static double Error(float[] x, double[] residual, int rows, int features, int outputs, double[] delta)
     {
-        var xt = new float[features * rows];
-        for (var r = 0; r < rows; r++)
-            for (var f = 0; f < features; f++) xt[f * rows + r] = x[r * features + f];
-        var gram = new double[features * features];
-        Parallel.For(0, features, a =>
+        var perRow = new double[rows];
+        Parallel.For(0, rows, r =>
         {
-            var xa = xt.AsSpan(a * rows, rows);
-            for (var b = 0; b <= a; b++) gram[a * features + b] = gram[b * features + a] = Dot(xa, xt.AsSpan(b * rows, rows));
-            gram[a * features + a] += lambda;
-        });
-        var rhs = new double[features * outputs];
-        for (var r = 0; r < rows; r++)
-        {
-            var res = residual.AsSpan(r * outputs, outputs);
+            var res = residual.AsSpan(r * outputs, outputs).ToArray();
             for (var f = 0; f < features; f++)
             {
                 var v = (double)x[r * features + f];
-                if (v != 0) Axpy(v, res, rhs.AsSpan(f * outputs, outputs));
+                if (v != 0) Axpy(-v, delta.AsSpan(f * outputs, outputs), res);
             }
-        }
-        CholeskySolve(gram, features, rhs, outputs);
-        for (var i = 0; i < prior.Length; i++) prior[i] += rhs[i];
-    }
-
-    private static void Dual(float[] x, int rows, int features, int outputs, double[] residual, double[] prior, double lambda)
-    {
-        var kernel = new double[rows * rows];
-        Parallel.For(0, rows, i =>
-        {
-            var xi = x.AsSpan(i * features, features);
-            for (var j = 0; j <= i; j++) kernel[i * rows + j] = kernel[j * rows + i] = Dot(xi, x.AsSpan(j * features, features));
-            kernel[i * rows + i] += lambda;
+            perRow[r] = Dot(res, res);
         });
-        CholeskySolve(kernel, rows, residual, outputs);
-        for (var r = 0; r < rows; r++)
+        return perRow.Sum();
+    }
+
+    internal static OptimizationException Singular(double ridge) =>
+        new($"least-squares recovery: the calibration activations give a singular system at ridge {ridge:G3}; give more calibration samples or a larger ridge");
+
+    /// <summary>
+    /// The normal equations of one fit, built once and solved for any ridge: X'X and X'R (primal, rows >= features),
+    /// or X X' and R (dual).
+    /// </summary>
+    internal sealed class RidgeSystem
+    {
+        private readonly float[] _x;
+        private readonly double[] _matrix;
+        private readonly double[] _rhs;
+        private readonly int _rows;
+        private readonly int _features;
+        private readonly int _outputs;
+        private readonly double _energy;
+
+        private RidgeSystem(float[] x, double[] matrix, double[] rhs, int rows, int features, int outputs, double energy)
         {
-            var a = residual.AsSpan(r * outputs, outputs);
-            for (var f = 0; f < features; f++)
+            (_x, _matrix, _rhs, _rows, _features, _outputs, _energy) = (x, matrix, rhs, rows, features, outputs, energy);
+        }
+
+        private bool IsPrimal => _rows >= _features;
+
+        public static RidgeSystem Build(float[] x, double[] residual, int rows, int features, int outputs)
+        {
+            double energy = 0;
+            foreach (var v in x) energy += (double)v * v;
+            energy = Math.Max(energy / features, 1e-12);
+            if (rows < features) return new RidgeSystem(x, Kernel(x, rows, features), residual, rows, features, outputs, energy);
+            var xt = new float[features * rows];
+            for (var r = 0; r < rows; r++)
+                for (var f = 0; f < features; f++) xt[f * rows + r] = x[r * features + f];
+            var gram = new double[features * features];
+            Parallel.For(0, features, a =>
             {
-                var v = (double)x[r * features + f];
-                if (v != 0) Axpy(v, a, prior.AsSpan(f * outputs, outputs));
+                var xa = xt.AsSpan(a * rows, rows);
+                for (var b = 0; b <= a; b++) gram[a * features + b] = gram[b * features + a] = Dot(xa, xt.AsSpan(b * rows, rows));
+            });
+            var rhs = new double[features * outputs];
+            for (var r = 0; r < rows; r++)
+            {
+                var res = residual.AsSpan(r * outputs, outputs);
+                for (var f = 0; f < features; f++)
+                {
+                    var v = (double)x[r * features + f];
+                    if (v != 0) Axpy(v, res, rhs.AsSpan(f * outputs, outputs));
+                }
             }
+            return new RidgeSystem(x, gram, rhs, rows, features, outputs, energy);
+        }
+
+        /// <summary>The correction D (features x outputs) at <paramref name="ridge"/> relative to the mean feature energy; null when singular.</summary>
+        public double[]? Delta(double ridge)
+        {
+            var n = IsPrimal ? _features : _rows;
+            var a = (double[])_matrix.Clone();
+            var lambda = ridge * _energy;
+            for (var i = 0; i < n; i++) a[i * n + i] += lambda;
+            var z = (double[])_rhs.Clone();
+            if (!CholeskySolve(a, n, z, _outputs)) return null;
+            if (IsPrimal) return z;
+            var delta = new double[_features * _outputs];
+            for (var r = 0; r < _rows; r++)
+            {
+                var coefficients = z.AsSpan(r * _outputs, _outputs);
+                for (var f = 0; f < _features; f++)
+                {
+                    var v = (double)_x[r * _features + f];
+                    if (v != 0) Axpy(v, coefficients, delta.AsSpan(f * _outputs, _outputs));
+                }
+            }
+            return delta;
+        }
+
+        private static double[] Kernel(float[] x, int rows, int features)
+        {
+            var kernel = new double[rows * rows];
+            Parallel.For(0, rows, i =>
+            {
+                var xi = x.AsSpan(i * features, features);
+                for (var j = 0; j <= i; j++) kernel[i * rows + j] = kernel[j * rows + i] = Dot(xi, x.AsSpan(j * features, features));
+            });
+            return kernel;
         }
     }
 
-    /// <summary>Solves A Z = B for symmetric positive definite A (n x n, overwritten by its factor); B (n x m) becomes Z.</summary>
-    internal static void CholeskySolve(double[] a, int n, double[] b, int m)
+    /// <summary>
+    /// Solves A Z = B for symmetric positive definite A (n x n, overwritten by its factor); B (n x m) becomes Z. False
+    /// when A is not positive definite.
+    /// </summary>
+    internal static bool CholeskySolve(double[] a, int n, double[] b, int m)
     {
         for (var j = 0; j < n; j++)
         {
             var rowJ = a.AsSpan(j * n, j);
             var d = a[j * n + j] - Dot(rowJ, rowJ);
-            if (!(d > 0)) throw new OptimizationException($"least-squares recovery: the calibration activations give a singular system (pivot {d:G3} at {j} of {n}); give more calibration samples or a larger ridge");
+            if (!(d > 0)) return false;
             var l = Math.Sqrt(d);
             a[j * n + j] = l;
             var column = j;
@@ -113,6 +177,7 @@ internal static class RidgeSolver
             for (var k = i + 1; k < n; k++) Axpy(-a[k * n + i], b.AsSpan(k * m, m), bi);
             Scale(bi, 1 / a[i * n + i]);
         }
+        return true;
     }
 
     internal static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
