@@ -29,9 +29,10 @@ internal static class ClusterCommands
         var tlsCert = TlsOption();
         var store = CliOptions.PathOption("--store", "DIR", PathKind.OutputDirectory, "where models are stored by digest (default $TMPDIR/accelsdk-node-NAME)");
         var devices = CliOptions.TextsOption("--device", "ID|BACKEND", "offer only this device or backend to the cluster (default: every available device)");
+        var address = AddressOption();
         var command = new Command("node", "run a cluster node (an Orleans silo hosting this machine's devices) until stopped")
         {
-            cluster, name, port, gatewayPort, tlsCert, store, devices,
+            cluster, name, port, gatewayPort, tlsCert, store, devices, address,
         };
         command.SetAction(parse =>
         {
@@ -46,6 +47,7 @@ internal static class ClusterCommands
                 Certificate = certificate,
                 StoreDirectory = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "accelsdk-node-" + nodeName),
                 Devices = parse.GetValue(devices) is { Length: > 0 } offered ? offered : null,
+                Address = parse.GetValue(address) ?? System.Net.IPAddress.Loopback,
             };
             ClusterNode.RunAsync(options, line => Console.WriteLine("accelsdk: " + line), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;
@@ -98,9 +100,10 @@ internal static class ClusterCommands
         var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
         var backend = CliOptions.TextsOption("--backend", "NAME|DEVICE", "devices or backends the nodes may use");
         var autotune = CliOptions.Flag("--autotune", "each node places the model layer by layer over its devices, reusing a plan a node of the same fingerprint tuned");
+        var split = CliOptions.Flag("--split", "latency policy: also measure the model cut over two nodes (links and per-layer profiles measured), kept when faster");
         var command = new Command("run", "place MODEL on the cluster by measurement and run it once")
         {
-            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend, autotune,
+            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend, autotune, split,
         };
         command.SetAction(parse => WithCluster(parse.GetRequiredValue(cluster), parse.GetValue(gateway), parse.GetValue(tlsCert), async client =>
         {
@@ -113,6 +116,7 @@ internal static class ClusterCommands
                 Candidates = parse.GetValue(backend) is { Length: > 0 } b ? b : null,
                 SampleInputs = given,
                 Autotune = parse.GetValue(autotune),
+                ConsiderSplits = parse.GetValue(split),
             };
             var progress = new Progress<ClusterProgress>(p => Console.Error.WriteLine($"accelsdk: {p.Stage}{(p.Node is null ? "" : " " + p.Node)}: {p.Message}"));
             await using var session = await client.SelectAsync(path, options, progress);
@@ -176,6 +180,19 @@ internal static class ClusterCommands
                 result.AddError("--cluster " + e.Message);
                 return ClusterConnection.Localhost;
             }
+        },
+    };
+
+    private static Option<System.Net.IPAddress?> AddressOption() => new("--address")
+    {
+        Description = "redis clustering: the address the node listens on and advertises (default 127.0.0.1)",
+        HelpName = "IP",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (System.Net.IPAddress.TryParse(text, out var ip)) return ip;
+            result.AddError($"--address '{text}' is not an IP address");
+            return null;
         },
     };
 

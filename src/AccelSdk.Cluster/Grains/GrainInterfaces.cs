@@ -51,6 +51,17 @@ public interface IInferenceGrain : IGrainWithStringKey
     /// </summary>
     Task<RunReply> RunAsync(TensorPayload[] inputs, long deadlineUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The per-layer profile of the prepared model on the device the node chose (the autotuner's node timings, from
+    /// the node's own tuning cache when present), for the split planner.
+    /// </summary>
+    [ResponseTimeout("00:10:00")]
+    Task<LayerProfile> ProfileLayersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Median time (ms) of <paramref name="runs"/> local runs of the prepared session on its sample inputs, measured on the node.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<double> MeasureLocalAsync(int runs, CancellationToken cancellationToken);
+
     /// <summary>Counters of runs done and refused.</summary>
     Task<InferenceStats> GetStatsAsync();
 }
