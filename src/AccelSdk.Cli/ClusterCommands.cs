@@ -81,6 +81,7 @@ internal static class ClusterCommands
             {
                 Console.WriteLine($"{n.Name}: process {n.ProcessId}, {n.ProcessorCount} cores, {n.AvailableMemoryBytes >> 20} MiB available, fingerprint {n.MachineFingerprint ?? "(no probe)"}, " +
                                   $"{n.StoredModels.Count} model(s) stored");
+                if (n.UnavailableReason is { } reason) Console.WriteLine("  UNAVAILABLE: " + reason);
                 Console.WriteLine("  runtimes: " + string.Join(", ", n.BackendVersions.Select(kv => $"{kv.Key} {kv.Value}")));
                 foreach (var d in n.Devices)
                     Console.WriteLine($"  {d.Id,-18} {d.Kind.ToLowerInvariant(),-6} {(d.IsAvailable ? "yes" : "no"),-3} {d.Name}{(d.IsAvailable ? "" : ": " + d.UnavailableReason)}");
