@@ -60,6 +60,7 @@ internal static class ClusterCommands
         var command = new Command("cluster", "talk to a running cluster: status, run");
         command.Add(CreateStatus());
         command.Add(CreateRun());
+        command.Add(CreateAutotune());
         return command;
     }
 
@@ -134,6 +135,61 @@ internal static class ClusterCommands
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static Command CreateAutotune()
+    {
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
+        var report = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "write report.json and report.html here", required: true);
+        var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
+        var backend = CliOptions.TextsOption("--backend", "NAME|DEVICE", "devices or backends the nodes may use");
+        var noSplit = CliOptions.Flag("--no-split", "do not measure links or splits: whole-model placements only");
+        var command = new Command("autotune", "autotune MODEL on every node (reusing the fleet's plans), measure links and splits, keep the fastest placement and report it")
+        {
+            model, cluster, gateway, tlsCert, report, nodes, backend, noSplit,
+        };
+        command.SetAction(parse => WithCluster(parse.GetRequiredValue(cluster), parse.GetValue(gateway), parse.GetValue(tlsCert), async client =>
+        {
+            var path = parse.GetRequiredValue(model);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lines = new List<string>();
+            var progress = new SynchronousProgress<ClusterProgress>(p =>
+            {
+                var line = $"{clock.Elapsed.TotalSeconds,6:F1}s {p.Stage}{(p.Node is null ? "" : " " + p.Node)}: {p.Message}";
+                lines.Add(line);
+                Console.Error.WriteLine("accelsdk: " + line);
+            });
+            var options = new ClusterSelectOptions
+            {
+                Nodes = parse.GetValue(nodes) is { Length: > 0 } n ? n : null,
+                Candidates = parse.GetValue(backend) is { Length: > 0 } b ? b : null,
+                Autotune = true,
+                ConsiderSplits = !parse.GetValue(noSplit),
+            };
+            await using var session = await client.SelectAsync(path, options, progress);
+            var (json, html) = Cluster.Reporting.ClusterReport.Write(parse.GetRequiredValue(report)!, path, session.Selection, await client.GetNodesAsync(), lines);
+            var selection = session.Selection;
+            Console.WriteLine($"{Path.GetFileName(path)}: {selection.Placement} ({string.Join(", ", selection.Weights.Where(w => w.Value > 0).Select(w => w.Key))})" +
+                (selection.KeptMeasuredMs is { } ms ? $", measured {ms:F1} ms, predicted {selection.KeptPredictedMs:F1} ms" : ""));
+            foreach (var m in selection.Nodes)
+                Console.WriteLine($"  {m.Node}: {m.Device ?? m.Error}, plan: {Cluster.Reporting.ClusterReport.DescribeTuning(m.TuningSource)}");
+            Console.WriteLine($"report: {json}");
+            Console.WriteLine($"report: {html}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        private readonly object _gate = new();
+
+        public void Report(T value)
+        {
+            lock (_gate) report(value);
+        }
     }
 
     private static IReadOnlyDictionary<string, AccelTensor> LocalInputs(string path) => Execution.SampleInputs.Random(Model.Load(path));

@@ -62,8 +62,9 @@ public sealed partial class AccelCluster
         var row = new SplitMeasurement(plan.Front, back, plan.Cut, graph.LayerNames[plan.Cut - 1], plan.CutBytes, plan.PredictedMs);
         try
         {
-            var frontDevice = usable.Single(u => u.Measurement.Node == plan.Front).Measurement.Device!;
-            var backDevice = usable.Single(u => u.Measurement.Node == back).Measurement.Device!;
+            // A stage runs on one device: the node's chosen one (the first of an autotuned multi-device plan).
+            var frontDevice = usable.Single(u => u.Measurement.Node == plan.Front).Measurement.Device!.Split('+')[0];
+            var backDevice = usable.Single(u => u.Measurement.Node == back).Measurement.Device!.Split('+')[0];
             var first = Grains.GetGrain<IStageGrain>(NodeKeys.OfStage(plan.Front, model.Digest, 0, plan.Cut));
             var second = Grains.GetGrain<IStageGrain>(NodeKeys.OfStage(back, model.Digest, plan.Cut, graph.Count));
             var frontStage = await first.PrepareAsync(new StageRequest(prepare, 0, plan.Cut, frontDevice), cancellationToken);

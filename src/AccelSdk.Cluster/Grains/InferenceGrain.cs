@@ -84,7 +84,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
     {
         if (_layers is not null) return _layers;
         var request = _request ?? throw new ClusterException($"node '{node.Name}': model {Digest} was never prepared here: select it through the cluster first");
-        var device = _prepared!.Device;
+        var device = _prepared!.Device.Split('+')[0];
         var options = new SelectOptions
         {
             Policy = request.Policy,
