@@ -69,8 +69,9 @@ public interface IInferenceGrain : IGrainWithStringKey
 /// <summary>
 /// Fleet-shared tuning, one grain per tuning cache file name, which names the machine fingerprint (CPU, cores, OS and
 /// every backend with its version): nodes with the same fingerprint reuse what one of them tuned; a node whose
-/// fingerprint differs (another backend version included) has another key and tunes for itself. Held in memory by
-/// the silo the grain lives on (lost if that node goes: the next tuning publishes again).
+/// fingerprint differs (another backend version included) has another key and tunes for itself, so a version change
+/// invalidates every result published before it. Kept in Orleans grain storage: Redis with Redis clustering (it
+/// survives the death of the node that published it), memory with localhost clustering.
 /// </summary>
 public interface IFleetTuningGrain : IGrainWithStringKey
 {
