@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AccelSdk.Cluster.Client;
 using AccelSdk.Cluster.Hosting;
 using AccelSdk.TestSupport;
+using Xunit.Abstractions;
 
 namespace AccelSdk.Cluster.Tests;
 
@@ -11,7 +12,7 @@ namespace AccelSdk.Cluster.Tests;
 /// node behind the link. About 2-4 minutes on a loaded 2-core machine.
 /// </summary>
 [Collection("cluster")]
-public sealed class SplitTests(TwoNodeCluster cluster)
+public sealed class SplitTests(TwoNodeCluster cluster, ITestOutputHelper output)
 {
     private static readonly string[] OrtCpu = { "ort-cpu" };
 
@@ -38,7 +39,8 @@ public sealed class SplitTests(TwoNodeCluster cluster)
             var inputs = LocalReference.Inputs(path, seed);
             var remote = await session.RunAsync(inputs);
             Assert.Equal($"{kept.Front}>{kept.Back}", remote.Node);
-            LocalReference.AssertSameBits(local.Run(inputs), remote, $"{model} seed {seed} split at layer {kept.Cut} over {remote.Node}");
+            // Same backend, but each stage is its own graph: ONNX Runtime cannot fuse across the cut, so within 1e-5.
+            LocalReference.AssertClose(local.Run(inputs), remote, $"{model} seed {seed} split at layer {kept.Cut} over {remote.Node}");
         }
     }
 
@@ -59,15 +61,16 @@ public sealed class SplitTests(TwoNodeCluster cluster)
         await using var client = await AccelCluster.ConnectAsync(new AccelClusterOptions { Cluster = ClusterConnection.Parse(redis.Connection) }, connect.Token);
         await TwoNodeCluster.WaitForNodesAsync(client, ["weak", "strong"], TimeSpan.FromSeconds(60));
         var path = RepoPaths.ResNet18;
-        var options = new ClusterSelectOptions { Candidates = OrtCpu, ConsiderSplits = true, MeasuredRuns = 7 };
+        var options = new ClusterSelectOptions { Candidates = OrtCpu, ConsiderSplits = true, MeasuredRuns = 9 };
         using var local = LocalReference.Open(path);
         var log = new List<string>();
-        var progress = new Progress<ClusterProgress>(p => { lock (log) log.Add($"{p.Stage} {p.Node}: {p.Message}"); });
+        var progress = new SynchronousProgress<ClusterProgress>(p => { lock (log) log.Add($"{clock.Elapsed.TotalSeconds,6:F1}s {p.Stage} {p.Node}: {p.Message}"); });
 
         // Fast link (the veth pair unshaped): the strong node is worth the trip.
         await using (var fast = await client.SelectAsync(path, options, progress))
         {
             var selection = fast.Selection;
+            output.WriteLine(Describe("fast link", selection, log));
             Assert.True(selection.Placement == ClusterPlacement.WholeOnBestNode && selection.Weights["strong"] == 1.0, Describe("fast link", selection, log));
             AssertPredicted(selection, log);
             await AssertAnswersAsync(fast, local, path);
@@ -79,6 +82,7 @@ public sealed class SplitTests(TwoNodeCluster cluster)
         await using (var slow = await client.SelectAsync(path, options, progress))
         {
             var selection = slow.Selection;
+            output.WriteLine(Describe("slow link", selection, log));
             var keptWeak = selection.Placement == ClusterPlacement.WholeOnBestNode && selection.Weights["weak"] == 1.0;
             Assert.True(keptWeak || selection.Placement == ClusterPlacement.Split, Describe("slow link", selection, log));
             Assert.True(client.LinkRemeasures > remeasuredBefore, "the shaped link was not found to have drifted:\n" + string.Join("\n", log));
@@ -91,6 +95,11 @@ public sealed class SplitTests(TwoNodeCluster cluster)
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(8), $"took {clock.Elapsed}");
     }
 
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     private static void AssertPredicted(ClusterSelection selection, List<string> log)
     {
         var (predicted, measured) = (selection.KeptPredictedMs!.Value, selection.KeptMeasuredMs!.Value);
@@ -101,14 +110,17 @@ public sealed class SplitTests(TwoNodeCluster cluster)
     {
         var inputs = LocalReference.Inputs(path, 7);
         var remote = await session.RunAsync(inputs);
-        LocalReference.AssertSameBits(local.Run(inputs), remote, $"{session.Selection.Placement} on {remote.Node}");
+        var expected = local.Run(inputs);
+        if (session.Selection.Placement == ClusterPlacement.Split) LocalReference.AssertClose(expected, remote, $"split over {remote.Node}");
+        else LocalReference.AssertSameBits(expected, remote, $"{session.Selection.Placement} on {remote.Node}");
     }
 
     private static string Describe(string what, ClusterSelection selection, List<string> log)
     {
         lock (log)
         {
-            return $"{what}: kept {selection.Placement} ({string.Join(", ", selection.Weights.Select(w => $"{w.Key}={w.Value}"))})\n" +
+            return $"{what}: kept {selection.Placement} ({string.Join(", ", selection.Weights.Select(w => $"{w.Key}={w.Value}"))}), " +
+                   $"predicted {selection.KeptPredictedMs:F1} ms, measured {selection.KeptMeasuredMs:F1} ms\n" +
                    string.Join("\n", selection.Nodes.Select(n => $"  {n.Node}: whole {n.EndToEndMedianMs:F1} ms measured, {n.PredictedMs:F1} ms predicted, node {n.NodeMedianMs:F1} ms")) + "\n" +
                    string.Join("\n", selection.Splits.Select(s => $"  split {s.Front}>{s.Back} at {s.Cut}: {s.MeasuredMs:F1} ms measured, {s.PredictedMs:F1} predicted {s.Error}")) + "\n" +
                    string.Join("\n", log);

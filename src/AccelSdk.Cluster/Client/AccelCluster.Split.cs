@@ -82,44 +82,61 @@ public sealed partial class AccelCluster
     }
 
     /// <summary>
-    /// The best whole node against the best split, side by side: each predicted afresh from its parts (the links and
-    /// each node's or stage's own median measured just now), then both measured end to end in alternating runs, so that
-    /// a change of machine load between the earlier measurements cannot decide.
+    /// The best whole node against the best split, side by side. Each round runs each candidate's parts alone on their
+    /// nodes (each node or stage timed by itself) and then the candidate end to end, so that the prediction (links +
+    /// the parts' medians) and the measurement come from the same moments and a change of machine load between earlier
+    /// measurements cannot decide. When the leading candidate's measurement and prediction still disagree by more than
+    /// 20%, the load moved during the run-off: it runs again (at most twice more), and the medians are taken over every
+    /// round run.
     /// </summary>
     private async Task<Runoff> RunoffAsync(SplitOutcome split, NodeMeasurement bestWhole, IInferenceGrain wholeGrain, TensorPayload[] sample,
         ClusterSelectOptions options, IProgress<ClusterProgress>? progress, CancellationToken cancellationToken)
     {
         var graph = split.Graph;
         var runs = Math.Max(3, options.MeasuredRuns);
-        var wholePredicted = SplitPlanner.CallMs(LinkOf, LinkFit.Client, bestWhole.Node, graph.InputBytes, graph.OutputBytes) +
-                             await wholeGrain.MeasureLocalAsync(runs, cancellationToken);
-        double? splitPredicted = null;
+        var candidates = new List<RunoffCandidate>
+        {
+            new(SplitPlanner.CallMs(LinkOf, LinkFit.Client, bestWhole.Node, graph.InputBytes, graph.OutputBytes),
+                [ct => wholeGrain.MeasureLocalAsync(1, ct)], () => wholeGrain.RunAsync(sample, 0, cancellationToken)),
+        };
         if (split.Best is { } best && split.BestRoute is { } route)
         {
-            splitPredicted = SplitPlanner.CallMs(LinkOf, LinkFit.Client, best.Front, graph.InputBytes, graph.OutputBytes) +
-                             await route.Stages[0].MeasureLocalAsync(runs, cancellationToken) +
-                             SplitPlanner.CallMs(LinkOf, best.Front, best.Back, best.CutBytes, graph.OutputBytes) +
-                             await route.Stages[1].MeasureLocalAsync(runs, cancellationToken);
+            candidates.Add(new(SplitPlanner.CallMs(LinkOf, LinkFit.Client, best.Front, graph.InputBytes, graph.OutputBytes) +
+                               SplitPlanner.CallMs(LinkOf, best.Front, best.Back, best.CutBytes, graph.OutputBytes),
+                [ct => route.Stages[0].MeasureLocalAsync(1, ct), ct => route.Stages[1].MeasureLocalAsync(1, ct)], () => route.RunAsync(sample, 0, cancellationToken)));
         }
-        var calls = new List<Func<Task>> { () => wholeGrain.RunAsync(sample, 0, cancellationToken) };
-        if (split.BestRoute is { } r) calls.Add(() => r.RunAsync(sample, 0, cancellationToken));
-        foreach (var call in calls) await call();
-        var times = calls.Select(_ => new double[runs]).ToArray();
-        for (var i = 0; i < runs; i++)
+        foreach (var c in candidates) await c.EndToEnd();
+        Runoff? runoff = null;
+        var predicted = candidates.Select(_ => new List<double>()).ToArray();
+        var measured = candidates.Select(_ => new List<double>()).ToArray();
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            for (var c = 0; c < calls.Count; c++)
+            for (var i = 0; i < runs; i++)
             {
-                var start = System.Diagnostics.Stopwatch.GetTimestamp();
-                await calls[c]();
-                times[c][i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                for (var c = 0; c < candidates.Count; c++)
+                {
+                    var prediction = candidates[c].TransferMs;
+                    foreach (var part in candidates[c].Parts) prediction += await part(cancellationToken);
+                    predicted[c].Add(prediction);
+                    var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await candidates[c].EndToEnd();
+                    measured[c].Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
             }
+            // Every round so far counts: a repeat adds samples instead of replacing them.
+            var (p, m) = (predicted.Select(x => Median(x.ToArray())).ToArray(), measured.Select(x => Median(x.ToArray())).ToArray());
+            runoff = new Runoff(bestWhole.Node, p[0], m[0], candidates.Count > 1 ? p[1] : null, candidates.Count > 1 ? m[1] : null);
+            progress?.Report(new ClusterProgress("runoff", null, $"whole on {runoff.WholeNode}: predicted {runoff.WholePredictedMs:F1} ms, measured {runoff.WholeMeasuredMs:F1} ms" +
+                (split.Best is { } b ? $"; split {b.Front}>{b.Back} at {b.Cut}: predicted {runoff.SplitPredictedMs:F1} ms, measured {runoff.SplitMeasuredMs:F1} ms" : "")));
+            var lead = m.Length > 1 && m[1] < m[0] ? 1 : 0;
+            if (Math.Abs(m[lead] - p[lead]) <= 0.2 * p[lead]) break;
         }
-        var medians = times.Select(t => t.Order().ElementAt(t.Length / 2)).ToArray();
-        var runoff = new Runoff(bestWhole.Node, wholePredicted, medians[0], splitPredicted, calls.Count > 1 ? medians[1] : null);
-        progress?.Report(new ClusterProgress("runoff", null, $"whole on {runoff.WholeNode}: predicted {runoff.WholePredictedMs:F1} ms, measured {runoff.WholeMeasuredMs:F1} ms" +
-            (split.Best is { } b ? $"; split {b.Front}>{b.Back} at {b.Cut}: predicted {runoff.SplitPredictedMs:F1} ms, measured {runoff.SplitMeasuredMs:F1} ms" : "")));
-        return runoff;
+        return runoff!;
     }
+
+    private sealed record RunoffCandidate(double TransferMs, IReadOnlyList<Func<CancellationToken, Task<double>>> Parts, Func<Task> EndToEnd);
+
+    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
     /// <summary>Median time of sequential calls.</summary>
     private static async Task<double> MedianLatencyAsync(Func<Task> call, int warmup, int runs)

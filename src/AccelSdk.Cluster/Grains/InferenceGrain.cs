@@ -91,7 +91,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
             Candidates = node.Candidates([device]),
             SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
         };
-        var (layerMs, fromCache) = await LocalRuntime.ProfileLayersAsync(node.Store.PathOf(Digest), options, device, node.TuningCacheDirectory, cancellationToken);
+        var (layerMs, fromCache) = await LocalRuntime.ProfileLayersAsync(node.Store.PathOf(Digest), options, device, node.ProfileCacheDirectory, cancellationToken);
         _layers = new LayerProfile(node.Name, device, layerMs, fromCache ? "local cache" : "measured");
         return _layers;
     }

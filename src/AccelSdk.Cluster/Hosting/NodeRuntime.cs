@@ -62,6 +62,15 @@ public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList
     /// <summary>The node's own tuning cache (beside its model store, so that nodes on one machine do not share one by accident).</summary>
     public string TuningCacheDirectory => Path.Combine(Store.Directory, "autotune");
 
+    /// <summary>Scratch folder for the fleet's tuning cache file of this fingerprint (never the node's own cache).</summary>
+    public string FleetCacheDirectory => Path.Combine(Store.Directory, "autotune-fleet");
+
+    /// <summary>
+    /// The split planner's per-layer profiles (autotuner node timings on one device), kept apart from the node's tuning
+    /// cache so that a profile is never taken for a tuned plan.
+    /// </summary>
+    public string ProfileCacheDirectory => Path.Combine(Store.Directory, "profile");
+
     /// <summary>The node's model store.</summary>
     public NodeModelStore Store { get; } = store;
 
