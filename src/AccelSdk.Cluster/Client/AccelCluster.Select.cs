@@ -79,7 +79,7 @@ public sealed partial class AccelCluster
 
     private static ClusterSelection WithSplit(ClusterSelection selection, SplitOutcome split, Runoff runoff)
     {
-        selection = selection with { Links = split.Links, Splits = split.Splits };
+        selection = selection with { Links = split.Links, Splits = split.Splits, BestWholeMeasuredMs = runoff.WholeMeasuredMs };
         return selection.Placement == ClusterPlacement.Split
             ? selection with { KeptSplit = split.Best, KeptPredictedMs = runoff.SplitPredictedMs, KeptMeasuredMs = runoff.SplitMeasuredMs }
             : selection with { KeptPredictedMs = runoff.WholePredictedMs, KeptMeasuredMs = runoff.WholeMeasuredMs };

@@ -17,6 +17,14 @@ public sealed record AccelClusterOptions
     /// <summary>Localhost clustering: the gateway port of a node to connect through.</summary>
     public int GatewayPort { get; init; } = ClusterConnection.DefaultGatewayPort;
 
+    /// <summary>
+    /// Connect through this one node gateway only (address and gateway port), instead of every gateway membership
+    /// lists: for a client beside one node (the device of a device-and-server split), whose calls to the other nodes
+    /// should leave through that node as its data would. Orleans otherwise spreads a client's calls over all gateways,
+    /// which forward them to the target node.
+    /// </summary>
+    public System.Net.IPEndPoint? Gateway { get; init; }
+
     /// <summary>The cluster certificate, when the nodes use TLS.</summary>
     public X509Certificate2? Certificate { get; init; }
 
@@ -172,6 +180,9 @@ public sealed record ClusterSelection(string ModelDigest, ClusterPlacement Place
     /// measured just before the final side-by-side run-off, to compare with <see cref="KeptMeasuredMs"/>.
     /// </summary>
     public double? KeptPredictedMs { get; init; }
+
+    /// <summary>The best whole-model node's end-to-end median latency in the same run-off (the kept plan is never slower).</summary>
+    public double? BestWholeMeasuredMs { get; init; }
 
     /// <summary>The kept placement's end-to-end median latency in the run-off (best whole node and best split measured alternately).</summary>
     public double? KeptMeasuredMs { get; init; }
