@@ -27,7 +27,7 @@ public sealed partial class AccelCluster
         foreach (var (m, grain) in usable)
         {
             var profile = await grain.ProfileLayersAsync(cancellationToken);
-            var whole = m.NodeMedianMs ?? profile.LayerMs.Sum();
+            var whole = m.NodeMedianMs is > 0 and var median ? median : profile.LayerMs.Sum();
             costs.Add(new SplitNodeCost(m.Node, SplitPlanner.Calibrate(profile.LayerMs, whole), whole));
             progress?.Report(new ClusterProgress("profile", m.Node, $"{profile.LayerMs.Length} layers on {profile.Device} ({profile.Source}): " +
                 $"{profile.LayerMs.Sum():F1} ms layer by layer, {whole:F1} ms whole"));

@@ -47,8 +47,11 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         _layers = null;
         node.Preparations[Digest] = request;
         var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);
+        // An autotuned session carries no selection figures: its own median is measured here.
+        var median = chosen?.MedianMs is > 0 and var ms ? ms
+            : await LocalRuntime.MedianRunMsAsync(session, options.SampleInputs ?? LocalRuntime.SampleInputs(path), options.MeasuredRuns, cancellationToken);
         _prepared = new PrepareResult(node.Name, string.Join("+", session.Plan.Devices.Select(d => d.Id)),
-            chosen?.MedianMs ?? 0, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
+            median, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
         return _prepared;
     }
 
