@@ -29,9 +29,10 @@ internal static class ClusterCommands
         var tlsCert = TlsOption();
         var store = CliOptions.PathOption("--store", "DIR", PathKind.OutputDirectory, "where models are stored by digest (default $TMPDIR/accelsdk-node-NAME)");
         var devices = CliOptions.TextsOption("--device", "ID|BACKEND", "offer only this device or backend to the cluster (default: every available device)");
+        var address = AddressOption();
         var command = new Command("node", "run a cluster node (an Orleans silo hosting this machine's devices) until stopped")
         {
-            cluster, name, port, gatewayPort, tlsCert, store, devices,
+            cluster, name, port, gatewayPort, tlsCert, store, devices, address,
         };
         command.SetAction(parse =>
         {
@@ -46,6 +47,7 @@ internal static class ClusterCommands
                 Certificate = certificate,
                 StoreDirectory = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "accelsdk-node-" + nodeName),
                 Devices = parse.GetValue(devices) is { Length: > 0 } offered ? offered : null,
+                Address = parse.GetValue(address) ?? System.Net.IPAddress.Loopback,
             };
             ClusterNode.RunAsync(options, line => Console.WriteLine("accelsdk: " + line), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;
@@ -58,6 +60,7 @@ internal static class ClusterCommands
         var command = new Command("cluster", "talk to a running cluster: status, run");
         command.Add(CreateStatus());
         command.Add(CreateRun());
+        command.Add(CreateAutotune());
         return command;
     }
 
@@ -79,6 +82,7 @@ internal static class ClusterCommands
             {
                 Console.WriteLine($"{n.Name}: process {n.ProcessId}, {n.ProcessorCount} cores, {n.AvailableMemoryBytes >> 20} MiB available, fingerprint {n.MachineFingerprint ?? "(no probe)"}, " +
                                   $"{n.StoredModels.Count} model(s) stored");
+                if (n.UnavailableReason is { } reason) Console.WriteLine("  UNAVAILABLE: " + reason);
                 Console.WriteLine("  runtimes: " + string.Join(", ", n.BackendVersions.Select(kv => $"{kv.Key} {kv.Value}")));
                 foreach (var d in n.Devices)
                     Console.WriteLine($"  {d.Id,-18} {d.Kind.ToLowerInvariant(),-6} {(d.IsAvailable ? "yes" : "no"),-3} {d.Name}{(d.IsAvailable ? "" : ": " + d.UnavailableReason)}");
@@ -98,9 +102,10 @@ internal static class ClusterCommands
         var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
         var backend = CliOptions.TextsOption("--backend", "NAME|DEVICE", "devices or backends the nodes may use");
         var autotune = CliOptions.Flag("--autotune", "each node places the model layer by layer over its devices, reusing a plan a node of the same fingerprint tuned");
+        var split = CliOptions.Flag("--split", "latency policy: also measure the model cut over two nodes (links and per-layer profiles measured), kept when faster");
         var command = new Command("run", "place MODEL on the cluster by measurement and run it once")
         {
-            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend, autotune,
+            model, cluster, gateway, tlsCert, policy, inputs, outputDir, nodes, backend, autotune, split,
         };
         command.SetAction(parse => WithCluster(parse.GetRequiredValue(cluster), parse.GetValue(gateway), parse.GetValue(tlsCert), async client =>
         {
@@ -113,6 +118,7 @@ internal static class ClusterCommands
                 Candidates = parse.GetValue(backend) is { Length: > 0 } b ? b : null,
                 SampleInputs = given,
                 Autotune = parse.GetValue(autotune),
+                ConsiderSplits = parse.GetValue(split),
             };
             var progress = new Progress<ClusterProgress>(p => Console.Error.WriteLine($"accelsdk: {p.Stage}{(p.Node is null ? "" : " " + p.Node)}: {p.Message}"));
             await using var session = await client.SelectAsync(path, options, progress);
@@ -129,6 +135,61 @@ internal static class ClusterCommands
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static Command CreateAutotune()
+    {
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
+        var report = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "write report.json and report.html here", required: true);
+        var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
+        var backend = CliOptions.TextsOption("--backend", "NAME|DEVICE", "devices or backends the nodes may use");
+        var noSplit = CliOptions.Flag("--no-split", "do not measure links or splits: whole-model placements only");
+        var command = new Command("autotune", "autotune MODEL on every node (reusing the fleet's plans), measure links and splits, keep the fastest placement and report it")
+        {
+            model, cluster, gateway, tlsCert, report, nodes, backend, noSplit,
+        };
+        command.SetAction(parse => WithCluster(parse.GetRequiredValue(cluster), parse.GetValue(gateway), parse.GetValue(tlsCert), async client =>
+        {
+            var path = parse.GetRequiredValue(model);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var lines = new List<string>();
+            var progress = new SynchronousProgress<ClusterProgress>(p =>
+            {
+                var line = $"{clock.Elapsed.TotalSeconds,6:F1}s {p.Stage}{(p.Node is null ? "" : " " + p.Node)}: {p.Message}";
+                lines.Add(line);
+                Console.Error.WriteLine("accelsdk: " + line);
+            });
+            var options = new ClusterSelectOptions
+            {
+                Nodes = parse.GetValue(nodes) is { Length: > 0 } n ? n : null,
+                Candidates = parse.GetValue(backend) is { Length: > 0 } b ? b : null,
+                Autotune = true,
+                ConsiderSplits = !parse.GetValue(noSplit),
+            };
+            await using var session = await client.SelectAsync(path, options, progress);
+            var (json, html) = Cluster.Reporting.ClusterReport.Write(parse.GetRequiredValue(report)!, path, session.Selection, await client.GetNodesAsync(), lines);
+            var selection = session.Selection;
+            Console.WriteLine($"{Path.GetFileName(path)}: {selection.Placement} ({string.Join(", ", selection.Weights.Where(w => w.Value > 0).Select(w => w.Key))})" +
+                (selection.KeptMeasuredMs is { } ms ? $", measured {ms:F1} ms, predicted {selection.KeptPredictedMs:F1} ms" : ""));
+            foreach (var m in selection.Nodes)
+                Console.WriteLine($"  {m.Node}: {m.Device ?? m.Error}, plan: {Cluster.Reporting.ClusterReport.DescribeTuning(m.TuningSource)}");
+            Console.WriteLine($"report: {json}");
+            Console.WriteLine($"report: {html}");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>Reports on the calling thread, in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        private readonly object _gate = new();
+
+        public void Report(T value)
+        {
+            lock (_gate) report(value);
+        }
     }
 
     private static IReadOnlyDictionary<string, AccelTensor> LocalInputs(string path) => Execution.SampleInputs.Random(Model.Load(path));
@@ -176,6 +237,19 @@ internal static class ClusterCommands
                 result.AddError("--cluster " + e.Message);
                 return ClusterConnection.Localhost;
             }
+        },
+    };
+
+    private static Option<System.Net.IPAddress?> AddressOption() => new("--address")
+    {
+        Description = "redis clustering: the address the node listens on and advertises (default 127.0.0.1)",
+        HelpName = "IP",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (System.Net.IPAddress.TryParse(text, out var ip)) return ip;
+            result.AddError($"--address '{text}' is not an IP address");
+            return null;
         },
     };
 

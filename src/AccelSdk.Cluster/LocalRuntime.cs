@@ -28,6 +28,78 @@ internal static class LocalRuntime
         Task.Run(() => Autotuner.Tune(AccelRuntime.Default, Model.Load(path), AutotuneOptions.From(options) with { CacheDirectory = cacheDirectory, CachedPlanOnly = cachedOnly },
             cancellationToken), cancellationToken);
 
+    /// <summary>The model file at <paramref name="path"/>, parsed.</summary>
+    public static Model Load(string path) => Model.Load(path);
+
+    /// <summary>
+    /// Extracts layers <see cref="StageRequest.From"/> to <see cref="StageRequest.To"/> of the model file as a sub-model
+    /// (at the shapes of the request's sample inputs) and selects its session among <paramref name="candidates"/>,
+    /// measured with random inputs of the stage's types. Returns the session and the whole model's output names.
+    /// </summary>
+    public static async Task<(AccelSession Session, HashSet<string> ModelOutputs)> SelectStageAsync(string path, StageRequest request,
+        IReadOnlyList<string>? candidates, CancellationToken cancellationToken)
+    {
+        var model = Model.Load(path);
+        var count = model.Graph.Nodes.Count;
+        if (request.From < 0 || request.To > count || request.From >= request.To)
+            throw new ClusterException($"{model.Label}: stage {request.From}-{request.To} is outside its {count} layers");
+        var sample = request.Base.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : Execution.SampleInputs.Random(model);
+        var shaped = model.WithInputShapes(sample);
+        var types = ShapeInference.Infer(shaped);
+        var later = Enumerable.Range(request.To, count - request.To).ToHashSet();
+        var stage = GraphPartitioner.Extract(shaped, Enumerable.Range(request.From, request.To - request.From).ToArray(), types, later, $"stage_{request.From}_{request.To}");
+        var options = new SelectOptions
+        {
+            Policy = request.Base.Policy,
+            Candidates = candidates,
+            MeasuredRuns = Math.Clamp(request.Base.MeasuredRuns, 1, 1000),
+            WarmupRuns = Math.Clamp(request.Base.WarmupRuns, 0, 100),
+            SampleInputs = Execution.SampleInputs.Random(stage),
+        };
+        var session = await AccelRuntime.Default.SelectAsync(stage, options, progress: null, cancellationToken);
+        return (session, model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Per-layer median times of the model file on <paramref name="device"/>, from the autotuner's node profiling
+    /// (its tuning cache in <paramref name="cacheDirectory"/> when it holds them), and whether they came from the cache.
+    /// </summary>
+    public static async Task<(double[] LayerMs, bool FromCache)> ProfileLayersAsync(string path, SelectOptions options, string device, string cacheDirectory,
+        CancellationToken cancellationToken)
+    {
+        var model = Model.Load(path);
+        var result = await Task.Run(() => Autotuner.Tune(AccelRuntime.Default, model, AutotuneOptions.From(options) with
+            {
+                CacheDirectory = cacheDirectory,
+                // Only the node timings are wanted: fewer runs per layer and per plan than a tuning that keeps a plan.
+                NodeTiming = new TimingRules { MinRuns = 3, MaxRuns = 15 },
+                PlanRuns = 3,
+            }, cancellationToken),
+            cancellationToken);
+        result.Session?.Dispose();
+        var layerMs = new double[model.Graph.Nodes.Count];
+        foreach (var node in result.Nodes)
+        {
+            if (node.Index >= 0 && node.Index < layerMs.Length)
+                layerMs[node.Index] = node.Candidates.FirstOrDefault(c => c.DeviceId == device)?.MedianMs ?? node.BestMs ?? 0;
+        }
+        return (layerMs, result.FromCache);
+    }
+
+    /// <summary>Median local time (ms) of <paramref name="runs"/> sequential runs of <paramref name="session"/>.</summary>
+    public static async Task<double> MedianRunMsAsync(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, int runs, CancellationToken cancellationToken)
+    {
+        var times = new double[Math.Clamp(runs, 1, 100)];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            await session.RunAsync(inputs, cancellationToken);
+            times[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[times.Length / 2];
+    }
+
     /// <summary>Runs one request.</summary>
     public static Task<RunResult> RunAsync(AccelSession session, IReadOnlyDictionary<string, AccelTensor> inputs, CancellationToken cancellationToken) =>
         session.RunAsync(inputs, cancellationToken);

@@ -21,8 +21,9 @@ public sealed class RedisServer : IDisposable
     private readonly string _directory;
     private readonly int _pid;
 
-    private RedisServer(int port, string directory, int pid)
+    private RedisServer(int port, string directory, int pid, IPAddress address)
     {
+        Address = address;
         Port = port;
         _directory = directory;
         _pid = pid;
@@ -30,10 +31,14 @@ public sealed class RedisServer : IDisposable
 
     public int Port { get; }
 
-    public string Connection => $"redis:127.0.0.1:{Port}";
+    public IPAddress Address { get; }
 
-    public static RedisServer Start()
+    public string Connection => $"redis:{Address}:{Port}";
+
+    /// <summary>Starts redis on <paramref name="address"/> (loopback by default; a test's own veth address for nodes in a namespace).</summary>
+    public static RedisServer Start(IPAddress? address = null)
     {
+        address ??= IPAddress.Loopback;
         var server = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server"
             : throw new InvalidOperationException("redis-server is missing: apt-get install redis-server (scripts/setup-cluster.sh)");
         var directory = Directory.CreateTempSubdirectory("accelsdk-redis-").FullName;
@@ -41,7 +46,7 @@ public sealed class RedisServer : IDisposable
         var pidFile = Path.Combine(directory, "redis.pid");
         using (var start = Process.Start(new ProcessStartInfo(server)
         {
-            ArgumentList = { "--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "yes", "--pidfile", pidFile, "--dir", directory, "--logfile", Path.Combine(directory, "redis.log") },
+            ArgumentList = { "--port", port.ToString(), "--bind", address.ToString(), "--save", "", "--appendonly", "no", "--protected-mode", IPAddress.IsLoopback(address) ? "yes" : "no", "--daemonize", "yes", "--pidfile", pidFile, "--dir", directory, "--logfile", Path.Combine(directory, "redis.log") },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!)
@@ -52,7 +57,7 @@ public sealed class RedisServer : IDisposable
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(10))
         {
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Answers(port)) return new RedisServer(port, directory, pid);
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Answers(address, port)) return new RedisServer(port, directory, pid, address);
             Thread.Sleep(50);
         }
         throw new TimeoutException($"redis-server on port {port} did not answer within 10 s");
@@ -73,12 +78,12 @@ public sealed class RedisServer : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static bool Answers(int port)
+    private static bool Answers(IPAddress address, int port)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
+            client.Connect(address, port);
             var stream = client.GetStream();
             stream.Write("PING\r\n"u8);
             var buffer = new byte[16];
@@ -126,9 +131,9 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Starts a node and waits (at most <paramref name="timeout"/>) for its "up" line.</summary>
     public static NodeProcess Start(string name, string cluster, string? tlsCert = null, TimeSpan? timeout = null, int? siloPort = null, int? gatewayPort = null,
-        string? cpuList = null, string? device = null)
+        string? cpuList = null, string? device = null, NodePlace? place = null)
     {
-        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList, device);
+        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList, device, place);
         try
         {
             node.WaitUp(timeout ?? TimeSpan.FromSeconds(90));
@@ -143,26 +148,31 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Starts a node without waiting for it.</summary>
     public static NodeProcess Launch(string name, string cluster, string? tlsCert = null, int? siloPort = null, int? gatewayPort = null, string? cpuList = null,
-        string? device = null)
+        string? device = null, NodePlace? place = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "AccelSdk.Cli.dll");
         if (!File.Exists(cli)) throw new FileNotFoundException("the CLI is not beside the tests", cli);
         var store = Directory.CreateTempSubdirectory("accelsdk-node-" + name + "-").FullName;
         var gateway = gatewayPort ?? FreePorts.Next();
-        var info = new ProcessStartInfo(cpuList is null ? "dotnet" : "taskset")
+        var command = new List<string>();
+        if (place?.Namespace is { } netns) command.AddRange(["ip", "netns", "exec", netns]);
+        if (cpuList is not null) command.AddRange(["taskset", "-c", cpuList]);
+        command.Add("dotnet");
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (cpuList is not null)
-        {
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(cpuList);
-            info.ArgumentList.Add("dotnet");
-        }
+        foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
+        foreach (var (key, value) in place?.Environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         foreach (var a in new[] { cli, "node", "--cluster", cluster, "--name", name, "--port", (siloPort ?? FreePorts.Next()).ToString(), "--gateway-port", gateway.ToString(), "--store", store })
             info.ArgumentList.Add(a);
+        if (place?.Address is { } address)
+        {
+            info.ArgumentList.Add("--address");
+            info.ArgumentList.Add(address.ToString());
+        }
         if (device is not null)
         {
             info.ArgumentList.Add("--device");
@@ -174,6 +184,7 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add(tlsCert);
         }
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the node process");
+        place?.Throttle?.Add(process.Id);
         var node = new NodeProcess(name, process, gateway, store);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);

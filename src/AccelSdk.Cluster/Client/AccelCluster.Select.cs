@@ -33,15 +33,56 @@ public sealed partial class AccelCluster
             throw new ClusterException($"{model.Path}: no node could run the model: " + string.Join("; ", measured.Select(m => $"{m.Measurement.Node}: {m.Measurement.Error}")));
 
         var (placement, weights, dataParallel, bestSingle, rows) = await ChoosePlacementAsync(usable, sample, options, progress, cancellationToken);
+        SplitOutcome? split = null;
+        Runoff? runoff = null;
+        if ((options.ConsiderSplits || options.Placement == ClusterPlacement.Split) && placement != ClusterPlacement.DataParallel)
+        {
+            if (usable.Count < 2) throw new ClusterException($"{model.Path}: a split needs two nodes that can run the model; {usable.Count} can");
+            split = await PlanSplitAsync(model, usable, sampleInputs, sample, prepare, options, progress, cancellationToken);
+            rows = rows.Select(r => r with { PredictedMs = split.WholePredictedMs.GetValueOrDefault(r.Node) }).ToList();
+            if (options.Placement == ClusterPlacement.Split && split.Best is null)
+                throw new ClusterException($"{model.Path}: no split could be prepared and run: " + string.Join("; ", split.Splits.Select(x => $"{x.Front}>{x.Back} at {x.Cut}: {x.Error}")));
+            var bestWhole = rows.MinBy(r => r.EndToEndMedianMs ?? double.PositiveInfinity)!;
+            runoff = await RunoffAsync(split, bestWhole, usable.Single(u => u.Measurement.Node == bestWhole.Node).Grain, sample, options, progress, cancellationToken);
+            var splitWins = runoff.SplitMeasuredMs < runoff.WholeMeasuredMs * (1 - Math.Clamp(options.SplitMinGain, 0, 0.9));
+            if (split.Best is { } best && (options.Placement == ClusterPlacement.Split || splitWins))
+            {
+                placement = ClusterPlacement.Split;
+                weights = new Dictionary<string, double>(StringComparer.Ordinal) { [best.Front] = 1.0, [best.Back] = 1.0 };
+            }
+            else
+            {
+                placement = ClusterPlacement.WholeOnBestNode;
+                weights = rows.ToDictionary(r => r.Node, r => r.Node == bestWhole.Node ? 1.0 : 0.0, StringComparer.Ordinal);
+            }
+        }
         var lanes = new NodeLanes(options.QueueCapacityPerNode);
         foreach (var (m, grain) in usable)
-            lanes.Add(new NodeLane(m.Node, grain, Math.Max(1e-6, weights.GetValueOrDefault(m.Node, RateOf(m))), placement == ClusterPlacement.WholeOnBestNode && weights.GetValueOrDefault(m.Node) == 0));
+        {
+            var standby = placement == ClusterPlacement.Split || (placement == ClusterPlacement.WholeOnBestNode && weights.GetValueOrDefault(m.Node) == 0);
+            var weight = placement == ClusterPlacement.Split ? RateOf(m) : weights.GetValueOrDefault(m.Node, RateOf(m));
+            lanes.Add(new NodeLane(m.Node, grain, Math.Max(1e-6, weight), standby));
+        }
+        if (placement == ClusterPlacement.Split)
+            lanes.Add(new NodeLane($"{split!.Best!.Front}>{split.Best.Back}", usable[0].Grain, 1.0, standby: false, split.BestRoute));
         var selection = new ClusterSelection(model.Digest, placement, rows.Concat(measured.Select(m => m.Measurement).Where(m => m.Error is not null)).ToList(),
             weights, dataParallel, bestSingle);
-        progress?.Report(new ClusterProgress("placement", null, placement == ClusterPlacement.DataParallel
-            ? $"data parallel over {string.Join(", ", weights.Select(w => $"{w.Key} {w.Value:P0}"))}"
-            : $"whole model on {weights.Single(w => w.Value > 0).Key}"));
+        if (split is not null) selection = WithSplit(selection, split, runoff!);
+        progress?.Report(new ClusterProgress("placement", null, placement switch
+        {
+            ClusterPlacement.DataParallel => $"data parallel over {string.Join(", ", weights.Select(w => $"{w.Key} {w.Value:P0}"))}",
+            ClusterPlacement.Split => $"split: layers 0-{selection.KeptSplit!.Cut - 1} on {selection.KeptSplit.Front}, the rest on {selection.KeptSplit.Back}",
+            _ => $"whole model on {weights.Single(w => w.Value > 0).Key}",
+        } + (selection.KeptPredictedMs is { } predicted ? $" (predicted {predicted:F1} ms, measured {selection.KeptMeasuredMs:F1} ms)" : "")));
         return new ClusterSession(this, model, prepare, options, lanes, selection, sampleInputs.Keys.ToList());
+    }
+
+    private static ClusterSelection WithSplit(ClusterSelection selection, SplitOutcome split, Runoff runoff)
+    {
+        selection = selection with { Links = split.Links, Splits = split.Splits, BestWholeMeasuredMs = runoff.WholeMeasuredMs };
+        return selection.Placement == ClusterPlacement.Split
+            ? selection with { KeptSplit = split.Best, KeptPredictedMs = runoff.SplitPredictedMs, KeptMeasuredMs = runoff.SplitMeasuredMs }
+            : selection with { KeptPredictedMs = runoff.WholePredictedMs, KeptMeasuredMs = runoff.WholeMeasuredMs };
     }
 
     private async Task<(NodeMeasurement, IInferenceGrain)> MeasureNodeAsync(string node, ModelFile model, PrepareRequest prepare, TensorPayload[] sample,

@@ -51,7 +51,15 @@ public sealed partial class AccelCluster : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
-            options.Cluster.Configure(client, options.ClusterId, options.GatewayPort);
+            if (options.Gateway is { } gateway)
+            {
+                client.UseStaticClustering(gateway);
+                client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (options.ClusterId, options.ClusterId));
+            }
+            else
+            {
+                options.Cluster.Configure(client, options.ClusterId, options.GatewayPort);
+            }
             client.Configure<ClientMessagingOptions>(o =>
             {
                 o.ResponseTimeout = options.ResponseTimeout;

@@ -131,7 +131,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
     public async Task<IReadOnlyList<InferenceStats>> GetNodeStatsAsync(CancellationToken cancellationToken = default)
     {
         var stats = new List<InferenceStats>();
-        foreach (var lane in _lanes.Snapshot().Where(l => l.Healthy))
+        foreach (var lane in _lanes.Snapshot().Where(l => l.Healthy && l.Route is null))
             stats.Add(await lane.Grain.GetStatsAsync().WaitAsync(cancellationToken));
         return stats;
     }
@@ -172,7 +172,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
             var completed = false;
             try
             {
-                var reply = await lane.Grain.RunAsync(inputs, deadlineUnixMs, token);
+                var reply = await lane.RunAsync(inputs, deadlineUnixMs, token);
                 completed = true;
                 return new ClusterRunResult(reply.Node, reply.Outputs.Select(o => o.Name).ToArray(), reply.Outputs.Select(o => o.ToTensor()).ToArray());
             }
@@ -219,7 +219,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
             {
                 continue;
             }
-            foreach (var lane in _lanes.Snapshot().Where(l => l.Healthy && !active.Contains(l.Node)))
+            foreach (var lane in _lanes.Snapshot().Where(l => l.Healthy && l.Members.Any(m => !active.Contains(m))))
                 _lanes.MarkFailed(lane);
             foreach (var node in active.Where(n => !_lanes.Contains(n) && (_options.Nodes is null || _options.Nodes.Contains(n))))
             {
@@ -246,7 +246,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
         await grain.PrepareAsync(_prepare, cancellationToken);
         var sample = _prepare.SampleInputs ?? TensorPayload.FromInputs(LocalRuntime.SampleInputs(_model.Path));
         var median = await AccelCluster.MedianLatencyAsync(grain, sample, 1, 3, cancellationToken);
-        var standby = Selection.Placement == ClusterPlacement.WholeOnBestNode;
+        var standby = Selection.Placement != ClusterPlacement.DataParallel;
         _lanes.Add(new NodeLane(node, grain, 1000.0 / Math.Max(0.01, median), standby));
     }
 }

@@ -3,10 +3,20 @@ using AccelSdk.Cluster.Grains;
 namespace AccelSdk.Cluster.Client;
 
 /// <summary>One node serving a session: its grain, its share of work and its bounded queue.</summary>
-internal sealed class NodeLane(string node, IInferenceGrain grain, double weight, bool standby)
+internal sealed class NodeLane(string node, IInferenceGrain grain, double weight, bool standby, SplitRoute? route = null)
 {
     public string Node { get; } = node;
     public IInferenceGrain Grain { get; } = grain;
+
+    /// <summary>A split model's stages (the lane then spans several nodes); null for a whole model on <see cref="Node"/>.</summary>
+    public SplitRoute? Route { get; } = route;
+
+    /// <summary>The nodes this lane needs alive.</summary>
+    public IReadOnlyList<string> Members => Route?.Nodes ?? [Node];
+
+    public Task<Wire.RunReply> RunAsync(Wire.TensorPayload[] inputs, long deadlineUnixMs, CancellationToken cancellationToken) =>
+        Route is { } route ? route.RunAsync(inputs, deadlineUnixMs, cancellationToken) : Grain.RunAsync(inputs, deadlineUnixMs, cancellationToken);
+
     public double Weight { get; set; } = weight;
     public bool Standby { get; set; } = standby;
     public bool Healthy { get; set; } = true;

@@ -1,24 +1,37 @@
+using AccelSdk.Cluster.Hosting;
 using AccelSdk.Cluster.Wire;
+using Orleans.Placement;
 
 namespace AccelSdk.Cluster.Grains;
 
-/// <summary>Holds the last tuning cache file published for one machine fingerprint.</summary>
-internal sealed class FleetTuningGrain : Grain, IFleetTuningGrain
+/// <summary>What a fleet tuning grain keeps in grain storage.</summary>
+[GenerateSerializer]
+internal sealed class FleetTuningState
+{
+    [Id(0)]
+    public SharedTuning? Tuning { get; set; }
+}
+
+/// <summary>
+/// Holds the last tuning cache file published for one machine fingerprint, in grain storage (Redis with Redis
+/// clustering), so that it outlives the node that published it and the silo the grain was active on. Activated where it
+/// is first called (the publishing node, usually); after that node dies it activates on another and reads the file back.
+/// </summary>
+[PreferLocalPlacement]
+internal sealed class FleetTuningGrain([PersistentState("tuning", ClusterConnection.FleetStorage)] IPersistentState<FleetTuningState> state) : Grain, IFleetTuningGrain
 {
     /// <summary>The tuner's own cap on a cache file.</summary>
     private const int MaxBytes = 64 << 20;
 
-    private SharedTuning? _tuning;
+    public Task<SharedTuning?> GetAsync() => Task.FromResult(state.State.Tuning);
 
-    public Task<SharedTuning?> GetAsync() => Task.FromResult(_tuning);
-
-    public Task PublishAsync(SharedTuning tuning)
+    public async Task PublishAsync(SharedTuning tuning)
     {
         if (tuning.FileName != this.GetPrimaryKeyString())
             throw new ClusterException($"tuning cache {tuning.FileName} published under the key {this.GetPrimaryKeyString()}");
         if (tuning.Bytes.Length is 0 or > MaxBytes)
             throw new ClusterException($"tuning cache {tuning.FileName} from node '{tuning.PublishedBy}' has {tuning.Bytes.Length:N0} bytes, outside 1..{MaxBytes:N0}");
-        _tuning = tuning;
-        return Task.CompletedTask;
+        state.State.Tuning = tuning;
+        await state.WriteStateAsync();
     }
 }

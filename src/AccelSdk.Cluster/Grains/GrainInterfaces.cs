@@ -51,6 +51,17 @@ public interface IInferenceGrain : IGrainWithStringKey
     /// </summary>
     Task<RunReply> RunAsync(TensorPayload[] inputs, long deadlineUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The per-layer profile of the prepared model on the device the node chose (the autotuner's node timings, from
+    /// the node's own tuning cache when present), for the split planner.
+    /// </summary>
+    [ResponseTimeout("00:10:00")]
+    Task<LayerProfile> ProfileLayersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Median time (ms) of <paramref name="runs"/> local runs of the prepared session on its sample inputs, measured on the node.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<double> MeasureLocalAsync(int runs, CancellationToken cancellationToken);
+
     /// <summary>Counters of runs done and refused.</summary>
     Task<InferenceStats> GetStatsAsync();
 }
@@ -58,8 +69,9 @@ public interface IInferenceGrain : IGrainWithStringKey
 /// <summary>
 /// Fleet-shared tuning, one grain per tuning cache file name, which names the machine fingerprint (CPU, cores, OS and
 /// every backend with its version): nodes with the same fingerprint reuse what one of them tuned; a node whose
-/// fingerprint differs (another backend version included) has another key and tunes for itself. Held in memory by
-/// the silo the grain lives on (lost if that node goes: the next tuning publishes again).
+/// fingerprint differs (another backend version included) has another key and tunes for itself, so a version change
+/// invalidates every result published before it. Kept in Orleans grain storage: Redis with Redis clustering (it
+/// survives the death of the node that published it), memory with localhost clustering.
 /// </summary>
 public interface IFleetTuningGrain : IGrainWithStringKey
 {

@@ -15,6 +15,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
     private AccelSession? _session;
     private PrepareResult? _prepared;
     private PrepareRequest? _request;
+    private LayerProfile? _layers;
     private long _runs;
     private long _cancelled;
     private long _deadlinePassed;
@@ -24,6 +25,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         if (_prepared is not null && _request is not null && SameChoice(_request, request)) return _prepared;
+        node.ThrowIfUnavailable();
         var path = node.Store.PathOf(Digest);
         var options = new SelectOptions
         {
@@ -42,10 +44,14 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         _session?.Dispose();
         _session = session;
         _request = request;
+        _layers = null;
         node.Preparations[Digest] = request;
         var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);
+        // An autotuned session carries no selection figures: its own median is measured here.
+        var median = chosen?.MedianMs is > 0 and var ms ? ms
+            : await LocalRuntime.MedianRunMsAsync(session, options.SampleInputs ?? LocalRuntime.SampleInputs(path), options.MeasuredRuns, cancellationToken);
         _prepared = new PrepareResult(node.Name, string.Join("+", session.Plan.Devices.Select(d => d.Id)),
-            chosen?.MedianMs ?? 0, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
+            median, chosen?.ThroughputPerSecond, session.OutputNames.ToArray(), tuningSource);
         return _prepared;
     }
 
@@ -61,10 +67,43 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
             _deadlinePassed++;
             throw new ClusterDeadlineException($"node '{node.Name}', model {Digest}", TimeSpan.FromMilliseconds(deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Duration());
         }
+        node.ThrowIfUnavailable();
         var session = _session ?? await PrepareAgainAsync(cancellationToken);
-        var result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
+        RunResult result;
+        try
+        {
+            node.Faults.BeforeRun(node.Name);
+            result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
+        }
+        catch (BackendException e)
+        {
+            throw node.MarkUnavailable(e);
+        }
         _runs++;
         return new RunReply(node.Name, result.Names.Select((name, i) => TensorPayload.From(name, result[i])).ToArray());
+    }
+
+    public async Task<LayerProfile> ProfileLayersAsync(CancellationToken cancellationToken)
+    {
+        if (_layers is not null) return _layers;
+        var request = _request ?? throw new ClusterException($"node '{node.Name}': model {Digest} was never prepared here: select it through the cluster first");
+        var device = _prepared!.Device.Split('+')[0];
+        var options = new SelectOptions
+        {
+            Policy = request.Policy,
+            Candidates = node.Candidates([device]),
+            SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
+        };
+        var (layerMs, fromCache) = await LocalRuntime.ProfileLayersAsync(node.Store.PathOf(Digest), options, device, node.ProfileCacheDirectory, cancellationToken);
+        _layers = new LayerProfile(node.Name, device, layerMs, fromCache ? "local cache" : "measured");
+        return _layers;
+    }
+
+    public async Task<double> MeasureLocalAsync(int runs, CancellationToken cancellationToken)
+    {
+        var session = _session ?? await PrepareAgainAsync(cancellationToken);
+        var inputs = _request!.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : LocalRuntime.SampleInputs(node.Store.PathOf(Digest));
+        return await LocalRuntime.MedianRunMsAsync(session, inputs, runs, cancellationToken);
     }
 
     public Task<InferenceStats> GetStatsAsync() => Task.FromResult(new InferenceStats(node.Name, _runs, _cancelled, _deadlinePassed));

@@ -7,5 +7,8 @@ namespace AccelSdk.Cluster.Grains;
 [NodePlacement]
 internal sealed class NodeInfoGrain(NodeRuntime node) : Grain, INodeInfoGrain
 {
-    public Task<NodeInfo> GetInfoAsync() => Task.FromResult(LocalRuntime.Describe(node.Name, node.Store.Stats().Digests, d => node.Offers(d.Id, d.Backend)));
+    public Task<NodeInfo> GetInfoAsync() => Task.FromResult(LocalRuntime.Describe(node.Name, node.Store.Stats().Digests, d => node.Offers(d.Id, d.Backend)) with
+    {
+        UnavailableReason = node.UnavailableReason,
+    });
 }

@@ -6,6 +6,9 @@ public static class NodeKeys
     /// <summary>The key of a per-(node, model) grain.</summary>
     public static string Of(string node, string digest) => node + "/" + digest;
 
+    /// <summary>The key of a split stage grain: layers <paramref name="from"/> to <paramref name="to"/> (exclusive) of a model on a node.</summary>
+    public static string OfStage(string node, string digest, int from, int to) => $"{node}/{digest}/{from}-{to}";
+
     /// <summary>The node part of a grain key.</summary>
     public static string NodeOf(string key)
     {

@@ -50,15 +50,21 @@ public sealed record ClusterConnection
         throw new ArgumentException($"'{text}' is neither localhost[:PORT] nor redis:HOST:PORT");
     }
 
+    /// <summary>The grain storage holding fleet-shared tuning: the membership Redis, or memory with localhost clustering.</summary>
+    internal const string FleetStorage = "fleet";
+
     /// <summary>Configures a silo's membership and endpoints on the loopback address (or <paramref name="address"/>).</summary>
     internal void Configure(ISiloBuilder silo, string clusterId, int siloPort, int gatewayPort, IPAddress address)
     {
         if (Redis is null)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, PrimarySiloPort), clusterId, clusterId);
+            // One machine, no Redis: fleet results live as long as the silo holding them.
+            silo.AddMemoryGrainStorage(FleetStorage);
             return;
         }
         silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(Redis));
+        silo.AddRedisGrainStorage(FleetStorage, o => o.ConfigurationOptions = ConfigurationOptions.Parse(Redis));
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));
         silo.ConfigureEndpoints(address, siloPort, gatewayPort, listenOnAnyHostAddress: false);
     }

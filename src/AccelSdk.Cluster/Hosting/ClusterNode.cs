@@ -58,7 +58,7 @@ public static class ClusterNode
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error).AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var store = new NodeModelStore(options.Name, options.StoreDirectory);
-        builder.Services.AddSingleton(new NodeRuntime(options.Name, store, options.Devices));
+        builder.Services.AddSingleton(new NodeRuntime(options.Name, store, options.Devices, NodeFaults.FromEnvironment()));
         builder.UseOrleans(silo =>
         {
             options.Cluster.Configure(silo, options.ClusterId, options.SiloPort, options.GatewayPort, options.Address);

@@ -4,8 +4,32 @@ using AccelSdk.Cluster.Wire;
 namespace AccelSdk.Cluster.Hosting;
 
 /// <summary>The node process's own state shared by its grains: its name, its model store, how each model was prepared.</summary>
-public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList<string>? offeredDevices = null)
+public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList<string>? offeredDevices = null, NodeFaults? faults = null)
 {
+    private volatile string? _unavailableReason;
+
+    /// <summary>The fault-injection test hook (<see cref="NodeFaults"/>); inactive unless its variable is set.</summary>
+    public NodeFaults Faults { get; } = faults ?? new NodeFaults(null);
+
+    /// <summary>Why this node took itself out (its backend failed at run time), or null while it serves.</summary>
+    public string? UnavailableReason => _unavailableReason;
+
+    /// <summary>
+    /// Takes the node out after its backend failed at run time: from now on it refuses runs and preparations with
+    /// <see cref="NodeUnavailableException"/>, which clients treat as a node fault (retried elsewhere, node left out).
+    /// </summary>
+    public NodeUnavailableException MarkUnavailable(BackendException failure)
+    {
+        _unavailableReason ??= "its backend failed at run time: " + failure.Message;
+        return new NodeUnavailableException(Name, _unavailableReason);
+    }
+
+    /// <summary>Throws <see cref="NodeUnavailableException"/> once the node has taken itself out.</summary>
+    public void ThrowIfUnavailable()
+    {
+        if (_unavailableReason is { } reason) throw new NodeUnavailableException(Name, reason);
+    }
+
     /// <summary>Device ids or backend names this node offers to the cluster; null offers every available device.</summary>
     public IReadOnlyList<string>? OfferedDevices { get; } = offeredDevices;
 
@@ -20,6 +44,7 @@ public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList
     /// </summary>
     public IReadOnlyList<string>? Candidates(IReadOnlyList<string>? requested)
     {
+        ThrowIfUnavailable();
         var available = LocalRuntime.AvailableDevices().Where(d => Offers(d.Id, d.Backend)).ToList();
         if (available.Count == 0)
             throw new NodeUnavailableException(Name, "none of its devices is available" + (OfferedDevices is null ? "" : $" (it offers {string.Join(", ", OfferedDevices)})") +
@@ -36,6 +61,15 @@ public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList
 
     /// <summary>The node's own tuning cache (beside its model store, so that nodes on one machine do not share one by accident).</summary>
     public string TuningCacheDirectory => Path.Combine(Store.Directory, "autotune");
+
+    /// <summary>Scratch folder for the fleet's tuning cache file of this fingerprint (never the node's own cache).</summary>
+    public string FleetCacheDirectory => Path.Combine(Store.Directory, "autotune-fleet");
+
+    /// <summary>
+    /// The split planner's per-layer profiles (autotuner node timings on one device), kept apart from the node's tuning
+    /// cache so that a profile is never taken for a tuned plan.
+    /// </summary>
+    public string ProfileCacheDirectory => Path.Combine(Store.Directory, "profile");
 
     /// <summary>The node's model store.</summary>
     public NodeModelStore Store { get; } = store;

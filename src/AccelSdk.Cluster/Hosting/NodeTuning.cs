@@ -20,14 +20,16 @@ internal static class NodeTuning
         if (cached.Session is { } local) return (local, "local cache");
         var cachePath = cached.CachePath ?? throw new ClusterException($"node '{node.Name}': the tuner names no cache file for {modelPath}");
         var fleet = grains.GetGrain<IFleetTuningGrain>(Path.GetFileName(cachePath));
-        // A node's own cache file is never overwritten: it may hold plans of other models.
-        if (!File.Exists(cachePath) && await fleet.GetAsync().WaitAsync(cancellationToken) is { } shared)
+        // A node's own cache file is never overwritten (it may hold plans of other models): the fleet's file is tried
+        // from a scratch folder of its own, whether or not the node has a file.
+        if (await fleet.GetAsync().WaitAsync(cancellationToken) is { } shared && shared.PublishedBy != node.Name)
         {
-            Directory.CreateDirectory(directory);
-            var temporary = Path.Combine(directory, $".fleet-{Guid.NewGuid():N}.tmp");
+            var fleetDirectory = node.FleetCacheDirectory;
+            Directory.CreateDirectory(fleetDirectory);
+            var temporary = Path.Combine(fleetDirectory, $".fleet-{Guid.NewGuid():N}.tmp");
             await File.WriteAllBytesAsync(temporary, shared.Bytes, cancellationToken);
-            File.Move(temporary, cachePath, overwrite: false);
-            var fromFleet = await LocalRuntime.TuneAsync(modelPath, options, directory, cachedOnly: true, cancellationToken);
+            File.Move(temporary, Path.Combine(fleetDirectory, Path.GetFileName(cachePath)), overwrite: true);
+            var fromFleet = await LocalRuntime.TuneAsync(modelPath, options, fleetDirectory, cachedOnly: true, cancellationToken);
             if (fromFleet.Session is { } reused) return (reused, "fleet:" + shared.PublishedBy);
         }
         var tuned = await LocalRuntime.TuneAsync(modelPath, options, directory, cachedOnly: false, cancellationToken);

@@ -21,4 +21,9 @@ public sealed record NodeInfo(
     [property: Id(5)] IReadOnlyDictionary<string, string> BackendVersions,
     [property: Id(6)] long AvailableMemoryBytes,
     [property: Id(7)] int ProcessorCount,
-    [property: Id(8)] IReadOnlyList<string> StoredModels);
+    [property: Id(8)] IReadOnlyList<string> StoredModels)
+{
+    /// <summary>Why the node took itself out (its backend failed at run time), or null while it serves.</summary>
+    [Id(9)]
+    public string? UnavailableReason { get; init; }
+}

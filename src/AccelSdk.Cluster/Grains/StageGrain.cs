@@ -1,0 +1,94 @@
+using AccelSdk.Cluster.Hosting;
+using AccelSdk.Cluster.Wire;
+using AccelSdk.Execution;
+
+namespace AccelSdk.Cluster.Grains;
+
+/// <summary>
+/// One stage of a split model (consecutive layers) on one node, keyed <c>node/digest/from-to</c>: owns a local session
+/// of the stage's sub-model. A run takes the values the stage reads, runs it, sends what later stages read to the
+/// next stage's node and returns the model outputs of every stage from here on.
+/// </summary>
+public interface IStageGrain : IGrainWithStringKey
+{
+    /// <summary>Extracts the stage from the stored model, selects its session on the requested device and measures it.</summary>
+    [ResponseTimeout("00:10:00")]
+    Task<StageResult> PrepareAsync(StageRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Median time (ms) of <paramref name="runs"/> local runs of this stage alone on random inputs of its types, measured on the node.</summary>
+    [ResponseTimeout("00:05:00")]
+    Task<double> MeasureLocalAsync(int runs, CancellationToken cancellationToken);
+
+    /// <summary>Runs this stage and, through <paramref name="rest"/>, every later one.</summary>
+    Task<RunReply> RunAsync(TensorPayload[] values, StageHop[] rest, long deadlineUnixMs, CancellationToken cancellationToken);
+}
+
+[NodePlacement]
+internal sealed class StageGrain(NodeRuntime node) : Grain, IStageGrain
+{
+    private AccelSession? _session;
+    private StageRequest? _request;
+    private StageResult? _prepared;
+    private HashSet<string> _modelOutputs = new(StringComparer.Ordinal);
+
+    private string Digest => NodeKeys.DigestOf(this.GetPrimaryKeyString()).Split('/')[0];
+
+    public async Task<StageResult> PrepareAsync(StageRequest request, CancellationToken cancellationToken)
+    {
+        if (_prepared is not null && _request == request) return _prepared;
+        var (session, modelOutputs) = await LocalRuntime.SelectStageAsync(node.Store.PathOf(Digest), request, node.Candidates([request.Device]), cancellationToken);
+        _session?.Dispose();
+        (_session, _request, _modelOutputs) = (session, request, modelOutputs);
+        var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);
+        _prepared = new StageResult(node.Name, string.Join("+", session.Plan.Devices.Select(d => d.Id)), chosen?.MedianMs ?? 0,
+            session.Plan.Model.Graph.RequiredInputs.Select(i => i.Name).ToArray(), session.OutputNames.ToArray());
+        return _prepared;
+    }
+
+    public Task<double> MeasureLocalAsync(int runs, CancellationToken cancellationToken)
+    {
+        var session = _session ?? throw new ClusterException($"node '{node.Name}': stage {this.GetPrimaryKeyString()} was never prepared");
+        return LocalRuntime.MedianRunMsAsync(session, Execution.SampleInputs.Random(session.Model), runs, cancellationToken);
+    }
+
+    public async Task<RunReply> RunAsync(TensorPayload[] values, StageHop[] rest, long deadlineUnixMs, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (deadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadlineUnixMs)
+            throw new ClusterDeadlineException($"node '{node.Name}', stage {this.GetPrimaryKeyString()}",
+                TimeSpan.FromMilliseconds(deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Duration());
+        var session = _session ?? throw new ClusterException($"node '{node.Name}': stage {this.GetPrimaryKeyString()} was never prepared (it is prepared by the client's selection)");
+        node.ThrowIfUnavailable();
+        var byName = values.ToDictionary(v => v.Name, StringComparer.Ordinal);
+        var inputs = _prepared!.InputNames.Select(n => byName.TryGetValue(n, out var v) ? v
+            : throw new InputMismatchException(n, $"stage {this.GetPrimaryKeyString()} on node '{node.Name}' was not sent this value")).ToArray();
+        RunResult result;
+        try
+        {
+            node.Faults.BeforeRun(node.Name);
+            result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
+        }
+        catch (BackendException e)
+        {
+            throw node.MarkUnavailable(e);
+        }
+        var produced = result.Names.Select((name, i) => TensorPayload.From(name, result[i])).ToList();
+        var outputs = produced.Where(p => _modelOutputs.Contains(p.Name)).ToList();
+        if (rest.Length == 0) return new RunReply(node.Name, outputs.ToArray());
+
+        var next = rest[0];
+        foreach (var p in produced) byName[p.Name] = p;
+        var forward = next.Needs.Select(n => byName.TryGetValue(n, out var v) ? v
+            : throw new ClusterException($"stage {this.GetPrimaryKeyString()} on node '{node.Name}': the next stage needs '{n}', which neither this stage nor its inputs have")).ToArray();
+        var downstream = await GrainFactory.GetGrain<IStageGrain>(NodeKeys.OfStage(next.Node, Digest, next.From, next.To))
+            .RunAsync(forward, rest[1..], deadlineUnixMs, cancellationToken);
+        return new RunReply(node.Name + ">" + downstream.Node, outputs.Concat(downstream.Outputs).ToArray());
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _session?.Dispose();
+        _session = null;
+        return Task.CompletedTask;
+    }
+}
