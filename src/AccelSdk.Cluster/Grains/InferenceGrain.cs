@@ -69,16 +69,7 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         }
         node.ThrowIfUnavailable();
         var session = _session ?? await PrepareAgainAsync(cancellationToken);
-        RunResult result;
-        try
-        {
-            node.Faults.BeforeRun(node.Name);
-            result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
-        }
-        catch (BackendException e)
-        {
-            throw node.MarkUnavailable(e);
-        }
+        var result = await node.RunAsync(session, inputs, cancellationToken);
         _runs++;
         return new RunReply(node.Name, result.Names.Select((name, i) => TensorPayload.From(name, result[i])).ToArray());
     }

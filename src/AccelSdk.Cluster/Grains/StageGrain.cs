@@ -62,16 +62,7 @@ internal sealed class StageGrain(NodeRuntime node) : Grain, IStageGrain
         var byName = values.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var inputs = _prepared!.InputNames.Select(n => byName.TryGetValue(n, out var v) ? v
             : throw new InputMismatchException(n, $"stage {this.GetPrimaryKeyString()} on node '{node.Name}' was not sent this value")).ToArray();
-        RunResult result;
-        try
-        {
-            node.Faults.BeforeRun(node.Name);
-            result = await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
-        }
-        catch (BackendException e)
-        {
-            throw node.MarkUnavailable(e);
-        }
+        var result = await node.RunAsync(session, inputs, cancellationToken);
         var produced = result.Names.Select((name, i) => TensorPayload.From(name, result[i])).ToList();
         var outputs = produced.Where(p => _modelOutputs.Contains(p.Name)).ToList();
         if (rest.Length == 0) return new RunReply(node.Name, outputs.ToArray());

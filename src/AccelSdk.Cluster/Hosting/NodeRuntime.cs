@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AccelSdk.Cluster.Wire;
+using AccelSdk.Execution;
 
 namespace AccelSdk.Cluster.Hosting;
 
@@ -22,6 +23,23 @@ public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList
     {
         _unavailableReason ??= "its backend failed at run time: " + failure.Message;
         return new NodeUnavailableException(Name, _unavailableReason);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="session"/> on this node through the fault hook; a <see cref="BackendException"/> takes the
+    /// node out (<see cref="MarkUnavailable"/>) and is rethrown as the resulting <see cref="NodeUnavailableException"/>.
+    /// </summary>
+    internal async Task<RunResult> RunAsync(AccelSession session, IEnumerable<TensorPayload> inputs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Faults.BeforeRun(Name);
+            return await LocalRuntime.RunAsync(session, TensorPayload.ToInputs(inputs), cancellationToken);
+        }
+        catch (BackendException e)
+        {
+            throw MarkUnavailable(e);
+        }
     }
 
     /// <summary>Throws <see cref="NodeUnavailableException"/> once the node has taken itself out.</summary>
