@@ -105,6 +105,7 @@ public sealed class CommandLineTests : IDisposable
         { "node --tls-cert", "node --tls-cert {missing}", "--tls-cert '{missing}' does not exist", 2 },
         { "node --store", "node --store {file}", "--store '{file}' is a file, not a directory", 2 },
         { "node --device", "node --device", "option --device needs a value", 2 },
+        { "node --address", "node --address not-an-ip", "--address 'not-an-ip' is not an IP address", 2 },
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("accelsdk-cli-args-").FullName;
