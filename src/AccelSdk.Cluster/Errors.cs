@@ -68,6 +68,13 @@ public sealed class ClusterDeadlineException : ClusterException
     /// <summary>The deadline the request carried.</summary>
     [Id(0)]
     public TimeSpan Deadline { get; }
+
+    /// <summary>The exception for a request run at <paramref name="where"/> whose deadline (Unix ms; 0: none) has passed, else null.</summary>
+    internal static ClusterDeadlineException? IfPassed(long deadlineUnixMs, string where)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return deadlineUnixMs > 0 && now > deadlineUnixMs ? new ClusterDeadlineException(where, TimeSpan.FromMilliseconds(deadlineUnixMs - now).Duration()) : null;
+    }
 }
 
 /// <summary>

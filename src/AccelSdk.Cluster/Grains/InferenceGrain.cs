@@ -62,10 +62,10 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
             _cancelled++;
             cancellationToken.ThrowIfCancellationRequested();
         }
-        if (deadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadlineUnixMs)
+        if (ClusterDeadlineException.IfPassed(deadlineUnixMs, $"node '{node.Name}', model {Digest}") is { } late)
         {
             _deadlinePassed++;
-            throw new ClusterDeadlineException($"node '{node.Name}', model {Digest}", TimeSpan.FromMilliseconds(deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Duration());
+            throw late;
         }
         node.ThrowIfUnavailable();
         var session = _session ?? await PrepareAgainAsync(cancellationToken);

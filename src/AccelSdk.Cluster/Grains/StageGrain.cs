@@ -54,9 +54,7 @@ internal sealed class StageGrain(NodeRuntime node) : Grain, IStageGrain
     public async Task<RunReply> RunAsync(TensorPayload[] values, StageHop[] rest, long deadlineUnixMs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (deadlineUnixMs > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > deadlineUnixMs)
-            throw new ClusterDeadlineException($"node '{node.Name}', stage {this.GetPrimaryKeyString()}",
-                TimeSpan.FromMilliseconds(deadlineUnixMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).Duration());
+        if (ClusterDeadlineException.IfPassed(deadlineUnixMs, $"node '{node.Name}', stage {this.GetPrimaryKeyString()}") is { } late) throw late;
         var session = _session ?? throw new ClusterException($"node '{node.Name}': stage {this.GetPrimaryKeyString()} was never prepared (it is prepared by the client's selection)");
         node.ThrowIfUnavailable();
         var byName = values.ToDictionary(v => v.Name, StringComparer.Ordinal);
