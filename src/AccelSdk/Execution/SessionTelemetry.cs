@@ -26,17 +26,15 @@ internal sealed class SessionTelemetry(ExecutionPlan plan)
         return activity;
     }
 
-    /// <summary>An <c>AccelSdk.Partition</c> activity around one partition's run, tagged with its index, device and the model (null when nobody listens).</summary>
+    /// <summary>
+    /// An <c>AccelSdk.Partition</c> activity around one partition's run, tagged with its index, device and the model (null
+    /// when nobody listens). The tags are given at creation so that samplers and <c>ActivityStarted</c> callbacks see them.
+    /// </summary>
     public Activity? StartPartition(int index, Device device)
     {
-        var activity = AccelSdkTelemetry.Source.StartActivity("AccelSdk.Partition");
-        if (activity is not null)
-        {
-            activity.SetTag("partition", index);
-            activity.SetTag("device", device.Id);
-            activity.SetTag("model", plan.Model.Label);
-        }
-        return activity;
+        if (!AccelSdkTelemetry.Source.HasListeners()) return null;
+        KeyValuePair<string, object?>[] tags = [new("partition", index), new("device", device.Id), new("model", plan.Model.Label)];
+        return AccelSdkTelemetry.Source.StartActivity("AccelSdk.Partition", ActivityKind.Internal, parentContext: default, tags);
     }
 
     public void RecordRun(long startTimestamp)
