@@ -236,7 +236,7 @@ public sealed partial class OrtBackend : IBackend
             throw new BackendException(Name, $"{partition.Label} on {device.Id}: {value}; AccelSdk sessions exchange dense tensors only");
         }
         if (temporary is not null) PublishArtifact(log, temporary, artifact!, options.ArtifactIndex!);
-        return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout, deviceMemory: DeviceMemoryOf(device));
+        return new OrtPartition(device, session, partition, watch.Elapsed, runTimeout: runTimeout, deviceMemory: DeviceMemoryOf(device), deviceAllocator: () => AllocatorOf(device));
     }
 
     /// <summary>
@@ -343,7 +343,7 @@ public sealed partial class OrtBackend : IBackend
         try
         {
             var session = new InferenceSession(bytes, so);
-            return new OrtPartition(device, session, partition, watch.Elapsed, bytes, runTimeout, DeviceMemoryOf(device));
+            return new OrtPartition(device, session, partition, watch.Elapsed, bytes, runTimeout, DeviceMemoryOf(device), () => AllocatorOf(device));
         }
         catch (OnnxRuntimeException e)
         {

@@ -14,6 +14,9 @@ internal sealed class OrtDeviceTensor : DeviceTensor
 {
     private OrtValue? _value;
 
+    // Set for a tensor its partition lends run after run: Dispose hands it back instead of releasing the OrtValue.
+    private readonly Action? _onRelease;
+
     public OrtDeviceTensor(Device device, OrtValue value, ElementType elementType, long[] shape) : base(device, elementType, shape) => _value = value;
 
     /// <summary>The OrtValue; the tensor keeps ownership.</summary>
@@ -26,5 +29,19 @@ internal sealed class OrtDeviceTensor : DeviceTensor
         return new OrtDeviceTensor(device, value, (ElementType)(int)info.ElementDataType, info.Shape);
     }
 
-    protected override void Dispose(bool disposing) => Interlocked.Exchange(ref _value, null)?.Dispose();
+    /// <summary>
+    /// A tensor over an OrtValue its partition allocated once and lends run after run: disposing it calls
+    /// <paramref name="onRelease"/> (the partition takes it back) and keeps the OrtValue, which the partition releases.
+    /// </summary>
+    public static OrtDeviceTensor Lent(Device device, OrtValue value, ElementType elementType, long[] shape, Action onRelease) =>
+        new(device, value, elementType, shape, onRelease);
+
+    private OrtDeviceTensor(Device device, OrtValue value, ElementType elementType, long[] shape, Action onRelease) : this(device, value, elementType, shape) =>
+        _onRelease = onRelease;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_onRelease is not null) _onRelease();
+        else Interlocked.Exchange(ref _value, null)?.Dispose();
+    }
 }

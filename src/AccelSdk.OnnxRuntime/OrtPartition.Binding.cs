@@ -5,137 +5,328 @@ using Microsoft.ML.OnnxRuntime;
 namespace AccelSdk.OnnxRuntime;
 
 /// <summary>
-/// Runs into caller buffers through an <see cref="OrtIoBinding"/>: inputs and outputs are bound as OrtValues over the
-/// tensors' own memory, so ONNX Runtime reads and writes them in place. The binding of the last call is kept and reused
-/// while the next call passes the same tensors (same objects, same addresses), so steady-state runs allocate nothing.
+/// Runs through a reused <see cref="OrtIoBinding"/>. Inputs are bound as OrtValues over the host tensors' own memory,
+/// or, on a device with its own memory, as the <see cref="OrtDeviceTensor"/>s they are. Each output goes to the caller's
+/// buffer, to a tensor the binding allocated once in the partition's memory space and lends run after run (an output
+/// the caller reads only while it holds the returned tensor: <see cref="PartitionRunOptions.ReusableOutputs"/>), or to
+/// a fresh tensor the caller keeps. Only what changed since the binding's last run is bound again. A binding is out of
+/// the idle pool while any tensor it lent is held and goes back when the last is disposed, so steady-state runs
+/// allocate nothing, and concurrent or pipelined runs each hold their own.
 /// </summary>
 internal sealed partial class OrtPartition
 {
-    private Binding? _idleBinding;
+    private const int IdleBindingSlots = 4;
+    private readonly Binding?[] _idleBindings = new Binding?[IdleBindingSlots];
+    private int _bindingsCreated;
+
+    // Allocates in the device's own memory (CUDA); null for a device in host memory.
+    private readonly Func<OrtAllocator>? _deviceAllocator;
+
+    /// <summary>Bindings made so far (a steady state makes none): for tests.</summary>
+    internal int BindingsCreated => Volatile.Read(ref _bindingsCreated);
 
     /// <summary>
-    /// Every input a dense host tensor, every output static-shaped and dense, each given buffer of exactly that shape.
-    /// An output the caller skips (a null buffer) is bound to a scratch tensor the binding allocates once and reuses.
+    /// Every input a dense host tensor (or already in the device's memory), every output static-shaped, and a given buffer
+    /// of exactly that shape; the options name buffers or reusable outputs (otherwise a plain run is as cheap).
     /// </summary>
     private bool CanBind(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
-        if (options.OutputBuffers is not { } buffers || buffers.Count != _outputNames.Length) return false;
+        if (!_preallocate || (options.OutputBuffers is null && options.ReusableOutputs is null)) return false;
+        if (_deviceMemory is not null && _deviceAllocator is null) return false;
         for (var i = 0; i < inputs.Count; i++)
         {
-            if (inputs[i] is not HostTensor { Value.IsString: false }) return false;
+            if (!IsBindable(inputs[i])) return false;
         }
-        for (var j = 0; j < buffers.Count; j++)
+        for (var j = 0; j < _outputNames.Length; j++)
         {
-            if (_staticOutputShapes[j] is not { } shape || _outputTypes[j] == ElementType.String) return false;
-            if (buffers[j] is not { } buffer) continue;
-            if (buffer.IsString || buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape)) return false;
+            var shape = _staticOutputShapes[j]!;
+            if (options.BufferFor(j) is { } buffer && (buffer.IsString || buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape))) return false;
         }
         return true;
     }
 
-    private IReadOnlyList<DeviceTensor> RunBound(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options, RunOptions runOptions)
+    private bool IsBindable(DeviceTensor? input) => input switch
     {
-        var buffers = options.OutputBuffers!;
-        var binding = Interlocked.Exchange(ref _idleBinding, null);
-        if (binding is not null && !binding.Matches(inputs, buffers))
-        {
-            binding.Dispose();
-            binding = null;
-        }
-        binding ??= new Binding(this, inputs, buffers);
+        HostTensor { Value.IsString: false } => true,
+        OrtDeviceTensor d => _deviceMemory is not null && d.Device.MemorySpace.Equals(Device.MemorySpace),
+        _ => false,
+    };
+
+    /// <summary>The run through a binding, or null when the declared output shapes did not hold (the caller reruns without one).</summary>
+    private IReadOnlyList<DeviceTensor>? RunBound(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options, RunOptions runOptions, RunControl? control)
+    {
+        var binding = TakeIdleBinding() ?? NewBinding();
         try
         {
+            binding.Prepare(inputs, options);
             _session.RunWithBinding(runOptions, binding.IoBinding);
-            return binding.Results;
         }
-        finally
+        catch (OnnxRuntimeException) when (!_guard.IsDisposed && control?.Fired != true && !binding.HasCallerBuffers)
         {
-            Interlocked.Exchange(ref _idleBinding, binding)?.Dispose();
+            // The declared output shapes did not hold at run time (metadata looser than the data): let ONNX Runtime
+            // allocate outputs from now on.
+            binding.Dispose();
+            _preallocate = false;
+            return null;
         }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+        return binding.Lend();
+    }
+
+    private Binding NewBinding()
+    {
+        Interlocked.Increment(ref _bindingsCreated);
+        return new Binding(this);
+    }
+
+    private Binding? TakeIdleBinding()
+    {
+        for (var i = 0; i < _idleBindings.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _idleBindings[i], null) is { } binding) return binding;
+        }
+        return null;
+    }
+
+    private void ReturnIdleBinding(Binding binding)
+    {
+        if (!_guard.IsDisposed)
+        {
+            for (var i = 0; i < _idleBindings.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref _idleBindings[i], binding, null) is null)
+                {
+                    // Dispose may have emptied the pool in between: take it back out and release it.
+                    if (_guard.IsDisposed && Interlocked.CompareExchange(ref _idleBindings[i], null, binding) == binding) binding.Dispose();
+                    return;
+                }
+            }
+        }
+        binding.Dispose();
+    }
+
+    private void DisposeIdleBindings()
+    {
+        for (var i = 0; i < _idleBindings.Length; i++) Interlocked.Exchange(ref _idleBindings[i], null)?.Dispose();
+    }
+
+    private enum OutputMode : byte
+    {
+        Unbound,
+        CallerBuffer,
+        Reused,
+        Fresh,
     }
 
     /// <summary>
-    /// An <see cref="OrtIoBinding"/> over a set of host tensors. It holds the tensors, so their memory stays alive and
-    /// pinned for as long as the binding may be reused.
+    /// An <see cref="OrtIoBinding"/> and what is bound to it: it holds the bound tensors, so their memory stays alive and
+    /// pinned while the binding may run again, and owns the reused output tensors it allocated.
     /// </summary>
     private sealed class Binding : IDisposable
     {
-        private readonly AccelTensor[] _tensors;
-        private readonly nint[] _addresses;
-        private readonly OrtValue[] _values;
+        private readonly OrtPartition _owner;
 
-        // Per output: true where the caller gave the buffer, false where the binding holds its own scratch tensor.
-        private readonly bool[] _given;
+        // Inputs: the host tensor (or device OrtValue) bound last, its address, and the OrtValue made over a host tensor.
+        private readonly object?[] _inputs;
+        private readonly nint[] _inputAddresses;
+        private readonly OrtValue?[] _inputValues;
 
-        public Binding(OrtPartition owner, IReadOnlyList<DeviceTensor> inputs, IReadOnlyList<AccelTensor?> buffers)
+        // Outputs: how each is bound now, the caller buffer or fresh tensor bound, and the OrtValue over it.
+        private readonly OutputMode[] _modes;
+        private readonly AccelTensor?[] _outputTensors;
+        private readonly nint[] _outputAddresses;
+        private readonly OrtValue?[] _outputValues;
+
+        // Reused outputs, allocated once: in host memory a tensor (and the OrtValue over it), on a device an OrtValue.
+        private readonly AccelTensor?[] _reusedHost;
+        private readonly OrtValue?[] _reusedValues;
+        private readonly DeviceTensor?[] _reusedResults;
+        private readonly DeviceTensor?[] _bufferResults;
+
+        // Results lent and not yet handed back: 1 per output in _lent; the binding is idle again at 0 outstanding.
+        private readonly int[] _lent;
+        private int _outstanding;
+
+        public Binding(OrtPartition owner)
         {
-            _tensors = new AccelTensor[inputs.Count + buffers.Count];
-            for (var i = 0; i < inputs.Count; i++) _tensors[i] = ((HostTensor)inputs[i]).Value;
-            for (var j = 0; j < buffers.Count; j++)
-            {
-                _tensors[inputs.Count + j] = buffers[j] ?? AllocateOutput(owner._outputTypes[j], owner._staticOutputShapes[j]!, owner._outputNames[j]);
-            }
-            _given = buffers.Select(b => b is not null).ToArray();
-            _addresses = new nint[_tensors.Length];
-            _values = new OrtValue[_tensors.Length];
+            _owner = owner;
+            var (inputs, outputs) = (owner._inputNames.Length, owner._outputNames.Length);
+            (_inputs, _inputAddresses, _inputValues) = (new object?[inputs], new nint[inputs], new OrtValue?[inputs]);
+            (_modes, _outputTensors, _outputAddresses, _outputValues) = (new OutputMode[outputs], new AccelTensor?[outputs], new nint[outputs], new OrtValue?[outputs]);
+            (_reusedHost, _reusedValues, _reusedResults, _bufferResults) = (new AccelTensor?[outputs], new OrtValue?[outputs], new DeviceTensor?[outputs], new DeviceTensor?[outputs]);
+            _lent = new int[outputs];
+            Results = new DeviceTensor[outputs];
             IoBinding = owner._session.CreateIoBinding();
-            try
-            {
-                for (var k = 0; k < _tensors.Length; k++)
-                {
-                    _addresses[k] = _tensors[k].DataPointer;
-                    _values[k] = ToOrtValue(_tensors[k]);
-                    if (k < inputs.Count) IoBinding.BindInput(owner._inputNames[k], _values[k]);
-                    else IoBinding.BindOutput(owner._outputNames[k - inputs.Count], _values[k]);
-                }
-            }
-            catch
-            {
-                Dispose();
-                throw;
-            }
-            Results = _tensors.Skip(inputs.Count).Select(b => (DeviceTensor)new HostTensor(b)).ToArray();
         }
 
         public OrtIoBinding IoBinding { get; }
 
-        /// <summary>The bound outputs as the partition's results: the caller's own buffers (nothing to copy) or the scratch tensors of skipped outputs.</summary>
-        public DeviceTensor[] Results { get; }
+        /// <summary>The results of the last run, in output order.</summary>
+        private DeviceTensor[] Results { get; }
 
-        /// <summary>True when the call passes the very tensors bound here, none of whose storage was released since.</summary>
-        public bool Matches(IReadOnlyList<DeviceTensor> inputs, IReadOnlyList<AccelTensor?> buffers)
+        public bool HasCallerBuffers => Array.IndexOf(_modes, OutputMode.CallerBuffer) >= 0;
+
+        /// <summary>Binds what differs from the last run: new input tensors, other caller buffers, a change of output mode; fresh outputs every time.</summary>
+        public void Prepare(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
         {
-            if (inputs.Count + buffers.Count != _tensors.Length) return false;
-            for (var k = 0; k < _tensors.Length; k++)
+            for (var i = 0; i < inputs.Count; i++) PrepareInput(i, inputs[i]);
+            for (var j = 0; j < _modes.Length; j++)
             {
-                var tensor = k < inputs.Count ? ((HostTensor)inputs[k]).Value : buffers[k - inputs.Count];
-                if (tensor is null && k >= inputs.Count && !_given[k - inputs.Count]) continue; // skipped again: its scratch stays bound
-                if (!ReferenceEquals(tensor, _tensors[k]) || AddressOf(tensor) != _addresses[k]) return false;
+                if (options.BufferFor(j) is { } buffer) PrepareBuffer(j, buffer);
+                else if (options.IsReusable(j)) PrepareReused(j);
+                else PrepareFresh(j);
             }
-            return true;
         }
 
-        private static nint AddressOf(AccelTensor tensor)
+        private void PrepareInput(int i, DeviceTensor input)
         {
+            if (input is OrtDeviceTensor device)
+            {
+                var value = device.Value;
+                if (ReferenceEquals(_inputs[i], value)) return;
+                _owner.Bind(IoBinding, i, value);
+                ReplaceInput(i, value, 0, null);
+                return;
+            }
+            var tensor = ((HostTensor)input).Value;
+            var address = tensor.DataPointer;
+            if (ReferenceEquals(_inputs[i], tensor) && _inputAddresses[i] == address) return;
+            var wrapped = ToOrtValue(tensor);
+            _owner.Bind(IoBinding, i, wrapped);
+            ReplaceInput(i, tensor, address, wrapped);
+        }
+
+        private void ReplaceInput(int i, object bound, nint address, OrtValue? wrapped)
+        {
+            _inputValues[i]?.Dispose();
+            (_inputs[i], _inputAddresses[i], _inputValues[i]) = (bound, address, wrapped);
+        }
+
+        private void PrepareBuffer(int j, AccelTensor buffer)
+        {
+            var address = buffer.DataPointer;
+            if (_modes[j] == OutputMode.CallerBuffer && ReferenceEquals(_outputTensors[j], buffer) && _outputAddresses[j] == address) return;
+            BindOutputTensor(j, buffer, OutputMode.CallerBuffer);
+            _bufferResults[j] = new HostTensor(buffer, ReleaseOf(j));
+            Results[j] = _bufferResults[j]!;
+        }
+
+        private void PrepareFresh(int j)
+        {
+            if (_owner._deviceMemory is null)
+            {
+                var fresh = AllocateOutput(_owner._outputTypes[j], _owner._staticOutputShapes[j]!, _owner._outputNames[j]);
+                BindOutputTensor(j, fresh, OutputMode.Fresh);
+                Results[j] = new HostTensor(fresh);
+                return;
+            }
+            var value = _owner.AllocateOnDevice(j);
+            ReleaseOutputValue(j);
+            IoBinding.BindOutput(_owner._outputNames[j], value);
+            _modes[j] = OutputMode.Fresh;
+            Results[j] = new OrtDeviceTensor(_owner.Device, value, _owner._outputTypes[j], _owner._staticOutputShapes[j]!);
+        }
+
+        private void PrepareReused(int j)
+        {
+            if (_modes[j] == OutputMode.Reused) return;
+            if (_reusedResults[j] is null)
+            {
+                if (_owner._deviceMemory is null)
+                {
+                    _reusedHost[j] = AllocateOutput(_owner._outputTypes[j], _owner._staticOutputShapes[j]!, _owner._outputNames[j]);
+                    _reusedValues[j] = ToOrtValue(_reusedHost[j]!);
+                    _reusedResults[j] = new HostTensor(_reusedHost[j]!, ReleaseOf(j));
+                }
+                else
+                {
+                    _reusedValues[j] = _owner.AllocateOnDevice(j);
+                    _reusedResults[j] = OrtDeviceTensor.Lent(_owner.Device, _reusedValues[j]!, _owner._outputTypes[j], _owner._staticOutputShapes[j]!, ReleaseOf(j));
+                }
+            }
+            ReleaseOutputValue(j);
+            IoBinding.BindOutput(_owner._outputNames[j], _reusedValues[j]!);
+            _modes[j] = OutputMode.Reused;
+            Results[j] = _reusedResults[j]!;
+        }
+
+        private void BindOutputTensor(int j, AccelTensor tensor, OutputMode mode)
+        {
+            var value = ToOrtValue(tensor);
             try
             {
-                return tensor.DataPointer;
+                IoBinding.BindOutput(_owner._outputNames[j], value);
             }
-            catch (ObjectDisposedException)
+            catch
             {
-                return -1; // released: binding anew reports it to the caller
+                value.Dispose();
+                throw;
             }
+            ReleaseOutputValue(j);
+            (_modes[j], _outputTensors[j], _outputAddresses[j], _outputValues[j]) = (mode, tensor, tensor.DataPointer, value);
+        }
+
+        private void ReleaseOutputValue(int j)
+        {
+            _outputValues[j]?.Dispose();
+            (_outputTensors[j], _outputValues[j], _outputAddresses[j]) = (null, null, 0);
+        }
+
+        /// <summary>
+        /// Hands out the results of the run just made. Caller buffers and reused outputs are lent: the binding stays out
+        /// of the idle pool until each is disposed. With nothing lent it is idle again at once, so the caller gets a copy
+        /// of the results list.
+        /// </summary>
+        public IReadOnlyList<DeviceTensor> Lend()
+        {
+            var lent = 0;
+            for (var j = 0; j < _modes.Length; j++)
+            {
+                var isLent = _modes[j] is OutputMode.CallerBuffer or OutputMode.Reused;
+                _lent[j] = isLent ? 1 : 0;
+                if (isLent) lent++;
+                if (_modes[j] == OutputMode.Fresh)
+                {
+                    // The caller owns a fresh output: the binding keeps no reference to it past this run.
+                    if (_owner._deviceMemory is null) ReleaseOutputValue(j);
+                    _modes[j] = OutputMode.Unbound;
+                }
+            }
+            if (lent == 0)
+            {
+                var copy = (DeviceTensor[])Results.Clone();
+                _owner.ReturnIdleBinding(this);
+                return copy;
+            }
+            Volatile.Write(ref _outstanding, lent);
+            return Results;
+        }
+
+        // A separate method: a lambda over j in the Prepare methods would allocate its closure on every call, used or not.
+        private Action ReleaseOf(int j) => () => Release(j);
+
+        private void Release(int j)
+        {
+            if (Interlocked.Exchange(ref _lent[j], 0) == 1 && Interlocked.Decrement(ref _outstanding) == 0) _owner.ReturnIdleBinding(this);
         }
 
         public void Dispose()
         {
             IoBinding.Dispose();
-            foreach (var v in _values) v?.Dispose();
-            var outputs = _tensors.Length - _given.Length;
-            for (var j = 0; j < _given.Length; j++)
-            {
-                if (!_given[j]) _tensors[outputs + j]?.Dispose(); // the scratch tensor this binding allocated
-            }
+            foreach (var v in _inputValues) v?.Dispose();
+            foreach (var v in _outputValues) v?.Dispose();
+            foreach (var v in _reusedValues) v?.Dispose();
+            foreach (var t in _reusedHost) t?.Dispose();
         }
     }
+
+    private void Bind(OrtIoBinding binding, int input, OrtValue value) => binding.BindInput(_inputNames[input], value);
+
+    /// <summary>An output tensor of its declared static shape in the device's own memory, allocated by its provider.</summary>
+    private OrtValue AllocateOnDevice(int output) =>
+        OrtValue.CreateAllocatedTensorValue(_deviceAllocator!(), (Microsoft.ML.OnnxRuntime.Tensors.TensorElementType)(int)_outputTypes[output], _staticOutputShapes[output]!);
 }

@@ -7,7 +7,8 @@ namespace AccelSdk.OnnxRuntime;
 
 /// <summary>
 /// One ONNX Runtime session. Inputs are wrapped in place (the host tensors are pinned, so no copy), and outputs whose
-/// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly. Runs may overlap;
+/// shapes are static are pre-allocated as host tensors that ONNX Runtime writes into directly; with caller buffers or
+/// reusable outputs a run goes through a reused binding (OrtPartition.Binding.cs). Runs may overlap;
 /// <see cref="Dispose"/> asks runs in progress to stop, waits until they have left, and only then frees the session.
 /// </summary>
 internal sealed partial class OrtPartition : ICompiledPartition
@@ -30,9 +31,10 @@ internal sealed partial class OrtPartition : ICompiledPartition
     private readonly OrtMemoryInfo? _deviceMemory;
 
     public OrtPartition(Device device, InferenceSession session, Model model, TimeSpan compileTime, byte[]? pinnedModelBytes = null, TimeSpan? runTimeout = null,
-        OrtMemoryInfo? deviceMemory = null)
+        OrtMemoryInfo? deviceMemory = null, Func<OrtAllocator>? deviceAllocator = null)
     {
         _deviceMemory = deviceMemory;
+        _deviceAllocator = deviceMemory is null ? null : deviceAllocator;
         _runTimeout = runTimeout;
         _modelBytes = pinnedModelBytes;
         Device = device;
@@ -85,7 +87,7 @@ internal sealed partial class OrtPartition : ICompiledPartition
         var runOptions = control?.Options ?? _runOptions;
         try
         {
-            if (CanBind(inputs, options)) return RunBound(inputs, options, runOptions);
+            if (CanBind(inputs, options) && RunBound(inputs, options, runOptions, control) is { } bound) return bound;
             if (_deviceMemory is not null) return RunOnDevice(inputs, runOptions);
             return RunAllocating(inputs, runOptions, control);
         }
@@ -246,7 +248,7 @@ internal sealed partial class OrtPartition : ICompiledPartition
     {
         // Terminate makes runs in progress return early with an error (reported as ObjectDisposedException).
         if (!_guard.BeginDispose(TerminateAll)) return;
-        Interlocked.Exchange(ref _idleBinding, null)?.Dispose();
+        DisposeIdleBindings();
         _runOptions.Dispose();
         _session.Dispose();
         GC.KeepAlive(_modelBytes);

@@ -40,6 +40,7 @@ public abstract class DeviceTensor : IDisposable
 public sealed class HostTensor : DeviceTensor
 {
     private readonly bool _ownsValue;
+    private readonly Action? _onRelease;
 
     /// <summary>Wraps a host tensor.</summary>
     public HostTensor(AccelTensor value) : base(Device.Host, value.ElementType, value.ShapeArray) => Value = value;
@@ -50,12 +51,23 @@ public sealed class HostTensor : DeviceTensor
     /// </summary>
     public HostTensor(AccelTensor value, bool ownsValue) : this(value) => _ownsValue = ownsValue;
 
+    /// <summary>
+    /// Wraps a host tensor a backend reuses run after run (an output buffer allocated once): disposing the wrapper calls
+    /// <paramref name="onRelease"/>, which hands the memory back to the backend, and frees nothing. The backend may hand
+    /// out the same wrapper again afterwards, so <paramref name="onRelease"/> must tolerate a second call for one lending.
+    /// Only for outputs the caller promised to read no longer than it holds the wrapper
+    /// (<see cref="PartitionRunOptions.ReusableOutputs"/>).
+    /// </summary>
+    public HostTensor(AccelTensor value, Action onRelease) : this(value) => _onRelease = onRelease ?? throw new ArgumentNullException(nameof(onRelease));
+
     /// <summary>The host data.</summary>
     public AccelTensor Value { get; }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _ownsValue) Value.Dispose();
+        if (!disposing) return;
+        if (_onRelease is not null) _onRelease();
+        else if (_ownsValue) Value.Dispose();
     }
 }

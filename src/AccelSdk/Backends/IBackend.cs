@@ -185,6 +185,17 @@ public readonly record struct PartitionRunOptions(IReadOnlyList<AccelTensor?>? O
     /// </summary>
     public bool DeferSynchronization { get; init; }
 
+    /// <summary>
+    /// Per output, in <see cref="ICompiledPartition.Outputs"/> order: true where the caller reads the output only until it
+    /// disposes the returned tensor (another partition of the same run reads it, or nobody does: a skipped output), so
+    /// the partition may return memory it allocated once and reuses on later runs, taken back when the tensor is
+    /// disposed. False or missing (default): the caller may keep the output's data, which must then be its own.
+    /// </summary>
+    public IReadOnlyList<bool>? ReusableOutputs { get; init; }
+
+    /// <summary>Whether output <paramref name="index"/> may be returned in reused memory (<see cref="ReusableOutputs"/>).</summary>
+    public bool IsReusable(int index) => ReusableOutputs is { } r && index < r.Count && r[index];
+
     /// <summary>The buffer for output <paramref name="index"/>, or null.</summary>
     public AccelTensor? BufferFor(int index) => OutputBuffers is { } b && index < b.Count ? b[index] : null;
 }

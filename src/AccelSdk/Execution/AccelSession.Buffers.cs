@@ -165,8 +165,12 @@ public sealed partial class AccelSession
         try
         {
             for (var i = 0; i < run.Inputs.Length; i++) run.SetInput(i, inputs[_directInputOrder![i]], compiled.Inputs[i].Name);
-            for (var j = 0; j < run.Buffers.Length; j++) run.Buffers[j] = outputs[_directOutputOrder![j]];
-            var results = compiled.Run(run.Inputs, new PartitionRunOptions(run.Buffers, cancellationToken));
+            for (var j = 0; j < run.Buffers.Length; j++)
+            {
+                run.Buffers[j] = outputs[_directOutputOrder![j]];
+                run.Skipped[j] = run.Buffers[j] is null;
+            }
+            var results = compiled.Run(run.Inputs, new PartitionRunOptions(run.Buffers, cancellationToken) { ReusableOutputs = run.Skipped });
             _telemetry.CountRun();
             try
             {
@@ -255,7 +259,11 @@ public sealed partial class AccelSession
             _sources = new AccelTensor?[inputs];
             Inputs = new DeviceTensor[inputs];
             Buffers = new AccelTensor?[outputs];
+            Skipped = new bool[outputs];
         }
+
+        /// <summary>Per output, whether the caller skipped it: nobody reads it, so the partition may reuse its memory.</summary>
+        public bool[] Skipped { get; }
 
         public DeviceTensor[] Inputs { get; }
 

@@ -74,6 +74,10 @@ public sealed partial class AccelSession : IDisposable
     // Per partition, the cut edge of each of its inputs by value name; then the edges of model outputs.
     private readonly Dictionary<string, PlannedTransfer>[] _inputEdges;
     private readonly Dictionary<string, PlannedTransfer> _outputEdges;
+    // Per partition and output: whether the run alone reads it (not a model output), so the partition may lend memory
+    // it reuses; and all true, for runs into caller buffers, where a model output has its buffer or was skipped.
+    private readonly bool[][] _runScopedOutputs;
+    private readonly bool[][] _allOutputsReusable;
 
     /// <summary>Compiles every partition of <paramref name="plan"/>.</summary>
     public AccelSession(ExecutionPlan plan, CompileOptions? options = null)
@@ -110,6 +114,7 @@ public sealed partial class AccelSession : IDisposable
         _outputEdges = plan.CutEdges.Where(e => e.BeforePartition == plan.Partitions.Count)
             .GroupBy(e => e.ValueName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         (_directInputOrder, _directOutputOrder) = DirectOrders();
+        (_runScopedOutputs, _allOutputsReusable) = ReusableOutputsOf(plan);
     }
 
     /// <summary>The plan this session executes.</summary>
@@ -412,11 +417,23 @@ public sealed partial class AccelSession : IDisposable
             }
             partitionInputs[i] = MoveTo(value, compiled.Device, _inputEdges[p].GetValueOrDefault(name), item);
         }
-        var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken) { DeferSynchronization = true });
+        var outputs = compiled.Run(partitionInputs, new PartitionRunOptions(BuffersOf(compiled, item), cancellationToken)
+        {
+            DeferSynchronization = true,
+            ReusableOutputs = item.OutputBuffers is null ? _runScopedOutputs[p] : _allOutputsReusable[p],
+        });
         for (var i = 0; i < outputs.Count; i++)
         {
             item.Produce(compiled.Outputs[i].Name, outputs[i]);
         }
+    }
+
+    private (bool[][] RunScoped, bool[][] All) ReusableOutputsOf(ExecutionPlan plan)
+    {
+        var modelOutputs = plan.Model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var runScoped = _compiled.Select(c => c.Outputs.Select(o => !modelOutputs.Contains(o.Name)).ToArray()).ToArray();
+        var all = _compiled.Select(c => Enumerable.Repeat(true, c.Outputs.Count).ToArray()).ToArray();
+        return (runScoped, all);
     }
 
     private RunResult Collect(InFlight item)
