@@ -56,7 +56,7 @@ public static partial class Autotuner
         }
         // Model outputs go to the caller, who keeps them: always a download (paths that lend buffers do not apply).
         double OutputMs(MemorySpace from, long bytes) => transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
-        var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id))).ToArray();
+        var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id), ProcessorOf(c.Device))).ToArray();
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         var solverNodes = new List<SolverNode>();
         for (var i = 0; i < nodes.Count; i++)
@@ -257,6 +257,17 @@ public static partial class Autotuner
 
     private static double? Unpenalised(double? predicted, int[] assignment, List<DeviceTarget> candidates, AutotuneOptions options) =>
         assignment.Any(k => Avoided(candidates[k].Device.Kind, options.Policy)) ? null : predicted;
+
+    /// <summary>
+    /// What computes for a device in the placement's schedule: every CPU device shares the CPU's cores; a GPU is its CUDA
+    /// ordinal (ort-cuda:0 and ilgpu-cuda:0 share one GPU) or else its own memory space.
+    /// </summary>
+    internal static string ProcessorOf(Device device) => device switch
+    {
+        { Kind: DeviceKind.Cpu } => "cpu",
+        { MemorySpace.Kind: MemorySpaceKind.CudaDevice } => $"cuda:{device.MemorySpace.Ordinal}",
+        _ => device.MemorySpace.IsHost ? device.Id : device.MemorySpace.Name,
+    };
 
     private static bool Avoided(DeviceKind kind, SelectionPolicy policy) => CandidateRules.Avoided(kind, policy);
 

@@ -68,4 +68,59 @@ public sealed class PlacementSolverTests
         var nodes = new[] { Node(1, 1, ("x", -1)), Node(double.PositiveInfinity, double.PositiveInfinity, ("a", 0)) };
         Assert.Null(PlacementSolver.Solve(nodes, new[] { Host, Remote }, Array.Empty<(int, long)>(), Transfer));
     }
+
+    private static readonly SolverDevice Cpu = new(MemorySpace.Host, 0.01, "cpu");
+    private static readonly SolverDevice Gpu = new(MemorySpace.CudaDevice(0), 0.01, "cuda:0");
+    private static readonly SolverDevice OtherCpuRuntime = new(MemorySpace.BackendPrivate("other-cpu-runtime", hostAddressable: true), 0.01, "cpu");
+
+    /// <summary>x -> stem -> (a, b) -> join: two 10 ms branches that read only the stem.</summary>
+    private static SolverNode[] TwoBranches() =>
+    [
+        Node(1, 1, ("x", -1)),
+        Node(10, 10, ("s", 0)),
+        Node(10, 10, ("s", 0)),
+        Node(1, 1, ("a", 1), ("b", 2)),
+    ];
+
+    [Fact]
+    public void Independent_partitions_on_two_processors_cost_the_longer_one_not_the_sum()
+    {
+        var devices = new[] { Cpu, Gpu };
+        var outputs = new[] { (3, 1048576L) };
+        var allCpu = PlacementSolver.Evaluate(TwoBranches(), devices, outputs, Transfer, [0, 0, 0, 0])!.Value;
+        Assert.Equal(0.01 + 1 + 10 + 10 + 1, allCpu, 9);
+        // Branch a and the join on the GPU (partitions: stem | a | b | join): a (upload s 2 ms + 10 ms) overlaps b (10 ms),
+        // then the join uploads b (2 ms) and its output is downloaded (2 ms).
+        var split = PlacementSolver.Evaluate(TwoBranches(), devices, outputs, Transfer, [0, 1, 0, 1])!.Value;
+        Assert.Equal((0.01 + 1) + Math.Max(0.01 + 2 + 10, 0.01 + 10) + (0.01 + 1 + 2) + 2, split, 9);
+        // Summed along the order, the same plan would cost more than staying on the CPU: only the schedule sees the gain.
+        Assert.True((0.01 + 1) + (0.01 + 2 + 10) + (0.01 + 10) + (0.01 + 1 + 2) + 2 > allCpu);
+        var solved = PlacementSolver.Solve(TwoBranches(), devices, outputs, Transfer)!.Value;
+        Assert.Equal(new[] { 0, 1, 0, 1 }, solved.Assignment);
+        Assert.Equal(split, solved.PredictedMs, 9);
+    }
+
+    [Fact]
+    public void Two_devices_on_one_processor_run_one_after_the_other_so_a_branch_is_not_moved_for_overlap()
+    {
+        var devices = new[] { Cpu, OtherCpuRuntime };
+        var outputs = new[] { (3, 1048576L) };
+        var split = PlacementSolver.Evaluate(TwoBranches(), devices, outputs, Transfer, [0, 1, 0, 1])!.Value;
+        Assert.Equal((0.01 + 1) + (0.01 + 2 + 10) + (0.01 + 10) + (0.01 + 1 + 2) + 2, split, 9);
+        var solved = PlacementSolver.Solve(TwoBranches(), devices, outputs, Transfer)!.Value;
+        Assert.Equal(new[] { 0, 0, 0, 0 }, solved.Assignment);
+    }
+
+    [Fact]
+    public void The_schedule_sums_a_chain_overlaps_independent_work_and_serialises_one_processor()
+    {
+        // p0 -> p1 -> p2: a chain is the sum, whatever the processors.
+        Assert.Equal(6, PlacementSolver.Schedule([1, 2, 3], [[], [0], [1]], ["cpu", "gpu", "cpu"]), 9);
+        // p0 -> (p1, p2) -> p3 with p1 and p2 on two processors: 1 + max(5, 3) + 1.
+        Assert.Equal(7, PlacementSolver.Schedule([1, 5, 3, 1], [[], [0], [0], [1, 2]], ["cpu", "cpu", "gpu", "cpu"]), 9);
+        // The same on one processor: 1 + 5 + 3 + 1.
+        Assert.Equal(10, PlacementSolver.Schedule([1, 5, 3, 1], [[], [0], [0], [1, 2]], ["cpu", "cpu", "cpu", "cpu"]), 9);
+        // p2 waits for its processor (busy with p1) even though its input is ready: plan order, one partition per processor.
+        Assert.Equal(1 + 5 + 3, PlacementSolver.Schedule([1, 5, 3], [[], [0], [0]], ["gpu", "cpu", "cpu"]), 9);
+    }
 }

@@ -5,7 +5,11 @@ namespace AccelSdk.Autotune.Placement;
 /// <summary>What the solver knows about one device.</summary>
 /// <param name="MemorySpace">Where its tensors live; a value crossing spaces pays a transfer.</param>
 /// <param name="CallOverheadMs">Fixed cost of running one partition (session call, launch), paid once per partition.</param>
-internal sealed record SolverDevice(MemorySpace MemorySpace, double CallOverheadMs);
+/// <param name="Processor">
+/// What computes for it (<c>cpu</c>, <c>cuda:0</c>): partitions on devices with one processor run one after another
+/// (ort-cpu and ilgpu-cpu share the cores), on different processors at the same time. Null: a processor of its own.
+/// </param>
+internal sealed record SolverDevice(MemorySpace MemorySpace, double CallOverheadMs, string? Processor = null);
 
 /// <summary>What the solver knows about one node.</summary>
 /// <param name="CostMs">Run time per device without the call overhead; +infinity where it cannot or must not run.</param>
@@ -19,10 +23,16 @@ internal sealed record SolverNode(double[] CostMs, IReadOnlyList<(string Value, 
 /// and a transfer for each input produced in another memory space that the current partition has not already brought
 /// in (charged exactly along the kept path, since the session moves a value once per consuming partition); at the end
 /// every graph output left outside host memory pays a download.
-/// <para>Limits: exact for chains; on DAGs only the best path per (node, device) survives, so a placement whose payoff
-/// depends on a non-adjacent earlier choice can be missed; runs in graph order (no reordering of independent branches,
-/// no concurrency between devices). Partitions are consecutive nodes, as the session runs them. Per-node times include
-/// no fusion a backend would do across nodes; that is why the result is always measured against single-backend plans.</para>
+/// <para>A plan's latency (<see cref="Evaluate"/>) is that of the session's schedule, not a sum: partitions are
+/// consecutive nodes on one device, each starts once the partitions it reads from are done and its processor is free,
+/// so independent partitions on different processors cost the longer of the two, as <c>AccelSession.OverlapPartitions</c>
+/// runs them. The dynamic programme sums along its path (which is exact for chains); a local search then moves a whole
+/// partition, or a node together with the nodes that read it, to another device while the scheduled latency drops,
+/// which finds branches worth running side by side.</para>
+/// <para>Limits: on DAGs only the best path per (node, device) survives the dynamic programme, so a placement whose
+/// payoff depends on a non-adjacent earlier choice can be missed; nodes keep graph order (independent branches are not
+/// reordered). Per-node times include no fusion a backend would do across nodes, nor two runtimes slowing each other on
+/// shared memory bandwidth; that is why the result is always measured against single-backend plans.</para>
 /// </summary>
 internal static class PlacementSolver
 {
@@ -94,23 +104,155 @@ internal static class PlacementSolver
                 best = dev;
             }
         }
-        return best < 0 ? null : (paths[best], bestCost);
+        if (best < 0) return null;
+        double Latency(int[] assignment) => Evaluate(nodes, devices, graphOutputs, transferMs, assignment, outputMs) ?? double.PositiveInfinity;
+        return ImproveByMovingPartitions(nodes, d, paths[best], Latency);
     }
 
-    /// <summary>The predicted latency of a given assignment under the same cost model; null when it uses an unusable device.</summary>
+    private const int MaxImprovementPasses = 16;
+
+    /// <summary>
+    /// Per pass, the one move that lowers the scheduled latency most, until none does: a whole partition (a run of
+    /// consecutive nodes on one device), or a node with its readers, to another device. The dynamic programme's sums
+    /// cannot see two branches overlapping on two processors.
+    /// </summary>
+    private static (int[] Assignment, double PredictedMs) ImproveByMovingPartitions(IReadOnlyList<SolverNode> nodes, int deviceCount, int[] start,
+        Func<int[], double> latency)
+    {
+        var best = start;
+        var bestMs = latency(best);
+        for (var pass = 0; pass < MaxImprovementPasses; pass++)
+        {
+            var (moved, movedMs) = (default(int[]), bestMs);
+            void Try(int[] candidate)
+            {
+                var ms = latency(candidate);
+                if (ms < movedMs - 1e-9) (moved, movedMs) = (candidate, ms);
+            }
+            foreach (var (first, last) in Runs(best))
+            {
+                for (var dev = 0; dev < deviceCount; dev++)
+                {
+                    if (dev == best[first] || !AllUsable(nodes, first, last, dev)) continue;
+                    var candidate = (int[])best.Clone();
+                    Array.Fill(candidate, dev, first, last - first + 1);
+                    Try(candidate);
+                }
+            }
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                var readers = ReadersOf(nodes, i);
+                for (var dev = 0; dev < deviceCount; dev++)
+                {
+                    if (dev == best[i] || double.IsPositiveInfinity(nodes[i].CostMs[dev]) || readers.Exists(r => double.IsPositiveInfinity(nodes[r].CostMs[dev]))) continue;
+                    // A node with the nodes that read it: a branch leaves its partition and the join follows it, so the
+                    // other branch can run beside it (partitions are runs of consecutive nodes).
+                    var candidate = (int[])best.Clone();
+                    candidate[i] = dev;
+                    foreach (var r in readers) candidate[r] = dev;
+                    Try(candidate);
+                }
+            }
+            if (moved is null) break;
+            (best, bestMs) = (moved, movedMs);
+        }
+        return (best, bestMs);
+    }
+
+    private static List<int> ReadersOf(IReadOnlyList<SolverNode> nodes, int producer)
+    {
+        var readers = new List<int>();
+        for (var r = producer + 1; r < nodes.Count; r++)
+        {
+            foreach (var input in nodes[r].Inputs)
+            {
+                if (input.Producer != producer) continue;
+                readers.Add(r);
+                break;
+            }
+        }
+        return readers;
+    }
+
+    private static bool AllUsable(IReadOnlyList<SolverNode> nodes, int first, int last, int dev)
+    {
+        for (var i = first; i <= last; i++)
+        {
+            if (double.IsPositiveInfinity(nodes[i].CostMs[dev])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The partitions of an assignment: first and last node of each run of consecutive nodes on one device.</summary>
+    private static List<(int First, int Last)> Runs(int[] assignment)
+    {
+        var runs = new List<(int, int)>();
+        for (var i = 0; i < assignment.Length; i++)
+        {
+            if (i == 0 || assignment[i - 1] != assignment[i]) runs.Add((i, i));
+            else runs[^1] = (runs[^1].Item1, i);
+        }
+        return runs;
+    }
+
+    /// <summary>
+    /// The predicted latency of a given assignment under the same cost model, scheduled as the session runs it (see the
+    /// class remarks); null when it uses an unusable device.
+    /// </summary>
     public static double? Evaluate(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices,
         IReadOnlyList<(int Producer, long Bytes)> graphOutputs, Func<MemorySpace, MemorySpace, long, double> transferMs, int[] assignment,
         Func<MemorySpace, long, double>? outputMs = null)
     {
-        var total = 0.0;
-        for (var i = 0; i < nodes.Count; i++)
+        var runs = Runs(assignment);
+        var partitionCost = new double[runs.Count];
+        var partitionOf = new int[nodes.Count];
+        for (var p = 0; p < runs.Count; p++)
         {
-            var dev = assignment[i];
-            var own = nodes[i].CostMs[dev];
-            if (double.IsPositiveInfinity(own)) return null;
-            total += own + (i == 0 || assignment[i - 1] != dev ? devices[dev].CallOverheadMs : 0) + InputTransfers(nodes, devices, assignment, i, transferMs);
+            var dev = assignment[runs[p].First];
+            partitionCost[p] = devices[dev].CallOverheadMs;
+            for (var i = runs[p].First; i <= runs[p].Last; i++)
+            {
+                var own = nodes[i].CostMs[dev];
+                if (double.IsPositiveInfinity(own)) return null;
+                partitionCost[p] += own + InputTransfers(nodes, devices, assignment, i, transferMs);
+                partitionOf[i] = p;
+            }
         }
-        return total + OutputDownloads(devices, assignment, graphOutputs, transferMs, outputMs);
+        var processors = runs.Select(r => devices[assignment[r.First]].Processor ?? $"#device{assignment[r.First]}").ToArray();
+        var readsFrom = runs.Select((r, p) => Enumerable.Range(r.First, r.Last - r.First + 1)
+            .SelectMany(i => nodes[i].Inputs).Where(x => x.Producer >= 0 && partitionOf[x.Producer] != p)
+            .Select(x => partitionOf[x.Producer]).Distinct().ToArray()).ToArray();
+        return Schedule(partitionCost, readsFrom, processors) + OutputDownloads(devices, assignment, graphOutputs, transferMs, outputMs);
+    }
+
+    /// <summary>
+    /// When the last partition finishes if each starts, in plan order, as soon as the partitions it reads from are done
+    /// and its processor is free (the session's <c>RunOverlapped</c>). A chain, or one processor, gives the plain sum.
+    /// </summary>
+    internal static double Schedule(double[] cost, int[][] readsFrom, string[] processors)
+    {
+        var n = cost.Length;
+        var finish = new double[n];
+        var started = new bool[n];
+        var done = new bool[n];
+        var busyUntil = new Dictionary<string, (int Partition, double Until)>(StringComparer.Ordinal);
+        var now = 0.0;
+        for (var completed = 0; completed < n;)
+        {
+            for (var p = 0; p < n; p++)
+            {
+                if (started[p] || busyUntil.ContainsKey(processors[p]) || !Array.TrueForAll(readsFrom[p], q => done[q])) continue;
+                started[p] = true;
+                finish[p] = now + cost[p];
+                busyUntil[processors[p]] = (p, finish[p]);
+            }
+            var next = busyUntil.MinBy(kv => kv.Value.Until);
+            now = next.Value.Until;
+            done[next.Value.Partition] = true;
+            busyUntil.Remove(next.Key);
+            completed++;
+        }
+        return n == 0 ? 0 : finish.Max();
     }
 
     private static double InputTransfers(IReadOnlyList<SolverNode> nodes, IReadOnlyList<SolverDevice> devices, int[] path, int i,
