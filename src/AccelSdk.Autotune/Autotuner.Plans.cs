@@ -21,18 +21,22 @@ public static partial class Autotuner
         public List<double> Times { get; } = new();
     }
 
-    /// <summary>Pairs of memory spaces between which some candidate's backend offers a direct copy path (<see cref="IBackend.TryGetTransfer"/>).</summary>
-    private static HashSet<(MemorySpace From, MemorySpace To)> DirectPaths(List<DeviceTarget> candidates)
+    /// <summary>
+    /// Pairs of memory spaces between which some candidate's backend offers a direct copy path (<see cref="IBackend.TryGetTransfer"/>),
+    /// with the fewest memory copies one of them makes.
+    /// </summary>
+    private static Dictionary<(MemorySpace From, MemorySpace To), int> DirectPaths(List<DeviceTarget> candidates)
     {
-        var pairs = new HashSet<(MemorySpace, MemorySpace)>();
+        var pairs = new Dictionary<(MemorySpace, MemorySpace), int>();
         foreach (var from in candidates)
         {
             foreach (var to in candidates)
             {
                 if (from.Device.MemorySpace == to.Device.MemorySpace) continue;
-                if ((to.Backend.TryGetTransfer(from.Device, to.Device) ?? from.Backend.TryGetTransfer(from.Device, to.Device)) is not null)
+                if ((to.Backend.TryGetTransfer(from.Device, to.Device) ?? from.Backend.TryGetTransfer(from.Device, to.Device)) is { } path)
                 {
-                    pairs.Add((from.Device.MemorySpace, to.Device.MemorySpace));
+                    var key = (from.Device.MemorySpace, to.Device.MemorySpace);
+                    pairs[key] = Math.Min(path.Copies, pairs.GetValueOrDefault(key, int.MaxValue));
                 }
             }
         }
@@ -51,8 +55,10 @@ public static partial class Autotuner
         {
             var download = !from.IsHost && transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
             var upload = !to.IsHost && transfers.TryGetValue(to.Name, out var t) ? t.UploadMs(bytes) : 0;
-            // A backend's direct path makes one copy where staging makes two: charged as the cheaper of the two halves.
-            return direct.Contains((from, to)) ? Math.Min(download, upload) : download + upload;
+            // A backend's direct path makes one copy where staging makes two: charged as the cheaper of the two halves;
+            // one that hands the memory over in place (a device pointer wrapped by the other runtime) costs nothing.
+            if (!direct.TryGetValue((from, to), out var copies)) return download + upload;
+            return copies == 0 ? 0 : Math.Min(download, upload);
         }
         // Model outputs go to the caller, who keeps them: always a download (paths that lend buffers do not apply).
         double OutputMs(MemorySpace from, long bytes) => transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;

@@ -160,7 +160,7 @@ public sealed class IlgpuBackend : IBackend
             return from.Backend == BackendName && _slots.TryGetValue(from.Id, out var producer) ? HostViewTransfer.Into(producer, to) : null;
         }
         if (!_slots.TryGetValue(to.Id, out var target)) return null;
-        if (from.Backend != BackendName) return HostWrapTransfer.Into(from, target);
+        if (from.Backend != BackendName) return (ITransferPath?)HostWrapTransfer.Into(from, target) ?? PeerCopyTransfer.Into(from, target);
         return _slots.TryGetValue(from.Id, out var source) ? AcceleratorTransfer.Between(source, target) : null;
     }
 

@@ -10,9 +10,12 @@ namespace AccelSdk.OnnxRuntime;
 /// a partition on such a device; read back with <see cref="OrtBackend.Download"/>. Partitions of ORT devices on the
 /// same GPU take it as input without a copy.
 /// </summary>
-internal sealed class OrtDeviceTensor : DeviceTensor
+internal sealed class OrtDeviceTensor : DeviceTensor, IDeviceAddressable
 {
     private OrtValue? _value;
+
+    // A tensor of another runtime whose memory this OrtValue wraps in place: kept alive while this tensor is.
+    private readonly object? _wrapped;
 
     // Set for a tensor its partition lends run after run: Dispose hands it back instead of releasing the OrtValue.
     private readonly Action? _onRelease;
@@ -21,6 +24,25 @@ internal sealed class OrtDeviceTensor : DeviceTensor
 
     /// <summary>The OrtValue; the tensor keeps ownership.</summary>
     public OrtValue Value => _value ?? throw new ObjectDisposedException(nameof(OrtDeviceTensor), $"tensor on {Device.Id} was disposed");
+
+    /// <summary>An OrtValue over another runtime's tensor <paramref name="wrapped"/>'s memory (no copy); that tensor must outlive this one.</summary>
+    public OrtDeviceTensor(Device device, OrtValue value, ElementType elementType, long[] shape, DeviceTensor wrapped) : this(device, value, elementType, shape) =>
+        _wrapped = wrapped;
+
+    /// <summary>The device address of the data, for another runtime on the same memory (<see cref="IDeviceAddressable"/>).</summary>
+    public unsafe nint DataAddress
+    {
+        get
+        {
+            // A span over device memory is never read here: it only carries the pointer ONNX Runtime returns.
+            fixed (byte* data = Value.GetTensorMutableRawData()) return (nint)data;
+        }
+    }
+
+    /// <summary>Nothing to wait for: ONNX Runtime's run has synchronised its provider's stream before returning the outputs.</summary>
+    public void WaitUntilWritten()
+    {
+    }
 
     /// <summary>Wraps an OrtValue ONNX Runtime produced, taking ownership of it.</summary>
     public static OrtDeviceTensor Own(Device device, OrtValue value)
@@ -43,5 +65,6 @@ internal sealed class OrtDeviceTensor : DeviceTensor
     {
         if (_onRelease is not null) _onRelease();
         else Interlocked.Exchange(ref _value, null)?.Dispose();
+        GC.KeepAlive(_wrapped);
     }
 }

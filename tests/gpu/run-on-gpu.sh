@@ -5,7 +5,7 @@
 #   2. unpacks the self-contained check runner and the claimed ONNX node tests into a temporary folder;
 #   3. tests/gpu/torch_anchors.py exports ResNet18 (torchvision, seeded) and measures PyTorch's cuBLAS fp32 matmul and
 #      ResNet18 forward pass on the GPU (skipped, with a note, where python3 has no torch);
-#   4. the runner: devices, agreement, conformance, matmul, latency, autotune, throughput on ilgpu-cuda:0;
+#   4. the runner: devices, agreement, conformance, matmul, latency, autotune, throughput, direct-paths on ilgpu-cuda:0;
 #   5. leaves in $OUT: summary.md, results.json, run.log, results.tar.gz (every file the stages wrote) and the
 #      autotune report.html files.
 # Each step runs under a timeout and the runner starts no new stage after its budget, so the script ends within about
@@ -47,7 +47,7 @@ else
 fi
 smi=${ACCELSDK_GPU_CHECK_NVIDIA_SMI:-nvidia-smi}
 python=${ACCELSDK_GPU_CHECK_PYTHON:-python3}
-stages=${ACCELSDK_GPU_CHECK_STAGES:-devices,agreement,conformance,matmul,latency,autotune,throughput}
+stages=${ACCELSDK_GPU_CHECK_STAGES:-devices,agreement,conformance,matmul,latency,autotune,throughput,direct-paths}
 carry=${ACCELSDK_GPU_CHECK_CARRY:-$root/artifacts/gpu-check/carry}
 out=${OUT:-$root/artifacts/gpu-check/out}
 mkdir -p "$out"

@@ -120,3 +120,68 @@ internal sealed class HostViewTransfer(IlgpuDeviceSlot from) : ITransferPath
         }
     }
 }
+
+/// <summary>
+/// Another runtime's tensor on the same CUDA device (ONNX Runtime's <c>ort-cuda:N</c> output) copied device to device
+/// into a pooled buffer of <c>ilgpu-cuda:N</c>: one copy on the GPU, queued on the accelerator's stream ahead of the
+/// kernels that read it, where staging would download and upload over PCIe. The source is read through its device
+/// address (<see cref="IDeviceAddressable"/>) once its runtime has finished writing it. On a host-addressable accelerator
+/// (the CPU analogue tested on machines without a GPU) the copy is a memory copy.
+/// </summary>
+internal sealed class PeerCopyTransfer(IlgpuDeviceSlot to) : ITransferPath
+{
+    public string Description => $"ilgpu: device-to-device copy into {to.Device.Id}";
+
+    public int Copies => 1;
+
+    /// <summary>The path from another runtime's device into <paramref name="to"/>, when both are the same CUDA device.</summary>
+    public static PeerCopyTransfer? Into(Device from, IlgpuDeviceSlot to) =>
+        Applies(from, to.Device) ? new PeerCopyTransfer(to) : null;
+
+    /// <summary>Both on one CUDA device (same ordinal) in two runtimes' memory spaces.</summary>
+    public static bool Applies(Device from, Device to) =>
+        from.Backend != IlgpuBackend.BackendName && from.MemorySpace.Kind == MemorySpaceKind.CudaDevice && to.MemorySpace.Kind == MemorySpaceKind.CudaDevice
+        && from.MemorySpace != to.MemorySpace && from.MemorySpace.SharesPhysicalMemoryWith(to.MemorySpace);
+
+    public unsafe DeviceTensor Copy(DeviceTensor source, Device target)
+    {
+        if (source is not IDeviceAddressable addressable || target.Id != to.Device.Id)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: got a {source.GetType().Name} of {source.Device.Id} for {target.Id}; it takes a tensor with a device address");
+        }
+        if (source.ElementType is ElementType.String or ElementType.Undefined)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: a {source.ElementType.ShortName()} tensor of {source.Device.Id} has no dense device data to copy");
+        }
+        var bytes = source.ByteLength;
+        addressable.WaitUntilWritten();
+        lock (to.Gate)
+        {
+            var buffer = to.Pool.Rent(bytes, $"tensor copied from {source.Device.Id} ({source.ElementType.ShortName()}{TensorShape.Format(source.Shape)})");
+            try
+            {
+                if (bytes > 0) CopyBytes(addressable.DataAddress, buffer.Address, bytes);
+            }
+            catch
+            {
+                buffer.Release();
+                throw;
+            }
+            return new IlgpuTensor(to.Device, source.ElementType, (long[])source.Shape.Clone(), buffer);
+        }
+    }
+
+    private unsafe void CopyBytes(nint from, nint into, long bytes)
+    {
+        if (to.Device.MemorySpace.IsHostAddressable)
+        {
+            System.Buffer.MemoryCopy((void*)from, (void*)into, bytes, bytes);
+            return;
+        }
+        var status = ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.MemcpyAsync(into, from, (nint)bytes, to.Accelerator.DefaultStream);
+        if (status != ILGPU.Runtime.Cuda.CudaError.CUDA_SUCCESS)
+        {
+            throw new BackendException(IlgpuBackend.BackendName, $"{Description}: cuMemcpyAsync of {bytes} bytes failed with {status}");
+        }
+    }
+}

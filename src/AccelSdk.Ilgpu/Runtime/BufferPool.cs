@@ -26,6 +26,9 @@ internal sealed class BufferPool : IDisposable
         CapacityBytes = capacityBytes;
     }
 
+    /// <summary>Waits for the accelerator's queue under its slot's gate (set by the slot): for readers outside ILGPU.</summary>
+    public Action? WaitForQueue { get; init; }
+
     /// <summary>The AccelSdk device this pool belongs to (for error messages).</summary>
     public string DeviceId { get; }
 
@@ -193,6 +196,12 @@ internal sealed class DeviceBuffer
     }
 
     public ArrayView<T> View<T>() where T : unmanaged => Bytes.Cast<T>();
+
+    /// <summary>The address of the first byte in the accelerator's memory (a CUDA device pointer on a CUDA accelerator).</summary>
+    public nint Address => ByteLength == 0 ? 0 : Bytes.LoadEffectiveAddressAsPtr();
+
+    /// <summary>Waits until the kernels queued before now have finished; nothing to wait for over wrapped host memory, which kernels only read.</summary>
+    public void WaitForWriters() => _pool?.WaitForQueue?.Invoke();
 
     public DeviceBuffer AddReference()
     {

@@ -98,6 +98,11 @@ internal sealed class IlgpuDeviceSlot : IDisposable
 
     private long _synchronizations;
 
+    private void SynchronizeUnderGate()
+    {
+        lock (Gate) Synchronize();
+    }
+
     /// <summary>How many times <see cref="Synchronize"/> waited for the accelerator.</summary>
     public long Synchronizations => Interlocked.Read(ref _synchronizations);
 
@@ -105,7 +110,7 @@ internal sealed class IlgpuDeviceSlot : IDisposable
     {
         get
         {
-            lock (Gate) return _pool ??= new BufferPool(Accelerator, Device.Id, BufferPool.CapacityOf(Accelerator));
+            lock (Gate) return _pool ??= new BufferPool(Accelerator, Device.Id, BufferPool.CapacityOf(Accelerator)) { WaitForQueue = SynchronizeUnderGate };
         }
     }
 

@@ -9,7 +9,7 @@ namespace AccelSdk.Ilgpu.Runtime;
 /// the same data (reshapes) share the lease and the buffer returns to the pool when the last one is disposed.
 /// Small integer tensors computed from shapes also keep a host copy so shape arithmetic needs no download.
 /// </summary>
-public sealed class IlgpuTensor : DeviceTensor
+public sealed class IlgpuTensor : DeviceTensor, IDeviceAddressable
 {
     private DeviceBuffer? _buffer;
 
@@ -29,6 +29,15 @@ public sealed class IlgpuTensor : DeviceTensor
     internal DeviceBuffer Buffer => _buffer ?? throw new ObjectDisposedException(nameof(IlgpuTensor));
 
     internal ArrayView<T> View<T>() where T : unmanaged => Buffer.View<T>();
+
+    /// <summary>
+    /// The address of the data in the accelerator's memory: a CUDA device pointer on <c>ilgpu-cuda:N</c>, which ONNX
+    /// Runtime's CUDA provider on the same GPU wraps in place; a host address on the CPU accelerator.
+    /// </summary>
+    public nint DataAddress => Buffer.Address;
+
+    /// <summary>Waits until the kernels queued on the accelerator (the ones writing this tensor among them) have finished.</summary>
+    public void WaitUntilWritten() => Buffer.WaitForWriters();
 
     /// <summary>A tensor of another shape over the same data (no copy).</summary>
     internal IlgpuTensor Alias(long[] shape) =>

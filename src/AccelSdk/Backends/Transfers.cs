@@ -33,3 +33,17 @@ public interface ITransferPath
     /// </summary>
     DeviceTensor Copy(DeviceTensor source, Device target);
 }
+
+/// <summary>
+/// A device tensor whose data is one dense block at an address that another runtime on the same physical memory can
+/// use as it is (a CUDA device pointer on CUDA device <see cref="MemorySpace.Ordinal"/>, see
+/// <see cref="MemorySpace.SharesPhysicalMemoryWith"/>): what a direct path between two runtimes on one GPU hands over.
+/// </summary>
+public interface IDeviceAddressable
+{
+    /// <summary>The address of the first byte in the tensor's memory space; valid until the tensor is disposed.</summary>
+    nint DataAddress { get; }
+
+    /// <summary>Waits until the work that writes the data (its runtime's queue) has finished, so another runtime may read it.</summary>
+    void WaitUntilWritten();
+}

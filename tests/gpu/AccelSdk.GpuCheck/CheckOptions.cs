@@ -8,7 +8,7 @@ internal sealed class UsageException(string message) : Exception(message);
 /// <summary>What <c>AccelSdk.GpuCheck run</c> was asked to do.</summary>
 internal sealed record CheckOptions
 {
-    public static readonly IReadOnlyList<string> AllStages = new[] { "devices", "agreement", "conformance", "matmul", "latency", "autotune", "throughput" };
+    public static readonly IReadOnlyList<string> AllStages = new[] { "devices", "agreement", "conformance", "matmul", "latency", "autotune", "throughput", "direct-paths" };
 
     public required string OutputDirectory { get; init; }
 

@@ -18,6 +18,7 @@ internal static class CheckRun
         ["latency"] = LatencyStage.Run,
         ["autotune"] = AutotuneStage.Run,
         ["throughput"] = ThroughputStage.Run,
+        ["direct-paths"] = DirectPathStage.Run,
     };
 
     public static int Execute(CheckOptions options)

@@ -11,7 +11,7 @@ const string Usage = """
                                  [--nvidia-smi DIR] [--torch-anchors FILE] [--stages S,S,...]
              runs issue 14's checks on ILGPU device ID (ilgpu-cuda:0 on a GPU machine, ilgpu-cpu to rehearse) and
              writes DIR/summary.md, DIR/results.json and one file or folder per stage; stages:
-             devices, agreement, conformance, matmul, latency, autotune, throughput (default: all, in that order)
+             devices, agreement, conformance, matmul, latency, autotune, throughput, direct-paths (default: all, in that order)
            AccelSdk.GpuCheck list-claimed DATA_ROOT --device ID
              prints suite/test of each ONNX node test whose every node ID claims (what prepare.sh packs)
     exit codes: 0 every check passed, 1 a check failed (summary.md names it), 2 usage error
