@@ -6,6 +6,7 @@ if (args.Length > 0 && args[0] == "split-spinning") return AccelSdk.Benchmarks.S
 if (args.Length > 0 && args[0] == "reselect") return AccelSdk.Benchmarks.ReselectBench.Run(args);
 if (args.Length > 0 && args[0] == "reselect-child") return AccelSdk.Benchmarks.ReselectBench.Child(args);
 if (args.Length > 0 && args[0] == "select-peak-rss") return AccelSdk.Benchmarks.SelectPeakMemory.Run(args);
+if (args.Length > 0 && args[0] == "overlap-prediction") return AccelSdk.Benchmarks.OverlapPrediction.Run(args);
 if (args.Length > 0 && args[0] == "alloc-check") return AccelSdk.Benchmarks.AllocationCheck.Run();
 if (args.Length > 0 && args[0] == "supports-timing") return AccelSdk.Benchmarks.SupportsTiming.Run(args);
 if (args.Length > 0 && args[0] == "autotune-ratios") return AccelSdk.Benchmarks.AutotuneRatios.Run(args);
