@@ -12,7 +12,7 @@ internal static class InterleavedRunner
 {
     public static void Run(int rounds)
     {
-        Console.WriteLine("model      pair           plain_median   sdk_median     ratio   overhead/call");
+        Console.WriteLine("model      pair           plain_median   sdk_median     ratio   overhead/call  paired_ratio  [p25, p75]");
         foreach (var model in new[] { "tiny-relu", "resnet18" })
         {
             var bench = new OverheadBenchmarks { ModelName = model };
@@ -38,10 +38,13 @@ internal static class InterleavedRunner
             plain.Add(TimeBlock(plainRun, perBlock));
             sdk.Add(TimeBlock(sdkRun, perBlock));
         }
+        // Each round's SDK block over the plain block just before it: load that drifts between rounds cancels out.
+        var ratios = plain.Zip(sdk, (pl, sd) => sd / pl).ToList();
         var p = Median(plain);
         var s = Median(sdk);
+        ratios.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{model,-10} {pair,-12} {Format(p),12} {Format(s),12} {s / p,9:F4} {Format(s - p),12}"));
+            $"{model,-10} {pair,-12} {Format(p),12} {Format(s),12} {s / p,9:F4} {Format(s - p),12} {ratios[ratios.Count / 2],12:F4}  [{ratios[ratios.Count / 4]:F4}, {ratios[3 * ratios.Count / 4]:F4}]"));
     }
 
     private static double TimeBlock(Func<float> run, int count)
