@@ -22,16 +22,20 @@ internal sealed partial class OrtPartition
     // Allocates in the device's own memory (CUDA); null for a device in host memory.
     private readonly Func<OrtAllocator>? _deviceAllocator;
 
+    // False once a bound run found the declared output shapes wrong (or the outputs are not all numeric tensors).
+    private volatile bool _bindable;
+
     /// <summary>Bindings made so far (a steady state makes none): for tests.</summary>
     internal int BindingsCreated => Volatile.Read(ref _bindingsCreated);
 
     /// <summary>
-    /// Every input a dense host tensor (or already in the device's memory), every output static-shaped, and a given buffer
-    /// of exactly that shape; the options name buffers or reusable outputs (otherwise a plain run is as cheap).
+    /// Every input a dense host tensor (or already in the device's memory); every output static-shaped, with a given
+    /// buffer of exactly that shape, or, in host memory, dynamic and reusable (kept at the shape the last run produced
+    /// while the input shapes repeat); the options name buffers or reusable outputs (otherwise a plain run is as cheap).
     /// </summary>
     private bool CanBind(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
     {
-        if (!_preallocate || (options.OutputBuffers is null && options.ReusableOutputs is null)) return false;
+        if (!_bindable || (options.OutputBuffers is null && options.ReusableOutputs is null)) return false;
         if (_deviceMemory is not null && _deviceAllocator is null) return false;
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -39,8 +43,13 @@ internal sealed partial class OrtPartition
         }
         for (var j = 0; j < _outputNames.Length; j++)
         {
-            var shape = _staticOutputShapes[j]!;
-            if (options.BufferFor(j) is { } buffer && (buffer.IsString || buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape))) return false;
+            var buffer = options.BufferFor(j);
+            if (_staticOutputShapes[j] is not { } shape)
+            {
+                if (buffer is not null || !options.IsReusable(j) || _deviceMemory is not null) return false;
+                continue;
+            }
+            if (buffer is not null && (buffer.IsString || buffer.ElementType != _outputTypes[j] || !buffer.Shape.SequenceEqual(shape))) return false;
         }
         return true;
     }
@@ -63,11 +72,20 @@ internal sealed partial class OrtPartition
         }
         catch (OnnxRuntimeException) when (!_guard.IsDisposed && control?.Fired != true && !binding.HasCallerBuffers)
         {
-            // The declared output shapes did not hold at run time (metadata looser than the data): let ONNX Runtime
-            // allocate outputs from now on.
+            // The declared output shapes did not hold at run time (metadata looser than the data), or a dynamic output's
+            // shape depends on the data, not only on the input shapes: let ONNX Runtime allocate outputs from now on.
             binding.Dispose();
-            _preallocate = false;
+            _bindable = false;
             return null;
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+        try
+        {
+            binding.AdoptDiscoveredOutputs();
         }
         catch
         {
@@ -120,6 +138,8 @@ internal sealed partial class OrtPartition
         CallerBuffer,
         Reused,
         Fresh,
+        // A dynamic output ONNX Runtime allocates this run; the binding then keeps a tensor of the shape it produced.
+        Discover,
     }
 
     /// <summary>
@@ -147,6 +167,10 @@ internal sealed partial class OrtPartition
         private readonly DeviceTensor?[] _reusedResults;
         private readonly DeviceTensor?[] _bufferResults;
 
+        // The input shapes of the last run, and whether this run's repeat them (a dynamic output then keeps its shape).
+        private readonly long[]?[] _inputShapes;
+        private bool _sameInputShapes;
+
         // Results lent and not yet handed back: 1 per output in _lent; the binding is idle again at 0 outstanding.
         private readonly int[] _lent;
         private int _outstanding;
@@ -159,6 +183,7 @@ internal sealed partial class OrtPartition
             (_modes, _outputTensors, _outputAddresses, _outputValues) = (new OutputMode[outputs], new AccelTensor?[outputs], new nint[outputs], new OrtValue?[outputs]);
             (_reusedHost, _reusedValues, _reusedResults, _bufferResults) = (new AccelTensor?[outputs], new OrtValue?[outputs], new DeviceTensor?[outputs], new DeviceTensor?[outputs]);
             _lent = new int[outputs];
+            _inputShapes = new long[]?[inputs];
             Results = new DeviceTensor[outputs];
             IoBinding = owner._session.CreateIoBinding();
         }
@@ -173,12 +198,70 @@ internal sealed partial class OrtPartition
         /// <summary>Binds what differs from the last run: new input tensors, other caller buffers, a change of output mode; fresh outputs every time.</summary>
         public void Prepare(IReadOnlyList<DeviceTensor> inputs, PartitionRunOptions options)
         {
-            for (var i = 0; i < inputs.Count; i++) PrepareInput(i, inputs[i]);
+            _sameInputShapes = true;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                PrepareInput(i, inputs[i]);
+                var shape = inputs[i].Shape;
+                if (ReferenceEquals(_inputShapes[i], shape)) continue;
+                if (_inputShapes[i] is not { } last || !last.AsSpan().SequenceEqual(shape)) _sameInputShapes = false;
+                _inputShapes[i] = shape;
+            }
             for (var j = 0; j < _modes.Length; j++)
             {
                 if (options.BufferFor(j) is { } buffer) PrepareBuffer(j, buffer);
+                else if (_owner._staticOutputShapes[j] is null) PrepareDynamic(j);
                 else if (options.IsReusable(j)) PrepareReused(j);
                 else PrepareFresh(j);
+            }
+        }
+
+        /// <summary>
+        /// A dynamic reusable output: the tensor kept from an earlier run while the input shapes repeat; otherwise ONNX
+        /// Runtime allocates it this run and <see cref="AdoptDiscoveredOutputs"/> keeps a tensor of the shape it produced.
+        /// </summary>
+        private void PrepareDynamic(int j)
+        {
+            if (_sameInputShapes && _reusedResults[j] is not null)
+            {
+                if (_modes[j] == OutputMode.Reused) return;
+                ReleaseOutputValue(j);
+                IoBinding.BindOutput(_owner._outputNames[j], _reusedValues[j]!);
+                (_modes[j], Results[j]) = (OutputMode.Reused, _reusedResults[j]!);
+                return;
+            }
+            ReleaseOutputValue(j);
+            IoBinding.BindOutputToDevice(_owner._outputNames[j], OrtMemoryInfo.DefaultInstance);
+            _modes[j] = OutputMode.Discover;
+        }
+
+        /// <summary>
+        /// Copies each output ONNX Runtime allocated this run (<see cref="OutputMode.Discover"/>) into a tensor the binding
+        /// keeps and binds for the next runs: one allocation and one copy each time a dynamic output's shape changes.
+        /// </summary>
+        public unsafe void AdoptDiscoveredOutputs()
+        {
+            if (Array.IndexOf(_modes, OutputMode.Discover) < 0) return;
+            var names = IoBinding.GetOutputNames();
+            using var values = IoBinding.GetOutputValues();
+            for (var j = 0; j < _modes.Length; j++)
+            {
+                if (_modes[j] != OutputMode.Discover) continue;
+                var value = values[Array.IndexOf(names, _owner._outputNames[j])];
+                var shape = value.GetTensorTypeAndShape().Shape;
+                _reusedValues[j]?.Dispose();
+                _reusedHost[j]?.Dispose();
+                var kept = AllocateOutput(_owner._outputTypes[j], shape, _owner._outputNames[j]);
+                var bytes = kept.ByteLength;
+                if (bytes > 0)
+                {
+                    fixed (byte* source = value.GetTensorMutableRawData()) System.Buffer.MemoryCopy(source, (void*)kept.DataPointer, bytes, bytes);
+                }
+                _reusedHost[j] = kept;
+                _reusedValues[j] = ToOrtValue(kept);
+                _reusedResults[j] = new HostTensor(kept, ReleaseOf(j));
+                IoBinding.BindOutput(_owner._outputNames[j], _reusedValues[j]!);
+                (_modes[j], Results[j]) = (OutputMode.Reused, _reusedResults[j]!);
             }
         }
 

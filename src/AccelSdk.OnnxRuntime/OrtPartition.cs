@@ -59,6 +59,7 @@ internal sealed partial class OrtPartition : ICompiledPartition
             allStatic &= isStatic;
         }
         _preallocate = allStatic && _outputNames.Length > 0;
+        _bindable = _outputNames.Length > 0 && _outputTypes.All(t => t != ElementType.String && t.SizeInBytes() > 0);
     }
 
     public Device Device { get; }

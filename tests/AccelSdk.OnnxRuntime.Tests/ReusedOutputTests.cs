@@ -188,4 +188,45 @@ public class ReusedOutputTests
         second.Dispose();
         Assert.Equal(1, partition.BindingsCreated);
     }
+
+    [Fact]
+    public void A_dynamic_output_is_reallocated_only_when_the_input_shapes_change()
+    {
+        var g = new Graph { Name = "relu-dynamic" };
+        var type = new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), Dimension.Known(3) }));
+        g.Inputs.Add(new ValueInfo("x", type));
+        g.Outputs.Add(new ValueInfo("a", type));
+        g.Nodes.Add(new Node("Relu", ["x"], ["a"], "relu"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        using var partition = Compile(model);
+        var options = new PartitionRunOptions(null, default) { ReusableOutputs = Reusable };
+        using var two = AccelTensor.Create(new[] { -1f, 2f, -3f, 4f, -5f, 6f }, 2, 3);
+        using var one = AccelTensor.Create(new[] { 7f, -8f, 9f }, 1, 3);
+
+        nint RunOnce(AccelTensor x, float[] expected)
+        {
+            var result = (HostTensor)partition.Run([new HostTensor(x)], options)[0];
+            Assert.Equal(x.ShapeArray, result.Shape);
+            Assert.Equal(expected, result.Value.ToArray<float>());
+            var address = result.Value.DataPointer;
+            result.Dispose();
+            return address;
+        }
+
+        var first = RunOnce(two, [0f, 2f, 0f, 4f, 0f, 6f]); // discovered: ORT allocates, the binding keeps a [2, 3] tensor
+        var kept = RunOnce(two, [0f, 2f, 0f, 4f, 0f, 6f]);
+        Assert.Equal(kept, RunOnce(two, [0f, 2f, 0f, 4f, 0f, 6f])); // same input shape: the same buffer
+        var changed = RunOnce(one, [7f, 0f, 9f]); // new shape: discovered again
+        Assert.Equal(RunOnce(one, [7f, 0f, 9f]), RunOnce(one, [7f, 0f, 9f]));
+        Assert.Equal(1, partition.BindingsCreated);
+
+        for (var i = 0; i < 3; i++) RunOnce(one, [7f, 0f, 9f]);
+        DeviceTensor[] inputs = [new HostTensor(one)];
+        partition.Run(inputs, options)[0].Dispose();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++) partition.Run(inputs, options)[0].Dispose();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        _ = (first, changed);
+    }
 }
