@@ -229,4 +229,28 @@ public class ReusedOutputTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         _ = (first, changed);
     }
+
+    [Fact]
+    public void An_output_whose_shape_depends_on_the_data_falls_back_to_fresh_outputs_with_the_right_values()
+    {
+        var g = new Graph { Name = "nonzero" };
+        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(2, 3))));
+        g.Outputs.Add(new ValueInfo("i", new TensorType(ElementType.Int64, null)));
+        g.Nodes.Add(new Node("NonZero", ["x"], ["i"], "nonzero"));
+        var model = new Model(g);
+        model.OpsetImports[""] = 17;
+        using var partition = Compile(model);
+        var options = new PartitionRunOptions(null, default) { ReusableOutputs = Reusable };
+        using var x = AccelTensor.Create(new[] { 0f, 1f, 0f, 0f, 0f, 2f }, 2, 3);
+        DeviceTensor[] inputs = [new HostTensor(x)];
+        long[] Indices()
+        {
+            using var result = partition.Run(inputs, options)[0];
+            return ((HostTensor)result).Value.ToArray<long>();
+        }
+        Assert.Equal(new long[] { 0, 1, 1, 2 }, Indices());
+        x.AsSpan<float>()[0] = 3f; // same input shape, one more non-zero: [2, 3] indices instead of [2, 2]
+        Assert.Equal(new long[] { 0, 0, 1, 0, 1, 2 }, Indices());
+        Assert.Equal(new long[] { 0, 0, 1, 0, 1, 2 }, Indices());
+    }
 }
