@@ -34,10 +34,10 @@ internal static class LocalRuntime
     /// <summary>
     /// Extracts layers <see cref="StageRequest.From"/> to <see cref="StageRequest.To"/> of the model file as a sub-model
     /// (at the shapes of the request's sample inputs) and selects its session among <paramref name="candidates"/>,
-    /// measured with random inputs of the stage's types. Returns the session and the whole model's output names.
+    /// measured with random inputs of the stage's types, compiled with <paramref name="compile"/>. Returns the session and the whole model's output names.
     /// </summary>
     public static async Task<(AccelSession Session, HashSet<string> ModelOutputs)> SelectStageAsync(string path, StageRequest request,
-        IReadOnlyList<string>? candidates, CancellationToken cancellationToken)
+        IReadOnlyList<string>? candidates, CompileOptions compile, CancellationToken cancellationToken)
     {
         var model = Model.Load(path);
         var count = model.Graph.Nodes.Count;
@@ -55,6 +55,7 @@ internal static class LocalRuntime
             MeasuredRuns = Math.Clamp(request.Base.MeasuredRuns, 1, 1000),
             WarmupRuns = Math.Clamp(request.Base.WarmupRuns, 0, 100),
             SampleInputs = Execution.SampleInputs.Random(stage),
+            Compile = compile,
         };
         var session = await AccelRuntime.Default.SelectAsync(stage, options, progress: null, cancellationToken);
         return (session, model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));
