@@ -11,22 +11,29 @@ using AccelSdk.Ir;
 // two set-ups alternate (one, two, one, two, ...) so that load from other processes falls on both alike, and the
 // median items/s of each is compared. Each set-up also reports the CPU time per item of the client (this process) and
 // of each node process, which says what the two cores allow.
-// Usage: AccelSdk.Cluster.Bench [items per round] [rounds] [--node-arg ARG ...] [--through-any-gateway]; --node-arg
+// Usage: AccelSdk.Cluster.Bench [items per round] [rounds] [--queue N] [--node-arg ARG ...] [--through-any-gateway]
+// [--same-session] [--autogroup-nice N]; --queue sets ClusterSelectOptions.QueueCapacityPerNode (default 2); --node-arg
 // passes ARG to both nodes (e.g. --node-arg --threads --node-arg 0: let each backend pick its thread count, as nodes
 // did before); --through-any-gateway turns AccelClusterOptions.DirectToNodes off (as clients did before);
 // --same-session starts the nodes in the bench's own session (by default each node gets a session of its own, as a
 // node started as a service has: with autogroup scheduling a session's processes share one share of a busy CPU, so
-// two nodes in one session get no more CPU together than one alone). Cake's Bench
+// two nodes in one session get no more CPU together than one alone); --autogroup-nice N sets the nice value of the
+// nodes' and the bench's autogroups (e.g. -10: on a machine busy with other sessions' work, the nodes' cores are
+// nearly theirs, as on a dedicated machine; root only). Cake's Bench
 // target passes BenchmarkDotNet's options, which are ignored. Run on a quiet machine: the load average is printed with it.
 var nodeArguments = new List<string>();
 var direct = true;
 var ownSessions = true;
+int? autogroupNice = null;
+var queue = 2;
 var numbers = new List<int>();
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--node-arg" && i + 1 < args.Length) nodeArguments.Add(args[++i]);
     else if (args[i] == "--through-any-gateway") direct = false;
     else if (args[i] == "--same-session") ownSessions = false;
+    else if (args[i] == "--queue" && i + 1 < args.Length) queue = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else if (args[i] == "--autogroup-nice" && i + 1 < args.Length) autogroupNice = int.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (int.TryParse(args[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)) numbers.Add(number);
 }
 var items = numbers.Count > 0 ? numbers[0] : 40;
@@ -37,24 +44,33 @@ if (Environment.ProcessorCount < 2)
     return 1;
 }
 var model = AccelSdk.TestSupport.RepoPaths.ResNet18;
-Console.WriteLine($"ResNet18 on ort-cpu, {items} items per round, {rounds} rounds per set-up, nodes pinned to cpu 0 and cpu 1" +
+Console.WriteLine($"ResNet18 on ort-cpu, {items} items per round, {rounds} rounds per set-up, nodes pinned to cpu 0 and cpu 1, {queue} requests per node queue" +
                   (nodeArguments.Count > 0 ? $", node arguments: {string.Join(' ', nodeArguments)}" : "") +
                   (direct ? ", each node's requests through its own gateway" : ", requests through any gateway (Orleans' default)") +
                   (ownSessions ? ", each node in a session of its own" : ", nodes in the bench's session"));
-Console.WriteLine($"autogroup scheduling: {File.ReadAllText("/proc/sys/kernel/sched_autogroup_enabled").Trim()}");
+Console.WriteLine($"autogroup scheduling: {File.ReadAllText("/proc/sys/kernel/sched_autogroup_enabled").Trim()}" +
+                  (autogroupNice is { } nice ? $", the nodes' and the bench's autogroups at nice {nice}" : ""));
 Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
 using var redis = RedisServer.Start();
 using var one = NodeProcess.Start("core0", redis.Connection, cpuList: "0", extraArguments: nodeArguments, ownSession: ownSessions);
 using var two = NodeProcess.Start("core1", redis.Connection, cpuList: "1", extraArguments: nodeArguments, ownSession: ownSessions);
+// "/autogroup-N nice V": the bench's own group is its caller's session, given back its nice value at the end.
+var callerNice = File.ReadAllText("/proc/self/autogroup").Trim().Split(' ')[^1];
+if (autogroupNice is { } groupNice)
+{
+    // Each node has a session (so an autogroup) of its own; the bench's is its caller's. Root only for nice < 0.
+    foreach (var pid in new[] { one.ProcessId, two.ProcessId, Environment.ProcessId })
+        File.WriteAllText($"/proc/{pid}/autogroup", groupNice.ToString(CultureInfo.InvariantCulture));
+}
 using var connect = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 await using var cluster = await AccelCluster.ConnectAsync(new AccelClusterOptions { Cluster = ClusterConnection.Parse(redis.Connection), DirectToNodes = direct }, connect.Token);
 while (!(await cluster.GetActiveNodesAsync()).Contains("core1")) await Task.Delay(200);
 
 var candidates = new[] { "ort-cpu" };
-await using var alone = await cluster.SelectAsync(model, new ClusterSelectOptions { Nodes = new[] { "core0" }, Candidates = candidates, MeasuredRuns = 3, QueueCapacityPerNode = 2 });
+await using var alone = await cluster.SelectAsync(model, new ClusterSelectOptions { Nodes = new[] { "core0" }, Candidates = candidates, MeasuredRuns = 3, QueueCapacityPerNode = queue });
 await using var both = await cluster.SelectAsync(model, new ClusterSelectOptions
 {
-    Nodes = new[] { "core0", "core1" }, Candidates = candidates, Placement = ClusterPlacement.DataParallel, MeasuredRuns = 3, QueueCapacityPerNode = 2,
+    Nodes = new[] { "core0", "core1" }, Candidates = candidates, Placement = ClusterPlacement.DataParallel, MeasuredRuns = 3, QueueCapacityPerNode = queue,
 });
 Console.WriteLine($"data parallel shares: {string.Join(", ", both.Selection.Weights.Select(w => $"{w.Key} {w.Value:P0}"))}");
 Console.WriteLine($"node threads: core0 {Threads(one.ProcessId)}, core1 {Threads(two.ProcessId)}");
@@ -78,6 +94,7 @@ Console.WriteLine($"CPU bound: a node needs {nodeMs:F1} ms of its core per item 
                   $"{2000 / (nodeMs + clientMs):F2} items/s with two nodes, {2 * nodeMs / (nodeMs + clientMs):F2}x one node that has its core to itself");
 Console.WriteLine($"answers per node (two-node session): {string.Join(", ", both.CompletedByNode.Select(kv => $"{kv.Key} {kv.Value}"))}");
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+if (autogroupNice is not null) File.WriteAllText("/proc/self/autogroup", callerNice);
 return 0;
 
 static async Task<Round> RoundAsync(ClusterSession session, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> inputs, NodeProcess core0, NodeProcess core1)
