@@ -96,7 +96,7 @@ internal static class ClusterCommands
 
     private static Command CreateRun()
     {
-        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx or .tflite)");
         var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
         var policy = CliOptions.Choice("--policy", SelectCommand.Policies, SelectionPolicy.LowestLatency, "latency: the best node; throughput: data parallel when it measures faster");
         var inputs = CliOptions.PathsOption("--input", "F.pb", PathKind.ExistingFile, "an input as an ONNX TensorProto file; without any, fixed-seed inputs");
@@ -141,7 +141,7 @@ internal static class ClusterCommands
 
     private static Command CreateAutotune()
     {
-        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx or .tflite)");
         var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
         var report = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "write report.json and report.html here", required: true);
         var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
