@@ -181,6 +181,12 @@ public sealed class AutotuneResult
     /// <summary>The cache file used, if any.</summary>
     public string? CachePath { get; internal set; }
 
+    /// <summary>
+    /// The key of this model's plan in the tuning cache (<see cref="Cache.TuningCache.Plans"/>): the model's structure
+    /// and input shapes, the policy, the candidate devices, pins and memory caps. Null when no cache was used.
+    /// </summary>
+    public string? PlanKey { get; internal set; }
+
     /// <summary>The kept plan's estimated memory per device (weights + peak activations); from inferred shapes when taken from the cache.</summary>
     public IReadOnlyList<Execution.DeviceFootprint> MemoryFootprint { get; internal set; } = Array.Empty<Execution.DeviceFootprint>();
 

@@ -30,9 +30,10 @@ internal static class ClusterCommands
         var store = CliOptions.PathOption("--store", "DIR", PathKind.OutputDirectory, "where models are stored by digest (default $TMPDIR/accelsdk-node-NAME)");
         var devices = CliOptions.TextsOption("--device", "ID|BACKEND", "offer only this device or backend to the cluster (default: every available device)");
         var address = AddressOption();
+        var threads = ThreadsOption();
         var command = new Command("node", "run a cluster node (an Orleans silo hosting this machine's devices) until stopped")
         {
-            cluster, name, port, gatewayPort, tlsCert, store, devices, address,
+            cluster, name, port, gatewayPort, tlsCert, store, devices, address, threads,
         };
         command.SetAction(parse =>
         {
@@ -48,6 +49,7 @@ internal static class ClusterCommands
                 StoreDirectory = parse.GetValue(store) ?? Path.Combine(Path.GetTempPath(), "accelsdk-node-" + nodeName),
                 Devices = parse.GetValue(devices) is { Length: > 0 } offered ? offered : null,
                 Address = parse.GetValue(address) ?? System.Net.IPAddress.Loopback,
+                IntraOpThreads = parse.GetValue(threads),
             };
             ClusterNode.RunAsync(options, line => Console.WriteLine("accelsdk: " + line), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;
@@ -94,7 +96,7 @@ internal static class ClusterCommands
 
     private static Command CreateRun()
     {
-        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx or .tflite)");
         var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
         var policy = CliOptions.Choice("--policy", SelectCommand.Policies, SelectionPolicy.LowestLatency, "latency: the best node; throughput: data parallel when it measures faster");
         var inputs = CliOptions.PathsOption("--input", "F.pb", PathKind.ExistingFile, "an input as an ONNX TensorProto file; without any, fixed-seed inputs");
@@ -139,7 +141,7 @@ internal static class ClusterCommands
 
     private static Command CreateAutotune()
     {
-        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx)");
+        var model = CliOptions.PathArgument("MODEL", PathKind.ExistingFile, "the model (.onnx or .tflite)");
         var (cluster, gateway, tlsCert) = (ClusterOption(), Port("--gateway-port", ClusterConnection.DefaultGatewayPort, "localhost clustering: the gateway port of a node"), TlsOption());
         var report = CliOptions.PathOption("--report", "DIR", PathKind.OutputDirectory, "write report.json and report.html here", required: true);
         var nodes = CliOptions.TextsOption("--node", "N", "use only this node");
@@ -249,6 +251,19 @@ internal static class ClusterCommands
             var text = result.Tokens[0].Value;
             if (System.Net.IPAddress.TryParse(text, out var ip)) return ip;
             result.AddError($"--address '{text}' is not an IP address");
+            return null;
+        },
+    };
+
+    private static Option<int?> ThreadsOption() => new("--threads")
+    {
+        Description = "threads per operator in every session of the node (default: the cores this process may run on, e.g. under taskset; 0: each backend decides)",
+        HelpName = "N",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0) return n;
+            result.AddError($"--threads '{text}' is not a whole number of 0 or more");
             return null;
         },
     };

@@ -1,4 +1,5 @@
 using AccelSdk.Autotune;
+using AccelSdk.Autotune.Cache;
 using AccelSdk.Backends;
 using AccelSdk.Cluster.Wire;
 using AccelSdk.Execution;
@@ -28,16 +29,47 @@ internal static class LocalRuntime
         Task.Run(() => Autotuner.Tune(AccelRuntime.Default, Model.Load(path), AutotuneOptions.From(options) with { CacheDirectory = cacheDirectory, CachedPlanOnly = cachedOnly },
             cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// The fleet's tuning cache file (<paramref name="fleetBytes"/>; null when there is none yet) with every entry of
+    /// the node's own cache file at <paramref name="ownPath"/> merged in (plans, node timings, transfer costs and call
+    /// overheads; the node's entries win), as the bytes of a cache file; and the plan keys of the node's own file.
+    /// Both files are checked as a whole by <see cref="TuningCache.Open"/> on this machine's
+    /// <paramref name="fingerprint"/>: an invalid fleet file is replaced by the node's. Works in a scratch folder under
+    /// <paramref name="scratchDirectory"/>, removed afterwards; compiled artefacts are the node's own and not merged.
+    /// </summary>
+    public static (byte[] Bytes, IReadOnlyList<string> OwnPlans) MergeTuningCaches(byte[]? fleetBytes, string ownPath, MachineFingerprint fingerprint,
+        string scratchDirectory)
+    {
+        var scratch = Path.Combine(scratchDirectory, $".merge-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            if (fleetBytes is not null) File.WriteAllBytes(Path.Combine(scratch, Path.GetFileName(ownPath)), fleetBytes);
+            var merged = TuningCache.Open(scratch, fingerprint);
+            var own = TuningCache.Open(Path.GetDirectoryName(ownPath)!, fingerprint);
+            foreach (var (key, timing) in own.Nodes) merged.Nodes[key] = timing;
+            foreach (var (key, cost) in own.Transfers) merged.Transfers[key] = cost;
+            foreach (var (key, overhead) in own.Overheads) merged.Overheads[key] = overhead;
+            foreach (var (key, plan) in own.Plans) merged.Plans[key] = plan;
+            merged.Save();
+            return (File.ReadAllBytes(merged.Path), own.Plans.Keys.ToList());
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
     /// <summary>The model file at <paramref name="path"/>, parsed.</summary>
     public static Model Load(string path) => Model.Load(path);
 
     /// <summary>
     /// Extracts layers <see cref="StageRequest.From"/> to <see cref="StageRequest.To"/> of the model file as a sub-model
     /// (at the shapes of the request's sample inputs) and selects its session among <paramref name="candidates"/>,
-    /// measured with random inputs of the stage's types. Returns the session and the whole model's output names.
+    /// measured with random inputs of the stage's types, compiled with <paramref name="compile"/>. Returns the session and the whole model's output names.
     /// </summary>
     public static async Task<(AccelSession Session, HashSet<string> ModelOutputs)> SelectStageAsync(string path, StageRequest request,
-        IReadOnlyList<string>? candidates, CancellationToken cancellationToken)
+        IReadOnlyList<string>? candidates, CompileOptions compile, CancellationToken cancellationToken)
     {
         var model = Model.Load(path);
         var count = model.Graph.Nodes.Count;
@@ -55,6 +87,7 @@ internal static class LocalRuntime
             MeasuredRuns = Math.Clamp(request.Base.MeasuredRuns, 1, 1000),
             WarmupRuns = Math.Clamp(request.Base.WarmupRuns, 0, 100),
             SampleInputs = Execution.SampleInputs.Random(stage),
+            Compile = compile,
         };
         var session = await AccelRuntime.Default.SelectAsync(stage, options, progress: null, cancellationToken);
         return (session, model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal));

@@ -106,6 +106,7 @@ public sealed class CommandLineTests : IDisposable
         { "node --store", "node --store {file}", "--store '{file}' is a file, not a directory", 2 },
         { "node --device", "node --device", "option --device needs a value", 2 },
         { "node --address", "node --address not-an-ip", "--address 'not-an-ip' is not an IP address", 2 },
+        { "node --threads", "node --threads -1", "--threads '-1' is not a whole number of 0 or more", 2 },
     };
 
     private readonly string _dir = Directory.CreateTempSubdirectory("accelsdk-cli-args-").FullName;

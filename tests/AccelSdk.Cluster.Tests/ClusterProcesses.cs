@@ -121,6 +121,12 @@ public sealed class NodeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>CPU time (user + system, every thread) the node process has used so far, from /proc/PID/stat.</summary>
+    public TimeSpan CpuTime => ProcessCpu.Of(_process.Id);
+
+    /// <summary>Time the node's threads spent runnable but waiting for a CPU so far (<see cref="ProcessCpu.RunQueueWait"/>).</summary>
+    public TimeSpan RunQueueWait => ProcessCpu.RunQueueWait(_process.Id);
+
     public string Log
     {
         get
@@ -131,9 +137,9 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Starts a node and waits (at most <paramref name="timeout"/>) for its "up" line.</summary>
     public static NodeProcess Start(string name, string cluster, string? tlsCert = null, TimeSpan? timeout = null, int? siloPort = null, int? gatewayPort = null,
-        string? cpuList = null, string? device = null, NodePlace? place = null)
+        string? cpuList = null, string? device = null, NodePlace? place = null, IReadOnlyList<string>? extraArguments = null, bool ownSession = false)
     {
-        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList, device, place);
+        var node = Launch(name, cluster, tlsCert, siloPort, gatewayPort, cpuList, device, place, extraArguments, ownSession);
         try
         {
             node.WaitUp(timeout ?? TimeSpan.FromSeconds(90));
@@ -146,15 +152,21 @@ public sealed class NodeProcess : IDisposable
         return node;
     }
 
-    /// <summary>Starts a node without waiting for it.</summary>
+    /// <summary>
+    /// Starts a node without waiting for it. With <paramref name="ownSession"/> it runs in a session of its own
+    /// (<c>setsid</c>), as a node started as a service would: with the kernel's autogroup scheduling
+    /// (<c>/proc/sys/kernel/sched_autogroup_enabled</c>) every session shares the CPU as one group, so nodes started
+    /// from the caller's session would split one share of a busy machine between them.
+    /// </summary>
     public static NodeProcess Launch(string name, string cluster, string? tlsCert = null, int? siloPort = null, int? gatewayPort = null, string? cpuList = null,
-        string? device = null, NodePlace? place = null)
+        string? device = null, NodePlace? place = null, IReadOnlyList<string>? extraArguments = null, bool ownSession = false)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "AccelSdk.Cli.dll");
         if (!File.Exists(cli)) throw new FileNotFoundException("the CLI is not beside the tests", cli);
         var store = Directory.CreateTempSubdirectory("accelsdk-node-" + name + "-").FullName;
         var gateway = gatewayPort ?? FreePorts.Next();
         var command = new List<string>();
+        if (ownSession) command.Add("setsid");
         if (place?.Namespace is { } netns) command.AddRange(["ip", "netns", "exec", netns]);
         if (cpuList is not null) command.AddRange(["taskset", "-c", cpuList]);
         command.Add("dotnet");
@@ -183,6 +195,7 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add("--tls-cert");
             info.ArgumentList.Add(tlsCert);
         }
+        foreach (var a in extraArguments ?? []) info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the node process");
         place?.Throttle?.Add(process.Id);
         var node = new NodeProcess(name, process, gateway, store);
@@ -231,4 +244,43 @@ public sealed class NodeProcess : IDisposable
         if (line is null) return;
         lock (_log) _log.Add(line);
     }
+}
+
+/// <summary>CPU time of a process (user + system over all its threads), read from /proc/PID/stat.</summary>
+public static class ProcessCpu
+{
+    public static TimeSpan Of(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // Fields after the command name (which may hold spaces) start at its closing parenthesis; utime and stime are
+        // fields 14 and 15 of the whole line, in clock ticks.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    /// <summary>
+    /// Time the process's threads (those alive now) spent runnable but waiting for a CPU, from /proc/PID/task/*/schedstat
+    /// (its second field, in nanoseconds): how long the process was held back by others on its cores.
+    /// </summary>
+    public static TimeSpan RunQueueWait(int pid)
+    {
+        long nanoseconds = 0;
+        foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                nanoseconds += long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+        return TimeSpan.FromMilliseconds(nanoseconds / 1e6);
+    }
+
+    /// <summary>USER_HZ: 100 on every Linux architecture .NET runs on.</summary>
+    private const int ClockTicksPerSecond = 100;
 }

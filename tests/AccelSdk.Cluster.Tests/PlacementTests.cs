@@ -62,6 +62,9 @@ public sealed class PlacementTests(TwoNodeCluster cluster)
             LocalReference.AssertSameBits(local.Run(inputs[i]), answers[i], $"item {i} on {answers[i].Node}");
         Assert.Equal(new[] { "a", "b" }, answers.Select(a => a.Node).Distinct().Order());
         Assert.Equal(items, session.CompletedByNode.Values.Sum());
+        // Each node's requests entered through that node's own gateway (no node passed another's on).
+        var direct = cluster.Client.DirectGateways.Select(g => g.Port).ToList();
+        foreach (var node in cluster.Nodes) Assert.Contains(node.GatewayPort, direct);
     }
 
     [Fact]

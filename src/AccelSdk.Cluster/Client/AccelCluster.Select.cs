@@ -91,6 +91,7 @@ public sealed partial class AccelCluster
         var grain = Grains.GetGrain<IInferenceGrain>(NodeKeys.Of(node, model.Digest));
         try
         {
+            grain = (await GrainsForAsync(node, cancellationToken)).GetGrain<IInferenceGrain>(NodeKeys.Of(node, model.Digest));
             var sent = await EnsureModelAsync(node, model, cancellationToken);
             progress?.Report(new ClusterProgress("upload", node, sent == 0 ? $"has {model.Digest} already" : $"sent {sent:N0} bytes of {model.Digest}"));
             var prepared = await grain.PrepareAsync(prepare, cancellationToken);

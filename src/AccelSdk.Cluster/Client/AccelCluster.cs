@@ -45,13 +45,17 @@ public sealed partial class AccelCluster : IAsyncDisposable
     /// Connects. A refused connection (wrong or missing cluster certificate, no node reachable) is retried by
     /// Orleans until <paramref name="cancellationToken"/> is cancelled: give it a deadline.
     /// </summary>
-    public static async Task<AccelCluster> ConnectAsync(AccelClusterOptions options, CancellationToken cancellationToken)
+    public static async Task<AccelCluster> ConnectAsync(AccelClusterOptions options, CancellationToken cancellationToken) =>
+        new(await StartClientAsync(options, options.Gateway, cancellationToken), options);
+
+    /// <summary>Starts an Orleans client host: through <paramref name="gateway"/> only when given, else through every gateway membership lists.</summary>
+    private static async Task<IHost> StartClientAsync(AccelClusterOptions options, System.Net.IPEndPoint? gateway, CancellationToken cancellationToken)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
-            if (options.Gateway is { } gateway)
+            if (gateway is not null)
             {
                 client.UseStaticClustering(gateway);
                 client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (options.ClusterId, options.ClusterId));
@@ -78,7 +82,7 @@ public sealed partial class AccelCluster : IAsyncDisposable
             await StopQuietlyAsync(host);
             throw;
         }
-        return new AccelCluster(host, options);
+        return host;
     }
 
     /// <summary>Names of the nodes that are active members now.</summary>
@@ -132,6 +136,7 @@ public sealed partial class AccelCluster : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await StopDirectConnectionsAsync();
         await StopQuietlyAsync(_host);
     }
 

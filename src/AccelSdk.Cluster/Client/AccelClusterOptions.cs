@@ -25,6 +25,13 @@ public sealed record AccelClusterOptions
     /// </summary>
     public System.Net.IPEndPoint? Gateway { get; init; }
 
+    /// <summary>
+    /// Send each node's inference requests (and their measurements) over a connection to that node's own gateway, so
+    /// that no other node has to take them in and pass them on (default). False: every call goes through the shared
+    /// connection, which Orleans spreads over all gateways. Not used with <see cref="Gateway"/>.
+    /// </summary>
+    public bool DirectToNodes { get; init; } = true;
+
     /// <summary>The cluster certificate, when the nodes use TLS.</summary>
     public X509Certificate2? Certificate { get; init; }
 

@@ -242,7 +242,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
     private async Task AdmitAsync(string node, CancellationToken cancellationToken)
     {
         await _cluster.EnsureModelAsync(node, _model, cancellationToken);
-        var grain = _cluster.Grains.GetGrain<IInferenceGrain>(NodeKeys.Of(node, _model.Digest));
+        var grain = (await _cluster.GrainsForAsync(node, cancellationToken)).GetGrain<IInferenceGrain>(NodeKeys.Of(node, _model.Digest));
         await grain.PrepareAsync(_prepare, cancellationToken);
         var sample = _prepare.SampleInputs ?? TensorPayload.FromInputs(LocalRuntime.SampleInputs(_model.Path));
         var median = await AccelCluster.MedianLatencyAsync(grain, sample, 1, 3, cancellationToken);

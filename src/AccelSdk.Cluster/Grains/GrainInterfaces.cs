@@ -68,16 +68,21 @@ public interface IInferenceGrain : IGrainWithStringKey
 
 /// <summary>
 /// Fleet-shared tuning, one grain per tuning cache file name, which names the machine fingerprint (CPU, cores, OS and
-/// every backend with its version): nodes with the same fingerprint reuse what one of them tuned; a node whose
+/// every backend with its version): nodes with the same fingerprint reuse what any of them tuned, for every model (each
+/// node merges its plans into the file: one entry per model, input shapes, policy and candidates); a node whose
 /// fingerprint differs (another backend version included) has another key and tunes for itself, so a version change
 /// invalidates every result published before it. Kept in Orleans grain storage: Redis with Redis clustering (it
 /// survives the death of the node that published it), memory with localhost clustering.
 /// </summary>
 public interface IFleetTuningGrain : IGrainWithStringKey
 {
-    /// <summary>The last published cache file of this fingerprint, or null.</summary>
+    /// <summary>The fleet's cache file of this fingerprint with its version, or null.</summary>
     Task<SharedTuning?> GetAsync();
 
-    /// <summary>Publishes a node's cache file for this fingerprint.</summary>
-    Task PublishAsync(SharedTuning tuning);
+    /// <summary>
+    /// Stores <paramref name="tuning"/> (a node's plans merged into the version it read) when its
+    /// <see cref="SharedTuning.Version"/> is still the stored version, and returns true; false when another node
+    /// published meanwhile (read and merge again).
+    /// </summary>
+    Task<bool> PublishAsync(SharedTuning tuning);
 }

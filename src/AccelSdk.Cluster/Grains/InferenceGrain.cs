@@ -27,14 +27,14 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         if (_prepared is not null && _request is not null && SameChoice(_request, request)) return _prepared;
         node.ThrowIfUnavailable();
         var path = node.Store.PathOf(Digest);
-        var options = new SelectOptions
+        var options = node.Local(new SelectOptions
         {
             Policy = request.Policy,
             Candidates = node.Candidates(request.Candidates),
             MeasuredRuns = Math.Clamp(request.MeasuredRuns, 1, 1000),
             WarmupRuns = Math.Clamp(request.WarmupRuns, 0, 100),
             SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
-        };
+        });
         string? tuningSource = null;
         AccelSession session;
         if (request.Autotune)
@@ -79,12 +79,12 @@ internal sealed class InferenceGrain(NodeRuntime node) : Grain, IInferenceGrain
         if (_layers is not null) return _layers;
         var request = _request ?? throw new ClusterException($"node '{node.Name}': model {Digest} was never prepared here: select it through the cluster first");
         var device = _prepared!.Device.Split('+')[0];
-        var options = new SelectOptions
+        var options = node.Local(new SelectOptions
         {
             Policy = request.Policy,
             Candidates = node.Candidates([device]),
             SampleInputs = request.SampleInputs is { } samples ? TensorPayload.ToInputs(samples) : null,
-        };
+        });
         var (layerMs, fromCache) = await LocalRuntime.ProfileLayersAsync(node.Store.PathOf(Digest), options, device, node.ProfileCacheDirectory, cancellationToken);
         _layers = new LayerProfile(node.Name, device, layerMs, fromCache ? "local cache" : "measured");
         return _layers;

@@ -36,7 +36,7 @@ internal sealed class StageGrain(NodeRuntime node) : Grain, IStageGrain
     public async Task<StageResult> PrepareAsync(StageRequest request, CancellationToken cancellationToken)
     {
         if (_prepared is not null && _request == request) return _prepared;
-        var (session, modelOutputs) = await LocalRuntime.SelectStageAsync(node.Store.PathOf(Digest), request, node.Candidates([request.Device]), cancellationToken);
+        var (session, modelOutputs) = await LocalRuntime.SelectStageAsync(node.Store.PathOf(Digest), request, node.Candidates([request.Device]), node.Compile, cancellationToken);
         _session?.Dispose();
         (_session, _request, _modelOutputs) = (session, request, modelOutputs);
         var chosen = session.Selection?.Candidates.FirstOrDefault(c => c.Device.Id == session.Selection.Chosen.Id);

@@ -1,3 +1,4 @@
+using AccelSdk.Backends;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,14 @@ public sealed record NodeOptions
     /// <summary>Device ids or backend names the node offers to the cluster; null offers every available device.</summary>
     public IReadOnlyList<string>? Devices { get; init; }
 
+    /// <summary>
+    /// Threads each backend may use inside one operator (ONNX Runtime's and TFLite's intra-op threads) in every session
+    /// of this node. Null (default): the cores this process may run on (its CPU affinity and cgroup quota, as
+    /// <see cref="Environment.ProcessorCount"/> reports them); 0: each backend decides (ONNX Runtime takes one thread
+    /// per core of the machine and pins them itself, ignoring the process's affinity).
+    /// </summary>
+    public int? IntraOpThreads { get; init; }
+
     /// <summary>Where models are stored by digest.</summary>
     public string StoreDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "accelsdk-node");
 
@@ -58,7 +67,7 @@ public static class ClusterNode
         builder.Logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error).AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var store = new NodeModelStore(options.Name, options.StoreDirectory);
-        builder.Services.AddSingleton(new NodeRuntime(options.Name, store, options.Devices, NodeFaults.FromEnvironment()));
+        builder.Services.AddSingleton(new NodeRuntime(options.Name, store, options.Devices, NodeFaults.FromEnvironment()) { Compile = CompileOptionsOf(options) });
         builder.UseOrleans(silo =>
         {
             options.Cluster.Configure(silo, options.ClusterId, options.SiloPort, options.GatewayPort, options.Address);
@@ -80,6 +89,27 @@ public static class ClusterNode
         started?.Invoke($"node {options.Name} up: silo port {options.SiloPort}, gateway port {options.GatewayPort}, cluster {options.Cluster}{(options.Certificate is null ? "" : ", TLS")}, process {Environment.ProcessId}");
         await host.WaitForShutdownAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// How the node compiles its sessions. Intra-op threads default to the cores this process may use: ONNX Runtime's
+    /// own default is one thread per core of the machine, each pinned by ONNX Runtime to its core, so a node that
+    /// was given one core (taskset, a container's cpuset) still ran on every core of the machine. ONNX Runtime's pool
+    /// threads sleep between runs instead of spinning: the node's Orleans threads need the same cores to take the
+    /// next request off the wire and to send the answer.
+    /// </summary>
+    internal static CompileOptions CompileOptionsOf(NodeOptions options)
+    {
+        var threads = options.IntraOpThreads ?? Environment.ProcessorCount;
+        if (threads < 0) throw new ArgumentOutOfRangeException(nameof(options), threads, "NodeOptions.IntraOpThreads must be 0 (each backend decides) or more");
+        return new CompileOptions
+        {
+            IntraOpThreads = threads,
+            Settings = new Dictionary<string, string>(StringComparer.Ordinal) { [OrtSpinningSetting] = "0" },
+        };
+    }
+
+    /// <summary>ONNX Runtime's session config entry that lets its intra-op pool threads busy-wait after a run.</summary>
+    internal const string OrtSpinningSetting = "session.intra_op.allow_spinning";
 
     /// <summary>Largest message (a model chunk or a batch of tensors) in bytes.</summary>
     internal const int MaxMessageBytes = 256 << 20;

@@ -1,3 +1,4 @@
+using AccelSdk.Backends;
 using System.Collections.Concurrent;
 using AccelSdk.Cluster.Wire;
 using AccelSdk.Execution;
@@ -73,6 +74,12 @@ public sealed class NodeRuntime(string name, NodeModelStore store, IReadOnlyList
         return usable.Count > 0 ? usable
             : throw new NodeUnavailableException(Name, $"it has none of the requested devices {string.Join(", ", requested)} available; it offers {string.Join(", ", available.Select(d => d.Id))}");
     }
+
+    /// <summary>How every session of this node is compiled (intra-op threads, backend settings); see <see cref="NodeOptions.IntraOpThreads"/>.</summary>
+    public CompileOptions Compile { get; init; } = new();
+
+    /// <summary><paramref name="options"/> with this node's <see cref="Compile"/> options.</summary>
+    internal SelectOptions Local(SelectOptions options) => options with { Compile = Compile };
 
     /// <summary>The node (silo) name.</summary>
     public string Name { get; } = name;

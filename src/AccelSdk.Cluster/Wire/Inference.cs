@@ -43,12 +43,27 @@ public sealed record ModelStoreStats(
     [property: Id(3)] int UploadsRefused,
     [property: Id(4)] IReadOnlyList<string> Digests);
 
-/// <summary>A node's tuning cache file, shared with the nodes of the same machine fingerprint.</summary>
+/// <summary>
+/// The fleet's tuning cache file of one machine fingerprint, shared with the nodes of that fingerprint: the plans every
+/// node of it tuned, merged.
+/// </summary>
 /// <param name="FileName">The cache file name (<c>autotune-FINGERPRINT_HASH.json</c>): the key.</param>
 /// <param name="Bytes">Its content (checked as a whole by the receiving node's tuner before use).</param>
-/// <param name="PublishedBy">The node that tuned it.</param>
+/// <param name="PublishedBy">The node that published this version.</param>
 [GenerateSerializer, Immutable]
 public sealed record SharedTuning(
     [property: Id(0)] string FileName,
     [property: Id(1)] byte[] Bytes,
-    [property: Id(2)] string PublishedBy);
+    [property: Id(2)] string PublishedBy)
+{
+    /// <summary>
+    /// The version this file is (as read) or builds on (as published): a publication is stored only when it builds on
+    /// the stored version, so that two nodes merging at once cannot drop each other's plans.
+    /// </summary>
+    [Id(3)]
+    public long Version { get; init; }
+
+    /// <summary>The node that tuned each plan in the file, by plan key (<c>AutotuneResult.PlanKey</c>).</summary>
+    [Id(4)]
+    public IReadOnlyDictionary<string, string> PlanOwners { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}
