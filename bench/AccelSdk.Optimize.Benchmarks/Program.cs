@@ -53,9 +53,14 @@ internal static class Scenarios
     private static List<IReadOnlyDictionary<string, AccelTensor>> ImagesOf(Model model, string split) =>
         InputSets.FromDirectory(model, Images(split)).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
-    private static List<IReadOnlyDictionary<string, AccelTensor>> SentencesOf(Model model, string vocab = "minilm/vocab.txt") =>
-        InputSets.FromSentences(model, File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt")),
+    private static List<IReadOnlyDictionary<string, AccelTensor>> SentencesOf(Model model, string vocab = "minilm/vocab.txt", string file = "sentences.txt") =>
+        InputSets.FromSentences(model, File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", file)),
             WordPieceTokenizer.Load(RepoPaths.Model(vocab))).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
+
+    /// <summary>Heads and FFN width pruned, refitted on the 127 calibration sentences, judged on the 40 others.</summary>
+    private static (Model, OptimizationResult, List<IReadOnlyDictionary<string, AccelTensor>>, string) TransformerPruned(Model m, string vocab, double heads, double ffn) =>
+        (m, ChannelPruner.Prune(m, new PruningOptions { Sparsity = ffn, HeadSparsity = heads }, SentencesOf(m, vocab, "calibration-sentences.txt")), SentencesOf(m, vocab),
+            $"40 English sentences (sentences.txt); refit on the 127 of calibration-sentences.txt; {heads:P0} of the heads, {ffn:P0} of the FFN width");
 
     private static Model Arctic => Model.Load(RepoPaths.Model("arctic/model.onnx"));
 
@@ -71,6 +76,8 @@ internal static class Scenarios
             var m = MiniLm;
             return (m, DynamicQuantizer.Quantize(m), SentencesOf(m), "40 English sentences (tests/AccelSdk.Optimize.Tests/Data/sentences.txt)");
         }),
+        new("minilm-prune-heads25-ffn30-refit", () => TransformerPruned(MiniLm, "minilm/vocab.txt", 0.25, 0.3)),
+        new("arctic-opset11-prune-heads25-ffn30-refit", () => TransformerPruned(Arctic, "arctic/vocab.txt", 0.25, 0.3)),
         new("arctic-opset11-dynamic-int8", () =>
         {
             var m = Arctic;

@@ -104,6 +104,7 @@ internal static class AttentionHeadPruning
     public static string Describe(AttentionBlock block, int[] kept, double[] importance)
     {
         var removed = Enumerable.Range(0, block.Heads).Where(h => !kept.Contains(h)).ToList();
+        if (removed.Count == 0) return $"all heads kept; head size {block.HeadSize}";
         var scores = string.Join(", ", removed.Select(h => $"{h} ({(importance[h] / importance.Average()).ToString("F2", CultureInfo.InvariantCulture)})"));
         return $"removed head(s) {scores}; importance relative to the block's mean in brackets; head size {block.HeadSize}";
     }

@@ -11,7 +11,9 @@ namespace AccelSdk.Optimize.Pruning;
 /// weight slices (the filters that write the channel and the weights that read it) of their L2 norm, each relative to
 /// its layer's mean. With calibration inputs, every layer after a removal is refitted by least squares to reproduce the
 /// original layer's output on them (<see cref="LeastSquaresRecovery"/>), which recovers most of the accuracy without
-/// training.
+/// training. In a transformer encoder <see cref="PruningOptions.HeadSparsity"/> also removes whole attention heads
+/// (<see cref="AttentionBlocks"/>, <see cref="AttentionHeadPruning"/>), and the refit then covers the output projection
+/// and every later layer as well.
 /// </summary>
 public static class ChannelPruner
 {
@@ -34,8 +36,10 @@ public static class ChannelPruner
         free.ExceptWith(excluded);
         var rms = calibration is null ? null : ChannelImportance.ActivationRms(copy, deps, calibration, options.Recovery.Runtime, options.Recovery.Device);
         var importance = ChannelImportance.Of(copy, deps, rms);
-        var (blocks, notBlocks) = options.HeadSparsity > 0 ? AttentionBlocks.Find(copy) : (new List<AttentionBlock>(), new List<(string, string)>());
-        var headImportance = AttentionHeadPruning.Importance(copy, blocks, calibration, options.Recovery.Runtime, options.Recovery.Device);
+        var (blocks, notBlocks) = AttentionBlocks.Find(copy);
+        var headImportance = options.HeadSparsity > 0
+            ? AttentionHeadPruning.Importance(copy, blocks, calibration, options.Recovery.Runtime, options.Recovery.Device)
+            : blocks.Select(b => Enumerable.Repeat(1.0, b.Heads).ToArray()).ToList();
         var groups = DependencyGroups(deps, free);
         var removed = new HashSet<int>();
         var (multiple, multipleReason) = options.ChannelMultiple is { } given ? (given, "given") : ConvolutionChannelBlock.OfThisCpu();
@@ -60,11 +64,11 @@ public static class ChannelPruner
             ["dependency_groups"] = groups.Count.ToString(CultureInfo.InvariantCulture),
             ["batchnorm_folded"] = folded.ToString(CultureInfo.InvariantCulture),
         };
-        if (options.HeadSparsity > 0)
+        if (blocks.Count > 0)
         {
             var (heads, removedHeads) = (blocks.Sum(b => b.Heads), blocks.Sum(b => b.Heads) - headChoices.Sum(c => c.Kept));
             settings["heads_removed"] = $"{removedHeads} of {heads} in {blocks.Count} attention block(s) ({(heads == 0 ? 0 : 100.0 * removedHeads / heads).ToString("F1", CultureInfo.InvariantCulture)}%)";
-            settings["head_importance"] = rms is null ? "|V columns| x |output projection rows| per head" : "RMS over calibration tokens of each head's output through the output projection";
+            if (options.HeadSparsity > 0) settings["head_importance"] = rms is null ? "|V columns| x |output projection rows| per head" : "RMS over calibration tokens of each head's output through the output projection";
         }
         if (reference is not null && calibration is not null && keep.Count > 0)
         {
@@ -87,7 +91,7 @@ public static class ChannelPruner
         var ridgeOf = refitted.ToDictionary(r => r.Label, r => r.Ridge, StringComparer.Ordinal);
         var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
             Detail: ridgeOf.TryGetValue(kv.Key, out var ridge) ? $"refitted by least squares, ridge {ridge.ToString("G3", CultureInfo.InvariantCulture)}" : null)).ToList();
-        layers.AddRange(headChoices.Select(c => c.Choice));
+        layers.AddRange(TransformerGroups(copy, blocks, headChoices, before, after));
         return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
     }
 
@@ -114,6 +118,29 @@ public static class ChannelPruner
             foreach (var node in new[] { block.Query.MatMul, block.Key.MatMul, block.Value.MatMul, block.Output }) changed.Add(Label(node));
         }
         return choices;
+    }
+
+    /// <summary>
+    /// Per transformer block, for the report: its attention heads and the FFN width of the MatMuls between its output
+    /// projection and the next block (the intermediate MatMul whose output columns the FFN group removed).
+    /// </summary>
+    private static IEnumerable<Reports.LayerChoice> TransformerGroups(Model model, List<AttentionBlock> blocks, List<HeadChoice> heads,
+        Dictionary<string, (string Op, long Out, long In)> before, Dictionary<string, (string Op, long Out, long In)> after)
+    {
+        var nodes = model.Graph.Nodes;
+        for (var b = 0; b < blocks.Count; b++)
+        {
+            yield return heads[b].Choice;
+            var (start, end) = (nodes.IndexOf(blocks[b].Output) + 1, b + 1 < blocks.Count ? nodes.IndexOf(blocks[b + 1].Softmax) : nodes.Count);
+            foreach (var node in nodes.Skip(start).Take(Math.Max(0, end - start)).Where(n => n.OpType is "MatMul" or "Gemm"))
+            {
+                var label = Label(node);
+                if (!before.TryGetValue(label, out var was) || !after.TryGetValue(label, out var now) || was.Out <= was.In) continue;
+                yield return new Reports.LayerChoice(label, "FFN", was.Out == now.Out ? $"width {now.Out}" : $"width {was.Out} -> {now.Out}",
+                    Detail: $"after {Label(blocks[b].Softmax)}: intermediate {node.OpType}, its bias and activation, and the next MatMul's input rows");
+                break;
+            }
+        }
     }
 
     /// <summary>Constant nodes nothing reads any more (shape pieces replaced by pruned copies).</summary>
