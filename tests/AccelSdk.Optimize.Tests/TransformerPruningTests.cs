@@ -16,7 +16,7 @@ public sealed class TransformerPruningTests(ITestOutputHelper log)
     {
         // Heads ranked and every later layer refitted on 64 calibration sentences; judged on the 40 other sentences by
         // the mean-pooled sentence embedding. Measured: mean cosine 0.924, worst 0.827 (0.944 / 0.834 with all 127
-        // calibration sentences, but 334 s); 190 s at load 25-30 on 2 cores.
+        // calibration sentences, but 334 s). 190 s at load 25-30 on 2 cores, 450 s with a benchmark running beside it.
         var model = TestData.MiniLm;
         var calibration = TestData.Sentences(model, 64, TestData.CalibrationSentencesPath);
         var evaluation = TestData.Sentences(model);
