@@ -153,6 +153,7 @@ internal static class OptimizeCommands
         var common = new Common();
         var sparsity = CliOptions.Number("--sparsity", "S", "the fraction of weights (or channels) to remove, 0 <= S < 1", required: true);
         var structured = CliOptions.Flag("--structured", "remove whole channels (a smaller, faster model) instead of zeroing single weights");
+        var headSparsity = CliOptions.Number("--head-sparsity", "H", "--structured: the fraction of attention heads to remove from each transformer block, 0 <= H < 1 (BERT-family encoders; --sparsity then sets the FFN width removed)");
         var global = CliOptions.Flag("--global", "rank weights across the whole model instead of layer by layer");
         var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
             "--structured: refit every layer after a removal by least squares on this data (PNG images, *.pb tensors or *.txt sentences) and rank channels by their measured contribution");
@@ -161,13 +162,14 @@ internal static class OptimizeCommands
         var channelMultiple = CliOptions.PositiveInteger("--channel-multiple", "N", 0, "--structured: every layer keeps a multiple of N channels (1: any count; default: ONNX Runtime's convolution channel block on this CPU, 16 with AVX-512, 8 with AVX2)");
         var command = new Command("prune", "magnitude pruning, or --structured channel removal over dependency groups with least-squares recovery; prints and saves the report")
         {
-            sparsity, structured, global, calibration, ridge, excludedNodes, channelMultiple,
+            sparsity, structured, headSparsity, global, calibration, ridge, excludedNodes, channelMultiple,
         };
         common.AddTo(command);
         command.Validators.Add(result =>
         {
             var isStructured = result.GetResult(structured) is not null;
             if (!isStructured && result.GetResult(calibration) is not null) result.AddError("--calibration applies to --structured pruning only");
+            if (!isStructured && result.GetResult(headSparsity) is not null) result.AddError("--head-sparsity applies to --structured pruning only");
             if (isStructured && result.GetResult(global) is not null) result.AddError("--global applies to unstructured pruning only");
             if (result.GetResult(ridge) is not null && result.GetResult(calibration) is null) result.AddError("--ridge needs --calibration DIR");
         });
@@ -177,6 +179,7 @@ internal static class OptimizeCommands
             var options = new PruningOptions
             {
                 Sparsity = parse.GetValue(sparsity)!.Value,
+                HeadSparsity = parse.GetValue(headSparsity) ?? 0,
                 Scope = parse.GetValue(global) ? PruningScope.Global : PruningScope.PerLayer,
                 ExcludedNodes = parse.GetValue(excludedNodes) ?? [],
                 ChannelMultiple = parse.GetValue(channelMultiple) is > 0 and var multiple ? multiple : null,

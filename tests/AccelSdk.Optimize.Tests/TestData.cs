@@ -16,6 +16,9 @@ internal static class TestData
 
     public static string SentencesPath => Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt");
 
+    /// <summary>127 other everyday sentences (none of <see cref="SentencesPath"/>), for calibrating on data the evaluation never sees.</summary>
+    public static string CalibrationSentencesPath => Path.Combine(AppContext.BaseDirectory, "Data", "calibration-sentences.txt");
+
     /// <summary>Sample pictures of scikit-image, unpacked by scripts/setup-optimize.sh; fails loudly when missing.</summary>
     public static string ImageFolder(string split)
     {
@@ -28,8 +31,8 @@ internal static class TestData
 
     public static Model MiniLm => MiniLmModel.Value;
 
-    public static List<IReadOnlyDictionary<string, AccelTensor>> Sentences(Model model, int count = int.MaxValue) =>
-        InputSets.FromSentences(model, File.ReadLines(SentencesPath).Take(count), WordPieceTokenizer.Load(VocabPath))
+    public static List<IReadOnlyDictionary<string, AccelTensor>> Sentences(Model model, int count = int.MaxValue, string? path = null) =>
+        InputSets.FromSentences(model, File.ReadLines(path ?? SentencesPath).Take(count), WordPieceTokenizer.Load(VocabPath))
             .Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
 
     public static List<IReadOnlyDictionary<string, AccelTensor>> Images(Model model, string split) =>

@@ -11,7 +11,9 @@ namespace AccelSdk.Optimize.Pruning;
 /// weight slices (the filters that write the channel and the weights that read it) of their L2 norm, each relative to
 /// its layer's mean. With calibration inputs, every layer after a removal is refitted by least squares to reproduce the
 /// original layer's output on them (<see cref="LeastSquaresRecovery"/>), which recovers most of the accuracy without
-/// training.
+/// training. In a transformer encoder <see cref="PruningOptions.HeadSparsity"/> also removes whole attention heads
+/// (<see cref="AttentionBlocks"/>, <see cref="AttentionHeadPruning"/>), and the refit then covers the output projection
+/// and every later layer as well.
 /// </summary>
 public static class ChannelPruner
 {
@@ -34,6 +36,10 @@ public static class ChannelPruner
         free.ExceptWith(excluded);
         var rms = calibration is null ? null : ChannelImportance.ActivationRms(copy, deps, calibration, options.Recovery.Runtime, options.Recovery.Device);
         var importance = ChannelImportance.Of(copy, deps, rms);
+        var (blocks, notBlocks) = AttentionBlocks.Find(copy);
+        var headImportance = options.HeadSparsity > 0
+            ? AttentionHeadPruning.Importance(copy, blocks, calibration, options.Recovery.Runtime, options.Recovery.Device)
+            : blocks.Select(b => Enumerable.Repeat(1.0, b.Heads).ToArray()).ToList();
         var groups = DependencyGroups(deps, free);
         var removed = new HashSet<int>();
         var (multiple, multipleReason) = options.ChannelMultiple is { } given ? (given, "given") : ConvolutionChannelBlock.OfThisCpu();
@@ -48,6 +54,7 @@ public static class ChannelPruner
         }
         var before = LayerWidths(copy);
         var changed = ChannelRemoval.Apply(copy, deps, keep);
+        var headChoices = RemoveHeads(copy, blocks, headImportance, options.HeadSparsity, keep, changed);
         var settings = new Dictionary<string, string>
         {
             ["sparsity"] = options.Sparsity.ToString("0.###", CultureInfo.InvariantCulture),
@@ -57,7 +64,13 @@ public static class ChannelPruner
             ["dependency_groups"] = groups.Count.ToString(CultureInfo.InvariantCulture),
             ["batchnorm_folded"] = folded.ToString(CultureInfo.InvariantCulture),
         };
-        if (reference is not null && calibration is not null && removed.Count > 0)
+        if (blocks.Count > 0)
+        {
+            var (heads, removedHeads) = (blocks.Sum(b => b.Heads), blocks.Sum(b => b.Heads) - headChoices.Sum(c => c.Kept));
+            settings["heads_removed"] = $"{removedHeads} of {heads} in {blocks.Count} attention block(s) ({(heads == 0 ? 0 : 100.0 * removedHeads / heads).ToString("F1", CultureInfo.InvariantCulture)}%)";
+            if (options.HeadSparsity > 0) settings["head_importance"] = rms is null ? "|V columns| x |output projection rows| per head" : "RMS over calibration tokens of each head's output through the output projection";
+        }
+        if (reference is not null && calibration is not null && keep.Count > 0)
         {
             refitted = LeastSquaresRecovery.Refit(reference, copy, keep, calibration, options.Recovery);
             settings["recovery"] = $"least squares on {calibration.Count} calibration sample(s), {refitted.Count} layer(s) refitted, {RidgeSummary(options.Recovery, refitted)}";
@@ -70,13 +83,73 @@ public static class ChannelPruner
         new GraphEditor(copy.Graph).RemoveUnusedInitializers();
         copy.ProducerName = "AccelSdk.Optimize";
         copy.MetadataProps.Add(new("accelsdk.optimization", "prune-structured"));
-        var skipped = BlockedLayers(copy, deps, free);
+        RemoveUnreadConstantNodes(copy.Graph);
+        var skipped = BlockedLayers(copy, deps, free, blocks);
+        skipped.AddRange(notBlocks);
         var order = copy.Graph.Nodes.Select(Label).ToList();
         var after = LayerWidths(copy);
         var ridgeOf = refitted.ToDictionary(r => r.Label, r => r.Ridge, StringComparer.Ordinal);
         var layers = after.Select(kv => new Reports.LayerChoice(kv.Key, kv.Value.Op, Widths(before[kv.Key], kv.Value),
             Detail: ridgeOf.TryGetValue(kv.Key, out var ridge) ? $"refitted by least squares, ridge {ridge.ToString("G3", CultureInfo.InvariantCulture)}" : null)).ToList();
+        layers.AddRange(TransformerGroups(copy, blocks, headChoices, before, after));
         return new OptimizationResult("prune-structured", copy, order.Where(changed.Contains).ToList(), skipped, settings) { Layers = layers };
+    }
+
+    /// <summary>A block's heads that stay and the report row saying so.</summary>
+    private sealed record HeadChoice(int Kept, Reports.LayerChoice Choice);
+
+    /// <summary>Removes the least important heads of every block; adds the values that lost columns to <paramref name="keep"/>.</summary>
+    private static List<HeadChoice> RemoveHeads(Model model, List<AttentionBlock> blocks, List<double[]> importance, double sparsity,
+        Dictionary<string, int[]> keep, HashSet<string> changed)
+    {
+        var editor = new GraphEditor(model.Graph);
+        var uses = model.Graph.Nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0)
+            .GroupBy(i => i, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var choices = new List<HeadChoice>();
+        for (var b = 0; b < blocks.Count; b++)
+        {
+            var block = blocks[b];
+            var kept = AttentionHeadPruning.Kept(importance[b], sparsity);
+            var label = Label(block.Softmax);
+            choices.Add(new HeadChoice(kept.Length, new Reports.LayerChoice(label, "Attention", $"heads {block.Heads} -> {kept.Length}",
+                Detail: AttentionHeadPruning.Describe(block, kept, importance[b]))));
+            if (kept.Length == block.Heads) continue;
+            foreach (var (value, columns) in AttentionHeadPruning.Remove(editor, uses, block, kept)) keep[value] = columns;
+            foreach (var node in new[] { block.Query.MatMul, block.Key.MatMul, block.Value.MatMul, block.Output }) changed.Add(Label(node));
+        }
+        return choices;
+    }
+
+    /// <summary>
+    /// Per transformer block, for the report: its attention heads and the FFN width of the MatMuls between its output
+    /// projection and the next block (the intermediate MatMul whose output columns the FFN group removed).
+    /// </summary>
+    private static IEnumerable<Reports.LayerChoice> TransformerGroups(Model model, List<AttentionBlock> blocks, List<HeadChoice> heads,
+        Dictionary<string, (string Op, long Out, long In)> before, Dictionary<string, (string Op, long Out, long In)> after)
+    {
+        var nodes = model.Graph.Nodes;
+        for (var b = 0; b < blocks.Count; b++)
+        {
+            yield return heads[b].Choice;
+            var (start, end) = (nodes.IndexOf(blocks[b].Output) + 1, b + 1 < blocks.Count ? nodes.IndexOf(blocks[b + 1].Softmax) : nodes.Count);
+            foreach (var node in nodes.Skip(start).Take(Math.Max(0, end - start)).Where(n => n.OpType is "MatMul" or "Gemm"))
+            {
+                var label = Label(node);
+                if (!before.TryGetValue(label, out var was) || !after.TryGetValue(label, out var now) || was.Out <= was.In) continue;
+                yield return new Reports.LayerChoice(label, "FFN", was.Out == now.Out ? $"width {now.Out}" : $"width {was.Out} -> {now.Out}",
+                    Detail: $"after {Label(blocks[b].Softmax)}: intermediate {node.OpType}, its bias and activation, and the next MatMul's input rows");
+                break;
+            }
+        }
+    }
+
+    /// <summary>Constant nodes nothing reads any more (shape pieces replaced by pruned copies).</summary>
+    private static void RemoveUnreadConstantNodes(Graph graph)
+    {
+        var read = new HashSet<string>(graph.Nodes.SelectMany(n => n.Inputs), StringComparer.Ordinal);
+        foreach (var sub in graph.Nodes.SelectMany(n => n.Subgraphs)) read.UnionWith(sub.OuterScopeReferences());
+        read.UnionWith(graph.Outputs.Select(o => o.Name));
+        graph.Nodes.RemoveAll(n => n.OpType == "Constant" && n.Domain.Length == 0 && !n.Outputs.Any(read.Contains));
     }
 
     private static string RidgeSummary(RecoveryOptions options, List<LeastSquaresRecovery.RefittedLayer> refitted)
@@ -219,10 +292,11 @@ public static class ChannelPruner
     }
 
     /// <summary>Layers whose output channels all stay because they reach something channel removal cannot follow.</summary>
-    private static List<(string, string)> BlockedLayers(Model model, ChannelDependencies deps, HashSet<int> free)
+    private static List<(string, string)> BlockedLayers(Model model, ChannelDependencies deps, HashSet<int> free, List<AttentionBlock> blocks)
     {
         var skipped = new List<(string, string)>();
-        foreach (var node in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul"))
+        var headPruned = new HashSet<Node>(blocks.SelectMany(b => new[] { b.Query.MatMul, b.Key.MatMul, b.Value.MatMul, b.Output }));
+        foreach (var node in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm" or "MatMul" && !headPruned.Contains(n)))
         {
             var output = node.Outputs[0];
             if (!deps.Values.ContainsKey(output))

@@ -13,6 +13,7 @@ public static class MagnitudePruner
     public static OptimizationResult Prune(Model model, PruningOptions options)
     {
         options.Validate();
+        if (options.HeadSparsity > 0) throw new InvalidOptimizationOptionException("head sparsity", "removing attention heads is structured pruning: use ChannelPruner");
         var copy = ModelPreparation.Clone(model);
         var editor = new GraphEditor(copy.Graph);
         var targets = new List<(Node Node, string Weight)>();

@@ -16,6 +16,14 @@ public sealed record PruningOptions
     /// <summary>Share of weights (unstructured) or of channels of each prunable layer (structured) to remove, in [0, 1).</summary>
     public double Sparsity { get; init; } = 0.5;
 
+    /// <summary>
+    /// Structured pruning: share of the attention heads removed from each self-attention block of a transformer encoder
+    /// (BERT-family exports: Q/K/V projections reshaped into heads), in [0, 1); whole heads go from Q, K, V and the output
+    /// projection together and the Reshapes follow. 0 (the default) leaves the heads; <see cref="Sparsity"/> then
+    /// applies to the channel groups, which in such an encoder are the FFN widths.
+    /// </summary>
+    public double HeadSparsity { get; init; }
+
     /// <summary>Ranking scope for unstructured pruning.</summary>
     public PruningScope Scope { get; init; } = PruningScope.PerLayer;
 
@@ -43,6 +51,10 @@ public sealed record PruningOptions
         if (double.IsNaN(Sparsity) || Sparsity < 0 || Sparsity >= 1)
         {
             throw new InvalidOptimizationOptionException("sparsity", $"{Sparsity} is outside [0, 1)");
+        }
+        if (double.IsNaN(HeadSparsity) || HeadSparsity < 0 || HeadSparsity >= 1)
+        {
+            throw new InvalidOptimizationOptionException("head sparsity", $"{HeadSparsity} is outside [0, 1)");
         }
     }
 }

@@ -7,7 +7,8 @@ namespace AccelSdk.Optimize.Reports;
 /// <summary>
 /// Renders an <see cref="OptimizationReport"/> as one self-contained HTML page (inline CSS and SVG, no script, no
 /// network): settings, file size before/after, latency per device before/after with the speed-up, accuracy per output,
-/// the per-layer decisions (channels kept, precision chosen, sensitivity, latency saved) and the nodes left alone.
+/// the transformer groups (attention heads and FFN width per block), the per-layer decisions (channels kept, precision
+/// chosen, sensitivity, latency saved) and the nodes left alone.
 /// </summary>
 public static class HtmlReportWriter
 {
@@ -104,11 +105,31 @@ public static class HtmlReportWriter
         sb.Append("</table>\n");
     }
 
+    /// <summary>Rows of whole transformer groups (attention heads, FFN width), shown in their own table.</summary>
+    private static bool IsTransformerGroup(LayerChoice l) => l.OpType is "Attention" or "FFN";
+
+    private static void TransformerBlocks(StringBuilder sb, OptimizationReport r)
+    {
+        var rows = r.Layers.Where(IsTransformerGroup).ToList();
+        if (rows.Count == 0) return;
+        sb.Append("<h2>Transformer blocks</h2>\n<p class=\"note\">Attention heads and FFN width per encoder block: a head goes from Q, K, V and the output projection at once, FFN columns from the intermediate MatMul, its bias and activation and the next MatMul's rows.</p>\n");
+        sb.Append("<table><tr><th class=\"l\">block</th><th class=\"l\">group</th><th class=\"l\">node</th><th class=\"l\">kept</th><th class=\"l\">detail</th></tr>");
+        var block = -1;
+        foreach (var l in rows)
+        {
+            if (l.OpType == "Attention") block++;
+            sb.Append("<tr><td>").Append(block.ToString(C)).Append("</td><td class=\"l\">").Append(l.OpType == "Attention" ? "heads" : "FFN width").Append("</td><td class=\"l\">").Append(E(l.Node))
+              .Append("</td><td class=\"l\">").Append(E(l.Choice)).Append("</td><td class=\"l\">").Append(E(l.Detail ?? "")).Append("</td></tr>");
+        }
+        sb.Append("</table>\n");
+    }
+
     private static void Layers(StringBuilder sb, OptimizationReport r)
     {
-        if (r.Layers.Count == 0) return;
+        TransformerBlocks(sb, r);
+        if (r.Layers.All(IsTransformerGroup)) return;
         sb.Append("<h2>Per-layer choices</h2>\n<table><tr><th class=\"l\">node</th><th class=\"l\">op</th><th class=\"l\">choice</th><th>sensitivity</th><th>latency saved ms</th><th class=\"l\">detail</th></tr>");
-        foreach (var l in r.Layers)
+        foreach (var l in r.Layers.Where(l => !IsTransformerGroup(l)))
         {
             sb.Append("<tr><td class=\"l\">").Append(E(l.Node)).Append("</td><td class=\"l\">").Append(E(l.OpType)).Append("</td><td class=\"l\">").Append(E(l.Choice))
               .Append("</td><td>").Append(F(l.Sensitivity, "G3")).Append("</td><td>").Append(F(l.LatencySavedMs, "F3")).Append("</td><td class=\"l\">").Append(E(l.Detail ?? "")).Append("</td></tr>");

@@ -87,10 +87,11 @@ public static class ModelEvaluator
         {
             a = Open(baseline, backend, device);
             b = Open(optimized, backend, device);
+            var optimizedInput = InputsFor(optimized, input);
             for (var i = 0; i < options.WarmupRuns; i++)
             {
                 a.Run(input);
-                b.Run(input);
+                b.Run(optimizedInput);
             }
             var ta = new double[options.MeasuredRuns];
             var tb = new double[options.MeasuredRuns];
@@ -100,7 +101,7 @@ public static class ModelEvaluator
                 a.Run(input);
                 ta[i] = watch.Elapsed.TotalMilliseconds;
                 watch.Restart();
-                b.Run(input);
+                b.Run(optimizedInput);
                 tb[i] = watch.Elapsed.TotalMilliseconds;
             }
             var (ma, mb) = (Median(ta), Median(tb));
@@ -131,7 +132,7 @@ public static class ModelEvaluator
         foreach (var input in inputs)
         {
             var ra = a.Run(input);
-            var rb = b.Run(input);
+            var rb = b.Run(InputsFor(optimized, input));
             for (var o = 0; o < outputs.Count; o++)
             {
                 var (x, y) = (ra[o], rb[outputs[o]]);
@@ -148,6 +149,27 @@ public static class ModelEvaluator
     /// <summary>[1, classes] produced by a classifier head (Gemm, MatMul, Add, Softmax); a Tanh pooler or features are not class scores.</summary>
     private static bool IsClassScores(AccelTensor t, string? producer) =>
         t.Rank == 2 && t.Shape[0] == 1 && t.Shape[1] > 1 && producer is "Gemm" or "MatMul" or "Add" or "Softmax" or "LogSoftmax";
+
+    /// <summary>
+    /// <paramref name="input"/> as <paramref name="model"/> declares it: float32 tensors become float16 where the model
+    /// takes float16 (an fp16 conversion with float16 graph I/O), so both models run on the same values.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, AccelTensor> InputsFor(Model model, IReadOnlyDictionary<string, AccelTensor> input)
+    {
+        var halves = model.Graph.Inputs.Where(i => i.Type is TensorType { ElementType: ElementType.Float16 }
+            && input.TryGetValue(i.Name, out var given) && given.ElementType == ElementType.Float32).Select(i => i.Name).ToList();
+        if (halves.Count == 0) return input;
+        var result = new Dictionary<string, AccelTensor>(input, StringComparer.Ordinal);
+        foreach (var name in halves)
+        {
+            var source = input[name].AsSpan<float>();
+            var half = AccelTensor.Zeros(ElementType.Float16, input[name].ShapeArray, name);
+            var target = half.AsSpan<Half>();
+            for (var i = 0; i < source.Length; i++) target[i] = (Half)source[i];
+            result[name] = half;
+        }
+        return result;
+    }
 
     internal static AccelSession Open(Model model, IBackend backend, Device device) =>
         new(GraphPartitioner.WholeModel(model, backend, device));

@@ -53,7 +53,7 @@ public static partial class ModelValidator
         foreach (var input in inputs)
         {
             var expected = RunOriginal(reference, original, input);
-            var actual = RunOrReject(candidate, optimized, input);
+            var actual = RunOrReject(candidate, optimized, ModelEvaluator.InputsFor(optimized.Model, input));
             foreach (var name in reference.OutputNames)
             {
                 var cosine = ModelEvaluator.Cosine(expected[name], actual[name]);
