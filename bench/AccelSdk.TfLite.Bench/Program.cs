@@ -7,13 +7,15 @@ using AccelSdk.TfLite;
 using AccelSdk.TfLite.Import;
 using AccelSdk.TfLite.Native;
 
-// Per-model latency of the TFLite runtime against the same .tflite imported into the IR and run on ONNX Runtime,
-// measured in one process with the same inputs and thread count, the two interleaved run by run (TFLite, ORT, TFLite,
-// ...) so that load on the machine falls on both alike; ORT's pool threads are told not to spin after a run
-// (SharesCoresWithOtherPartitions), or they would hold the cores TFLite's workers need in the next run; BENCH_SPIN=1
-// keeps ORT's default spinning to show that effect. Streaming models (resource variables) run frame after frame:
-// TFLite keeps the state in its interpreter, ORT through StatefulSession.
-// Run under the patched host: .tflite-runtime/dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads]
+// Per-model latency of the TFLite runtime with the XNNPACK delegate, the same .tflite imported into the IR and run on
+// ONNX Runtime, and the TFLite runtime with its builtin kernels (no delegate), measured in one process with the same
+// inputs and thread count, the three interleaved run by run (XNNPACK, ORT, builtin, XNNPACK, ...) so that load on the
+// machine falls on all alike; ORT's pool threads are told not to spin after a run (SharesCoresWithOtherPartitions), or
+// they would hold the cores TFLite's workers need in the next run; BENCH_SPIN=1 keeps ORT's default spinning to show
+// that effect. Streaming models (resource variables) run frame after frame: TFLite keeps the state in its interpreter,
+// ORT through StatefulSession. A TFLite library without XNNPACK (Debian's own build) leaves that column out.
+// dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads]
+// (the ordinary host loads the library scripts/build-tflite.sh built; the patched .tflite-runtime/dotnet loads forky's)
 var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
 var threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2;
 if (!TfLiteLibrary.IsAvailable)
@@ -31,14 +33,16 @@ var models = new[]
 };
 using var ort = new OrtBackend();
 using var tflite = new TfLiteBackend();
-Console.WriteLine($"TFLite {tflite.Version} vs ONNX Runtime {ort.Version}; {threads} threads each; median of {runs} interleaved runs after 5 warm-up runs; ms");
+var xnnpack = TfLiteLibrary.HasXnnPack;
+Console.WriteLine($"TFLite {tflite.Version} ({TfLiteLibrary.LoadedFrom}, XNNPACK {(xnnpack ? "built in" : "absent")}) vs ONNX Runtime {ort.Version}; {threads} threads each; median of {runs} interleaved runs after 5 warm-up runs; ms");
 Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
-Console.WriteLine($"{"model",-42} {"tflite",9} {"ort(imported)",14} {"ratio",7}");
+Console.WriteLine($"{"model",-42} {"tflite+xnnpack",15} {"ort(imported)",14} {"tflite",9} {"ort/xnn",8} {"tflite/xnn",11}");
 foreach (var file in models)
 {
     var path = AccelSdk.TestSupport.RepoPaths.Model(Path.Combine("tflite", file));
     using var liteModel = LiteModel.FromFile(path);
     using var interpreter = new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads, MediaPipeCustomOps = true });
+    using var delegated = xnnpack ? new LiteInterpreter(liteModel, new LiteInterpreterOptions { Threads = threads, MediaPipeCustomOps = true, UseXnnPack = true }) : null;
     var random = new Random(1);
     AccelTensor[] inputs = file == "melspectrogram.tflite"
         ? new[] { AccelTensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000) }
@@ -48,8 +52,13 @@ foreach (var file in models)
     using var stateful = TfLiteImporter.StateVariables(imported).Count > 0 ? new StatefulSession(session) : null;
     using var stateless = stateful is null ? session : null;
     Action onOrt = stateful is not null ? () => stateful.Run(inputs) : () => session.Run(inputs);
-    var (lite, orts) = Interleaved(runs, () => interpreter.Run(inputs), onOrt);
-    Console.WriteLine($"{file,-42} {lite,9:F3} {orts,14:F3} {orts / lite,7:F2}");
+    var contenders = new List<Action>();
+    if (delegated is not null) contenders.Add(() => delegated.Run(inputs));
+    contenders.Add(onOrt);
+    contenders.Add(() => interpreter.Run(inputs));
+    var medians = Interleaved(runs, contenders);
+    var (xnn, orts, lite) = delegated is not null ? (medians[0], medians[1], medians[2]) : (double.NaN, medians[0], medians[1]);
+    Console.WriteLine($"{file,-42} {xnn,15:F3} {orts,14:F3} {lite,9:F3} {orts / xnn,8:F2} {lite / xnn,11:F2}");
 }
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
@@ -67,25 +76,26 @@ static AccelTensor Random(LiteTensorInfo info, Random random)
     };
 }
 
-static (double First, double Second) Interleaved(int runs, Action first, Action second)
+static double[] Interleaved(int runs, IReadOnlyList<Action> contenders)
 {
     for (var i = 0; i < 5; i++)
     {
-        first();
-        second();
+        foreach (var run in contenders) run();
     }
-    var a = new double[runs];
-    var b = new double[runs];
+    var times = contenders.Select(_ => new double[runs]).ToArray();
+    var watch = new Stopwatch();
     for (var i = 0; i < runs; i++)
     {
-        var watch = Stopwatch.StartNew();
-        first();
-        a[i] = watch.Elapsed.TotalMilliseconds;
-        watch.Restart();
-        second();
-        b[i] = watch.Elapsed.TotalMilliseconds;
+        for (var c = 0; c < contenders.Count; c++)
+        {
+            watch.Restart();
+            contenders[c]();
+            times[c][i] = watch.Elapsed.TotalMilliseconds;
+        }
     }
-    Array.Sort(a);
-    Array.Sort(b);
-    return (a[runs / 2], b[runs / 2]);
+    return times.Select(t =>
+    {
+        Array.Sort(t);
+        return t[runs / 2];
+    }).ToArray();
 }

@@ -102,14 +102,6 @@ public class LiteInterpreterTests
     }
 
     [Fact]
-    public void Xnnpack_request_on_a_build_without_it_is_refused_clearly()
-    {
-        using var model = LiteModel.FromFile(TestEnvironment.Model("add.bin"));
-        var e = Assert.Throws<BackendException>(() => new LiteInterpreter(model, new LiteInterpreterOptions { UseXnnPack = true }));
-        Assert.Contains("XNNPACK", e.Message);
-    }
-
-    [Fact]
     public void Unresolved_custom_op_fails_with_tflites_own_message()
     {
         using var model = LiteModel.FromFile(TestEnvironment.Model("selfie_segmentation.tflite"));

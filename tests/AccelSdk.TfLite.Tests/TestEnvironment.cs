@@ -32,6 +32,27 @@ internal static class TestEnvironment
         }
     }
 
+    /// <summary>
+    /// True when the loaded TFLite library is the one scripts/build-tflite.sh built with XNNPACK (its BUILD-INFO says
+    /// <c>xnnpack=on</c>): it must then have the delegate. Otherwise (Debian's own TFLite, the fallback) it must not,
+    /// and the caller checks the absence instead. Either way a library that contradicts its build fails the test.
+    /// </summary>
+    public static bool XnnPackOrAbsenceChecked()
+    {
+        var built = BuiltLibrary;
+        var info = built is null ? null : Path.Combine(Path.GetDirectoryName(built)!, "BUILD-INFO");
+        var builtWithXnnPack = info is not null && File.Exists(info) && File.ReadLines(info).Any(l => l.StartsWith("xnnpack=on", StringComparison.Ordinal));
+        var loaded = TfLiteLibrary.LoadedFrom;
+        var loadedIsBuilt = built is not null && loaded is not null && File.Exists(loaded) && new FileInfo(loaded).Length == new FileInfo(built).Length;
+        if (builtWithXnnPack && loadedIsBuilt)
+        {
+            Assert.True(TfLiteLibrary.HasXnnPack, $"{loaded} was built with XNNPACK ({info}) but has no TfLiteXNNPackDelegateCreate");
+            return true;
+        }
+        Assert.False(TfLiteLibrary.HasXnnPack, $"{loaded} has XNNPACK, but it is not the library scripts/build-tflite.sh built with it");
+        return false;
+    }
+
     /// <summary>Fails the calling test unless the TFLite runtime is loaded.</summary>
     public static void RequireRuntime()
     {

@@ -45,7 +45,7 @@ public sealed class TfLiteBackend : IBackend
             Version = RuntimeVersion();
             properties["library"] = TfLiteLibrary.LoadedFrom ?? "";
             properties["version"] = Version;
-            properties["xnnpack"] = TfLiteLibrary.HasExport("TfLiteXNNPackDelegateCreate") ? "available" : "absent from this build";
+            properties["xnnpack"] = TfLiteLibrary.HasXnnPack ? "available" : "absent from this build";
             _devices = new[] { new Device(BackendName, CpuDeviceId, "TensorFlow Lite CPU", DeviceKind.Cpu) { Properties = properties } };
         }
         else
@@ -73,6 +73,22 @@ public sealed class TfLiteBackend : IBackend
 
     /// <inheritdoc />
     public bool CompilesWholeSourceModelsOnly => true;
+
+    /// <summary>The compile setting that applies the XNNPACK delegate (<c>true</c>) or not.</summary>
+    public const string XnnPackSetting = "tflite.xnnpack";
+
+    /// <summary>
+    /// With a library that has XNNPACK: <c>builtin</c> (TFLite's own kernels, the default) and <c>xnnpack</c> (the
+    /// XNNPACK delegate with the same thread count), so the autotuner measures both; otherwise none.
+    /// </summary>
+    public IReadOnlyList<CompileVariant> CompileVariants(Device device) =>
+        device.IsAvailable && TfLiteLibrary.HasXnnPack
+            ? new[]
+            {
+                new CompileVariant("builtin", new Dictionary<string, string> { [XnnPackSetting] = "false" }),
+                new CompileVariant("xnnpack", new Dictionary<string, string> { [XnnPackSetting] = "true" }),
+            }
+            : Array.Empty<CompileVariant>();
 
     private static unsafe string RuntimeVersion() => Marshal.PtrToStringUTF8((nint)TfLiteNative.TfLiteVersion()) ?? "?";
 
@@ -120,7 +136,7 @@ public sealed class TfLiteBackend : IBackend
             var interpreter = new LiteInterpreter(model, new LiteInterpreterOptions
             {
                 Threads = threads,
-                UseXnnPack = options.Settings.TryGetValue("tflite.xnnpack", out var x) && x == "true",
+                UseXnnPack = UsesXnnPack(options),
                 MediaPipeCustomOps = true,
             });
             return new TfLitePartition(device, partition, model, interpreter, watch.Elapsed);
@@ -131,6 +147,14 @@ public sealed class TfLiteBackend : IBackend
             throw;
         }
     }
+
+    private static bool UsesXnnPack(CompileOptions options) => options.Settings.TryGetValue(XnnPackSetting, out var value) switch
+    {
+        false => false,
+        true when value is "true" => true,
+        true when value is "false" => false,
+        _ => throw new BackendException(BackendName, $"compile setting {XnnPackSetting}='{value}' is neither 'true' nor 'false'"),
+    };
 
     /// <inheritdoc />
     public DeviceTensor Upload(Device device, AccelTensor host) => new HostTensor(host);

@@ -86,3 +86,36 @@ internal sealed unsafe class TfLiteSignatureRunnerHandle() : SafeHandle(0, ownsH
         return true;
     }
 }
+
+/// <summary>
+/// Owns an XNNPACK delegate (<c>TfLiteXNNPackDelegateCreate</c>); it must be released after every interpreter it was
+/// added to.
+/// </summary>
+internal sealed unsafe class TfLiteXnnPackDelegateHandle() : SafeHandle(0, ownsHandle: true)
+{
+    // TFLITE_XNNPACK_DELEGATE_FLAG_QS8 | _QU8 (xnnpack_delegate.h): signed and unsigned 8-bit quantized operators run on
+    // XNNPACK too, as in TensorFlow's own prebuilt runtimes; a CMake build leaves them off unless told.
+    private const uint QuantizedFlags = 0x1 | 0x2;
+
+    public override bool IsInvalid => handle == 0;
+
+    public TfLiteDelegate* Pointer => (TfLiteDelegate*)handle;
+
+    /// <summary>A delegate with <paramref name="threads"/> threads in its pool; 0 or less: no pool (XNNPACK's default).</summary>
+    public static TfLiteXnnPackDelegateHandle Create(int threads)
+    {
+        var options = TfLiteXnnPackNative.TfLiteXNNPackDelegateOptionsDefault();
+        options.num_threads = Math.Max(threads, 0);
+        options.flags |= QuantizedFlags;
+        var h = new TfLiteXnnPackDelegateHandle();
+        h.SetHandle((nint)TfLiteXnnPackNative.TfLiteXNNPackDelegateCreate(&options));
+        if (h.IsInvalid) throw new BackendException("tflite", "TfLiteXNNPackDelegateCreate returned null");
+        return h;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        TfLiteXnnPackNative.TfLiteXNNPackDelegateDelete((void*)handle);
+        return true;
+    }
+}

@@ -72,6 +72,12 @@ public static class TfLiteLibrary
     /// <summary>The library handle, or 0.</summary>
     internal static nint Handle => EnsureLoaded();
 
+    /// <summary>
+    /// True when the loaded library has the XNNPACK delegate (the library scripts/build-tflite.sh builds for linux-x64
+    /// has it; Debian's own build and the linux-arm64 build do not).
+    /// </summary>
+    public static bool HasXnnPack => HasExport("TfLiteXNNPackDelegateCreate");
+
     /// <summary>True when the loaded library exports <paramref name="symbol"/> (optional features such as delegates).</summary>
     public static bool HasExport(string symbol)
     {

@@ -19,6 +19,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly TfLiteInterpreterHandle _handle;
     private readonly object _gate = new();
     private readonly LiteOpProfiler? _profiler;
+    private readonly TfLiteXnnPackDelegateHandle? _xnnPack;
     private bool _allocated;
     private bool _disposed;
     private volatile bool _disposeRequested;
@@ -29,13 +30,18 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         TfLiteLibrary.Require();
         options ??= new LiteInterpreterOptions();
         _model = model;
-        if (options.UseXnnPack && !TfLiteLibrary.HasExport("TfLiteXNNPackDelegateCreate"))
+        if (options.UseXnnPack && !TfLiteLibrary.HasXnnPack)
         {
             _reporter.Dispose();
-            throw new BackendException("tflite", $"XNNPACK was requested but the loaded TFLite library ({TfLiteLibrary.LoadedFrom}) has no XNNPACK delegate (Debian builds TFLite with XNNPACK off)");
+            throw new BackendException("tflite", $"XNNPACK was requested but the loaded TFLite library ({TfLiteLibrary.LoadedFrom}) has no XNNPACK delegate (Debian's own build has XNNPACK off; scripts/build-tflite.sh builds it in)");
         }
         _options = TfLiteInterpreterOptionsHandle.Create();
         TfLiteNative.TfLiteInterpreterOptionsSetNumThreads(_options.Pointer, options.Threads > 0 ? options.Threads : -1);
+        if (options.UseXnnPack)
+        {
+            _xnnPack = TfLiteXnnPackDelegateHandle.Create(options.Threads);
+            TfLiteNative.TfLiteInterpreterOptionsAddDelegate(_options.Pointer, _xnnPack.Pointer);
+        }
         TfLiteNative.TfLiteInterpreterOptionsSetErrorReporter(_options.Pointer, ErrorReporter.Callback, _reporter.UserData);
         if (options.ProfileOps)
         {
@@ -54,6 +60,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         catch (ObjectDisposedException)
         {
             _options.Dispose();
+            _xnnPack?.Dispose();
             _reporter.Dispose();
             _profiler?.Dispose();
             throw;
@@ -62,6 +69,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         {
             var why = _reporter.TakeMessages();
             _options.Dispose();
+            _xnnPack?.Dispose();
             _reporter.Dispose();
             _profiler?.Dispose();
             throw new BackendException("tflite", $"{model.Label}: TFLite could not create an interpreter: {why ?? "no reason given"}");
@@ -82,6 +90,32 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
 
     /// <summary>The model.</summary>
     public LiteModel Model => _model;
+
+    /// <summary>Whether XNNPACK runs with a thread pool of its own (more than one thread); false without XNNPACK.</summary>
+    internal bool XnnPackThreadPoolExists
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _ = Pointer;
+                return _xnnPack is { } xnnPack && TfLiteXnnPackNative.TfLiteXNNPackDelegateGetThreadPool(xnnPack.Pointer) != null;
+            }
+        }
+    }
+
+    /// <summary>The XNNPACK delegate's flags (<c>TFLITE_XNNPACK_DELEGATE_FLAG_*</c>), or null without XNNPACK.</summary>
+    internal int? XnnPackFlags
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _ = Pointer;
+                return _xnnPack is { } xnnPack ? TfLiteXnnPackNative.TfLiteXNNPackDelegateGetFlags(xnnPack.Pointer) : null;
+            }
+        }
+    }
 
     /// <summary>The native interpreter; only valid under <see cref="_gate"/>, where Dispose cannot free it.</summary>
     internal TfLiteInterpreter* Pointer
@@ -347,6 +381,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             if (_disposed) return;
             _disposed = true;
             _handle?.Dispose();
+            _xnnPack?.Dispose(); // after the interpreter: a delegate must outlive every interpreter it was applied to
             _options.Dispose();
             _reporter.Dispose();
             _profiler?.Dispose();

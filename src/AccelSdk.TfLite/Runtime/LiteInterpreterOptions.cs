@@ -7,8 +7,10 @@ public sealed record LiteInterpreterOptions
     public int Threads { get; init; }
 
     /// <summary>
-    /// Applies the XNNPACK delegate. The loaded library must export it; Debian's build has XNNPACK off, and asking for
-    /// it there throws a <see cref="BackendException"/> that says so.
+    /// Applies the XNNPACK delegate (float and 8-bit quantized operators; the rest stay on TFLite's builtin kernels) with
+    /// <see cref="Threads"/> threads in its pool (none when <see cref="Threads"/> is 0 or less). The loaded library must
+    /// have it (<see cref="Native.TfLiteLibrary.HasXnnPack"/>); Debian's own build has XNNPACK off, and asking for it
+    /// there throws a <see cref="BackendException"/> that says so.
     /// </summary>
     public bool UseXnnPack { get; init; }
 
