@@ -45,8 +45,9 @@ internal static class AutotuneCommand
             var budgeted = result.GetResult(maxCosineDrop) is not null || result.GetResult(minTop1) is not null;
             if (budgeted && result.GetResult(calibration) is null) result.AddError("--max-cosine-drop and --min-top1 need --calibration DIR (the data accuracy is measured on)");
             if (!budgeted && result.GetResult(calibration) is not null) result.AddError("--calibration applies with --max-cosine-drop or --min-top1 only");
-            if (result.GetValue(maxCosineDrop) is { } drop && drop is < 0 or > 2) result.AddError($"--max-cosine-drop {drop.ToString(CultureInfo.InvariantCulture)} is outside [0, 2]");
-            if (result.GetValue(minTop1) is { } top1 && top1 is < 0 or > 1) result.AddError($"--min-top1 {top1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1]");
+            // The text as given: a value that is no number has its own error from the option's parser.
+            if (Number(CommandChecks.Given(result, maxCosineDrop)) is { } drop && drop is < 0 or > 2) result.AddError($"--max-cosine-drop {drop.ToString(CultureInfo.InvariantCulture)} is outside [0, 2]");
+            if (Number(CommandChecks.Given(result, minTop1)) is { } top1 && top1 is < 0 or > 1) result.AddError($"--min-top1 {top1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1]");
         });
         command.SetAction(parse => Run(new Request(parse.GetRequiredValue(model), parse.GetRequiredValue(report)!, parse.GetValue(inputs) ?? [],
             parse.GetValue(policy), parse.GetValue(devices) ?? [], parse.GetValue(pins)!, parse.GetValue(limits)!, parse.GetValue(cache),
@@ -106,6 +107,9 @@ internal static class AutotuneCommand
         }
         return ExitCodes.Success;
     }
+
+    private static double? Number(string? text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
 
     /// <summary>The tuner ignores a limit for a name it does not know: a typo would silently lift the cap.</summary>
     private static void CheckMemoryLimitNames(IEnumerable<string> names)

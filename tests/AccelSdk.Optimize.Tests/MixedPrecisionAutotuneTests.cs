@@ -117,8 +117,8 @@ public sealed class MixedPrecisionAutotuneTests(ITestOutputHelper log) : IDispos
     [Fact]
     public void ResNet18_under_a_cosine_budget_of_0_995_stays_within_it_on_the_calibration_photos_and_reloads_from_the_cache()
     {
-        // About 4-6 minutes on the loaded 2-core machine: the search (as in MixedPrecisionTests), tuning the float32 and
-        // the int8/float32 ResNet18 on ort-cpu, and a cached selection.
+        // About 45 s on the loaded 2-core machine (load 20): the search, tuning the float32 and the int8 ResNet18 on
+        // ort-cpu, and a cached selection.
         var model = TestData.ResNet18;
         var calibration = TestData.Images(model, "calibration").Take(4).ToList();
         var search = new CountingSearch(new MixedPrecisionSearch { MeasuredRuns = 3 });
@@ -128,12 +128,13 @@ public sealed class MixedPrecisionAutotuneTests(ITestOutputHelper log) : IDispos
         using (first.Session)
         {
             log.WriteLine(ConsoleReport.Summary(first));
+            // int8 ResNet18 is several times faster on ONNX Runtime's CPU kernels (3.3x measured here under load 20),
+            // and all-int8 stays within 0.995 on these photos (0.998): the lower-precision plan is kept.
             var precision = first.Precision!;
-            if (precision.LowerPrecisionKept)
-            {
-                Assert.True(precision.Cosine >= 0.995, precision.Reason);
-                Assert.Contains(precision.Partitions, p => p.Int8Layers > 0);
-            }
+            Assert.True(precision.LowerPrecisionKept, precision.Reason);
+            Assert.True(precision.Cosine >= 0.995, precision.Reason);
+            Assert.Contains(precision.Partitions, p => p.Int8Layers > 0);
+            Assert.Equal(model.Graph.Nodes.Count(n => n.OpType == "Conv"), precision.Layers.Count);
             AssertWithinBudget(model, first.Session!, calibration, 0.995);
         }
         var second = Autotuner.Tune(AccelRuntime.Default, model, options);
@@ -141,9 +142,12 @@ public sealed class MixedPrecisionAutotuneTests(ITestOutputHelper log) : IDispos
         {
             Assert.True(second.FromCache);
             Assert.Equal(1, search.Searches);
-            Assert.Equal(first.Precision!.LowerPrecisionKept, second.Precision!.LowerPrecisionKept);
+            Assert.True(second.Precision!.LowerPrecisionKept);
+            Assert.Equal(ModelDigest.Of(first.Model), ModelDigest.Of(second.Model));
             AssertWithinBudget(model, second.Session!, calibration, 0.995);
         }
+        var file = Directory.GetFiles(Path.Combine(_dir, "cache"), "precision-*.onnx", SearchOption.AllDirectories).Single();
+        Assert.Equal(first.Precision!.CandidateSha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file))));
     }
 
     [Fact]
