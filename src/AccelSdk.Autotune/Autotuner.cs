@@ -77,9 +77,9 @@ public static partial class Autotuner
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
 
         if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan)
-            && (cachedPlan.Precision is null
+            && (options.AccuracyBudget is null
                 ? TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, scope)
-                : TryUseCachedPrecision(result, model, inputs, candidates, cachedPlan, cache, keptCompile, options)))
+                : cachedPlan.Precision is not null && TryUseCachedPrecision(result, model, inputs, candidates, cachedPlan, cache, keptCompile, options)))
         {
             // An artefact found modified and compiled afresh has a new content hash.
             if (cache.ArtifactsChanged) cache.Save();
