@@ -14,20 +14,20 @@ using AccelSdk.TestSupport;
 /// Issue 16's done-when for mixed precision: ResNet18 under cosine >= 0.995 against all-int8 and all-float32, side by
 /// side in one interleaved run on ort-cpu (each timed run after an untimed one of the same model; each round starts with the next model), with each one's
 /// accuracy on the held-out photos; then the autotuner with the same budget (its kept plan against float32, end to end).
-/// usage: dotnet run -c Release --project bench/AccelSdk.Optimize.Benchmarks -- mixed-vs-uniform [--runs N]
+/// usage: dotnet run -c Release --project bench/AccelSdk.Optimize.Benchmarks -- mixed-vs-uniform [--runs N] [--max-cosine-drop X]
 /// </summary>
 internal static class MixedVersusUniform
 {
-    public static void Run(int runs)
+    public static void Run(int runs, double drop = 0.005)
     {
         var c = CultureInfo.InvariantCulture;
         var model = Model.Load(RepoPaths.ResNet18);
         var images = Path.Combine(RepoPaths.Root, ".models", "images");
         var calibration = InputSets.FromDirectory(model, Path.Combine(images, "calibration")).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
         var evaluation = InputSets.FromDirectory(model, Path.Combine(images, "evaluation")).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList();
-        const double Drop = 0.005;
-        const double Budget = 1 - Drop;
-        var mixed = MixedPrecisionQuantizer.Quantize(model, calibration, evaluation, new MixedPrecisionOptions { MaxCosineDrop = Drop });
+        var maxDrop = drop;
+        var budget = 1 - maxDrop;
+        var mixed = MixedPrecisionQuantizer.Quantize(model, calibration, evaluation, new MixedPrecisionOptions { MaxCosineDrop = maxDrop });
         var allInt8 = StaticQuantizer.Quantize(model, calibration, new StaticQuantizationOptions());
         var target = AccelRuntime.Default.Resolve("ort-cpu");
         var candidates = new (string Name, Model Model)[] { ("float32", model), ("all-int8", allInt8.Model), ($"mixed ({mixed.Settings["chosen"]})", mixed.Model) };
@@ -52,12 +52,12 @@ internal static class MixedVersusUniform
             }
             var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
             var medians = times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
-            Console.WriteLine($"== mixed-vs-uniform: ResNet18 on ort-cpu, budget cosine >= {Budget} on 8 held-out photos, {runs} interleaved runs each; /proc/loadavg {loadBefore} -> {loadAfter}");
-            var meeting = Enumerable.Range(0, 2).Where(i => cosines[i] >= Budget).ToList();
+            Console.WriteLine($"== mixed-vs-uniform: ResNet18 on ort-cpu, budget cosine >= {budget} on 8 held-out photos, {runs} interleaved runs each; /proc/loadavg {loadBefore} -> {loadAfter}");
+            var meeting = Enumerable.Range(0, 2).Where(i => cosines[i] >= budget).ToList();
             var bestUniform = meeting.Count == 0 ? -1 : meeting.MinBy(i => medians[i]);
             for (var i = 0; i < candidates.Length; i++)
             {
-                Console.WriteLine($"{candidates[i].Name,-40} median {medians[i].ToString("F2", c),8} ms  cosine {cosines[i].ToString("F5", c)}  {(cosines[i] >= Budget ? "meets" : "misses")} the budget" +
+                Console.WriteLine($"{candidates[i].Name,-40} median {medians[i].ToString("F2", c),8} ms  cosine {cosines[i].ToString("F5", c)}  {(cosines[i] >= budget ? "meets" : "misses")} the budget" +
                     (bestUniform >= 0 ? $"  {(medians[bestUniform] / medians[i]).ToString("F2", c)}x vs best uniform ({candidates[bestUniform].Name})" : ""));
             }
             Console.WriteLine($"per-layer: {mixed.Settings["layers_int8"]} int8; search candidates: {mixed.Settings["candidates"]}");
@@ -73,12 +73,12 @@ internal static class MixedVersusUniform
             var tuned = Autotuner.Tune(AccelRuntime.Default, model, new AutotuneOptions
             {
                 CacheDirectory = cache, Candidates = new[] { "ort-cpu" }, SampleInputs = evaluation[0], PlanRuns = runs,
-                AccuracyBudget = new AccuracyBudget { MaxCosineDrop = Drop }, PrecisionSearch = new MixedPrecisionSearch(), CalibrationInputs = calibration,
+                AccuracyBudget = new AccuracyBudget { MaxCosineDrop = maxDrop }, PrecisionSearch = new MixedPrecisionSearch(), CalibrationInputs = calibration,
             });
             using (tuned.Session)
             {
                 var p = tuned.Precision!;
-                Console.WriteLine($"autotune --max-cosine-drop {Drop.ToString(c)}: {(p.LowerPrecisionKept ? "lower precision kept" : "float32 kept")}, " +
+                Console.WriteLine($"autotune --max-cosine-drop {maxDrop.ToString(c)}: {(p.LowerPrecisionKept ? "lower precision kept" : "float32 kept")}, " +
                     $"float32 {p.Float32Ms?.ToString("F2", c)} ms, lower precision {p.LowerPrecisionMs?.ToString("F2", c)} ms, cosine {p.Cosine?.ToString("F5", c)} on the calibration photos; " +
                     $"partitions {string.Join(", ", p.Partitions.Select(x => $"#{x.Partition} {x.Device} {x.Precision}"))}; tuned in {tuned.TuningSeconds.ToString("F0", c)} s; /proc/loadavg {File.ReadAllText("/proc/loadavg").Trim()}");
             }

@@ -18,15 +18,17 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var runs = 30;
+var maxCosineDrop = 0.005;
 var selected = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--runs") runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else if (args[i] == "--max-cosine-drop") maxCosineDrop = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else selected.Add(args[i]);
 }
 if (selected.Remove("mixed-vs-uniform"))
 {
-    MixedVersusUniform.Run(runs);
+    MixedVersusUniform.Run(runs, maxCosineDrop);
     if (selected.Count == 0) return;
 }
 var scenarios = Scenarios.All;
