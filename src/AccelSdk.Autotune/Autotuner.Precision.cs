@@ -112,6 +112,7 @@ public static partial class Autotuner
         IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> samples, CancellationToken token)
     {
         double[]? cosineSums = null;
+        bool[]? compared = null;
         int agree = 0, rows = 0;
         foreach (var sample in samples)
         {
@@ -119,10 +120,12 @@ public static partial class Autotuner
             var expected = reference.Run(sample);
             var actual = candidate.Run(sample);
             cosineSums ??= new double[expected.Count];
+            compared ??= new bool[expected.Count];
             for (var o = 0; o < expected.Count; o++)
             {
                 if (!expected[o].ElementType.IsFloatingPoint() || actual[o].ElementCount != expected[o].ElementCount) continue;
                 cosineSums[o] += Cosine(expected[o], actual[o]);
+                compared[o] = true;
                 if (expected[o].Rank == 2 && expected[o].Shape[1] > 1)
                 {
                     var classes = expected[o].Shape[1];
@@ -133,7 +136,7 @@ public static partial class Autotuner
                 }
             }
         }
-        var floats = Enumerable.Range(0, cosineSums!.Length).Where(o => cosineSums[o] != 0).Select(o => cosineSums[o] / samples.Count).DefaultIfEmpty(1).Min();
+        var floats = Enumerable.Range(0, cosineSums!.Length).Where(o => compared![o]).Select(o => cosineSums[o] / samples.Count).DefaultIfEmpty(1).Min();
         return (floats, rows > 0 ? (double)agree / rows : null);
     }
 
