@@ -53,8 +53,8 @@ public sealed class MixedPrecisionAutotuneTests(ITestOutputHelper log) : IDispos
     [Fact]
     public void BlazeFace_under_a_cosine_budget_keeps_the_faster_plan_within_it_and_reuses_it_from_the_cache()
     {
-        // About 30-60 s on the loaded 2-core machine: the search (a few quantizations of a 110-node model), two tunings
-        // on ort-cpu, a cached selection, and a search again once the cached model file is damaged.
+        // 30 s-2.5 min on the loaded 2-core machine (load 20-44): the search (a few quantizations of a 110-node model),
+        // two tunings on ort-cpu, a cached selection, and a search again once the cached model file is damaged.
         var model = Model.Load(RepoPaths.Model("blazeface/face_detection_front_128x128_barracuda.onnx"));
         var calibration = TestData.Images(model, "calibration").Take(4).ToList();
         var search = new CountingSearch(new MixedPrecisionSearch { MeasuredRuns = 5 });
@@ -117,8 +117,8 @@ public sealed class MixedPrecisionAutotuneTests(ITestOutputHelper log) : IDispos
     [Fact]
     public void ResNet18_under_a_cosine_budget_of_0_995_stays_within_it_on_the_calibration_photos_and_reloads_from_the_cache()
     {
-        // About 45 s on the loaded 2-core machine (load 20): the search, tuning the float32 and the int8 ResNet18 on
-        // ort-cpu, and a cached selection.
+        // 45 s-2.5 min on the loaded 2-core machine (load 20-44): the search, tuning the float32 and the int8 ResNet18
+        // on ort-cpu, and a cached selection.
         var model = TestData.ResNet18;
         var calibration = TestData.Images(model, "calibration").Take(4).ToList();
         var search = new CountingSearch(new MixedPrecisionSearch { MeasuredRuns = 3 });
