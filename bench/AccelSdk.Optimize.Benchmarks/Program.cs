@@ -13,15 +13,23 @@ using AccelSdk.TestSupport;
 // Before/after rows for issue 7: each scenario optimizes a real model, then measures the original and the optimized
 // model in the same run (interleaved, medians) on every available device, and accuracy on real held-out inputs.
 // usage: dotnet run -c Release --project bench/AccelSdk.Optimize.Benchmarks -- [--runs N] [SCENARIO ...]
+// (mixed-vs-uniform: ResNet18 mixed precision against all-int8 and all-float32 side by side, and the autotuner under the same budget)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var runs = 30;
+var maxCosineDrop = 0.005;
 var selected = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     if (args[i] == "--runs") runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+    else if (args[i] == "--max-cosine-drop") maxCosineDrop = double.Parse(args[++i], CultureInfo.InvariantCulture);
     else selected.Add(args[i]);
+}
+if (selected.Remove("mixed-vs-uniform"))
+{
+    MixedVersusUniform.Run(runs, maxCosineDrop);
+    if (selected.Count == 0) return;
 }
 var scenarios = Scenarios.All;
 if (selected.Count > 0) scenarios = scenarios.Where(s => selected.Contains(s.Name)).ToArray();

@@ -88,8 +88,26 @@ public sealed record AutotuneOptions
     /// <summary>Receives progress while tuning, called on the tuning thread (<see cref="Progress{T}"/> posts it to the caller's context).</summary>
     public IProgress<SelectionProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// When set, a lower-precision version of the model is a candidate too: <see cref="PrecisionSearch"/> chooses each
+    /// layer's precision within this budget, the lower-precision model is tuned like the float32 one, both kept plans
+    /// are measured end to end and the lower-precision plan's outputs checked against float32 on
+    /// <see cref="CalibrationInputs"/>; the faster plan within the budget is kept (<see cref="AutotuneResult.Precision"/>).
+    /// Null (the default) tunes the model as given; plans tuned under a budget are cached under their own key.
+    /// </summary>
+    public Precision.AccuracyBudget? AccuracyBudget { get; init; }
+
+    /// <summary>Finds the lower-precision candidate under <see cref="AccuracyBudget"/> (AccelSdk.Optimize's <c>MixedPrecisionSearch</c>); required with a budget.</summary>
+    public Precision.IPrecisionSearch? PrecisionSearch { get; init; }
+
+    /// <summary>Inputs the search calibrates and measures accuracy on, and the kept plan is checked on; null uses <see cref="SampleInputs"/> (or the fixed-seed inputs) alone.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>>? CalibrationInputs { get; init; }
+
     /// <summary>Set by <see cref="Autotuner.Tune(AccelRuntime, Model, AutotuneOptions?, CancellationToken)"/> for the one tuning these options drive.</summary>
     internal TuneScope? Scope { get; init; }
+
+    /// <summary>The cache of the tuning that tunes the lower-precision model inside it, so both write one cache.</summary>
+    internal Cache.TuningCache? SharedCache { get; init; }
 
     /// <summary>The autotuner's options for <see cref="AccelRuntime.Select(Model, SelectOptions?, IProgress{SelectionProgress}?, CancellationToken)"/>'s.</summary>
     public static AutotuneOptions From(SelectOptions options) => new()

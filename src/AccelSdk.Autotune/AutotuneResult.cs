@@ -118,8 +118,11 @@ public sealed class AutotuneResult
 {
     internal AutotuneResult(Model model, MachineFingerprint fingerprint) { Model = model; Fingerprint = fingerprint; }
 
-    /// <summary>The model.</summary>
-    public Model Model { get; }
+    /// <summary>The model the kept plan runs: the one tuned, or the lower-precision version of it when <see cref="Precision"/> says it was kept.</summary>
+    public Model Model { get; internal set; }
+
+    /// <summary>What tuning under <see cref="AutotuneOptions.AccuracyBudget"/> measured and kept; null without a budget.</summary>
+    public Precision.PrecisionResult? Precision { get; internal set; }
 
     /// <summary>The machine.</summary>
     public MachineFingerprint Fingerprint { get; }

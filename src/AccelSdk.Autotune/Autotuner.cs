@@ -35,6 +35,7 @@ public static partial class Autotuner
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(model);
         options ??= new AutotuneOptions();
+        CheckBudget(options);
         var scope = new TuneScope(runtime, options.Progress, cancellationToken);
         var watch = Stopwatch.StartNew();
         using var activity = AccelSdkTelemetryAccess.StartTune(model.Label);
@@ -60,7 +61,7 @@ public static partial class Autotuner
         var inputs = options.SampleInputs ?? DefaultInputs(model, scope);
         var types = InferTypes(model, inputs);
 
-        var cache = options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint, scope.Warn);
+        var cache = options.SharedCache ?? (options.NoCache ? null : TuningCache.Open(options.CacheDirectory ?? TuningCache.DefaultDirectory, fingerprint, scope.Warn));
         result.CachePath = cache?.Path;
         // Compiled partitions of kept plans (ONNX Runtime's optimised models) live next to the tuning cache, per machine;
         // the cache records their content hashes.
@@ -71,11 +72,15 @@ public static partial class Autotuner
         };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
             "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
-            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)));
+            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)))
+            + BudgetSettings(options);
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
         if (cache is not null) result.PlanKey = modelKey;
 
-        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan) && TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, scope))
+        if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan)
+            && (options.AccuracyBudget is null
+                ? TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, scope)
+                : cachedPlan.Precision is not null && TryUseCachedPrecision(result, model, inputs, candidates, cachedPlan, cache, keptCompile, options)))
         {
             // An artefact found modified and compiled afresh has a new content hash.
             if (cache.ArtifactsChanged) cache.Save();
@@ -111,6 +116,7 @@ public static partial class Autotuner
         if (captured is not null) result.FusedGroups = ProfileGroups(model, candidates, result.Nodes.ToArray(), values, cutTypes, options, cache);
         ChoosePlan(result, model, candidates, cutTypes, values, inputs, options);
         if (captured is not null) ReportMovedNodes(result, scope);
+        if (options.AccuracyBudget is not null && result.Session is not null) TuneLowerPrecision(result, model, inputs, options, cache);
         if (cache is not null && result.Plan is not null && result.Chosen is not null)
         {
             cache.Plans[modelKey] = new CachedPlan
@@ -124,6 +130,7 @@ public static partial class Autotuner
                 TunedAt = result.Date.ToString("O", CultureInfo.InvariantCulture),
                 SingleBackend = result.SingleBackend.Select(p => new CachedSingleBackend(p.Devices.Count == 1 ? p.Devices[0] : p.Label, p.Backend ?? "", p.MeasuredMs, p.Abandoned, p.Error)
                     { Label = p.Devices.Count == 1 && p.Label != p.Devices[0] ? p.Label : null }).ToArray(),
+                Precision = result.Precision is { } precision ? ToCached(precision) : null,
             };
             // Recompile the kept plan once with the artefact cache on, so that the next Select loads it instead of
             // compiling (the measured session was compiled without, like every other candidate). Saved after it, as the

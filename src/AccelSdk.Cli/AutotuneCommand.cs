@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
 using AccelSdk.Autotune;
+using AccelSdk.Autotune.Precision;
 using AccelSdk.Autotune.Reporting;
 using AccelSdk.Backends;
 using AccelSdk.Ir;
+using AccelSdk.Optimize.Data;
+using AccelSdk.Optimize.MixedPrecision;
 
 namespace AccelSdk.Cli;
 
@@ -10,7 +14,8 @@ namespace AccelSdk.Cli;
 internal static class AutotuneCommand
 {
     private sealed record Request(string Model, string ReportDir, string[] InputFiles, SelectionPolicy Policy, string[] Devices,
-        Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune, Dictionary<string, string> EpOptions);
+        Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune, Dictionary<string, string> EpOptions,
+        AccuracyBudget? Budget, string? CalibrationDir);
 
     public static Command Create()
     {
@@ -26,13 +31,29 @@ internal static class AutotuneCommand
         var noCache = CliOptions.Flag("--no-cache", "neither read nor write the tuning cache");
         var retune = CliOptions.Flag("--retune", "measure again even what the cache has, and rewrite it");
         var epOptions = ProviderOptions.Option();
+        var maxCosineDrop = CliOptions.Number("--max-cosine-drop", "X",
+            "also tune a per-layer int8/float32 version of the model and keep it where faster, if its mean output cosine against float32 falls by at most X (0.005: cosine >= 0.995)");
+        var minTop1 = CliOptions.Number("--min-top1", "Y", "the same with a budget of top-1 agreement with float32 on class-score outputs of at least Y, in [0, 1]");
+        var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
+            "with --max-cosine-drop/--min-top1: the data (PNG images, *.pb tensors or *.txt sentences + vocab.txt) the int8 layers are calibrated and the accuracy is measured on");
         var command = new Command("autotune", "place each node on the device measured fastest; writes DIR/report.json and DIR/report.html")
         {
-            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune, epOptions,
+            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune, epOptions, maxCosineDrop, minTop1, calibration,
         };
+        command.Validators.Add(result =>
+        {
+            var budgeted = result.GetResult(maxCosineDrop) is not null || result.GetResult(minTop1) is not null;
+            if (budgeted && result.GetResult(calibration) is null) result.AddError("--max-cosine-drop and --min-top1 need --calibration DIR (the data accuracy is measured on)");
+            if (!budgeted && result.GetResult(calibration) is not null) result.AddError("--calibration applies with --max-cosine-drop or --min-top1 only");
+            // The text as given: a value that is no number has its own error from the option's parser.
+            if (Number(CommandChecks.Given(result, maxCosineDrop)) is { } drop && drop is < 0 or > 2) result.AddError($"--max-cosine-drop {drop.ToString(CultureInfo.InvariantCulture)} is outside [0, 2]");
+            if (Number(CommandChecks.Given(result, minTop1)) is { } top1 && top1 is < 0 or > 1) result.AddError($"--min-top1 {top1.ToString(CultureInfo.InvariantCulture)} is outside [0, 1]");
+        });
         command.SetAction(parse => Run(new Request(parse.GetRequiredValue(model), parse.GetRequiredValue(report)!, parse.GetValue(inputs) ?? [],
             parse.GetValue(policy), parse.GetValue(devices) ?? [], parse.GetValue(pins)!, parse.GetValue(limits)!, parse.GetValue(cache),
-            parse.GetValue(noCache), parse.GetValue(retune), parse.GetValue(epOptions)!)));
+            parse.GetValue(noCache), parse.GetValue(retune), parse.GetValue(epOptions)!,
+            parse.GetValue(maxCosineDrop) is null && parse.GetValue(minTop1) is null ? null : new AccuracyBudget { MaxCosineDrop = parse.GetValue(maxCosineDrop), MinTop1 = parse.GetValue(minTop1) },
+            parse.GetValue(calibration))));
         return command;
     }
 
@@ -53,6 +74,10 @@ internal static class AutotuneCommand
             NoCache = request.NoCache,
             Retune = request.Retune,
             Compile = ProviderOptions.Compile(request.EpOptions),
+            AccuracyBudget = request.Budget,
+            PrecisionSearch = request.Budget is null ? null : new MixedPrecisionSearch(),
+            CalibrationInputs = request.CalibrationDir is null ? null
+                : InputSets.FromDirectory(model, request.CalibrationDir).Cast<IReadOnlyDictionary<string, AccelTensor>>().ToList(),
             Progress = new InlineProgress<SelectionProgress>(p =>
             {
                 if (interactive)
@@ -82,6 +107,9 @@ internal static class AutotuneCommand
         }
         return ExitCodes.Success;
     }
+
+    private static double? Number(string? text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
 
     /// <summary>The tuner ignores a limit for a name it does not know: a typo would silently lift the cap.</summary>
     private static void CheckMemoryLimitNames(IEnumerable<string> names)

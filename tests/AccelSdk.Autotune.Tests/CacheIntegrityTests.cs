@@ -132,6 +132,14 @@ public sealed partial class CacheIntegrityTests
         ["null plan"] = (path => RewriteBody(path, body => body["plans"]![FirstKey(body, "plans")] = null), "\"] is null"),
         ["unknown node status"] = (path => RewriteBody(path, body => FirstEntry(body, "nodes")["status"] = "fastest"), ".status is 'fastest'"),
         ["artefact hash not hex"] = (path => RewriteBody(path, body => FirstEntry(body, "artifacts")["content_hash"] = "xxh128:ZZ"), ".content_hash 'xxh128:ZZ'"),
+        ["precision model file with a path"] = (path => RewriteBody(path, body => FirstEntry(body, "plans")["precision"] = new JsonObject
+        {
+            ["lower_precision_kept"] = true, ["model_file"] = "../../elsewhere.onnx", ["model_sha256"] = new string('a', 64), ["layers"] = new JsonObject(), ["reason"] = "",
+        }), ".precision.model_file '../../elsewhere.onnx' is not a plain file name"),
+        ["precision layer of an unknown kind"] = (path => RewriteBody(path, body => FirstEntry(body, "plans")["precision"] = new JsonObject
+        {
+            ["lower_precision_kept"] = true, ["layers"] = new JsonObject { ["conv"] = "int4" }, ["reason"] = "",
+        }), ".precision.layers holds a precision other than int8, float16, float32"),
         ["placements of the wrong type"] = (path => RewriteBody(path, body => FirstEntry(body, "plans")["placements"] = 5), "malformed JSON"),
         ["runs of the wrong type"] = (path => RewriteBody(path, body => FirstEntry(body, "nodes")["runs"] = "three"), "malformed JSON"),
         ["truncated JSON"] = (path => File.WriteAllText(path, File.ReadAllText(path)[..(int)(new FileInfo(path).Length / 2)]), "malformed JSON"),

@@ -55,6 +55,55 @@ public sealed class MixedPrecisionTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void On_a_device_with_float16_arithmetic_the_reverted_layers_are_also_tried_in_float16_least_sensitive_first()
+    {
+        // The device is our own data (its property says yes), not a runtime: no device here computes in float16.
+        var gpu = new Device("ort", "ort-cuda:0", "GPU", DeviceKind.Gpu) { Properties = new Dictionary<string, string> { [OnnxRuntime.OrtBackend.Fp16ArithmeticProperty] = "yes: GPU" } };
+        var cpu = new Device("ort", "ort-cpu", "CPU", DeviceKind.Cpu) { Properties = new Dictionary<string, string> { [OnnxRuntime.OrtBackend.Fp16ArithmeticProperty] = "no: f16c converts only" } };
+        Assert.Equal(new[] { 5, 2, 1 }, MixedPrecisionQuantizer.Fp16Counts(5, MixedPrecisionQuantizer.Fp16Offer(gpu).Offered));
+        Assert.Empty(MixedPrecisionQuantizer.Fp16Counts(5, MixedPrecisionQuantizer.Fp16Offer(cpu).Offered));
+        Assert.Empty(MixedPrecisionQuantizer.Fp16Counts(0, true));
+
+        // Most sensitive first: the top stay float32, the next run float16, the rest int8.
+        var choice = MixedPrecisionQuantizer.Assign(new[] { "s1", "s2", "s3", "s4", "s5" }, reverted: 3, float16: 2);
+        Assert.Equal(new[] { "float32", "float16", "float16", "int8", "int8" }, new[] { "s1", "s2", "s3", "s4", "s5" }.Select(n => choice[n]));
+        Assert.All(MixedPrecisionQuantizer.Assign(new[] { "a", "b" }, reverted: 0, float16: 0).Values, c => Assert.Equal("int8", c));
+        Assert.All(MixedPrecisionQuantizer.Assign(new[] { "a", "b" }, reverted: 2, float16: 5).Values, c => Assert.Equal("float16", c));
+    }
+
+    [Fact]
+    public void A_model_with_some_layers_float16_is_valid_on_onnx_runtime_and_agrees_with_float32()
+    {
+        // Slow on this CPU (no float16 arithmetic: ONNX Runtime converts around each float16 Conv) but valid. About 30 s.
+        var model = Optimize.ModelPreparation.Clone(TestData.ResNet18);
+        MixedPrecisionQuantizer.NameNodes(model);
+        var convs = model.Graph.Nodes.Where(n => n.OpType == "Conv").Select(n => n.Name).ToList();
+        var evaluation = TestData.Images(model, "evaluation").Take(2).ToList();
+        var (backend, device) = AccelRuntime.Default.Resolve("ort-cpu");
+
+        // Every other Conv float16, the rest float32.
+        var halfAndFloat = convs.Select((name, i) => (name, choice: i % 2 == 0 ? "float16" : "float32")).ToDictionary(x => x.name, x => x.choice);
+        var half = MixedPrecisionQuantizer.BuildPerLayer(model, evaluation, new Quantization.StaticQuantizationOptions(), halfAndFloat);
+        // Each Conv reads its weights in its own precision.
+        foreach (var conv in half.Graph.Nodes.Where(n => n.OpType == "Conv"))
+        {
+            Assert.Equal(halfAndFloat[conv.Name] == "float16" ? Ir.ElementType.Float16 : Ir.ElementType.Float32, half.Graph.FindInitializer(conv.Inputs[1])?.ElementType);
+        }
+        var accuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, half, evaluation);
+        Assert.All(accuracy, a => Assert.True(a.MeanCosine >= 0.999, $"{a.Output}: {a.MeanCosine:F6}"));
+        log.WriteLine($"float16/float32 ResNet18: cosine {accuracy.Min(a => a.MeanCosine):F6}");
+
+        // int8, float16 and float32 layers in one model: ONNX Runtime loads and runs it, close to float32.
+        var threeWay = convs.Select((name, i) => (name, choice: (i % 3) switch { 0 => "int8", 1 => "float16", _ => "float32" })).ToDictionary(x => x.name, x => x.choice);
+        var mixed = MixedPrecisionQuantizer.BuildPerLayer(model, TestData.Images(model, "calibration").Take(2).ToList(), new Quantization.StaticQuantizationOptions(), threeWay);
+        Assert.Contains(mixed.Graph.Nodes, n => n.OpType == "QuantizeLinear");
+        Assert.Contains(mixed.Graph.Nodes, n => n.OpType == "Cast");
+        var mixedAccuracy = ModelEvaluator.MeasureAccuracy(backend, device, model, mixed, evaluation);
+        log.WriteLine($"int8/float16/float32 ResNet18: cosine {mixedAccuracy.Min(a => a.MeanCosine):F6}");
+        Assert.All(mixedAccuracy, a => Assert.True(a.MeanCosine >= 0.99, $"{a.Output}: {a.MeanCosine:F6}"));
+    }
+
+    [Fact]
     public void A_budget_all_int8_misses_is_searched_by_reverting_layers_and_only_a_candidate_that_meets_it_is_kept()
     {
         // 0.9999 is beyond all-int8 (about 0.998 here): the search reverts the most sensitive layers (1, 2, 4, ...),

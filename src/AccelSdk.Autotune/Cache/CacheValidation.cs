@@ -57,7 +57,22 @@ internal static class CacheValidation
         if (plan.Settings is { } settings && settings.Values.Any(v => v is null)) return at + ".settings holds a null value";
         if (plan.SingleBackend is null) return at + ".single_backend is null";
         return Cost(at + ".measured_ms", plan.MeasuredMs) ?? OptionalCost(at + ".throughput_per_second", plan.ThroughputPerSecond)
-            ?? plan.SingleBackend.Select((s, i) => SingleBackend($"{at}.single_backend[{i}]", s)).FirstOrDefault(p => p is not null);
+            ?? plan.SingleBackend.Select((s, i) => SingleBackend($"{at}.single_backend[{i}]", s)).FirstOrDefault(p => p is not null)
+            ?? (plan.Precision is { } precision ? Precision(at + ".precision", precision) : null);
+    }
+
+    private static readonly string[] LayerPrecisions = { "int8", "float16", "float32" };
+
+    private static string? Precision(string at, CachedPrecision p)
+    {
+        if (p.Layers is null || p.Reason is null) return at + " has null layers or reason";
+        if (p.Layers.Values.Any(v => !LayerPrecisions.Contains(v))) return $"{at}.layers holds a precision other than {string.Join(", ", LayerPrecisions)}";
+        if (p.LowerPrecisionKept && (p.ModelFile is null || p.ModelSha256 is null)) return at + " keeps a lower-precision model but names no model file and hash";
+        if (p.ModelFile is { } file && (file.Length == 0 || file != Path.GetFileName(file) || file is "." or "..")) return $"{at}.model_file '{file}' is not a plain file name";
+        if (p.ModelSha256 is { } sha && (sha.Length != 64 || !sha.All(char.IsAsciiHexDigitLower))) return $"{at}.model_sha256 is not 64 lowercase hex digits";
+        if (p.Cosine is { } c && !(c >= -1 && c <= 1)) return $"{at}.cosine is {c}, outside [-1, 1]";
+        if (p.Top1 is { } t && !(t >= 0 && t <= 1)) return $"{at}.top1 is {t}, outside [0, 1]";
+        return OptionalCost(at + ".float32_ms", p.Float32Ms) ?? OptionalCost(at + ".lower_precision_ms", p.LowerPrecisionMs);
     }
 
     private static string? SingleBackend(string at, CachedSingleBackend? s)

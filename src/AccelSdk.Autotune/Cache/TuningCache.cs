@@ -61,6 +61,43 @@ public sealed record CachedPlan
 
     /// <summary>The single-backend plans as measured when tuned, for the report of a cached selection.</summary>
     public IReadOnlyList<CachedSingleBackend> SingleBackend { get; init; } = Array.Empty<CachedSingleBackend>();
+
+    /// <summary>
+    /// Set on plans tuned under an accuracy budget: whether the lower-precision model was kept, the file it is saved
+    /// in and what was measured; <see cref="Placements"/> are then that model's nodes. Null on other plans.
+    /// </summary>
+    public CachedPrecision? Precision { get; init; }
+}
+
+/// <summary>The outcome of an accuracy-budgeted tuning, enough to rebuild its plan without searching again.</summary>
+public sealed record CachedPrecision
+{
+    /// <summary>True when the plan runs the lower-precision model in <see cref="ModelFile"/>.</summary>
+    public bool LowerPrecisionKept { get; init; }
+
+    /// <summary>The lower-precision model's file name in the compiled-artefact directory (named by its digest), when kept.</summary>
+    public string? ModelFile { get; init; }
+
+    /// <summary>SHA-256 (lowercase hex) of <see cref="ModelFile"/>'s bytes: a file that differs is not used.</summary>
+    public string? ModelSha256 { get; init; }
+
+    /// <summary>Mean output cosine of the lower-precision plan against float32 on the calibration inputs.</summary>
+    public double? Cosine { get; init; }
+
+    /// <summary>Top-1 agreement on class-score outputs.</summary>
+    public double? Top1 { get; init; }
+
+    /// <summary>Measured median of the float32 plan.</summary>
+    public double? Float32Ms { get; init; }
+
+    /// <summary>Measured median of the lower-precision plan.</summary>
+    public double? LowerPrecisionMs { get; init; }
+
+    /// <summary>Per layer: int8, float16 or float32.</summary>
+    public IReadOnlyDictionary<string, string> Layers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Why the kept plan was kept.</summary>
+    public string Reason { get; init; } = "";
 }
 
 /// <summary>One single-backend plan as measured when the model was tuned.</summary>

@@ -207,6 +207,7 @@ public static class AutotuneReport
             ["plan"] = plan,
             ["autotuned_plan"] = autotuned,
             ["single_backend"] = single,
+            ["precision"] = PrecisionJson(r.Precision),
             ["nodes"] = nodes,
             ["unsupported"] = new JsonArray(r.Unsupported.Select(u => (JsonNode)new JsonObject { ["name"] = u.Node, ["op"] = u.Op, ["reason"] = u.Reason }).ToArray()),
             ["transfers"] = transfers,
@@ -257,6 +258,29 @@ public static class AutotuneReport
     };
 
     private static JsonNode? Num(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+
+    /// <summary>The accuracy-budgeted choice: budget, what was kept, the cosine reached, both latencies, each partition's precision and each layer's.</summary>
+    private static JsonObject? PrecisionJson(Precision.PrecisionResult? p) => p is null ? null : new JsonObject
+    {
+        ["budget"] = p.Budget.ToString(),
+        ["kept"] = p.LowerPrecisionKept ? "lower_precision" : "float32",
+        ["cosine"] = Num(p.Cosine),
+        ["top1"] = Num(p.Top1),
+        ["float32_ms"] = Num(p.Float32Ms),
+        ["lower_precision_ms"] = Num(p.LowerPrecisionMs),
+        ["reason"] = p.Reason,
+        ["candidate_sha256"] = p.CandidateSha256,
+        ["partitions"] = new JsonArray(p.Partitions.Select(x => (JsonNode)new JsonObject
+        {
+            ["index"] = x.Partition,
+            ["device"] = x.Device,
+            ["precision"] = x.Precision,
+            ["int8_layers"] = x.Int8Layers,
+            ["float16_layers"] = x.Float16Layers,
+            ["float32_layers"] = x.Float32Layers,
+        }).ToArray()),
+        ["layers"] = new JsonObject(p.Layers.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+    };
 }
 
 /// <summary>The files <see cref="AutotuneReport.Write"/> wrote.</summary>

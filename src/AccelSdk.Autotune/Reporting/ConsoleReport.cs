@@ -37,6 +37,12 @@ public static class ConsoleReport
         {
             sb.AppendLine(inv, $"* {"cached plan",-28} {"-",13} {r.Chosen.MeasuredMs?.ToString("F3", inv) ?? "-",12} {"",8}  measured when tuned");
         }
+        if (r.Precision is { } precision)
+        {
+            var partitions = string.Join(", ", precision.Partitions.Select(x => $"#{x.Partition} {x.Device} {x.Precision}"));
+            sb.AppendLine(inv, $"  precision ({precision.Budget}): {(precision.LowerPrecisionKept ? "lower precision kept" : "float32 kept")}, cosine {precision.Cosine?.ToString("F5", inv) ?? "-"}; partitions {partitions}");
+            sb.AppendLine(inv, $"    {precision.Reason}");
+        }
         if (r.MaxRelativeDifference is { } diff) sb.AppendLine(inv, $"  outputs vs {r.ReferenceDevice}: max relative difference {diff:G3}");
         var byDevice = r.Nodes.GroupBy(n => n.Assigned ?? "?").Select(g => $"{g.Key}: {g.Count()} nodes").ToArray();
         sb.AppendLine(inv, $"  placement: {string.Join(", ", byDevice)}; {r.Plan?.Partitions.Count ?? 0} partition(s), {r.Plan?.Transfers.Count ?? 0} transfer(s)");

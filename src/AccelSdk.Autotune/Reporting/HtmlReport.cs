@@ -49,6 +49,8 @@ internal static class HtmlReport
             sb.Append("</table>\n");
         }
 
+        if (r.Precision is { } precision) AppendPrecision(sb, precision);
+
         var plans = new List<PlanResult>();
         if (r.Autotuned is not null) plans.Add(r.Autotuned);
         plans.AddRange(r.SingleBackend);
@@ -303,4 +305,21 @@ internal static class HtmlReport
     private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Which precision the kept plan computes in, per partition, against the budget and the cosine reached.</summary>
+    private static void AppendPrecision(StringBuilder sb, Precision.PrecisionResult p)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append("<h2>Precision under the accuracy budget (").Append(E(p.Budget.ToString())).Append(")</h2>\n<p>")
+          .Append(p.LowerPrecisionKept ? "Lower precision kept" : "float32 kept").Append(": cosine ")
+          .Append(p.Cosine?.ToString("F5", inv) ?? "-").Append(p.Top1 is { } t ? ", top-1 " + t.ToString("P1", inv) : "")
+          .Append("; float32 ").Append(p.Float32Ms?.ToString("F2", inv) ?? "-").Append(" ms, lower precision ").Append(p.LowerPrecisionMs?.ToString("F2", inv) ?? "-")
+          .Append(" ms.<br><span class=\"note\">").Append(E(p.Reason)).Append("</span></p>\n");
+        sb.Append("<table><tr><th>partition</th><th class=\"l\">device</th><th class=\"l\">precision</th><th>int8 layers</th><th>float16 layers</th><th>float32 layers</th></tr>");
+        foreach (var x in p.Partitions)
+        {
+            sb.Append(inv, $"<tr><td>{x.Partition}</td><td class=\"l\">{E(x.Device)}</td><td class=\"l\">{E(x.Precision)}</td><td>{x.Int8Layers}</td><td>{x.Float16Layers}</td><td>{x.Float32Layers}</td></tr>");
+        }
+        sb.Append("</table>\n");
+    }
 }

@@ -13,6 +13,12 @@ public sealed record Fp16Options
 
     /// <summary>Node names that keep computing in float32.</summary>
     public IReadOnlyCollection<string> BlockedNodes { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Weights read only by blocked nodes stay float32 (false: they are stored in float16 and cast back on every run).
+    /// Mixed precision sets it, as it blocks every layer but its float16 ones.
+    /// </summary>
+    public bool KeepBlockedWeightsFloat32 { get; init; }
 }
 
 /// <summary>Converts float32 weights and computation to float16, keeping blocked ops and (by default) the graph I/O in float32.</summary>
@@ -41,6 +47,7 @@ public static class Fp16Converter
 
         var keepFloat32 = ValuesReadByTypedSlots(graph, IsFloat32, out var typedOnly);
         keepFloat32.UnionWith(overflowing.Keys);
+        if (options.KeepBlockedWeightsFloat32) keepFloat32.UnionWith(InitializersOnlyBlockedNodesRead(graph, Blocked));
         ConvertInitializers(graph, editor, keepFloat32, Blocked);
 
         var newNodes = new List<Node>();
@@ -222,6 +229,18 @@ public static class Fp16Converter
     }
 
     /// <summary>Float32 initializers become float16, except those typed slots read; a float16 copy serves their other readers.</summary>
+    /// <summary>
+    /// Weights that only float32 (blocked) nodes read, to keep in float32 (<see cref="Fp16Options.KeepBlockedWeightsFloat32"/>).
+    /// None in graphs with subgraphs, whose bodies may read outer weights by name.
+    /// </summary>
+    private static IEnumerable<string> InitializersOnlyBlockedNodesRead(Graph graph, Func<Node, bool> blocked)
+    {
+        if (graph.Nodes.Any(n => n.Attributes.Any(a => a.Kind is AttributeKind.Graph or AttributeKind.Graphs))) return [];
+        var outputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var readByConverted = graph.Nodes.Where(n => !blocked(n)).SelectMany(n => n.Inputs).ToHashSet(StringComparer.Ordinal);
+        return graph.Initializers.Where(t => t.ElementType == ElementType.Float32 && !readByConverted.Contains(t.Name!) && !outputs.Contains(t.Name!)).Select(t => t.Name!).ToList();
+    }
+
     private static void ConvertInitializers(Graph graph, GraphEditor editor, HashSet<string> keepFloat32, Func<Node, bool> blocked)
     {
         var halfCopies = new Dictionary<string, string>(StringComparer.Ordinal);

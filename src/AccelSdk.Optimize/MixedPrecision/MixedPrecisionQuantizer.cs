@@ -50,7 +50,13 @@ public sealed record MixedPrecisionOptions
 /// </summary>
 public static class MixedPrecisionQuantizer
 {
-    private sealed record Candidate(string Name, Model Model, int Reverted, double Cosine, double? Top1)
+    /// <param name="Name">How the report names it.</param>
+    /// <param name="Model">The candidate model.</param>
+    /// <param name="Reverted">How many of the most sensitive layers are not int8.</param>
+    /// <param name="Cosine">Mean output cosine against float32 (the worst output).</param>
+    /// <param name="Top1">Top-1 agreement on class-score outputs.</param>
+    /// <param name="Float16">How many of the reverted layers (the least sensitive of them) run float16 rather than float32.</param>
+    private sealed record Candidate(string Name, Model Model, int Reverted, double Cosine, double? Top1, int Float16 = 0)
     {
         public double? MedianMs { get; set; }
     }
@@ -117,14 +123,60 @@ public static class MixedPrecisionQuantizer
 
         var floatCandidate = new Candidate("float32", named, order.Count, 1, null);
         var (offersFp16, fp16Reason) = Fp16Offer(device);
+        // On a device that computes in float16, the reverted layers may run float16 instead of float32: the least
+        // sensitive of them first (all, half, a quarter, ... of them), each a candidate of its own.
+        var weightedOps = options.Static.OpTypes.Where(t => t is "Conv" or "Gemm" or "MatMul").ToArray();
+        var withFp16 = Fp16Counts(Math.Max(passing, 0), offersFp16).Select(j =>
+        {
+            var q = BuildPerLayer(named, calibration, options.Static with { OpTypes = weightedOps }, Assign(order, passing, j));
+            return Evaluate($"int8, {passing} most sensitive layer(s) not int8, {j} of them float16", q, passing) with { Float16 = j };
+        }).ToList();
         var fp16Result = offersFp16 ? Conversion.Fp16Converter.Convert(named) : null;
         var fp16 = fp16Result is null ? null : Evaluate("fp16", fp16Result.Model, order.Count);
-        var contenders = tried.Values.Where(Meets).Append(floatCandidate).Concat(fp16 is not null && Meets(fp16) ? new[] { fp16 } : []).ToList();
-        var all = tried.Values.Append(floatCandidate).Concat(fp16 is null ? [] : new[] { fp16 }).DistinctBy(c => c.Name).ToList();
+        var contenders = tried.Values.Concat(withFp16).Where(Meets).Append(floatCandidate).Concat(fp16 is not null && Meets(fp16) ? new[] { fp16 } : []).ToList();
+        var all = tried.Values.Concat(withFp16).Append(floatCandidate).Concat(fp16 is null ? [] : new[] { fp16 }).DistinctBy(c => c.Name).ToList();
         MeasureInterleaved(all, backend, device, evaluation[0], options.MeasuredRuns);
         var best = contenders.Where(c => c.MedianMs is not null).OrderBy(c => c.MedianMs).First();
         var fp16Line = (offersFp16 ? "offered" : "not offered") + $": {device.Id} {fp16Reason}";
         return Result(model, named, allInt8, best, all, order, sensitivity, options, passing, fp16Line, fp16Result?.ChangedNodes);
+    }
+
+    /// <summary>
+    /// Each layer's precision when the <paramref name="reverted"/> most sensitive layers (<paramref name="order"/> is most
+    /// sensitive first) are not int8 and the <paramref name="float16"/> least sensitive of those run float16: the most
+    /// sensitive stay float32, then float16, then int8.
+    /// </summary>
+    internal static Dictionary<string, string> Assign(IReadOnlyList<string> order, int reverted, int float16)
+    {
+        reverted = Math.Clamp(reverted, 0, order.Count);
+        float16 = Math.Clamp(float16, 0, reverted);
+        return order.Select((name, rank) => (name, choice: rank < reverted - float16 ? "float32" : rank < reverted ? "float16" : "int8"))
+            .ToDictionary(x => x.name, x => x.choice, StringComparer.Ordinal);
+    }
+
+    /// <summary>How many of <paramref name="reverted"/> layers are tried in float16: all, half, a quarter, ... down to one; none without fp16 arithmetic.</summary>
+    internal static IReadOnlyList<int> Fp16Counts(int reverted, bool offersFp16)
+    {
+        var counts = new List<int>();
+        for (var j = reverted; offersFp16 && j > 0; j /= 2) counts.Add(j);
+        return counts;
+    }
+
+    /// <summary>
+    /// The model with each layer in its assigned precision: float16 layers are converted first (Casts around them,
+    /// float16 weights), then the int8 layers are quantized (static QDQ; calibration sees only float32 values, so the
+    /// float16 layers and the float32 ones are left as they are).
+    /// </summary>
+    internal static Model BuildPerLayer(Model named, IReadOnlyList<IReadOnlyDictionary<string, AccelTensor>> calibration, StaticQuantizationOptions options,
+        IReadOnlyDictionary<string, string> assignment)
+    {
+        var half = assignment.Where(kv => kv.Value == "float16").Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var model = half.Count == 0 ? named
+            : Conversion.Fp16Converter.Convert(named, new Conversion.Fp16Options { BlockedNodes = named.Graph.Nodes.Select(n => n.Name).Where(n => !half.Contains(n)).ToArray(), KeepBlockedWeightsFloat32 = true }).Model;
+        var notInt8 = assignment.Where(kv => kv.Value != "int8").Select(kv => kv.Key);
+        return assignment.Values.Any(v => v == "int8")
+            ? StaticQuantizer.Quantize(model, calibration, options with { ExcludedNodes = options.ExcludedNodes.Concat(notInt8).ToArray() }).Model
+            : model;
     }
 
     /// <summary>
@@ -145,16 +197,16 @@ public static class MixedPrecisionQuantizer
         var floatMs = all.Single(x => x.Name == "float32").MedianMs;
         var int8Ms = all.Single(x => x.Name == "all-int8").MedianMs;
         var reverted = new HashSet<string>(order.Take(best.Reverted), StringComparer.Ordinal);
+        var assigned = Assign(order, best.Reverted, best.Float16);
         var layers = order.Select((name, rank) =>
         {
             var node = named.Graph.Nodes.First(n => n.Name == name);
-            var isFloat = best.Name == "float32" || reverted.Contains(name);
             // Measured per layer where the search stepped over exactly this layer; otherwise the all-int8 saving shared out.
             var step = byK.FirstOrDefault(x => x.Reverted == rank + 1);
             var previous = byK.FirstOrDefault(x => x.Reverted == rank);
             double? saved = step?.MedianMs is { } a && previous?.MedianMs is { } b ? a - b : null;
             var detail = $"sensitivity rank {rank + 1} of {order.Count}" + (saved is null ? "" : "; latency saved measured by reverting it alone");
-            var choice = best.Name == "fp16" ? "float16" : isFloat ? "float32" : "int8";
+            var choice = best.Name == "fp16" ? "float16" : best.Name == "float32" ? "float32" : assigned[name];
             return new LayerChoice(name, node.OpType, choice, sensitivity[name], choice == "int8" ? saved : null, detail);
         }).ToList();
         var settings = new Dictionary<string, string>(allInt8.Settings)
@@ -166,6 +218,7 @@ public static class MixedPrecisionQuantizer
             }.OfType<string>()),
             ["chosen"] = best.Name,
             ["layers_int8"] = $"{layers.Count(l => l.Choice == "int8")} of {layers.Count}",
+            ["layers_float16"] = $"{layers.Count(l => l.Choice == "float16")} of {layers.Count}",
             ["fp16"] = fp16Offer,
             ["candidates"] = string.Join("; ", all.OrderBy(x => x.Reverted).Select(x =>
                 $"{x.Name}: cosine {x.Cosine.ToString("F5", c)}{(x.Top1 is { } t1 ? $", top-1 {t1.ToString("P0", c)}" : "")}, {(x.MedianMs is { } ms ? ms.ToString("F2", c) + " ms" : "not timed")}")),
@@ -182,10 +235,10 @@ public static class MixedPrecisionQuantizer
         {
             "float32" => new List<string>(),
             "fp16" => fp16Changed!.ToList(),
-            _ => allInt8.ChangedNodes.Where(n => !reverted.Contains(n)).ToList(),
+            _ => allInt8.ChangedNodes.Where(n => !reverted.Contains(n)).Concat(assigned.Where(kv => kv.Value == "float16").Select(kv => kv.Key)).ToList(),
         };
         var skipped = best.Name == "fp16" ? new List<(string, string)>()
-            : allInt8.SkippedNodes.Concat(reverted.Select(r => (r, "kept float32: among the most sensitive layers"))).ToList();
+            : allInt8.SkippedNodes.Concat(reverted.Select(r => (r, assigned[r] == "float16" ? "float16: among the most sensitive layers" : "kept float32: among the most sensitive layers"))).ToList();
         return new OptimizationResult("mixed-int8", chosenModel, changed, skipped, settings) { Layers = layers, Notes = notes };
     }
 
@@ -226,7 +279,7 @@ public static class MixedPrecisionQuantizer
         return pairs.ToDictionary(p => p.Name, p => Math.Max(0, Cos(p.In) - Cos(p.Out)), StringComparer.Ordinal);
     }
 
-    /// <summary>Times every candidate in one interleaved loop (each sees the same machine load); medians.</summary>
+    /// <summary>Times every candidate in one interleaved loop (each sees the same machine load), each timed run after an untimed one; medians.</summary>
     private static void MeasureInterleaved(List<Candidate> candidates, IBackend backend, Device device, IReadOnlyDictionary<string, AccelTensor> input, int runs)
     {
         var sessions = new List<AccelSession>();
@@ -239,6 +292,9 @@ public static class MixedPrecisionQuantizer
             {
                 for (var i = 0; i < sessions.Count; i++)
                 {
+                    // Untimed first: the previous candidate's ONNX Runtime pool threads still spin and take the cores
+                    // (timed back to back, float32 BlazeFace measured 46 ms next to its all-int8's 2 ms).
+                    sessions[i].Run(input);
                     var watch = Stopwatch.StartNew();
                     sessions[i].Run(input);
                     times[i][r] = watch.Elapsed.TotalMilliseconds;
@@ -257,7 +313,7 @@ public static class MixedPrecisionQuantizer
     }
 
     /// <summary>Gives every unnamed node a unique name, so layers can be kept in float32 by name.</summary>
-    private static void NameNodes(Model model)
+    internal static void NameNodes(Model model)
     {
         var editor = new GraphEditor(model.Graph);
         foreach (var node in model.Graph.Nodes.Where(n => n.Name.Length == 0)) node.Name = editor.FreshName(node.OpType + "_" + node.Outputs[0]);
