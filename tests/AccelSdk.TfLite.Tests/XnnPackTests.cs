@@ -63,6 +63,20 @@ public sealed class XnnPackTests
     }
 
     [Fact]
+    public void A_model_xnnpack_cannot_prepare_at_its_declared_shapes_fails_with_tflites_reason()
+    {
+        if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
+        // melspectrogram's input has a dynamic length; the delegate is applied when the interpreter is created, and its
+        // convolution does not prepare at the declared shape. TFLite's builtin kernels wait for the first resize.
+        using var model = LiteModel.FromFile(TestEnvironment.Model("melspectrogram.tflite"));
+        var e = Assert.Throws<BackendException>(() => new LiteInterpreter(model, new LiteInterpreterOptions { UseXnnPack = true }));
+        Assert.Contains("melspectrogram.tflite", e.Message);
+        Assert.Contains("CONV_2D", e.Message);
+        using var builtin = new LiteInterpreter(model);
+        Assert.Null(builtin.XnnPackFlags);
+    }
+
+    [Fact]
     public void Xnnpack_thread_pool_follows_the_thread_count()
     {
         if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
