@@ -16,7 +16,7 @@
 #    path fixed. linux-x64: installed on the system with cmake ninja-build g++. linux-arm64: the host gets cmake,
 #    ninja-build and g++-aarch64-linux-gnu; the arm64 packages (and their runtime libraries) are fetched with a private
 #    apt configuration (bookworm, arm64) and unpacked into a private sysroot, so the system's dpkg is not touched.
-#  - with XNNPACK (ACCELSDK_TFLITE_XNNPACK=on; opt-in until its cold build is measured): the XNNPACK delegate against Debian's
+#  - with XNNPACK (ACCELSDK_TFLITE_XNNPACK=on, the default for linux-x64): the XNNPACK delegate against Debian's
 #    xnnpack 0.0~git20241108 source (TF 2.14 pins b9d4073a, which Debian does not have; Debian 12's 20220216 is older
 #    than the pin), with the cpuinfo 0.0~git20250905 and pthreadpool 0.0~git20240616 sources it needs (Debian 12's are
 #    too old: they lack cpuinfo_has_x86_avxvnni, pthreadpool_parallelize_*_with_thread, ...) and FXdiv's header, all
@@ -26,7 +26,7 @@
 #
 # Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64|linux-arm64]
 # Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build: downloads shared, the rest per
-# RID), ACCELSDK_TFLITE_JOBS (ninja -j), ACCELSDK_TFLITE_XNNPACK (on|off; default off for linux-x64 and
+# RID), ACCELSDK_TFLITE_JOBS (ninja -j), ACCELSDK_TFLITE_XNNPACK (on|off; default on for linux-x64, off for
 # linux-arm64; part of the cache key).
 set -euo pipefail
 # One compound command: bash reads it whole before running it, so editing this file during a build cannot derail it.
@@ -41,7 +41,7 @@ BUILD_ROOT="${ACCELSDK_TFLITE_BUILD_DIR:-$REPO/artifacts/tflite-build}"
 WORK="$BUILD_ROOT/$RID"
 case "$RID" in
   linux-x64)
-    MULTIARCH=x86_64-linux-gnu ARCH=amd64 CROSS="" DEPS=/usr XNNPACK_DEFAULT=off
+    MULTIARCH=x86_64-linux-gnu ARCH=amd64 CROSS="" DEPS=/usr XNNPACK_DEFAULT=on
     SYSTEM_PKGS=(cmake ninja-build g++ libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev
       libgemmlowp-dev libneon-2-sse-dev libpthreadpool-dev) ;;
   linux-arm64)

@@ -30,13 +30,17 @@ public sealed class XnnPackTests
         var actual = xnnpack.Run(inputs);
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++) TestData.AssertClose(expected[i], actual[i], 1e-4, 1e-6, $"{file} output {i}");
-        // The delegate replaced TFLite's kernels: its node runs, and far fewer nodes remain than the model has.
+        // The delegate replaced TFLite's kernels: the profiler sees XNNPACK's operators (named by XNNPACK, such as
+        // "Convolution (NHWC, F32) IGEMM") where TFLite's builtin run has TFLite's (CONV_2D, ...).
         var builtinOps = builtin.OpTimings;
         var delegated = xnnpack.OpTimings;
-        Assert.DoesNotContain(builtinOps, t => t.Op.Contains("XNNPACK", StringComparison.OrdinalIgnoreCase));
-        Assert.Contains(delegated, t => t.Op.Contains("XNNPACK", StringComparison.OrdinalIgnoreCase));
-        Assert.True(delegated.Count * 4 <= builtinOps.Count, $"{file}: {delegated.Count} nodes ran under XNNPACK, {builtinOps.Count} without: {string.Join(", ", delegated.Select(t => t.Op))}");
+        Assert.DoesNotContain(builtinOps, t => IsXnnPackOperator(t.Op));
+        var onXnnPack = delegated.Count(t => IsXnnPackOperator(t.Op));
+        Assert.True(onXnnPack > 0 && onXnnPack * 2 >= delegated.Count, $"{file}: {onXnnPack} of {delegated.Count} operators ran on XNNPACK: {string.Join(", ", delegated.Select(t => t.Op).Distinct())}");
     }
+
+    // XNNPACK names its operators "<kind> (<layout>[, <type>]) [...]"; TFLite's builtin ones are CONV_2D, ADD, ...
+    private static bool IsXnnPackOperator(string op) => op.Contains(" (N", StringComparison.Ordinal);
 
     [Fact]
     public void Xnnpack_runs_int8_quantized_operators_within_one_step()
@@ -54,7 +58,22 @@ public sealed class XnnPackTests
             var expected = Math.Clamp(Math.Round(real / output.Scale) + output.ZeroPoint, -128, 127);
             Assert.InRange(y[i], expected - 1, expected + 1);
         }
-        Assert.All(interpreter.OpTimings, t => Assert.Contains("XNNPACK", t.Op, StringComparison.OrdinalIgnoreCase));
+        Assert.NotEmpty(interpreter.OpTimings);
+        Assert.All(interpreter.OpTimings, t => Assert.True(IsXnnPackOperator(t.Op), $"{t.Op} did not run on XNNPACK"));
+    }
+
+    [Fact]
+    public void A_model_xnnpack_cannot_prepare_at_its_declared_shapes_fails_with_tflites_reason()
+    {
+        if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
+        // melspectrogram's input has a dynamic length; the delegate is applied when the interpreter is created, and its
+        // convolution does not prepare at the declared shape. TFLite's builtin kernels wait for the first resize.
+        using var model = LiteModel.FromFile(TestEnvironment.Model("melspectrogram.tflite"));
+        var e = Assert.Throws<BackendException>(() => new LiteInterpreter(model, new LiteInterpreterOptions { UseXnnPack = true }));
+        Assert.Contains("melspectrogram.tflite", e.Message);
+        Assert.Contains("CONV_2D", e.Message);
+        using var builtin = new LiteInterpreter(model);
+        Assert.Null(builtin.XnnPackFlags);
     }
 
     [Fact]
