@@ -178,6 +178,8 @@ internal sealed class PeerCopyTransfer(IlgpuDeviceSlot to) : ITransferPath
             System.Buffer.MemoryCopy((void*)from, (void*)into, bytes, bytes);
             return;
         }
+        // A raw driver call: the accelerator's CUDA context must be current on this thread (ILGPU's own calls bind it).
+        using var binding = to.Accelerator.BindScoped();
         var status = ILGPU.Runtime.Cuda.CudaAPI.CurrentAPI.MemcpyAsync(into, from, (nint)bytes, to.Accelerator.DefaultStream);
         if (status != ILGPU.Runtime.Cuda.CudaError.CUDA_SUCCESS)
         {
