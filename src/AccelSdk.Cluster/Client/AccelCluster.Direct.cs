@@ -19,6 +19,9 @@ public sealed partial class AccelCluster
 
     // Keyed by the node's silo address (its generation included), so a node restarted on the same port gets a fresh one.
     private readonly ConcurrentDictionary<string, DirectConnection> _direct = new(StringComparer.Ordinal);
+    private readonly List<Task> _retiring = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private int _stopped;
 
     /// <summary>The node gateways this client holds a direct connection to.</summary>
     internal IReadOnlyList<IPEndPoint> DirectGateways => _direct.Values
@@ -35,6 +38,7 @@ public sealed partial class AccelCluster
     {
         if (!Options.DirectToNodes || Options.Gateway is not null) return Grains;
         var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
+        RetireDeparted(hosts.Where(h => h.Status == SiloStatus.Active));
         var entry = hosts.FirstOrDefault(h => h.SiloName == node && h.Status == SiloStatus.Active);
         if (entry is null || entry.ProxyPort <= 0) return Grains;
         var key = entry.SiloAddress.ToParsableString();
@@ -63,13 +67,47 @@ public sealed partial class AccelCluster
         }
     }
 
+    /// <summary>
+    /// Takes out the connections to nodes that are no longer active members (<paramref name="active"/> is the whole
+    /// list of active silos) and stops each after twice the response timeout, when every call still waiting on it has
+    /// been answered or has timed out (the session retries those elsewhere).
+    /// </summary>
+    private void RetireDeparted(IEnumerable<MembershipEntry> active)
+    {
+        var alive = active.Select(h => h.SiloAddress.ToParsableString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var (key, connection) in _direct)
+        {
+            if (alive.Contains(key) || !_direct.TryRemove(new KeyValuePair<string, DirectConnection>(key, connection))) continue;
+            lock (_retiring) _retiring.Add(RetireAsync(connection));
+        }
+    }
+
+    private async Task RetireAsync(DirectConnection connection)
+    {
+        try
+        {
+            await Task.Delay(Options.ResponseTimeout * 2, _disposing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The cluster is being disposed: stop it now.
+        }
+        if (await connection.Host.Value is { } host) await StopQuietlyAsync(host);
+    }
+
     private async Task StopDirectConnectionsAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        await _disposing.CancelAsync();
+        Task[] retiring;
+        lock (_retiring) retiring = _retiring.ToArray();
+        await Task.WhenAll(retiring);
         foreach (var connection in _direct.Values)
         {
             if (await connection.Host.Value is { } host) await StopQuietlyAsync(host);
         }
         _direct.Clear();
+        _disposing.Dispose();
     }
 
     /// <summary>A client connected to one node's gateway (started once, on first use).</summary>
