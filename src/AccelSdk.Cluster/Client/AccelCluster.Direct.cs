@@ -54,6 +54,9 @@ public sealed partial class AccelCluster
         return host.Services.GetRequiredService<IClusterClient>();
     }
 
+    /// <summary>Why the last direct connection could not be opened (its requests went through the shared connection), or null.</summary>
+    internal string? LastDirectConnectFailure { get; private set; }
+
     private async Task<IHost?> ConnectDirectAsync(IPEndPoint gateway)
     {
         using var limit = new CancellationTokenSource(DirectConnectTimeout);
@@ -61,8 +64,10 @@ public sealed partial class AccelCluster
         {
             return await StartClientAsync(Options, gateway, limit.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException or OrleansException or System.Net.Sockets.SocketException or IOException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever stopped it (refused, timed out, a node going down), the shared connection still reaches the node.
+            LastDirectConnectFailure = $"gateway {gateway}: {e.GetType().Name}: {e.Message}";
             return null;
         }
     }
