@@ -19,6 +19,9 @@ public sealed partial class AccelCluster
 
     // Keyed by the node's silo address (its generation included), so a node restarted on the same port gets a fresh one.
     private readonly ConcurrentDictionary<string, DirectConnection> _direct = new(StringComparer.Ordinal);
+    private readonly List<Task> _retiring = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private int _stopped;
 
     /// <summary>The node gateways this client holds a direct connection to.</summary>
     internal IReadOnlyList<IPEndPoint> DirectGateways => _direct.Values
@@ -35,6 +38,7 @@ public sealed partial class AccelCluster
     {
         if (!Options.DirectToNodes || Options.Gateway is not null) return Grains;
         var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
+        RetireDeparted(hosts.Where(h => h.Status == SiloStatus.Active));
         var entry = hosts.FirstOrDefault(h => h.SiloName == node && h.Status == SiloStatus.Active);
         if (entry is null || entry.ProxyPort <= 0) return Grains;
         var key = entry.SiloAddress.ToParsableString();
@@ -50,6 +54,9 @@ public sealed partial class AccelCluster
         return host.Services.GetRequiredService<IClusterClient>();
     }
 
+    /// <summary>Why the last direct connection could not be opened (its requests went through the shared connection), or null.</summary>
+    internal string? LastDirectConnectFailure { get; private set; }
+
     private async Task<IHost?> ConnectDirectAsync(IPEndPoint gateway)
     {
         using var limit = new CancellationTokenSource(DirectConnectTimeout);
@@ -57,19 +64,55 @@ public sealed partial class AccelCluster
         {
             return await StartClientAsync(Options, gateway, limit.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException or OrleansException or System.Net.Sockets.SocketException or IOException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever stopped it (refused, timed out, a node going down), the shared connection still reaches the node.
+            LastDirectConnectFailure = $"gateway {gateway}: {e.GetType().Name}: {e.Message}";
             return null;
         }
     }
 
+    /// <summary>
+    /// Takes out the connections to nodes that are no longer active members (<paramref name="active"/> is the whole
+    /// list of active silos) and stops each after twice the response timeout, when every call still waiting on it has
+    /// been answered or has timed out (the session retries those elsewhere).
+    /// </summary>
+    private void RetireDeparted(IEnumerable<MembershipEntry> active)
+    {
+        var alive = active.Select(h => h.SiloAddress.ToParsableString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var (key, connection) in _direct)
+        {
+            if (alive.Contains(key) || !_direct.TryRemove(new KeyValuePair<string, DirectConnection>(key, connection))) continue;
+            lock (_retiring) _retiring.Add(RetireAsync(connection));
+        }
+    }
+
+    private async Task RetireAsync(DirectConnection connection)
+    {
+        try
+        {
+            await Task.Delay(Options.ResponseTimeout * 2, _disposing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The cluster is being disposed: stop it now.
+        }
+        if (await connection.Host.Value is { } host) await StopQuietlyAsync(host);
+    }
+
     private async Task StopDirectConnectionsAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        await _disposing.CancelAsync();
+        Task[] retiring;
+        lock (_retiring) retiring = _retiring.ToArray();
+        await Task.WhenAll(retiring);
         foreach (var connection in _direct.Values)
         {
             if (await connection.Host.Value is { } host) await StopQuietlyAsync(host);
         }
         _direct.Clear();
+        _disposing.Dispose();
     }
 
     /// <summary>A client connected to one node's gateway (started once, on first use).</summary>

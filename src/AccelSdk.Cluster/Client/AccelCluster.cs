@@ -89,6 +89,7 @@ public sealed partial class AccelCluster : IAsyncDisposable
     public async Task<IReadOnlyList<string>> GetActiveNodesAsync(CancellationToken cancellationToken = default)
     {
         var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
+        RetireDeparted(hosts.Where(h => h.Status == SiloStatus.Active));
         return hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
