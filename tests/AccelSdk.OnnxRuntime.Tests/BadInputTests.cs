@@ -8,16 +8,7 @@ namespace AccelSdk.OnnxRuntime.Tests;
 
 public class BadInputTests
 {
-    private static Model Relu()
-    {
-        var g = new Graph { Name = "relu" };
-        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), 4 }))));
-        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
-        g.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y" }, "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model Relu() => OneNodeModels.ReluOverBatch();
 
     [Fact]
     public void Unknown_op_names_the_node_and_op()

@@ -64,15 +64,5 @@ public class DevicePointerPathTests
         Assert.Contains("it takes a tensor with a device address", e.Message);
     }
 
-    private static Model Relu()
-    {
-        var g = new Graph { Name = "relu" };
-        var type = new TensorType(ElementType.Float32, new TensorShape(2, 2));
-        g.Inputs.Add(new ValueInfo("x", type));
-        g.Outputs.Add(new ValueInfo("y", type));
-        g.Nodes.Add(new Node("Relu", ["x"], ["y"], "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model Relu() => OneNodeModels.Relu(new TensorShape(2, 2), new TensorShape(2, 2));
 }

@@ -12,17 +12,7 @@ namespace AccelSdk.OnnxRuntime.Tests;
 /// </summary>
 public class DeviceTensorTests
 {
-    private static Model Relu()
-    {
-        var g = new Graph { Name = "relu" };
-        var type = new TensorType(ElementType.Float32, new TensorShape(2, 2));
-        g.Inputs.Add(new ValueInfo("x", type));
-        g.Outputs.Add(new ValueInfo("y", type));
-        g.Nodes.Add(new Node("Relu", ["x"], ["y"], "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model Relu() => OneNodeModels.Relu(new TensorShape(2, 2), new TensorShape(2, 2));
 
     [Fact]
     public void A_partition_on_device_memory_keeps_outputs_there_and_takes_them_back_without_a_copy()

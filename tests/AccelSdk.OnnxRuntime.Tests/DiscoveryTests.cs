@@ -77,15 +77,5 @@ public class DiscoveryTests
         Assert.Equal(new[] { 0f, 2f }, y.ToArray<float>());
     }
 
-    private static Model ReluModel()
-    {
-        var g = new Graph { Name = "relu" };
-        var type = new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Known(2) }));
-        g.Inputs.Add(new ValueInfo("x", type));
-        g.Outputs.Add(new ValueInfo("y", type));
-        g.Nodes.Add(new Node("Relu", ["x"], ["y"], "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model ReluModel() => OneNodeModels.Relu(new TensorShape(new[] { Dimension.Known(2) }), new TensorShape(new[] { Dimension.Known(2) }));
 }

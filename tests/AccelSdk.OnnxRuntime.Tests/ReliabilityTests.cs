@@ -11,16 +11,7 @@ public class ReliabilityTests
     private static DeviceTarget Ort => AccelRuntime.Default.Resolve("ort-cpu");
 
     /// <summary>y = Relu(x) with x float[N,4].</summary>
-    private static Model Relu()
-    {
-        var g = new Graph { Name = "relu" };
-        g.Inputs.Add(new ValueInfo("x", new TensorType(ElementType.Float32, new TensorShape(new[] { Dimension.Symbolic("N"), Dimension.Known(4) }))));
-        g.Outputs.Add(new ValueInfo("y", new TensorType(ElementType.Float32, null)));
-        g.Nodes.Add(new Node("Relu", new[] { "x" }, new[] { "y" }, "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model Relu() => OneNodeModels.ReluOverBatch();
 
     /// <summary>y = x · W with x float[N,4] and W float[4,1024] (a small input with a large output).</summary>
     private static Model Widening()

@@ -32,17 +32,7 @@ public class ReusedOutputTests
     }
 
     /// <summary>The Relu half alone, as the partition a split plan compiles.</summary>
-    private static Model ReluPart()
-    {
-        var g = new Graph { Name = "relu" };
-        var type = new TensorType(ElementType.Float32, new TensorShape(2, 3));
-        g.Inputs.Add(new ValueInfo("x", type));
-        g.Outputs.Add(new ValueInfo("a", type));
-        g.Nodes.Add(new Node("Relu", ["x"], ["a"], "relu"));
-        var m = new Model(g);
-        m.OpsetImports[""] = 17;
-        return m;
-    }
+    private static Model ReluPart() => OneNodeModels.Relu(new TensorShape(2, 3), new TensorShape(2, 3), output: "a");
 
     private static ExecutionPlan SplitAfterRelu(Model model)
     {
