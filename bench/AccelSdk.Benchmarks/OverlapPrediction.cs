@@ -12,7 +12,8 @@ namespace AccelSdk.Benchmarks;
 /// Each partition's time is measured alone (the session's partition activities, runs one after another); the
 /// prediction is then the schedule the placement uses, both as the solver models this machine (both devices on the one
 /// processor <c>cpu</c>: the sum) and as it would for two processors (the longer branch, then the join), next to the
-/// session's measured latency with <see cref="AccelSession.OverlapPartitions"/> on and off, interleaved.
+/// session's measured latency under each <see cref="AccelSession.PartitionOverlap"/> setting, interleaved: the default
+/// (across processors: here one after another, as predicted), across devices (the two CPU runtimes side by side) and none.
 /// Run: <c>dotnet run -c Release --project bench/AccelSdk.Benchmarks -- overlap-prediction [ROUNDS]</c>.
 /// </summary>
 internal static class OverlapPrediction
@@ -42,17 +43,18 @@ internal static class OverlapPrediction
         ActivitySource.AddActivityListener(listener);
         for (var i = 0; i < 5; i++) session.Run(input).ToList().ForEach(t => t.Dispose());
         partitionMs.Clear();
-        var overlapped = new List<double>();
-        var sequential = new List<double>();
+        var settings = new[] { PartitionOverlap.None, PartitionOverlap.AcrossProcessors, PartitionOverlap.AcrossDevices };
+        var measured = settings.ToDictionary(s => s, _ => new List<double>());
         for (var r = 0; r < rounds; r++)
         {
-            session.OverlapPartitions = false;
-            sequential.Add(Time(() => session.Run(input)));
-            session.OverlapPartitions = true;
-            overlapped.Add(Time(() => session.Run(input)));
+            foreach (var setting in settings)
+            {
+                session.PartitionOverlap = setting;
+                measured[setting].Add(Time(() => session.Run(input)));
+            }
         }
-        // Partition times from the sequential runs only: alone, as the profiler times them.
-        var alone = Enumerable.Range(0, 3).Select(p => Median(partitionMs[p].Where((_, i) => i % 2 == 0).ToList())).ToArray();
+        // Partition times from the runs with no overlap only (the first of each round): alone, as the profiler times them.
+        var alone = Enumerable.Range(0, 3).Select(p => Median(partitionMs[p].Where((_, i) => i % settings.Length == 0).ToList())).ToArray();
         var sum = alone.Sum();
         var twoProcessors = Math.Max(alone[0], alone[1]) + alone[2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -60,7 +62,8 @@ internal static class OverlapPrediction
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"predicted: one processor 'cpu' (the solver's model here) {sum:F2} ms; two processors {twoProcessors:F2} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"measured:  overlapped {Median(overlapped):F2} ms, one after another {Median(sequential):F2} ms (medians)"));
+            $"measured (medians): default AcrossProcessors {Median(measured[PartitionOverlap.AcrossProcessors]):F2} ms, " +
+            $"AcrossDevices {Median(measured[PartitionOverlap.AcrossDevices]):F2} ms, None {Median(measured[PartitionOverlap.None]):F2} ms"));
         return 0;
     }
 

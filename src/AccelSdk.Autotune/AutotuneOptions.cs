@@ -85,6 +85,13 @@ public sealed record AutotuneOptions
     /// <summary>Options passed to each backend's compile step.</summary>
     public CompileOptions Compile { get; init; } = new();
 
+    /// <summary>
+    /// Which partitions of a plan may run at the same time (<see cref="Execution.AccelSession.PartitionOverlap"/>). The
+    /// placement predicts with it (partitions holding the same processor, or device, run one after another), every plan
+    /// is measured with it, the kept session runs with it, and it is part of the cached plan's key.
+    /// </summary>
+    public Execution.PartitionOverlap PartitionOverlap { get; init; } = Execution.PartitionOverlap.AcrossProcessors;
+
     /// <summary>Receives progress while tuning, called on the tuning thread (<see cref="Progress{T}"/> posts it to the caller's context).</summary>
     public IProgress<SelectionProgress>? Progress { get; init; }
 
@@ -118,5 +125,6 @@ public sealed record AutotuneOptions
         Pins = options.Pins,
         MemoryLimits = options.MemoryLimits,
         Compile = options.Compile,
+        PartitionOverlap = options.PartitionOverlap,
     };
 }

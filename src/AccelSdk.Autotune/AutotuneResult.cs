@@ -139,6 +139,9 @@ public sealed class AutotuneResult
     /// <summary>The policy tuned for.</summary>
     public SelectionPolicy Policy { get; internal set; }
 
+    /// <summary>The overlap setting every plan was predicted and measured with, and the session runs with (part of <see cref="PlanKey"/>).</summary>
+    public Execution.PartitionOverlap PartitionOverlap { get; internal set; } = Execution.PartitionOverlap.AcrossProcessors;
+
     /// <summary>Per node profiles, graph order.</summary>
     public IReadOnlyList<NodeResult> Nodes { get; internal set; } = Array.Empty<NodeResult>();
 
@@ -186,7 +189,7 @@ public sealed class AutotuneResult
 
     /// <summary>
     /// The key of this model's plan in the tuning cache (<see cref="Cache.TuningCache.Plans"/>): the model's structure
-    /// and input shapes, the policy, the candidate devices, pins and memory caps. Null when no cache was used.
+    /// and input shapes, the policy, the candidate devices, pins, memory caps and the partition overlap. Null when no cache was used.
     /// </summary>
     public string? PlanKey { get; internal set; }
 

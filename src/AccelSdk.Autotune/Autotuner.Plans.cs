@@ -62,7 +62,7 @@ public static partial class Autotuner
         }
         // Model outputs go to the caller, who keeps them: always a download (paths that lend buffers do not apply).
         double OutputMs(MemorySpace from, long bytes) => transfers.TryGetValue(from.Name, out var f) ? f.DownloadMs(bytes) : 0;
-        var solverDevices = candidates.Select(c => new SolverDevice(c.Device.MemorySpace, result.CallOverheadMs.GetValueOrDefault(c.Device.Id), ProcessorOf(c.Device))).ToArray();
+        var solverDevices = candidates.Select(c => SolverDeviceOf(c.Device, result.CallOverheadMs.GetValueOrDefault(c.Device.Id), options.PartitionOverlap)).ToArray();
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         var solverNodes = new List<SolverNode>();
         for (var i = 0; i < nodes.Count; i++)
@@ -265,15 +265,11 @@ public static partial class Autotuner
         assignment.Any(k => Avoided(candidates[k].Device.Kind, options.Policy)) ? null : predicted;
 
     /// <summary>
-    /// What computes for a device in the placement's schedule: every CPU device shares the CPU's cores; a GPU is its CUDA
-    /// ordinal (ort-cuda:0 and ilgpu-cuda:0 share one GPU) or else its own memory space.
+    /// The placement's view of <paramref name="device"/>: its processor is what a partition on it holds under
+    /// <paramref name="overlap"/> by the session's own rule, so the predicted schedule is the one the session runs.
     /// </summary>
-    internal static string ProcessorOf(Device device) => device switch
-    {
-        { Kind: DeviceKind.Cpu } => "cpu",
-        { MemorySpace.Kind: MemorySpaceKind.CudaDevice } => $"cuda:{device.MemorySpace.Ordinal}",
-        _ => device.MemorySpace.IsHost ? device.Id : device.MemorySpace.Name,
-    };
+    internal static SolverDevice SolverDeviceOf(Device device, double callOverheadMs, PartitionOverlap overlap) =>
+        new(device.MemorySpace, callOverheadMs, overlap.ExclusiveUnitOf(device));
 
     private static bool Avoided(DeviceKind kind, SelectionPolicy policy) => CandidateRules.Avoided(kind, policy);
 
@@ -301,7 +297,7 @@ public static partial class Autotuner
             }
             try
             {
-                p.Session = new AccelSession(p.Plan!, p.Result.Variant?.ApplyTo(options.Compile) ?? options.Compile);
+                p.Session = new AccelSession(p.Plan!, p.Result.Variant?.ApplyTo(options.Compile) ?? options.Compile) { PartitionOverlap = options.PartitionOverlap };
                 options.Scope!.Token.ThrowIfCancellationRequested();
                 var start = Stopwatch.GetTimestamp();
                 p.Session.Run(inputs);

@@ -255,7 +255,7 @@ public static partial class Autotuner
                 return false;
             }
         }
-        if (!TryUseCachedPlan(result, planModel, candidates, InferTypes(planModel, inputs), cached, cache, compile, scope)) return false;
+        if (!TryUseCachedPlan(result, planModel, candidates, InferTypes(planModel, inputs), cached, cache, compile, options)) return false;
         result.Model = planModel;
         result.Precision = new PrecisionResult
         {

@@ -57,7 +57,7 @@ public static partial class Autotuner
                 ": " + scope.Runtime.DescribeDevices());
         }
         var fingerprint = MachineFingerprint.Of(candidates);
-        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy, MemoryLimits = options.MemoryLimits };
+        var result = new AutotuneResult(model, fingerprint) { Devices = candidates, Policy = options.Policy, PartitionOverlap = options.PartitionOverlap, MemoryLimits = options.MemoryLimits };
         var inputs = options.SampleInputs ?? DefaultInputs(model, scope);
         var types = InferTypes(model, inputs);
 
@@ -72,14 +72,16 @@ public static partial class Autotuner
         };
         var settings = string.Join(";", $"policy={options.Policy}", "devices=" + string.Join(",", candidates.Select(c => c.Device.Id)),
             "pins=" + string.Join(",", (options.Pins ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
-            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)))
+            "memory=" + string.Join(",", (options.MemoryLimits ?? new Dictionary<string, long>()).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value)),
+            // A plan is predicted and measured with one overlap setting: another setting is another tuning.
+            $"overlap={options.PartitionOverlap}")
             + BudgetSettings(options);
         var modelKey = OperatorSignature.ModelKey(model, types, settings);
         if (cache is not null) result.PlanKey = modelKey;
 
         if (cache is not null && !options.Retune && cache.Plans.TryGetValue(modelKey, out var cachedPlan)
             && (options.AccuracyBudget is null
-                ? TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, scope)
+                ? TryUseCachedPlan(result, model, candidates, types, cachedPlan, cache, keptCompile, options)
                 : cachedPlan.Precision is not null && TryUseCachedPrecision(result, model, inputs, candidates, cachedPlan, cache, keptCompile, options)))
         {
             // An artefact found modified and compiled afresh has a new content hash.
@@ -138,7 +140,7 @@ public static partial class Autotuner
             var measuredSession = result.Session!;
             try
             {
-                result.Session = new AccelSession(result.Plan, result.Chosen.Variant?.ApplyTo(keptCompile) ?? keptCompile) { StreamExecution = measuredSession.StreamExecution };
+                result.Session = new AccelSession(result.Plan, result.Chosen.Variant?.ApplyTo(keptCompile) ?? keptCompile) { StreamExecution = measuredSession.StreamExecution, PartitionOverlap = measuredSession.PartitionOverlap };
                 measuredSession.Dispose();
             }
             catch (AccelSdkException e)
@@ -195,8 +197,9 @@ public static partial class Autotuner
     }
 
     private static bool TryUseCachedPlan(AutotuneResult result, Model model, List<DeviceTarget> candidates,
-        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile, TuneScope scope)
+        Dictionary<string, Ir.ValueType> types, CachedPlan cached, TuningCache cache, CompileOptions compile, AutotuneOptions options)
     {
+        var scope = options.Scope!;
         if (cached.Placements.Count != model.Graph.Nodes.Count) return false;
         var byId = candidates.ToDictionary(c => c.Device.Id, StringComparer.Ordinal);
         var placements = new List<Execution.Placement>();
@@ -208,7 +211,10 @@ public static partial class Autotuner
         try
         {
             var plan = PlanBuilder.Build(model, placements, types);
-            result.Session = new AccelSession(plan, cached.Settings is { } settings ? new CompileVariant("cached", settings).ApplyTo(compile) : compile);
+            result.Session = new AccelSession(plan, cached.Settings is { } settings ? new CompileVariant("cached", settings).ApplyTo(compile) : compile)
+            {
+                PartitionOverlap = options.PartitionOverlap,
+            };
             result.Plan = plan;
             result.MemoryFootprint = MemoryEstimate.Of(plan, MemoryEstimate.FromTypes(types));
         }

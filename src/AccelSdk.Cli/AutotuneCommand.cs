@@ -4,6 +4,7 @@ using AccelSdk.Autotune;
 using AccelSdk.Autotune.Precision;
 using AccelSdk.Autotune.Reporting;
 using AccelSdk.Backends;
+using AccelSdk.Execution;
 using AccelSdk.Ir;
 using AccelSdk.Optimize.Data;
 using AccelSdk.Optimize.MixedPrecision;
@@ -15,7 +16,14 @@ internal static class AutotuneCommand
 {
     private sealed record Request(string Model, string ReportDir, string[] InputFiles, SelectionPolicy Policy, string[] Devices,
         Dictionary<string, string> Pins, Dictionary<string, long> MemoryLimits, string? CacheDir, bool NoCache, bool Retune, Dictionary<string, string> EpOptions,
-        AccuracyBudget? Budget, string? CalibrationDir);
+        AccuracyBudget? Budget, string? CalibrationDir, PartitionOverlap Overlap);
+
+    private static readonly IReadOnlyDictionary<string, PartitionOverlap> Overlaps = new Dictionary<string, PartitionOverlap>(StringComparer.Ordinal)
+    {
+        ["processors"] = PartitionOverlap.AcrossProcessors,
+        ["devices"] = PartitionOverlap.AcrossDevices,
+        ["none"] = PartitionOverlap.None,
+    };
 
     public static Command Create()
     {
@@ -36,9 +44,11 @@ internal static class AutotuneCommand
         var minTop1 = CliOptions.Number("--min-top1", "Y", "the same with a budget of top-1 agreement with float32 on class-score outputs of at least Y, in [0, 1]");
         var calibration = CliOptions.PathOption("--calibration", "DIR", PathKind.ExistingDirectory,
             "with --max-cosine-drop/--min-top1: the data (PNG images, *.pb tensors or *.txt sentences + vocab.txt) the int8 layers are calibrated and the accuracy is measured on");
+        var overlap = CliOptions.Choice("--overlap", Overlaps, PartitionOverlap.AcrossProcessors,
+            "which independent partitions run at the same time, as predicted, measured and cached: on different processors (default: a GPU beside the CPU), on different devices (CPU runtimes side by side too), or none");
         var command = new Command("autotune", "place each node on the device measured fastest; writes DIR/report.json and DIR/report.html")
         {
-            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune, epOptions, maxCosineDrop, minTop1, calibration,
+            model, report, inputs, policy, devices, pins, limits, cache, noCache, retune, epOptions, maxCosineDrop, minTop1, calibration, overlap,
         };
         command.Validators.Add(result =>
         {
@@ -53,7 +63,7 @@ internal static class AutotuneCommand
             parse.GetValue(policy), parse.GetValue(devices) ?? [], parse.GetValue(pins)!, parse.GetValue(limits)!, parse.GetValue(cache),
             parse.GetValue(noCache), parse.GetValue(retune), parse.GetValue(epOptions)!,
             parse.GetValue(maxCosineDrop) is null && parse.GetValue(minTop1) is null ? null : new AccuracyBudget { MaxCosineDrop = parse.GetValue(maxCosineDrop), MinTop1 = parse.GetValue(minTop1) },
-            parse.GetValue(calibration))));
+            parse.GetValue(calibration), parse.GetValue(overlap))));
         return command;
     }
 
@@ -66,6 +76,7 @@ internal static class AutotuneCommand
         var options = new AutotuneOptions
         {
             Policy = request.Policy,
+            PartitionOverlap = request.Overlap,
             SampleInputs = CommandInputs.ReadOrNull(model, request.InputFiles),
             Candidates = request.Devices.Length > 0 ? request.Devices : null,
             Pins = request.Pins.Count > 0 ? request.Pins : null,

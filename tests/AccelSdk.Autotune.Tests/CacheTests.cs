@@ -1,6 +1,7 @@
 using AccelSdk.TestSupport;
 using System.Text.Json;
 using AccelSdk.Autotune.Cache;
+using AccelSdk.Execution;
 using AccelSdk.Ir;
 
 namespace AccelSdk.Autotune.Tests;
@@ -87,6 +88,34 @@ public sealed class CacheTests
         Assert.False(TuningCache.Open(dir, first.Fingerprint).Loaded);
         File.WriteAllBytes(path, new byte[] { 0, 1, 2, 0xff, 0xfe });
         Assert.False(TuningCache.Open(dir, first.Fingerprint).Loaded);
+    }
+
+    [Fact]
+    public void A_plan_is_cached_under_the_overlap_it_was_measured_with_and_its_session_runs_with_that_overlap()
+    {
+        var dir = TestModels.TempDirectory("overlap");
+        var byDefault = Autotuner.Tune(TestModels.Chain(), Options(dir));
+        using (byDefault.Session)
+        {
+            Assert.Equal(PartitionOverlap.AcrossProcessors, byDefault.PartitionOverlap);
+            Assert.Equal(PartitionOverlap.AcrossProcessors, byDefault.Session!.PartitionOverlap);
+        }
+        var acrossDevices = Options(dir) with { PartitionOverlap = PartitionOverlap.AcrossDevices };
+        var other = Autotuner.Tune(TestModels.Chain(), acrossDevices);
+        using (other.Session)
+        {
+            Assert.False(other.FromCache, "a plan measured with another overlap setting was taken from the cache");
+            Assert.NotEqual(byDefault.PlanKey, other.PlanKey);
+            Assert.Equal(PartitionOverlap.AcrossDevices, other.PartitionOverlap);
+            Assert.Equal(PartitionOverlap.AcrossDevices, other.Session!.PartitionOverlap);
+        }
+        var cached = Autotuner.Tune(TestModels.Chain(), acrossDevices);
+        using (cached.Session)
+        {
+            Assert.True(cached.FromCache);
+            Assert.Equal(other.PlanKey, cached.PlanKey);
+            Assert.Equal(PartitionOverlap.AcrossDevices, cached.Session!.PartitionOverlap);
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using AccelSdk.Autotune.Placement;
 using AccelSdk.Backends;
+using AccelSdk.Execution;
 
 namespace AccelSdk.Autotune.Tests;
 
@@ -109,6 +110,23 @@ public sealed class PlacementSolverTests
         Assert.Equal((0.01 + 1) + (0.01 + 2 + 10) + (0.01 + 10) + (0.01 + 1 + 2) + 2, split, 9);
         var solved = PlacementSolver.Solve(TwoBranches(), devices, outputs, Transfer)!.Value;
         Assert.Equal(new[] { 0, 0, 0, 0 }, solved.Assignment);
+    }
+
+    [Fact]
+    public void The_autotuner_describes_devices_to_the_solver_by_the_sessions_overlap_rule()
+    {
+        var ortCpu = new Device("ort", "ort-cpu", "fake ONNX Runtime CPU", DeviceKind.Cpu);
+        var ilgpuCpu = new Device("ilgpu", "ilgpu-cpu", "fake ILGPU CPU", DeviceKind.Cpu, MemorySpace.BackendPrivate("ilgpu-cpu", hostAddressable: true));
+        var ortCuda = new Device("ort", "ort-cuda:0", "fake CUDA GPU", DeviceKind.Gpu, MemorySpace.CudaDevice(0));
+        // stem on ort-cpu | branch a on the other device | branch b on ort-cpu | join on the other device.
+        double Split(Device other, PartitionOverlap overlap) => PlacementSolver.Evaluate(TwoBranches(),
+            [Autotuner.SolverDeviceOf(ortCpu, 0.01, overlap), Autotuner.SolverDeviceOf(other, 0.01, overlap)], [(3, 1048576L)], Transfer, [0, 1, 0, 1])!.Value;
+        var sum = (0.01 + 1) + (0.01 + 2 + 10) + (0.01 + 10) + (0.01 + 1 + 2) + 2;
+        var overlapped = (0.01 + 1) + Math.Max(0.01 + 2 + 10, 0.01 + 10) + (0.01 + 1 + 2) + 2;
+        Assert.Equal(sum, Split(ilgpuCpu, PartitionOverlap.AcrossProcessors), 9);
+        Assert.Equal(overlapped, Split(ilgpuCpu, PartitionOverlap.AcrossDevices), 9);
+        Assert.Equal(overlapped, Split(ortCuda, PartitionOverlap.AcrossProcessors), 9);
+        Assert.Equal(sum, Split(ortCuda, PartitionOverlap.None), 9);
     }
 
     [Fact]

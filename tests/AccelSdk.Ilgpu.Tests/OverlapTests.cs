@@ -7,8 +7,9 @@ using Xunit;
 namespace AccelSdk.Ilgpu.Tests;
 
 /// <summary>
-/// Partitions on different devices that do not depend on each other run at the same time within one run (ONNX Runtime
-/// and ILGPU's CPU accelerator here), observed through the session's <c>AccelSdk.Partition</c> activities. About 1 s.
+/// Which independent partitions of one run run at the same time, observed through the session's
+/// <c>AccelSdk.Partition</c> activities on ONNX Runtime and ILGPU's CPU accelerator: side by side when asked to overlap
+/// across devices, one after another by default (both devices share the CPU's cores). About 3 s.
 /// </summary>
 public sealed class OverlapTests
 {
@@ -37,20 +38,31 @@ public sealed class OverlapTests
         return model;
     }
 
-    [Fact]
-    public void Independent_partitions_on_two_devices_run_at_the_same_time_and_give_the_same_outputs_as_one_after_another()
+    /// <summary>Branch a on ort-cpu, branch b on ilgpu-cpu, the join on ort-cpu.</summary>
+    private static AccelSession BranchesOnTwoCpuRuntimes(Model model)
     {
-        var model = TwoBranches();
         var (ort, ortCpu) = AccelRuntime.Default.Resolve("ort-cpu");
         var placements = model.Graph.Nodes.Select(n => n.Name.StartsWith('b') ? new Placement(Shared.Backend, Shared.Cpu) : new Placement(ort, ortCpu)).ToArray();
         var plan = GraphPartitioner.FromPlacements(model, placements);
         Assert.Equal(new[] { "ort-cpu", "ilgpu-cpu", "ort-cpu" }, plan.Partitions.Select(p => p.Device.Id));
-        using var session = new AccelSession(plan);
+        return new AccelSession(plan);
+    }
+
+    private static AccelTensor Input()
+    {
         var rnd = new Random(4);
-        var input = AccelTensor.Create(Enumerable.Range(0, Size * Size).Select(_ => (float)rnd.NextDouble()).ToArray(), Size, Size);
-        session.OverlapPartitions = false;
+        return AccelTensor.Create(Enumerable.Range(0, Size * Size).Select(_ => (float)rnd.NextDouble()).ToArray(), Size, Size);
+    }
+
+    [Fact]
+    public void Independent_partitions_on_two_devices_run_at_the_same_time_across_devices_and_give_the_same_outputs_as_one_after_another()
+    {
+        var model = TwoBranches();
+        using var session = BranchesOnTwoCpuRuntimes(model);
+        var input = Input();
+        session.PartitionOverlap = PartitionOverlap.None;
         var sequential = session.Run(input)[0].ToArray<float>();
-        session.OverlapPartitions = true;
+        session.PartitionOverlap = PartitionOverlap.AcrossDevices;
 
         // Each branch, as it starts, waits for the other branch to start: run together they both get through at once;
         // run one after another the first waits in vain. No timing is compared, so a loaded machine cannot fail it.
@@ -81,6 +93,42 @@ public sealed class OverlapTests
         Assert.True(join.Start >= a.End && join.Start >= b.End, $"join started at {join.Start:O}, branches ended at {a.End:O} and {b.End:O}");
     }
 
+    [Fact]
+    public void By_default_partitions_of_two_CPU_runtimes_run_one_after_another_in_plan_order()
+    {
+        var model = TwoBranches();
+        using var session = BranchesOnTwoCpuRuntimes(model);
+        Assert.Equal(PartitionOverlap.AcrossProcessors, session.PartitionOverlap);
+        var input = Input();
+        var events = new ConcurrentQueue<string>();
+        var branchBStarted = new ManualResetEventSlim();
+        var bStartedWhileAWaited = false;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "AccelSdk",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStarted = a =>
+            {
+                if (!IsMine(a, model, out var partition)) return;
+                events.Enqueue($"start {partition}");
+                if (partition == 1) branchBStarted.Set();
+                // Branch a gives branch b 2 s to start beside it: an overlapping schedule starts it within that time,
+                // one that waits for a cannot start it at all; the outcome does not rest on how long a branch takes.
+                if (partition == 0) bStartedWhileAWaited = branchBStarted.Wait(TimeSpan.FromSeconds(2));
+            },
+            ActivityStopped = a =>
+            {
+                if (IsMine(a, model, out var partition)) events.Enqueue($"stop {partition}");
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var result = session.Run(input)[0].ToArray<float>();
+        Assert.False(bStartedWhileAWaited, "branch b (ilgpu-cpu) started while branch a (ort-cpu) ran, under the default overlap");
+        Assert.Equal(new[] { "start 0", "stop 0", "start 1", "stop 1", "start 2", "stop 2" }, events);
+        session.PartitionOverlap = PartitionOverlap.None;
+        Assert.Equal(session.Run(input)[0].ToArray<float>(), result);
+    }
+
     private static bool IsMine(Activity activity, Model model, out int partition)
     {
         partition = activity.GetTagItem("partition") is int p ? p : -1;
@@ -88,15 +136,16 @@ public sealed class OverlapTests
     }
 
     [Fact]
-    public void A_chain_split_across_two_devices_gives_the_same_outputs_with_overlap_on_and_off()
+    public void A_chain_split_across_two_devices_gives_the_same_outputs_overlapping_across_devices_and_not()
     {
         var model = TinyModels.ConvRelu();
         var (ort, ortCpu) = AccelRuntime.Default.Resolve("ort-cpu");
         var plan = GraphPartitioner.FromPlacements(model, new[] { new Placement(ort, ortCpu), new Placement(Shared.Backend, Shared.Cpu) });
         using var session = new AccelSession(plan);
         var input = AccelTensor.Create(Enumerable.Range(0, 4 * 81).Select(i => (i % 7) - 3f).ToArray(), 1, 4, 9, 9);
+        session.PartitionOverlap = PartitionOverlap.AcrossDevices;
         var overlapped = session.Run(input)[0].ToArray<float>();
-        session.OverlapPartitions = false;
+        session.PartitionOverlap = PartitionOverlap.None;
         Assert.Equal(session.Run(input)[0].ToArray<float>(), overlapped);
     }
 }

@@ -6,8 +6,9 @@ namespace AccelSdk.Autotune.Placement;
 /// <param name="MemorySpace">Where its tensors live; a value crossing spaces pays a transfer.</param>
 /// <param name="CallOverheadMs">Fixed cost of running one partition (session call, launch), paid once per partition.</param>
 /// <param name="Processor">
-/// What computes for it (<c>cpu</c>, <c>cuda:0</c>): partitions on devices with one processor run one after another
-/// (ort-cpu and ilgpu-cpu share the cores), on different processors at the same time. Null: a processor of its own.
+/// What a partition on it holds while it runs (by default its <see cref="Device.Processor"/>: <c>cpu</c>, <c>cuda:0</c>):
+/// partitions on devices with one processor run one after another (ort-cpu and ilgpu-cpu share the cores), on
+/// different processors at the same time, as the session schedules them. Null: a processor of its own.
 /// </param>
 internal sealed record SolverDevice(MemorySpace MemorySpace, double CallOverheadMs, string? Processor = null);
 
@@ -25,7 +26,7 @@ internal sealed record SolverNode(double[] CostMs, IReadOnlyList<(string Value, 
 /// every graph output left outside host memory pays a download.
 /// <para>A plan's latency (<see cref="Evaluate"/>) is that of the session's schedule, not a sum: partitions are
 /// consecutive nodes on one device, each starts once the partitions it reads from are done and its processor is free,
-/// so independent partitions on different processors cost the longer of the two, as <c>AccelSession.OverlapPartitions</c>
+/// so independent partitions on different processors cost the longer of the two, as <c>AccelSession.PartitionOverlap</c>
 /// runs them. The dynamic programme sums along its path (which is exact for chains); a local search then moves a whole
 /// partition, or a node together with the nodes that read it, to another device while the scheduled latency drops,
 /// which finds branches worth running side by side.</para>

@@ -201,6 +201,7 @@ public static class AutotuneReport
                 ["nodes"] = r.Model.Graph.Nodes.Count,
             },
             ["policy"] = r.Policy.ToString(),
+            ["partition_overlap"] = r.PartitionOverlap.ToString(),
             ["versions"] = versions,
             ["fingerprint"] = new JsonObject { ["hash"] = r.Fingerprint.Hash, ["facts"] = fingerprint },
             ["devices"] = devices,

@@ -44,6 +44,20 @@ public sealed record Device
     /// </summary>
     public MemorySpace MemorySpace { get; }
 
+    /// <summary>
+    /// What computes for this device: partitions on devices of one processor compete for it. Every CPU device is
+    /// <c>cpu</c> (<c>ort-cpu</c>, <c>ilgpu-cpu</c> and <c>tflite-cpu</c> share the cores); a CUDA device is its ordinal
+    /// (<c>cuda:0</c>, shared by <c>ort-cuda:0</c> and <c>ilgpu-cuda:0</c>); any other device is its memory space, or
+    /// its <see cref="Id"/> when it computes in host memory. <see cref="Execution.AccelSession.PartitionOverlap"/> and
+    /// the autotuner's placement both schedule by it.
+    /// </summary>
+    public string Processor => this switch
+    {
+        { Kind: DeviceKind.Cpu } => "cpu",
+        { MemorySpace.Kind: MemorySpaceKind.CudaDevice } => $"cuda:{MemorySpace.Ordinal}",
+        _ => MemorySpace.IsHost ? Id : MemorySpace.Name,
+    };
+
     /// <summary>False when the device is present but cannot be used (driver missing, runtime refused it).</summary>
     public bool IsAvailable { get; init; } = true;
 

@@ -3,43 +3,44 @@ using AccelSdk.Backends;
 
 namespace AccelSdk.Execution;
 
-/// <summary>Partitions on different devices that do not depend on each other run at the same time within one run.</summary>
+/// <summary>Independent partitions of one run on different processors (or, on request, devices) run at the same time.</summary>
 public sealed partial class AccelSession
 {
-    // Null when no two partitions of the plan could overlap (a chain, or one device): runs then go partition by partition.
+    // Null for a one-partition plan: runs then go partition by partition.
     private readonly PartitionSchedule? _overlap;
 
     /// <summary>
-    /// True (default): within one run, partitions on different devices whose inputs are ready run at the same time, each
-    /// on its own thread (a GPU partition next to a CPU branch, two CPU runtimes on separate cores); at most one partition
-    /// runs per device. Only plans with such independent partitions are affected. False runs them one after another in
-    /// plan order.
+    /// Which partitions of one run may run at the same time, each on its own thread, once the partitions they read from
+    /// are done. <see cref="Execution.PartitionOverlap.AcrossProcessors"/> (default): partitions on different processors
+    /// (<see cref="Device.Processor"/>: a GPU partition next to a CPU branch); partitions of CPU runtimes share the cores
+    /// and run one after another, as the autotuner predicts. <see cref="Execution.PartitionOverlap.AcrossDevices"/>: at
+    /// most one partition per device, so two CPU runtimes overlap too (for machines with cores to spare).
+    /// <see cref="Execution.PartitionOverlap.None"/>: plan order. Plans with no such independent partitions (chains)
+    /// always run in plan order. A session from the autotuner runs with the setting its plan was measured with.
     /// </summary>
-    public bool OverlapPartitions { get; set; } = true;
+    public PartitionOverlap PartitionOverlap { get; set; } = PartitionOverlap.AcrossProcessors;
 
     /// <summary>
-    /// Runs every partition as soon as the partitions it reads from are done and its device is free, on dedicated
-    /// threads (thread-pool starvation must not serialise them). The first failure stops further launches; the
-    /// partitions already running finish before it is rethrown.
+    /// Runs every partition as soon as the partitions it reads from are done and nothing running holds its processor
+    /// (or device), on dedicated threads (thread-pool starvation must not serialise them). The first failure stops
+    /// further launches; the partitions already running finish before it is rethrown.
     /// </summary>
-    private void RunOverlapped(InFlight item, CancellationToken cancellationToken)
+    private void RunOverlapped(InFlight item, PartitionOverlap overlap, CancellationToken cancellationToken)
     {
         var schedule = _overlap!;
-        var n = _compiled.Length;
-        var state = new PartitionState[n];
+        var state = new PartitionSchedule.State[_compiled.Length];
         var running = new List<(int Partition, Task Task)>();
         Exception? failure = null;
         while (true)
         {
-            for (var p = 0; p < n && failure is null; p++)
+            foreach (var p in failure is null ? schedule.Startable(state, overlap) : new List<int>())
             {
-                if (state[p] != PartitionState.Waiting || !schedule.Ready(p, state) || running.Exists(r => schedule.SameDevice(r.Partition, p))) continue;
                 if (cancellationToken.IsCancellationRequested)
                 {
                     failure = new OperationCanceledException(cancellationToken);
                     break;
                 }
-                state[p] = PartitionState.Running;
+                state[p] = PartitionSchedule.State.Running;
                 var partition = p;
                 running.Add((p, Task.Factory.StartNew(() => RunPartition(partition, item, cancellationToken), CancellationToken.None,
                     TaskCreationOptions.LongRunning, TaskScheduler.Default)));
@@ -48,66 +49,98 @@ public sealed partial class AccelSession
             var index = Task.WaitAny(running.Select(r => r.Task).ToArray());
             var (finished, task) = running[index];
             running.RemoveAt(index);
-            state[finished] = PartitionState.Done;
+            state[finished] = PartitionSchedule.State.Done;
             if (task.Exception is { } e) failure ??= e.InnerException ?? e;
         }
         if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
     }
+}
 
-    private enum PartitionState : byte
+/// <summary>Which partitions each partition reads from, and which may start while others run.</summary>
+internal sealed class PartitionSchedule
+{
+    private readonly int[][] _readsFrom;
+    private readonly Device[] _devices;
+    // Per overlap setting: whether some two partitions could run at once (independent, not holding the same unit).
+    private readonly Dictionary<PartitionOverlap, bool> _overlaps;
+
+    public enum State : byte
     {
         Waiting,
         Running,
         Done,
     }
 
-    /// <summary>Which partitions each partition reads from, and whether any two could run at once.</summary>
-    private sealed class PartitionSchedule
+    /// <summary>A schedule of partitions on <paramref name="devices"/>, partition p reading the outputs of <c>readsFrom[p]</c> (all earlier: plan order is topological).</summary>
+    internal PartitionSchedule(int[][] readsFrom, IReadOnlyList<Device> devices)
     {
-        private readonly int[][] _readsFrom;
-        private readonly string[] _devices;
+        _readsFrom = readsFrom;
+        _devices = devices.ToArray();
+        var independent = Independent(readsFrom);
+        _overlaps = Enum.GetValues<PartitionOverlap>().ToDictionary(o => o, o => independent.Any(pair =>
+            o.ExclusiveUnitOf(_devices[pair.A]) != o.ExclusiveUnitOf(_devices[pair.B])));
+    }
 
-        private PartitionSchedule(int[][] readsFrom, string[] devices)
+    /// <summary>The schedule of <paramref name="plan"/>, or null for a one-partition plan.</summary>
+    public static PartitionSchedule? For(ExecutionPlan plan)
+    {
+        var n = plan.Partitions.Count;
+        if (n < 2) return null;
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        var readsFrom = new int[n][];
+        for (var p = 0; p < n; p++)
         {
-            _readsFrom = readsFrom;
-            _devices = devices;
+            readsFrom[p] = plan.Partitions[p].InputNames.Where(producer.ContainsKey).Select(v => producer[v]).Distinct().ToArray();
+            foreach (var name in plan.Partitions[p].OutputNames) producer[name] = p;
         }
+        return new PartitionSchedule(readsFrom, plan.Partitions.Select(p => p.Device).ToArray());
+    }
 
-        public bool Ready(int p, PartitionState[] state) => Array.TrueForAll(_readsFrom[p], d => state[d] == PartitionState.Done);
+    /// <summary>True when under <paramref name="overlap"/> some two partitions could run at the same time; else plan order is the schedule.</summary>
+    public bool Overlaps(PartitionOverlap overlap) => _overlaps[overlap];
 
-        public bool SameDevice(int a, int b) => _devices[a] == _devices[b];
-
-        /// <summary>The schedule of <paramref name="plan"/>, or null when every pair of partitions depends on each other or shares a device.</summary>
-        public static PartitionSchedule? For(ExecutionPlan plan)
+    /// <summary>
+    /// The waiting partitions that start now, in plan order: their inputs are done and no running partition (nor one
+    /// started before them in this call) holds their processor, or device, under <paramref name="overlap"/>.
+    /// </summary>
+    public List<int> Startable(State[] state, PartitionOverlap overlap)
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        for (var p = 0; p < state.Length; p++)
         {
-            var n = plan.Partitions.Count;
-            if (n < 2) return null;
-            var producer = new Dictionary<string, int>(StringComparer.Ordinal);
-            var readsFrom = new int[n][];
-            for (var p = 0; p < n; p++)
-            {
-                readsFrom[p] = plan.Partitions[p].InputNames.Where(producer.ContainsKey).Select(v => producer[v]).Distinct().ToArray();
-                foreach (var name in plan.Partitions[p].OutputNames) producer[name] = p;
-            }
-            // after[p] = every partition that (transitively) reads from p.
-            var reaches = new bool[n, n];
-            for (var p = 0; p < n; p++)
-            {
-                foreach (var d in readsFrom[p])
-                {
-                    reaches[d, p] = true;
-                    for (var x = 0; x < n; x++) if (reaches[x, d]) reaches[x, p] = true;
-                }
-            }
-            var devices = plan.Partitions.Select(p => p.Device.Id).ToArray();
-            for (var a = 0; a < n; a++)
-            {
-                for (var b = a + 1; b < n; b++)
-                {
-                    if (!reaches[a, b] && devices[a] != devices[b]) return new PartitionSchedule(readsFrom, devices);
-                }
-            }
-            return null;
+            if (state[p] == State.Running) held.Add(overlap.ExclusiveUnitOf(_devices[p]));
         }
+        var start = new List<int>();
+        for (var p = 0; p < state.Length; p++)
+        {
+            if (state[p] != State.Waiting || !Array.TrueForAll(_readsFrom[p], d => state[d] == State.Done)) continue;
+            if (held.Add(overlap.ExclusiveUnitOf(_devices[p]))) start.Add(p);
+        }
+        return start;
+    }
+
+    /// <summary>Pairs of partitions neither of which (transitively) reads from the other.</summary>
+    private static List<(int A, int B)> Independent(int[][] readsFrom)
+    {
+        var n = readsFrom.Length;
+        // reaches[x, p]: p (transitively) reads from x.
+        var reaches = new bool[n, n];
+        for (var p = 0; p < n; p++)
+        {
+            foreach (var d in readsFrom[p])
+            {
+                reaches[d, p] = true;
+                for (var x = 0; x < n; x++) if (reaches[x, d]) reaches[x, p] = true;
+            }
+        }
+        var pairs = new List<(int, int)>();
+        for (var a = 0; a < n; a++)
+        {
+            for (var b = a + 1; b < n; b++)
+            {
+                if (!reaches[a, b]) pairs.Add((a, b));
+            }
+        }
+        return pairs;
     }
 }

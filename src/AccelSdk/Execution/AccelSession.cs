@@ -215,9 +215,10 @@ public sealed partial class AccelSession : IDisposable
         var start = Stopwatch.GetTimestamp();
         try
         {
-            if (_overlap is not null && OverlapPartitions)
+            var overlap = PartitionOverlap;
+            if (_overlap is not null && _overlap.Overlaps(overlap))
             {
-                RunOverlapped(item, cancellationToken);
+                RunOverlapped(item, overlap, cancellationToken);
             }
             else
             {

@@ -66,6 +66,13 @@ public sealed record SelectOptions
     /// Autotuning only: nodes pinned by hand, keyed by node name or op type, to a device id or backend name.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Pins { get; init; }
+
+    /// <summary>
+    /// Autotuning: which partitions of a multi-device plan may run at the same time. Plans are predicted, measured,
+    /// cached and run with it (the returned session's <see cref="AccelSession.PartitionOverlap"/>); a whole-model plan
+    /// has one partition and is not affected.
+    /// </summary>
+    public PartitionOverlap PartitionOverlap { get; init; } = PartitionOverlap.AcrossProcessors;
 }
 
 /// <summary>
