@@ -57,6 +57,7 @@ public sealed class CommandLineTests : IDisposable
         { "autotune --cache", "autotune {model} --report {out} --cache {file}", "--cache '{file}' is a file, not a directory", 2 },
         { "autotune --no-cache", "autotune {model} --report {out} --no-cache please", "unexpected argument 'please'", 2 },
         { "autotune --retune", "autotune {model} --report {out} --retune=often", "unexpected argument 'often'", 2 },
+        { "autotune --overlap", "autotune {model} --report {out} --overlap sometimes", "--overlap 'sometimes' is not one of processors, devices, none", 2 },
         { "autotune --max-cosine-drop", "autotune {model} --report {out} --max-cosine-drop lots --calibration {dir}", "--max-cosine-drop 'lots' is not a number", 2 },
         { "autotune --max-cosine-drop", "autotune {model} --report {out} --max-cosine-drop 0.01", "--max-cosine-drop and --min-top1 need --calibration DIR", 2 },
         { "autotune --max-cosine-drop", "autotune {model} --report {out} --max-cosine-drop 3 --calibration {dir}", "--max-cosine-drop 3 is outside [0, 2]", 2 },
