@@ -24,11 +24,19 @@ public class AutotuneCommandTests
         Assert.True(doc.RootElement.GetProperty("plan").GetProperty("measured_ms").GetDouble() > 0);
         Assert.Equal(Model.Load(model).Graph.Nodes.Count, doc.RootElement.GetProperty("nodes").GetArrayLength());
         Assert.True(File.Exists(Path.Combine(dir, "report", "report.html")));
+        Assert.Equal("AcrossProcessors", doc.RootElement.GetProperty("partition_overlap").GetString());
 
         // Second run: from the cache.
         var (code2, output2, error2) = Run("autotune", model, "--report", Path.Combine(dir, "report2"), "--cache", Path.Combine(dir, "cache"));
         Assert.True(code2 == 0, error2);
         Assert.Contains("from cache", output2, StringComparison.Ordinal);
+
+        // Another overlap setting is another tuning (node timings still come from the cache), reported as such.
+        var (code3, output3, error3) = Run("autotune", model, "--report", Path.Combine(dir, "report3"), "--cache", Path.Combine(dir, "cache"), "--overlap", "devices");
+        Assert.True(code3 == 0, error3);
+        Assert.DoesNotContain("from cache", output3, StringComparison.Ordinal);
+        using var doc3 = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "report3", "report.json")));
+        Assert.Equal("AcrossDevices", doc3.RootElement.GetProperty("partition_overlap").GetString());
     }
 
     [Fact]
