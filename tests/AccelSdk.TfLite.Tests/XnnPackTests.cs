@@ -116,6 +116,32 @@ public sealed class XnnPackTests
         Assert.Null(result.SingleBackend.Single(p => p.Label == "tflite-cpu").Error);
     }
 
+    /// <summary>
+    /// A RESHAPE whose target shape is a graph input has an output whose size is known only when it runs (a
+    /// dynamic-sized tensor at any input shape): XNNPACK, which takes static shapes only, cannot be applied, and the
+    /// interpreter refuses with the reason instead of running on the builtin kernels.
+    /// </summary>
+    [Fact]
+    public void A_graph_with_a_data_dependent_shape_refuses_xnnpack_with_the_reason()
+    {
+        if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
+        var b = new TfLiteModelBuilder();
+        var x = b.Activation("x", new[] { 2, 3 });
+        var shape = b.Activation("target_shape", new[] { 1 }, TfLiteModelBuilder.TensorKind.Int32);
+        var y = b.Activation("y", new[] { 6 });
+        b.Op(TfLiteBuiltinOperator.kTfLiteBuiltinReshape, new[] { x, shape }, new[] { y });
+        b.Inputs(x, shape);
+        b.Outputs(y);
+        using var model = LiteModel.FromBytes(b.Build(), "reshape-to-input-shape.tflite");
+        var e = Assert.Throws<BackendException>(() => new LiteInterpreter(model, new LiteInterpreterOptions { UseXnnPack = true }));
+        Assert.Contains("reshape-to-input-shape.tflite", e.Message);
+        Assert.Contains("kTfLiteApplicationError", e.Message);
+        Assert.Contains("dynamic-sized tensors", e.Message);
+        using var builtin = new LiteInterpreter(model);
+        var reshaped = builtin.Run(AccelTensor.Create(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3), AccelTensor.Create(new[] { 6 }, 1)).Single();
+        Assert.Equal(new long[] { 6 }, reshaped.ShapeArray);
+    }
+
     [Fact]
     public void Xnnpack_thread_pool_follows_the_thread_count()
     {
