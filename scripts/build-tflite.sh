@@ -16,18 +16,19 @@
 #    path fixed. linux-x64: installed on the system with cmake ninja-build g++. linux-arm64: the host gets cmake,
 #    ninja-build and g++-aarch64-linux-gnu; the arm64 packages (and their runtime libraries) are fetched with a private
 #    apt configuration (bookworm, arm64) and unpacked into a private sysroot, so the system's dpkg is not touched.
-#  - with XNNPACK (ACCELSDK_TFLITE_XNNPACK=on, the default for linux-x64): the XNNPACK delegate against Debian's
+#  - with XNNPACK (ACCELSDK_TFLITE_XNNPACK=on, the default for both RIDs): the XNNPACK delegate against Debian's
 #    xnnpack 0.0~git20241108 source (TF 2.14 pins b9d4073a, which Debian does not have; Debian 12's 20220216 is older
 #    than the pin), with the cpuinfo 0.0~git20250905 and pthreadpool 0.0~git20240616 sources it needs (Debian 12's are
 #    too old: they lack cpuinfo_has_x86_avxvnni, pthreadpool_parallelize_*_with_thread, ...) and FXdiv's header, all
 #    from Debian's pool; cpuinfo and pthreadpool are built static and PIC into the private prefix and linked into the
 #    library with their symbols hidden, so Debian 12's older shared ones are never loaded. XNNPACK builds only the
-#    production microkernels of the target ISA (XNNPACK_BUILD_ALL_MICROKERNELS=OFF), static.
+#    production microkernels of the target ISA (XNNPACK_BUILD_ALL_MICROKERNELS=OFF), static. No KleidiAI (Debian has
+#    none), and so no SME/SME2 kernels either: XNNPACK's SME2 GEMM and packing are wrappers of KleidiAI that would only
+#    assert without it (GCC 12 would otherwise get XNNPACK_ENABLE_ARM_SME2=ON, which checks only Clang's version).
 #
 # Output: artifacts/tflite/<rid>/libtensorflowlite_c.so (+ BUILD-INFO). Usage: build-tflite.sh [linux-x64|linux-arm64]
 # Environment: ACCELSDK_TFLITE_BUILD_DIR (work folder, default artifacts/tflite-build: downloads shared, the rest per
-# RID), ACCELSDK_TFLITE_JOBS (ninja -j), ACCELSDK_TFLITE_XNNPACK (on|off; default on for linux-x64, off for
-# linux-arm64; part of the cache key).
+# RID), ACCELSDK_TFLITE_JOBS (ninja -j), ACCELSDK_TFLITE_XNNPACK (on|off; default on; part of the cache key).
 set -euo pipefail
 # One compound command: bash reads it whole before running it, so editing this file during a build cannot derail it.
 {
@@ -45,7 +46,7 @@ case "$RID" in
     SYSTEM_PKGS=(cmake ninja-build g++ libabsl-dev libcpuinfo-dev libeigen3-dev libfarmhash-dev libfp16-dev
       libgemmlowp-dev libneon-2-sse-dev libpthreadpool-dev) ;;
   linux-arm64)
-    MULTIARCH=aarch64-linux-gnu ARCH=arm64 CROSS=aarch64-linux-gnu- DEPS="$WORK/sysroot/usr" XNNPACK_DEFAULT=off
+    MULTIARCH=aarch64-linux-gnu ARCH=arm64 CROSS=aarch64-linux-gnu- DEPS="$WORK/sysroot/usr" XNNPACK_DEFAULT=on
     SYSTEM_PKGS=(cmake ninja-build gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)
     TARGET_PKGS=(libabsl-dev libabsl20220623 libcpuinfo-dev libcpuinfo0 libeigen3-dev libfarmhash-dev libfarmhash0
       libfp16-dev libgemmlowp-dev libpthreadpool-dev libpthreadpool0) ;;
@@ -206,7 +207,8 @@ if [ "$XNNPACK" = on ]; then
   cmake --install "$WORK/build/pthreadpool" >/dev/null
   XNNPACK_ARGS=(-DTFLITE_ENABLE_XNNPACK=ON -DFETCHCONTENT_SOURCE_DIR_XNNPACK="$WORK/src/xnnpack"
     -DXNNPACK_USE_SYSTEM_LIBS=ON -DXNNPACK_BUILD_ALL_MICROKERNELS=OFF -DXNNPACK_BUILD_TESTS=OFF
-    -DXNNPACK_BUILD_BENCHMARKS=OFF -DXNNPACK_ENABLE_KLEIDIAI=OFF -DXNNPACK_LIBRARY_TYPE=static
+    -DXNNPACK_BUILD_BENCHMARKS=OFF -DXNNPACK_ENABLE_KLEIDIAI=OFF -DXNNPACK_ENABLE_ARM_SME=OFF
+    -DXNNPACK_ENABLE_ARM_SME2=OFF -DXNNPACK_LIBRARY_TYPE=static
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_SKIP_BUILD_RPATH=ON
     -DCPUINFO_SOURCE_DIR="$PREFIX" -DPTHREADPOOL_SOURCE_DIR="$PREFIX" -DFXDIV_SOURCE_DIR="$PREFIX"
     -DCPUINFO_LIBRARY="$PREFIX/lib/libcpuinfo.a" -DPTHREADPOOL_LIBRARY="$PREFIX/lib/libpthreadpool.a"

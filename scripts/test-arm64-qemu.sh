@@ -2,13 +2,17 @@
 # linux-arm64 under qemu-user: the CLI published self-contained for linux-arm64 (ORT's arm64 natives from its NuGet
 # package, the arm64 shims of the CrossBuild target, the arm64 TFLite library of the TfLiteNative target) runs
 # `devices`, then `run` of ResNet18 and BlazeFace on ort-cpu, BlazeFace on ILGPU's CPU accelerator and MediaPipe's
-# short-range face detector (.tflite) on tflite-cpu; each output must equal the same command's x64 output (same
+# short-range face detector (.tflite) on tflite-cpu, with TFLite's builtin kernels and (when the arm64 library was built
+# with it, BUILD-INFO xnnpack=on) with the XNNPACK delegate (`run --variant xnnpack`, against x64's XNNPACK run, so the x64
+# library must have it too); each output must equal the same command's x64 output (same
 # fixed-seed inputs) within 1e-4 relative, plus an absolute 1e-5 or 1e-6 of the output's largest magnitude, whichever
 # is larger (the x64 TFLite built with XNNPACK, and a newer cpuinfo linked in, gives outputs that differ from the earlier
 # x64 build by up to 0.5% relative even with the builtin kernels; against arm64, two of the face detector's 14336 box
 # values near zero then differed by 1.3e-5 and 1.7e-5 in an output reaching 152). Prints "qemu: N passed, M failed" last (the line the Test
 # target counts). Without artifacts/tflite/linux-arm64 (built by scripts/build-tflite.sh linux-arm64) the TFLite
-# checks are left out with a warning.
+# checks are left out with a warning. With XNNPACK, scripts/arm64-cpuinfo-report.c is cross-compiled against the static
+# cpuinfo that build linked in and run the same way: it prints the arm64 features cpuinfo (and so XNNPACK's choice of
+# micro-kernels) sees under qemu, and cpuinfo must initialize there (XNNPACK does not start without it).
 # Usage: test-arm64-qemu.sh [X64_CLI_DLL]  (default: the Release build output of src/AccelSdk.Cli).
 # Needs: qemu-user, libc6-arm64-cross + libstdc++6-arm64-cross (installed when missing), the CrossBuild target's shims,
 # and root (unshare -m). Two things qemu-user 7.2 (Debian 12) lacks are supplied here:
@@ -40,9 +44,11 @@ fi
 
 TFLITE_ARM64="$REPO/artifacts/tflite/linux-arm64/libtensorflowlite_c.so"
 TFLITE_MODEL="$REPO/.models/tflite/face_detection_short_range.tflite"
-with_tflite=0
+with_tflite=0 with_xnnpack=0
 if [ -f "$TFLITE_ARM64" ] && [ -f "$TFLITE_MODEL" ]; then with_tflite=1
 else echo "arm64-qemu: WARNING: no $TFLITE_ARM64 or $TFLITE_MODEL: the tflite-cpu checks are left out" >&2; fi
+if [ "$with_tflite" -eq 1 ] && grep -qx 'xnnpack=on.*' "$(dirname "$TFLITE_ARM64")/BUILD-INFO" 2>/dev/null; then with_xnnpack=1
+elif [ "$with_tflite" -eq 1 ]; then echo "arm64-qemu: WARNING: $TFLITE_ARM64 was built without XNNPACK: the xnnpack checks are left out" >&2; fi
 
 EXTRA="$OUT/extra"
 EXTRA_LIBS=(libssl.so.3 libicuuc.so.72 libabsl_base.so.20220623 libcpuinfo.so.0 libfarmhash.so.0 libpthreadpool.so.0)
@@ -78,6 +84,9 @@ arm64() {
     'lib=$1 cli=$2; shift 2; mount --bind "$0" /proc/cpuinfo && exec qemu-aarch64 -E LD_LIBRARY_PATH="$lib" "$cli" "$@"' \
     "$CPUINFO" "$EXTRA/usr/lib/aarch64-linux-gnu" "$CLI_ARM64" "$@"
 }
+arm64_exe() {
+  QEMU_LD_PREFIX="$SYSROOT" timeout 120 unshare -m sh -c 'mount --bind "$0" /proc/cpuinfo && exec qemu-aarch64 "$@"' "$CPUINFO" "$@"
+}
 x64() { ACCELSDK_CACHE_DIR="$OUT/cache-x64" timeout 900 dotnet "$CLI_X64" "$@"; }
 
 step=$SECONDS
@@ -89,20 +98,34 @@ if [ "$with_tflite" -eq 1 ]; then
   [ -f "$OUT/cli/runtimes/linux-arm64/native/libtensorflowlite_c.so" ] && grep -Eq "^tflite-cpu +cpu +yes" "$OUT/devices.txt"
   check $? "the arm64 publish carries the arm64 TFLite library and devices lists tflite-cpu available under qemu-aarch64"
 fi
+if [ "$with_xnnpack" -eq 1 ]; then
+  PREFIX_ARM64="${ACCELSDK_TFLITE_BUILD_DIR:-$REPO/artifacts/tflite-build}/linux-arm64/prefix"
+  if [ -f "$PREFIX_ARM64/lib/libcpuinfo.a" ]; then
+    aarch64-linux-gnu-gcc -O1 -std=c11 -I"$PREFIX_ARM64/include" "$REPO/scripts/arm64-cpuinfo-report.c" "$PREFIX_ARM64/lib/libcpuinfo.a" \
+      -lpthread -o "$OUT/cpuinfo-report" && arm64_exe "$OUT/cpuinfo-report" > "$OUT/cpuinfo-report.txt" 2>&1
+    rc=$?
+    cat "$OUT/cpuinfo-report.txt"
+    check $rc "cpuinfo (as linked into the arm64 TFLite for XNNPACK) initializes under qemu-aarch64"
+  else
+    echo "arm64-qemu: no $PREFIX_ARM64/lib/libcpuinfo.a (the arm64 TFLite build's prefix): cpuinfo report left out" >&2
+  fi
+fi
 
-run_case() { # NAME MODEL DEVICE
+run_case() { # NAME MODEL DEVICE [RUN OPTIONS...]
   local name=$1 model=$2 device=$3 dir="$OUT/runs/$1"
+  shift 3
   rm -rf "$dir"; mkdir -p "$dir"
   step=$SECONDS
-  x64 run "$model" --backend "$device" --output-dir "$dir/x64" > "$dir/x64.txt" 2>&1 || { cat "$dir/x64.txt"; check 1 "$name: x64 run"; return; }
-  arm64 run "$model" --backend "$device" --output-dir "$dir/arm64" > "$dir/arm64.txt" 2>&1 || { cat "$dir/arm64.txt"; check 1 "$name: arm64 run under qemu"; return; }
+  x64 run "$model" --backend "$device" "$@" --output-dir "$dir/x64" > "$dir/x64.txt" 2>&1 || { cat "$dir/x64.txt"; check 1 "$name: x64 run"; return; }
+  arm64 run "$model" --backend "$device" "$@" --output-dir "$dir/arm64" > "$dir/arm64.txt" 2>&1 || { cat "$dir/arm64.txt"; check 1 "$name: arm64 run under qemu"; return; }
   python3 "$REPO/scripts/compare-tensors.py" "$dir/x64" "$dir/arm64" 1e-4 1e-5 1e-6
-  check $? "$name on $device: arm64 under qemu equals x64 within 1e-4 relative ($((SECONDS - step)) s)"
+  check $? "$name on $device${*:+ ($*)}: arm64 under qemu equals x64 within 1e-4 relative ($((SECONDS - step)) s)"
 }
 run_case resnet18-ort "$REPO/.models/resnet18/ResNet18.onnx" ort-cpu
 run_case blazeface-ort "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ort-cpu
 run_case blazeface-ilgpu "$REPO/.models/blazeface/face_detection_front_128x128_barracuda.onnx" ilgpu-cpu
 [ "$with_tflite" -eq 1 ] && run_case face-short-range-tflite "$TFLITE_MODEL" tflite-cpu
+[ "$with_xnnpack" -eq 1 ] && run_case face-short-range-tflite-xnnpack "$TFLITE_MODEL" tflite-cpu --variant xnnpack
 
 echo "arm64-qemu: total $((SECONDS - start)) s"
 echo "qemu: $passed passed, $failed failed"

@@ -14,10 +14,11 @@ using AccelSdk.TfLite.Native;
 // they would hold the cores TFLite's workers need in the next run; BENCH_SPIN=1 keeps ORT's default spinning to show
 // that effect. Streaming models (resource variables) run frame after frame: TFLite keeps the state in its interpreter,
 // ORT through StatefulSession. A TFLite library without XNNPACK (Debian's own build) leaves that column out.
-// dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads]
+// dotnet bench/AccelSdk.TfLite.Bench/bin/Release/net10.0/AccelSdk.TfLite.Bench.dll [runs] [threads] [model-substring]
 // (the ordinary host loads the library scripts/build-tflite.sh built; the patched .tflite-runtime/dotnet loads forky's)
 var runs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
 var threads = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2;
+var only = args.Length > 2 ? args[2] : "";
 if (!TfLiteLibrary.IsAvailable)
 {
     Console.Error.WriteLine("TFLite runtime not loaded: " + TfLiteLibrary.Failure);
@@ -37,7 +38,7 @@ var xnnpack = TfLiteLibrary.HasXnnPack;
 Console.WriteLine($"TFLite {tflite.Version} ({TfLiteLibrary.LoadedFrom}, XNNPACK {(xnnpack ? "built in" : "absent")}) vs ONNX Runtime {ort.Version}; {threads} threads each; median of {runs} interleaved runs after 5 warm-up runs; ms");
 Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine($"{"model",-42} {"tflite+xnnpack",15} {"ort(imported)",14} {"tflite",9} {"ort/xnn",8} {"tflite/xnn",11}");
-foreach (var file in models)
+foreach (var file in models.Where(m => m.Contains(only, StringComparison.Ordinal)))
 {
     var path = AccelSdk.TestSupport.RepoPaths.Model(Path.Combine("tflite", file));
     using var liteModel = LiteModel.FromFile(path);
@@ -63,8 +64,8 @@ foreach (var file in models)
 Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
 return 0;
 
-// A model whose inputs have dynamic sizes may not prepare under XNNPACK at its declared shapes (the delegate is applied
-// when the interpreter is created, before the first resize); such a model runs without the XNNPACK column.
+// A model XNNPACK cannot take (the delegate's failure is a BackendException) runs without the XNNPACK column. A model
+// with a dynamic input length (melspectrogram) gets the delegate at its first run's shape.
 static LiteInterpreter? TryXnnPack(LiteModel model, int threads, string file)
 {
     try

@@ -29,18 +29,24 @@ internal static class RunCommand
         var cache = CliOptions.PathOption("--cache", "DIR", PathKind.OutputDirectory,
             "the tuning cache to take the plan from (default $ACCELSDK_CACHE_DIR/autotune, else ~/.cache/accelsdk/autotune)");
         var epOptions = ProviderOptions.Option();
-        var command = new Command("run", "run MODEL once; inputs and outputs as ONNX TensorProto files") { model, backend, inputs, outputDir, cache, epOptions };
-        command.SetAction(parse => Run(parse.GetRequiredValue(model), parse.GetValue(backend), parse.GetValue(inputs) ?? [], parse.GetValue(outputDir), parse.GetValue(cache),
-            ProviderOptions.Compile(parse.GetValue(epOptions)!)));
+        var variant = CliOptions.TextOption("--variant", "NAME",
+            "with --backend: compile with that device's variant NAME (tflite-cpu: builtin or xnnpack), as the autotuner measures it");
+        var command = new Command("run", "run MODEL once; inputs and outputs as ONNX TensorProto files") { model, backend, inputs, outputDir, cache, epOptions, variant };
+        command.Validators.Add(result =>
+        {
+            if (CommandChecks.Given(result, variant) is not null && CommandChecks.Given(result, backend) is null) result.AddError("--variant needs --backend (the device whose variant it is)");
+        });
+        command.SetAction(parse => Run(parse.GetRequiredValue(model), parse.GetValue(backend), parse.GetValue(variant), parse.GetValue(inputs) ?? [], parse.GetValue(outputDir),
+            parse.GetValue(cache), ProviderOptions.Compile(parse.GetValue(epOptions)!)));
         return command;
     }
 
-    private static int Run(string path, string? backendName, string[] inputFiles, string? outputDir, string? cacheDir, CompileOptions compile)
+    private static int Run(string path, string? backendName, string? variant, string[] inputFiles, string? outputDir, string? cacheDir, CompileOptions compile)
     {
         var model = CliRuntime.Instance.LoadModel(path);
         var givenInputs = CommandInputs.ReadOrNull(model, inputFiles);
         var inputs = givenInputs ?? SampleInputs.Random(model);
-        using var session = backendName is null ? OpenWithoutBackend(model, givenInputs, cacheDir, compile) : OpenOn(model, backendName, compile);
+        using var session = backendName is null ? OpenWithoutBackend(model, givenInputs, cacheDir, compile) : OpenOn(model, backendName, variant, compile);
         var outputs = session.Run(inputs);
         Console.WriteLine($"{model.Label} on {DeviceList(session)}");
         if (outputDir is not null) Directory.CreateDirectory(outputDir);
@@ -52,9 +58,18 @@ internal static class RunCommand
         return ExitCodes.Success;
     }
 
-    private static AccelSession OpenOn(Model model, string backendName, CompileOptions compile)
+    private static AccelSession OpenOn(Model model, string backendName, CompileOptions compile) => OpenOn(model, backendName, null, compile);
+
+    private static AccelSession OpenOn(Model model, string backendName, string? variantName, CompileOptions compile)
     {
         var (backend, device) = CliRuntime.Instance.Resolve(backendName);
+        if (variantName is not null)
+        {
+            var variants = backend.CompileVariants(device);
+            var variant = variants.FirstOrDefault(v => v.Name == variantName)
+                ?? throw new AccelSdkException($"--variant {variantName}: {device.Id} has {(variants.Count == 0 ? "no compile variants" : $"the variants {string.Join(", ", variants.Select(v => v.Name))}")}");
+            compile = variant.ApplyTo(compile);
+        }
         return new AccelSession(GraphPartitioner.WholeModel(model, backend, device), compile);
     }
 

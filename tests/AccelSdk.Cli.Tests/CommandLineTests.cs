@@ -31,6 +31,8 @@ public sealed class CommandLineTests : IDisposable
         { "run --ep-option", "run {model} --ep-option tpu.x=1", "--ep-option names 'tpu', which is no ONNX Runtime device or provider of this machine", 1 },
         { "run --ep-option", "run {model} --ep-option ort-cpu=1", "--ep-option takes TARGET.OPTION=VALUE (for example ort-cuda:0.gpu_mem_limit=2147483648), not 'ort-cpu=1'", 2 },
         { "select --ep-option", "select {model} --ep-option cuda9.x=1", "--ep-option names 'cuda9'", 1 },
+        { "run --variant", "run {model} --variant xnnpack", "--variant needs --backend (the device whose variant it is)", 2 },
+        { "run --variant", "run {model} --backend ort-cpu --variant xnnpack", "--variant xnnpack: ort-cpu has no compile variants", 1 },
         { "convert MODEL", "convert {missing} {out}", "MODEL '{missing}' does not exist", 2 },
         { "convert OUT.onnx", "convert {model} {dir}", "OUT.onnx '{dir}' is a directory", 2 },
         { "convert OUT.onnx", "convert {model} {model}", "OUT.onnx is the input model", 2 },

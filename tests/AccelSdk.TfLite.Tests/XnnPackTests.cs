@@ -62,18 +62,84 @@ public sealed class XnnPackTests
         Assert.All(interpreter.OpTimings, t => Assert.True(IsXnnPackOperator(t.Op), $"{t.Op} did not run on XNNPACK"));
     }
 
+    /// <summary>
+    /// melspectrogram's input length is dynamic and its CONV_2D does not prepare at the declared shape ("BytesRequired
+    /// number of elements overflowed"), so the delegate is applied after the first resize; a second length makes TFLite
+    /// undo and redo the delegation, and going back to the first length does it again.
+    /// </summary>
     [Fact]
-    public void A_model_xnnpack_cannot_prepare_at_its_declared_shapes_fails_with_tflites_reason()
+    public void Xnnpack_runs_a_model_with_a_dynamic_input_length_at_each_length_it_is_given()
     {
         if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
-        // melspectrogram's input has a dynamic length; the delegate is applied when the interpreter is created, and its
-        // convolution does not prepare at the declared shape. TFLite's builtin kernels wait for the first resize.
         using var model = LiteModel.FromFile(TestEnvironment.Model("melspectrogram.tflite"));
+        using var builtin = new LiteInterpreter(model, new LiteInterpreterOptions { Threads = 1, ProfileOps = true });
+        using var xnnpack = new LiteInterpreter(model, new LiteInterpreterOptions { Threads = 1, ProfileOps = true, UseXnnPack = true });
+        var random = new Random(5);
+        var outputSizes = new List<long>();
+        foreach (var samples in new[] { 1280 * 4, 16000, 1280 * 4 })
+        {
+            var audio = AccelTensor.Create(Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, samples);
+            xnnpack.ResetOpTimings();
+            var expected = builtin.Run(audio).Single();
+            var actual = xnnpack.Run(audio).Single();
+            TestData.AssertClose(expected, actual, 1e-4, 1e-6, $"melspectrogram, {samples} samples");
+            outputSizes.Add(actual.ShapeArray.Aggregate(1L, (a, b) => a * b));
+            var ops = xnnpack.OpTimings;
+            Assert.True(ops.Any(t => IsXnnPackOperator(t.Op)), $"{samples} samples: no operator ran on XNNPACK: {string.Join(", ", ops.Select(t => t.Op).Distinct())}");
+            Assert.DoesNotContain(builtin.OpTimings, t => IsXnnPackOperator(t.Op));
+        }
+        Assert.NotEqual(outputSizes[0], outputSizes[1]);
+        Assert.Equal(outputSizes[0], outputSizes[2]);
+    }
+
+    [Fact]
+    public void Autotuner_measures_the_xnnpack_variant_of_a_model_with_a_dynamic_input_length()
+    {
+        if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
+        var path = TestEnvironment.Model("melspectrogram.tflite");
+        var model = Model.Load(path);
+        var input = model.Graph.RequiredInputs.Single();
+        var random = new Random(9);
+        var audio = AccelTensor.Create(Enumerable.Range(0, 16000).Select(_ => (float)(random.NextDouble() * 2000 - 1000)).ToArray(), 1, 16000);
+        var result = Autotuner.Tune(model, new AutotuneOptions
+        {
+            Candidates = new[] { "tflite-cpu" },
+            SampleInputs = new Dictionary<string, AccelTensor> { [input.Name] = audio },
+            NoCache = true,
+            PlanRuns = 3,
+            NodeTiming = new TimingRules { MinRuns = 3, MaxRuns = 5, BudgetPerCandidate = TimeSpan.FromMilliseconds(10) },
+        });
+        using var session = result.Session!;
+        var xnnpackPlan = result.SingleBackend.Single(p => p.Label == "tflite-cpu [xnnpack]");
+        Assert.Null(xnnpackPlan.Error);
+        Assert.True(xnnpackPlan.MeasuredMs > 0);
+        Assert.Null(result.SingleBackend.Single(p => p.Label == "tflite-cpu").Error);
+    }
+
+    /// <summary>
+    /// A RESHAPE whose target shape is a graph input has an output whose size is known only when it runs (a
+    /// dynamic-sized tensor at any input shape): XNNPACK, which takes static shapes only, cannot be applied, and the
+    /// interpreter refuses with the reason instead of running on the builtin kernels.
+    /// </summary>
+    [Fact]
+    public void A_graph_with_a_data_dependent_shape_refuses_xnnpack_with_the_reason()
+    {
+        if (!TestEnvironment.XnnPackOrAbsenceChecked()) return;
+        var b = new TfLiteModelBuilder();
+        var x = b.Activation("x", new[] { 2, 3 });
+        var shape = b.Activation("target_shape", new[] { 1 }, TfLiteModelBuilder.TensorKind.Int32);
+        var y = b.Activation("y", new[] { 6 });
+        b.Op(TfLiteBuiltinOperator.kTfLiteBuiltinReshape, new[] { x, shape }, new[] { y });
+        b.Inputs(x, shape);
+        b.Outputs(y);
+        using var model = LiteModel.FromBytes(b.Build(), "reshape-to-input-shape.tflite");
         var e = Assert.Throws<BackendException>(() => new LiteInterpreter(model, new LiteInterpreterOptions { UseXnnPack = true }));
-        Assert.Contains("melspectrogram.tflite", e.Message);
-        Assert.Contains("CONV_2D", e.Message);
+        Assert.Contains("reshape-to-input-shape.tflite", e.Message);
+        Assert.Contains("kTfLiteApplicationError", e.Message);
+        Assert.Contains("dynamic-sized tensors", e.Message);
         using var builtin = new LiteInterpreter(model);
-        Assert.Null(builtin.XnnPackFlags);
+        var reshaped = builtin.Run(AccelTensor.Create(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3), AccelTensor.Create(new[] { 6 }, 1)).Single();
+        Assert.Equal(new long[] { 6 }, reshaped.ShapeArray);
     }
 
     [Fact]

@@ -64,6 +64,11 @@ public sealed unsafe partial class LiteInterpreter
                 }
             }
             Check(TfLiteNative.TfLiteSignatureRunnerAllocateTensors(runner), $"allocating tensors of signature '{key}'");
+            if (_xnnPackPending)
+            {
+                ApplyXnnPack();
+                Check(TfLiteNative.TfLiteSignatureRunnerAllocateTensors(runner), $"allocating tensors of signature '{key}' after applying XNNPACK");
+            }
             foreach (var name in names) CopyIn(TfLiteNative.TfLiteSignatureRunnerGetInputTensor(runner, name), inputs[name]);
             Check(TfLiteNative.TfLiteSignatureRunnerInvoke(runner), $"invoking signature '{key}'");
             var result = new Dictionary<string, AccelTensor>(StringComparer.Ordinal);

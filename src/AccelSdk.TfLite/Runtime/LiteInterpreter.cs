@@ -21,6 +21,7 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     private readonly LiteOpProfiler? _profiler;
     private readonly TfLiteXnnPackDelegateHandle? _xnnPack;
     private bool _allocated;
+    private bool _xnnPackPending;
     private bool _disposed;
     private volatile bool _disposeRequested;
 
@@ -37,11 +38,9 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
         }
         _options = TfLiteInterpreterOptionsHandle.Create();
         TfLiteNative.TfLiteInterpreterOptionsSetNumThreads(_options.Pointer, options.Threads > 0 ? options.Threads : -1);
-        if (options.UseXnnPack)
-        {
-            _xnnPack = TfLiteXnnPackDelegateHandle.Create(options.Threads);
-            TfLiteNative.TfLiteInterpreterOptionsAddDelegate(_options.Pointer, _xnnPack.Pointer);
-        }
+        // The delegate is not added to the options: TFLite would apply it while creating the interpreter, at the
+        // declared input shapes, where a model with dynamic input dims cannot prepare (see ApplyXnnPack).
+        if (options.UseXnnPack) _xnnPack = TfLiteXnnPackDelegateHandle.Create(options.Threads);
         TfLiteNative.TfLiteInterpreterOptionsSetErrorReporter(_options.Pointer, ErrorReporter.Callback, _reporter.UserData);
         if (options.ProfileOps)
         {
@@ -86,6 +85,19 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
             throw new BackendException("tflite", $"{model.Label}: the model needs ops this TFLite build does not have: {why ?? status.ToString()}");
         }
         else _reporter.TakeMessages();
+        _xnnPackPending = _xnnPack is not null;
+        if (_allocated && _xnnPackPending)
+        {
+            try
+            {
+                ApplyXnnPack();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>The model.</summary>
@@ -283,6 +295,32 @@ public sealed unsafe partial class LiteInterpreter : IDisposable
     {
         Check(TfLiteNative.TfLiteInterpreterAllocateTensors(Pointer), "allocating tensors");
         _allocated = true;
+        if (_xnnPackPending) ApplyXnnPack();
+    }
+
+    /// <summary>
+    /// Applies XNNPACK once the tensors are allocated at real input shapes: at creation for a model whose declared
+    /// shapes allocate, else after the first resize (melspectrogram's length is dynamic and its convolution does not
+    /// prepare at the declared shape). XNNPACK supports static shapes only, so TFLite makes the delegated graph
+    /// immutable; a later resize undoes the delegation and the next allocation redoes it at the new shapes (TFLite's
+    /// Subgraph::ResizeInputTensor / RedoAllDelegates). A failure leaves the interpreter without the delegate and
+    /// throws: a run never silently falls back to the builtin kernels.
+    /// </summary>
+    private void ApplyXnnPack()
+    {
+        var status = TfLiteNative.TfLiteInterpreterModifyGraphWithDelegate(Pointer, _xnnPack!.Pointer);
+        if (status == TfLiteStatus.kTfLiteOk)
+        {
+            _xnnPackPending = false;
+            return;
+        }
+        _allocated = false;
+        var why = _reporter.TakeMessages();
+        var shapes = string.Join(", ", Inputs.Select(i => $"'{i.Name}' {TensorShape.Format(i.Shape.Select(d => (long)d).ToArray())}"));
+        var reason = status == TfLiteStatus.kTfLiteApplicationError
+            ? "the graph has dynamic-sized tensors at these input shapes; XNNPACK takes static shapes only"
+            : "TFLite restored the graph without the delegate";
+        throw new BackendException("tflite", $"{_model.Label}: applying the XNNPACK delegate at inputs {shapes} failed with {status}: {reason}{(why is null ? "" : $": {why}")}");
     }
 
     private void CheckInputIndex(int index)
