@@ -68,8 +68,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
     public string ModelDigest => _model.Digest;
 
     /// <summary>Requests answered per node so far.</summary>
-    public IReadOnlyDictionary<string, long> CompletedByNode =>
-        _lanes.Snapshot().ToDictionary(l => l.Node, l => Interlocked.Read(ref l.Completed), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> CompletedByNode => _lanes.CompletedByNode();
 
     /// <summary>Attempts that failed on a node and were retried on another.</summary>
     public long Retries => Interlocked.Read(ref _retries);
