@@ -126,6 +126,31 @@ public sealed partial class ClusterSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A split placement's stages take the next item while later stages work on earlier ones (default true). False:
+    /// each stage waits until the rest of the route answered before it runs another item, as split stages ran before
+    /// they were pipelined (the cluster bench's <c>split</c> mode compares the two). No effect on other placements.
+    /// </summary>
+    public bool PipelineSplit
+    {
+        get => SplitRoute?.Pipelined ?? true;
+        set
+        {
+            if (SplitRoute is { } route) route.Pipelined = value;
+        }
+    }
+
+    private SplitRoute? SplitRoute => _lanes.Snapshot().Select(l => l.Route).FirstOrDefault(r => r is not null);
+
+    /// <summary>Each stage's counters and recent run times of a split placement, in stage order (empty for other placements).</summary>
+    public async Task<IReadOnlyList<StageStats>> GetStageStatsAsync(CancellationToken cancellationToken = default)
+    {
+        if (SplitRoute is not { } route) return [];
+        var stats = new List<StageStats>();
+        foreach (var stage in route.Stages) stats.Add(await stage.GetStatsAsync().WaitAsync(cancellationToken));
+        return stats;
+    }
+
     /// <summary>Per node counters of this model's sessions (runs, requests dropped before running).</summary>
     public async Task<IReadOnlyList<InferenceStats>> GetNodeStatsAsync(CancellationToken cancellationToken = default)
     {
