@@ -11,8 +11,8 @@ namespace AccelSdk.Cluster.Bench;
 /// <c>split</c> mode: ResNet18 cut over two real nodes (each pinned to its own core, each in a session of its own), a
 /// stream through <see cref="ClusterSession.RunManyAsync"/> with the stages pipelined (the front stage takes item i+1
 /// while the back stage runs item i) against the same split run as before pipelining (each stage waits for the later
-/// one to answer before it takes the next item), alternating rounds in one run; prints the median items/s of each, their
-/// ratio, and what the stages counted on their nodes.
+/// one to answer before it takes the next item), alternating rounds in one run; for two cuts, the latency policy's and
+/// the throughput policy's. Prints the median items/s of each, their ratio, and what the stages counted on their nodes.
 /// </summary>
 internal static class SplitBench
 {
@@ -31,33 +31,56 @@ internal static class SplitBench
         {
             while (!(await cluster.GetActiveNodesAsync(wait.Token)).Contains("core1")) await Task.Delay(200, wait.Token);
         }
-        await using var session = await cluster.SelectAsync(model, new ClusterSelectOptions
+        // Two cuts: the latency policy's (the shortest single request) and the throughput policy's (the most even stages).
+        var sessions = new List<(string Name, ClusterSession Session)>();
+        try
         {
-            Nodes = ["core0", "core1"], Candidates = ["ort-cpu"], Placement = ClusterPlacement.Split, MeasuredRuns = 3, QueueCapacityPerNode = queue,
-        });
-        var kept = session.Selection.KeptSplit ?? throw new InvalidOperationException("no split could be prepared: " + string.Join("; ", session.Selection.Splits.Select(s => s.Error)));
-        Console.WriteLine($"split kept: {kept.Front} runs layers 0-{kept.Cut - 1}, {kept.Back} the rest ({kept.CutBytes:N0} bytes cross); stages measured on their nodes " +
-                          $"{kept.FrontStageMs:F1} ms and {kept.BackStageMs:F1} ms, end to end {kept.MeasuredMs:F1} ms");
-        var inputs = Enumerable.Range(0, items).Select(i => AccelSdk.Execution.SampleInputs.Random(Model.Load(model), seed: i)).ToList();
-        var (pipelined, sequential) = (new List<double>(), new List<double>());
-        var (pipelinedStats, sequentialStats) = (new List<string>(), new List<string>());
-        for (var round = 0; round < rounds; round++)
-        {
-            foreach (var pipeline in new[] { true, false })
+            foreach (var policy in new[] { SelectionPolicy.LowestLatency, SelectionPolicy.HighestThroughput })
             {
-                session.PipelineSplit = pipeline;
-                var before = await session.GetStageStatsAsync();
-                var rate = await RoundAsync(session, inputs);
-                var after = await session.GetStageStatsAsync();
-                (pipeline ? pipelined : sequential).Add(rate);
-                (pipeline ? pipelinedStats : sequentialStats).Add(Describe(before, after));
+                var session = await cluster.SelectAsync(model, new ClusterSelectOptions
+                {
+                    Nodes = ["core0", "core1"], Candidates = ["ort-cpu"], Placement = ClusterPlacement.Split, Policy = policy, SplitCandidates = 1,
+                    MeasuredRuns = 3, QueueCapacityPerNode = queue,
+                });
+                var kept = session.Selection.KeptSplit ?? throw new InvalidOperationException("no split could be prepared: " + string.Join("; ", session.Selection.Splits.Select(s => s.Error)));
+                var name = policy == SelectionPolicy.LowestLatency ? "latency cut" : "throughput cut";
+                sessions.Add((name, session));
+                Console.WriteLine($"{name}: {kept.Front} runs layers 0-{kept.Cut - 1}, {kept.Back} the rest ({kept.CutBytes:N0} bytes cross); stages measured on their nodes " +
+                                  $"{kept.FrontStageMs:F1} ms and {kept.BackStageMs:F1} ms, one request end to end {kept.MeasuredMs:F1} ms");
             }
-            Console.WriteLine($"round {round + 1}: pipelined {pipelined[^1]:F2} items/s, not pipelined {sequential[^1]:F2} items/s");
+            var inputs = Enumerable.Range(0, items).Select(i => AccelSdk.Execution.SampleInputs.Random(Model.Load(model), seed: i)).ToList();
+            var rates = new Dictionary<string, List<double>>();
+            var stages = new Dictionary<string, string>();
+            for (var round = 0; round < rounds; round++)
+            {
+                var line = new List<string>();
+                foreach (var (name, session) in sessions)
+                {
+                    foreach (var pipeline in new[] { true, false })
+                    {
+                        var setup = $"{name}, {(pipeline ? "pipelined" : "not pipelined")}";
+                        session.PipelineSplit = pipeline;
+                        var before = await session.GetStageStatsAsync();
+                        var rate = await RoundAsync(session, inputs);
+                        stages[setup] = Describe(before, await session.GetStageStatsAsync());
+                        (rates.TryGetValue(setup, out var list) ? list : rates[setup] = new List<double>()).Add(rate);
+                        line.Add($"{setup} {rate:F2}");
+                    }
+                }
+                Console.WriteLine($"round {round + 1} (items/s): {string.Join("; ", line)}");
+            }
+            foreach (var (name, _) in sessions)
+            {
+                var (p, n) = (Median(rates[$"{name}, pipelined"]), Median(rates[$"{name}, not pipelined"]));
+                Console.WriteLine($"{name}: median pipelined {p:F2} items/s, not pipelined {n:F2} items/s, ratio {p / n:F2}x");
+                Console.WriteLine($"  stages, last pipelined round: {stages[$"{name}, pipelined"]}");
+                Console.WriteLine($"  stages, last round not pipelined: {stages[$"{name}, not pipelined"]}");
+            }
         }
-        var (p, s) = (Median(pipelined), Median(sequential));
-        Console.WriteLine($"median: pipelined {p:F2} items/s, not pipelined {s:F2} items/s, ratio {p / s:F2}x");
-        Console.WriteLine($"stages, last pipelined round: {pipelinedStats[^1]}");
-        Console.WriteLine($"stages, last round not pipelined: {sequentialStats[^1]}");
+        finally
+        {
+            foreach (var (_, session) in sessions) await session.DisposeAsync();
+        }
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }
