@@ -47,10 +47,13 @@ public sealed class SplitTests(TwoNodeCluster cluster, ITestOutputHelper output)
         // counters), answers stay in input order and equal the local session's. Then, with pipelining off, the front
         // stage waits for the back one before each item, so no run of it starts while the back stage holds an item.
         const int items = 12;
+        // Made before the stream: making one reads the model (ResNet18: 45 MB), which would hold the stream back so that
+        // each item reached the front stage only after the previous one had left the back stage.
+        var stream = Enumerable.Range(0, items).Select(i => LocalReference.Inputs(path, 100 + i)).ToList();
         var before = await session.GetStageStatsAsync();
-        var streamed = await StreamAsync(session, path, items);
+        var streamed = await StreamAsync(session, stream);
         for (var i = 0; i < items; i++)
-            LocalReference.AssertClose(local.Run(LocalReference.Inputs(path, 100 + i)), streamed[i], $"{model} streamed item {i} over {streamed[i].Node}");
+            LocalReference.AssertClose(local.Run(stream[i]), streamed[i], $"{model} streamed item {i} over {streamed[i].Node}");
         var pipelined = await session.GetStageStatsAsync();
         Assert.Equal(2, pipelined.Count);
         var (front, back) = (pipelined[0], pipelined[1]);
@@ -61,23 +64,23 @@ public sealed class SplitTests(TwoNodeCluster cluster, ITestOutputHelper output)
         Assert.InRange(front.MostAwaitingDownstream, 1, new ClusterSelectOptions().QueueCapacityPerNode);
 
         session.PipelineSplit = false;
-        await StreamAsync(session, path, items);
+        await StreamAsync(session, stream);
         var sequential = await session.GetStageStatsAsync();
         output.WriteLine($"{model} sequential: {Describe(pipelined, sequential)}");
         Assert.Equal(pipelined[0].RunsWhileDownstreamBusy, sequential[0].RunsWhileDownstreamBusy);
     }
 
-    private static async Task<List<ClusterRunResult>> StreamAsync(ClusterSession session, string path, int items)
+    private static async Task<List<ClusterRunResult>> StreamAsync(ClusterSession session, IReadOnlyList<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> inputs)
     {
         var answers = new List<ClusterRunResult>();
-        await foreach (var answer in session.RunManyAsync(Inputs(path, items))) answers.Add(answer);
-        Assert.Equal(items, answers.Count);
+        await foreach (var answer in session.RunManyAsync(Enumerate(inputs))) answers.Add(answer);
+        Assert.Equal(inputs.Count, answers.Count);
         return answers;
     }
 
-    private static async IAsyncEnumerable<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> Inputs(string path, int items)
+    private static async IAsyncEnumerable<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> Enumerate(IReadOnlyList<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> inputs)
     {
-        for (var i = 0; i < items; i++) yield return LocalReference.Inputs(path, 100 + i);
+        foreach (var input in inputs) yield return input;
         await Task.CompletedTask;
     }
 
