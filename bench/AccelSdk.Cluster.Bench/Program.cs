@@ -12,7 +12,8 @@ using AccelSdk.Ir;
 // median items/s of each is compared. Each set-up also reports the CPU time per item of the client (this process) and
 // of each node process, which says what the two cores allow.
 // Usage: AccelSdk.Cluster.Bench [items per round] [rounds] [--queue N] [--node-arg ARG ...] [--through-any-gateway]
-// [--same-session] [--autogroup-nice N]; --queue sets ClusterSelectOptions.QueueCapacityPerNode (default 2); --node-arg
+// [--same-session] [--autogroup-nice N], or AccelSdk.Cluster.Bench split [items per round] [rounds] [--queue N]
+// (SplitBench: a split stream pipelined against not pipelined); --queue sets ClusterSelectOptions.QueueCapacityPerNode (default 2); --node-arg
 // passes ARG to both nodes (e.g. --node-arg --threads --node-arg 0: let each backend pick its thread count, as nodes
 // did before); --through-any-gateway turns AccelClusterOptions.DirectToNodes off (as clients did before);
 // --same-session starts the nodes in the bench's own session (by default each node gets a session of its own, as a
@@ -38,6 +39,7 @@ for (var i = 0; i < args.Length; i++)
 }
 var items = numbers.Count > 0 ? numbers[0] : 40;
 var rounds = numbers.Count > 1 ? numbers[1] : 3;
+if (args.Contains("split")) return await AccelSdk.Cluster.Bench.SplitBench.RunAsync(items, rounds, queue);
 if (Environment.ProcessorCount < 2)
 {
     Console.Error.WriteLine("cluster bench: needs 2 cores to pin two nodes to one core each");

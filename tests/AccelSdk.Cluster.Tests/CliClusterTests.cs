@@ -102,9 +102,9 @@ public sealed class CliClusterTests(TwoNodeCluster cluster) : IDisposable
         Assert.DoesNotContain("<link", html);
     }
 
-    private static (int Code, string Out, string Err) Cli(params string[] args) => Cli(TimeSpan.FromSeconds(120), args);
+    internal static (int Code, string Out, string Err) Cli(params string[] args) => Cli(TimeSpan.FromSeconds(120), args);
 
-    private static (int Code, string Out, string Err) Cli(TimeSpan timeout, params string[] args)
+    internal static (int Code, string Out, string Err) Cli(TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AccelSdk.Cli.dll"));

@@ -86,6 +86,26 @@ public sealed class SplitPlannerTests
     }
 
     [Fact]
+    public void For_a_stream_the_planner_balances_the_stages_instead_of_minimising_their_sum()
+    {
+        var model = Model.Load(RepoPaths.ResNet18);
+        var graph = SplitGraph.Of(model, SampleInputs.Random(model));
+        var layers = graph.Count;
+        var one = new SplitNodeCost("one", Enumerable.Repeat(40.0 / layers, layers).ToArray(), 40);
+        var two = new SplitNodeCost("two", Enumerable.Repeat(40.0 / layers, layers).ToArray(), 40);
+        LinkFit? Of(string from, string to) => Link(from, to, 0.3, 0);
+        var ranked = SplitPlanner.RankSplitsForThroughput(graph, [one, two], Of);
+        var best = ranked[0];
+        Assert.True(ranked.Zip(ranked.Skip(1)).All(p => p.First.PredictedMs <= p.Second.PredictedMs), "ranked best first");
+        var (front, back) = (one.LayerMs[..best.Cut].Sum(), one.LayerMs[best.Cut..].Sum());
+        Assert.Equal(Math.Max(front, back), best.PredictedMs, 6);
+        // Equal nodes, a free link: the best cut halves the work (within the layers a cut may fall between).
+        Assert.InRange(best.PredictedMs, 20 - 1e-9, 26);
+        // The latency ranking, by contrast, finds nothing better than an unbalanced cut for the same nodes.
+        Assert.True(SplitPlanner.RankSplits(graph, [one, two], Of)[0].PredictedMs >= 40);
+    }
+
+    [Fact]
     public void Calibration_scales_layer_times_to_the_measured_whole()
     {
         var scaled = SplitPlanner.Calibrate([1, 2, 3, 4], 20);

@@ -42,7 +42,56 @@ public sealed class SplitTests(TwoNodeCluster cluster, ITestOutputHelper output)
             // Same backend, but each stage is its own graph: ONNX Runtime cannot fuse across the cut, so within 1e-5.
             LocalReference.AssertClose(local.Run(inputs), remote, $"{model} seed {seed} split at layer {kept.Cut} over {remote.Node}");
         }
+
+        // A stream pipelines: the front stage runs item i+1 while the back stage runs item i (node-side run times and
+        // counters), answers stay in input order and equal the local session's. Then, with pipelining off, the front
+        // stage waits for the back one before each item, so no run of it starts while the back stage holds an item.
+        const int items = 12;
+        // Made before the stream: making one reads the model (ResNet18: 45 MB), which would hold the stream back so that
+        // each item reached the front stage only after the previous one had left the back stage.
+        var stream = Enumerable.Range(0, items).Select(i => LocalReference.Inputs(path, 100 + i)).ToList();
+        var before = await session.GetStageStatsAsync();
+        var streamed = await StreamAsync(session, stream);
+        for (var i = 0; i < items; i++)
+            LocalReference.AssertClose(local.Run(stream[i]), streamed[i], $"{model} streamed item {i} over {streamed[i].Node}");
+        var pipelined = await session.GetStageStatsAsync();
+        Assert.Equal(2, pipelined.Count);
+        var (front, back) = (pipelined[0], pipelined[1]);
+        output.WriteLine($"{model} pipelined: {Describe(before, pipelined)}");
+        Assert.Equal(items, back.Runs - before[1].Runs);
+        Assert.True(front.RunsWhileDownstreamBusy > before[0].RunsWhileDownstreamBusy, $"{model}: the front stage never ran while the back stage held an item: {Describe(before, pipelined)}");
+        Assert.True(Overlaps(front, back), $"{model}: no run of the front stage overlapped a run of the back stage: {Describe(before, pipelined)}");
+        Assert.InRange(front.MostAwaitingDownstream, 1, new ClusterSelectOptions().QueueCapacityPerNode);
+
+        session.PipelineSplit = false;
+        await StreamAsync(session, stream);
+        var sequential = await session.GetStageStatsAsync();
+        output.WriteLine($"{model} sequential: {Describe(pipelined, sequential)}");
+        Assert.Equal(pipelined[0].RunsWhileDownstreamBusy, sequential[0].RunsWhileDownstreamBusy);
     }
+
+    private static async Task<List<ClusterRunResult>> StreamAsync(ClusterSession session, IReadOnlyList<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> inputs)
+    {
+        var answers = new List<ClusterRunResult>();
+        await foreach (var answer in session.RunManyAsync(Enumerate(inputs))) answers.Add(answer);
+        Assert.Equal(inputs.Count, answers.Count);
+        return answers;
+    }
+
+    private static async IAsyncEnumerable<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> Enumerate(IReadOnlyList<IReadOnlyDictionary<string, AccelSdk.Ir.AccelTensor>> inputs)
+    {
+        foreach (var input in inputs) yield return input;
+        await Task.CompletedTask;
+    }
+
+    /// <summary>True when some run of <paramref name="a"/> and some run of <paramref name="b"/> were in progress at the same moment (one machine, one clock).</summary>
+    private static bool Overlaps(Wire.StageStats a, Wire.StageStats b) =>
+        a.RecentRunStartsUtcTicks.Zip(a.RecentRunEndsUtcTicks).Any(x =>
+            b.RecentRunStartsUtcTicks.Zip(b.RecentRunEndsUtcTicks).Any(y => x.First < y.Second && y.First < x.Second));
+
+    private static string Describe(IReadOnlyList<Wire.StageStats> before, IReadOnlyList<Wire.StageStats> after) =>
+        string.Join("; ", after.Select((s, i) => $"{s.Stage}: {s.Runs - before[i].Runs} runs, {s.RunsWhileDownstreamBusy - before[i].RunsWhileDownstreamBusy} while the next stage held an item, " +
+                                                 $"at most {s.MostAwaitingDownstream} awaiting it"));
 
     [SkippableFact]
     public async Task The_measured_plan_follows_the_link_speed()

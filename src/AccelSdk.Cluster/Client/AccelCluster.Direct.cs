@@ -37,13 +37,18 @@ public sealed partial class AccelCluster
     internal async Task<IGrainFactory> GrainsForAsync(string node, CancellationToken cancellationToken)
     {
         if (!Options.DirectToNodes || Options.Gateway is not null) return Grains;
-        var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
-        RetireDeparted(hosts.Where(h => h.Status == SiloStatus.Active));
-        var entry = hosts.FirstOrDefault(h => h.SiloName == node && h.Status == SiloStatus.Active);
+        var entry = (await ReadActiveMembersAsync(cancellationToken)).FirstOrDefault(h => h.SiloName == node);
         if (entry is null || entry.ProxyPort <= 0) return Grains;
         var key = entry.SiloAddress.ToParsableString();
         var gateway = new IPEndPoint(entry.SiloAddress.Endpoint.Address, entry.ProxyPort);
-        var connection = _direct.GetOrAdd(key, _ => new DirectConnection(gateway, new Lazy<Task<IHost?>>(() => ConnectDirectAsync(gateway))));
+        if (!_direct.TryGetValue(key, out var connection))
+        {
+            // Opening a client on a gateway nobody listens on would retry until its timeout: a node killed a moment
+            // ago (still listed) is told apart at once.
+            if (await ProbeGatewayAsync(gateway, cancellationToken) is { } why)
+                throw new NodeUnavailableException(node, $"it is listed as active, but its gateway {gateway} {why}: it stopped and membership has not noticed yet");
+            connection = _direct.GetOrAdd(key, _ => new DirectConnection(gateway, new Lazy<Task<IHost?>>(() => ConnectDirectAsync(gateway))));
+        }
         var host = await connection.Host.Value.WaitAsync(cancellationToken);
         if (host is null)
         {

@@ -36,7 +36,9 @@ public sealed partial class AccelCluster
         var graph = SplitGraph.Of(parsed, sampleInputs);
         var outputNames = parsed.Graph.Outputs.Select(o => o.Name).ToList();
         var wholePredicted = costs.ToDictionary(c => c.Node, c => SplitPlanner.Whole(graph, c, LinkOf).PredictedMs, StringComparer.Ordinal);
-        var shortlist = SplitPlanner.Shortlist(SplitPlanner.RankSplits(graph, costs, LinkOf), Math.Clamp(options.SplitCandidates, 1, 8));
+        // A stream pipelines the stages: for the throughput policy the cut is ranked by its slowest step, not by the sum.
+        var ranked = options.Policy == SelectionPolicy.HighestThroughput ? SplitPlanner.RankSplitsForThroughput(graph, costs, LinkOf) : SplitPlanner.RankSplits(graph, costs, LinkOf);
+        var shortlist = SplitPlanner.Shortlist(ranked, Math.Clamp(options.SplitCandidates, 1, 8));
 
         var splits = new List<SplitMeasurement>();
         var routes = new List<(SplitMeasurement, SplitRoute)>();

@@ -85,29 +85,42 @@ public sealed partial class AccelCluster : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Names of the nodes that are active members now.</summary>
-    public async Task<IReadOnlyList<string>> GetActiveNodesAsync(CancellationToken cancellationToken = default)
-    {
-        var hosts = await Grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true).WaitAsync(cancellationToken);
-        RetireDeparted(hosts.Where(h => h.Status == SiloStatus.Active));
-        return hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-    }
+    /// <summary>
+    /// Names of the nodes that are active members now. A node that died a moment ago may still be listed (membership
+    /// notices within a few seconds); the read itself goes through any node that answers, and fails with
+    /// <see cref="ClusterException"/> only when none did within <see cref="AccelClusterOptions.ResponseTimeout"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> GetActiveNodesAsync(CancellationToken cancellationToken = default) =>
+        (await ReadActiveMembersAsync(cancellationToken)).Select(h => h.SiloName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>What each active node publishes (devices, probe facts, fingerprint, runtimes, free memory).</summary>
+    /// <summary>
+    /// What each active node publishes (devices, probe facts, fingerprint, runtimes, free memory). A node that is still
+    /// listed but does not answer (it died and membership has not noticed yet) is left out.
+    /// </summary>
     public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken = default)
     {
         var names = await GetActiveNodesAsync(cancellationToken);
-        var infos = await Task.WhenAll(names.Select(n => Grains.GetGrain<INodeInfoGrain>(n).GetInfoAsync().WaitAsync(cancellationToken)));
-        return infos;
+        var infos = await Task.WhenAll(names.Select(async n =>
+        {
+            try
+            {
+                return await RetryRejectedAsync(n, "reading its facts", () => Grains.GetGrain<INodeInfoGrain>(n).GetInfoAsync(), cancellationToken);
+            }
+            catch (Exception e) when (e is NodeUnavailableException or TimeoutException)
+            {
+                return null;
+            }
+        }));
+        return infos.OfType<NodeInfo>().ToList();
     }
 
     /// <summary>The model store counters of a node.</summary>
     public Task<ModelStoreStats> GetStoreStatsAsync(string node, CancellationToken cancellationToken = default) =>
-        Grains.GetGrain<IModelStoreGrain>(node).GetStatsAsync().WaitAsync(cancellationToken);
+        RetryRejectedAsync(node, "reading its model store counters", () => Grains.GetGrain<IModelStoreGrain>(node).GetStatsAsync(), cancellationToken);
 
     /// <summary>The counters of a node's session of a model.</summary>
     public Task<InferenceStats> GetInferenceStatsAsync(string node, string digest, CancellationToken cancellationToken = default) =>
-        Grains.GetGrain<IInferenceGrain>(NodeKeys.Of(node, digest)).GetStatsAsync().WaitAsync(cancellationToken);
+        RetryRejectedAsync(node, $"reading the counters of model {digest}", () => Grains.GetGrain<IInferenceGrain>(NodeKeys.Of(node, digest)).GetStatsAsync(), cancellationToken);
 
     /// <summary>
     /// Makes sure <paramref name="node"/> holds the model: sends it (once, in chunks, checked by the node) unless the
@@ -116,8 +129,9 @@ public sealed partial class AccelCluster : IAsyncDisposable
     public async Task<long> EnsureModelAsync(string node, ModelFile model, CancellationToken cancellationToken = default)
     {
         var store = Grains.GetGrain<IModelStoreGrain>(node);
-        if (await store.HasAsync(model.Digest).WaitAsync(cancellationToken)) return 0;
-        await store.BeginUploadAsync(model.Digest, model.Extension, model.Length, model.Sha256).WaitAsync(cancellationToken);
+        if (await RetryRejectedAsync(node, $"asking for model {model.Digest}", () => store.HasAsync(model.Digest), cancellationToken)) return 0;
+        await RetryRejectedAsync(node, $"starting the upload of model {model.Digest}",
+            () => store.BeginUploadAsync(model.Digest, model.Extension, model.Length, model.Sha256), cancellationToken);
         long sent = 0;
         await using (var file = File.OpenRead(model.Path))
         {
@@ -125,12 +139,13 @@ public sealed partial class AccelCluster : IAsyncDisposable
             int read;
             while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                await store.UploadChunkAsync(model.Digest, sent, buffer[..read]).WaitAsync(cancellationToken);
+                var (chunk, offset) = (buffer[..read], sent);
+                await RetryRejectedAsync(node, $"uploading model {model.Digest} at byte {offset}", () => store.UploadChunkAsync(model.Digest, offset, chunk), cancellationToken);
                 sent += read;
                 Interlocked.Add(ref _uploadedBytes, read);
             }
         }
-        await store.CompleteUploadAsync(model.Digest).WaitAsync(cancellationToken);
+        await RetryRejectedAsync(node, $"completing the upload of model {model.Digest}", () => store.CompleteUploadAsync(model.Digest), cancellationToken);
         return sent;
     }
 

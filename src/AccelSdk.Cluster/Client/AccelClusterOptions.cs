@@ -144,7 +144,8 @@ public sealed record NodeMeasurement(string Node, string? Device, double? NodeMe
 /// <param name="Cut">Index of the first layer of the back stage.</param>
 /// <param name="CutAfter">Name of the last layer of the front stage.</param>
 /// <param name="CutBytes">Bytes the front sends to the back per run.</param>
-/// <param name="ProfilePredictedMs">The planner's prediction from per-layer profiles and links (what ranked it).</param>
+/// <param name="ProfilePredictedMs">The planner's prediction from per-layer profiles and links (what ranked it): the latency of one request, or with
+/// the throughput policy the time per item of the pipelined split's slowest step.</param>
 public sealed record SplitMeasurement(string Front, string Back, int Cut, string CutAfter, long CutBytes, double ProfilePredictedMs)
 {
     /// <summary>Each stage's median as its node measured it when preparing it.</summary>

@@ -68,8 +68,7 @@ public sealed partial class ClusterSession : IAsyncDisposable
     public string ModelDigest => _model.Digest;
 
     /// <summary>Requests answered per node so far.</summary>
-    public IReadOnlyDictionary<string, long> CompletedByNode =>
-        _lanes.Snapshot().ToDictionary(l => l.Node, l => Interlocked.Read(ref l.Completed), StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> CompletedByNode => _lanes.CompletedByNode();
 
     /// <summary>Attempts that failed on a node and were retried on another.</summary>
     public long Retries => Interlocked.Read(ref _retries);
@@ -125,6 +124,31 @@ public sealed partial class ClusterSession : IAsyncDisposable
             await producer;
             while (pending.Reader.TryRead(out var leftover)) _ = leftover.ContinueWith(static t => t.Exception, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// A split placement's stages take the next item while later stages work on earlier ones (default true). False:
+    /// each stage waits until the rest of the route answered before it runs another item, as split stages ran before
+    /// they were pipelined (the cluster bench's <c>split</c> mode compares the two). No effect on other placements.
+    /// </summary>
+    public bool PipelineSplit
+    {
+        get => SplitRoute?.Pipelined ?? true;
+        set
+        {
+            if (SplitRoute is { } route) route.Pipelined = value;
+        }
+    }
+
+    private SplitRoute? SplitRoute => _lanes.Snapshot().Select(l => l.Route).FirstOrDefault(r => r is not null);
+
+    /// <summary>Each stage's counters and recent run times of a split placement, in stage order (empty for other placements).</summary>
+    public async Task<IReadOnlyList<StageStats>> GetStageStatsAsync(CancellationToken cancellationToken = default)
+    {
+        if (SplitRoute is not { } route) return [];
+        var stats = new List<StageStats>();
+        foreach (var stage in route.Stages) stats.Add(await stage.GetStatsAsync().WaitAsync(cancellationToken));
+        return stats;
     }
 
     /// <summary>Per node counters of this model's sessions (runs, requests dropped before running).</summary>

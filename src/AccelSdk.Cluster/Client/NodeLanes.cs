@@ -21,7 +21,6 @@ internal sealed class NodeLane(string node, IInferenceGrain grain, double weight
     public bool Standby { get; set; } = standby;
     public bool Healthy { get; set; } = true;
     public int InFlight { get; set; }
-    public long Completed;
 }
 
 /// <summary>
@@ -35,11 +34,21 @@ internal sealed class NodeLanes(int capacityPerNode)
     private readonly List<NodeLane> _lanes = new();
     private readonly LinkedList<TaskCompletionSource> _waiters = new();
 
+    // Kept by node name, not by lane: a node taken out by mistake (a slow answer) and admitted again gets a new lane,
+    // and the answers its old lane gave still count.
+    private readonly Dictionary<string, long> _completed = new(StringComparer.Ordinal);
+
     public int CapacityPerNode { get; } = capacityPerNode;
 
     public IReadOnlyList<NodeLane> Snapshot()
     {
         lock (_gate) return _lanes.ToList();
+    }
+
+    /// <summary>Answers taken from each node (or split route) so far.</summary>
+    public IReadOnlyDictionary<string, long> CompletedByNode()
+    {
+        lock (_gate) return new Dictionary<string, long>(_completed, StringComparer.Ordinal);
     }
 
     public bool Contains(string node)
@@ -53,6 +62,7 @@ internal sealed class NodeLanes(int capacityPerNode)
         {
             _lanes.RemoveAll(l => l.Node == lane.Node);
             _lanes.Add(lane);
+            _completed.TryAdd(lane.Node, 0);
         }
         WakeAll();
     }
@@ -103,7 +113,7 @@ internal sealed class NodeLanes(int capacityPerNode)
         lock (_gate)
         {
             lane.InFlight--;
-            if (completed) lane.Completed++;
+            if (completed) _completed[lane.Node] = _completed.GetValueOrDefault(lane.Node) + 1;
             WakeOneLocked();
         }
     }

@@ -17,7 +17,8 @@ internal sealed record PlannedPlacement(string Front, string? Back, int Cut, lon
 /// latency is the client's call to the front node (inputs there, outputs back), the front's layers, the front's call to
 /// the back node (the crossing values there, outputs back) and the back's layers, from measured per-layer profiles
 /// and measured links. Pure: the client measures the best few end to end before keeping one.
-/// <para>Limits: two stages (one cut); the layers run in graph order, one stage after the other (no overlap).</para>
+/// <para>Limits: two stages (one cut). One request runs its stages one after the other; a stream pipelines them
+/// (<see cref="RankSplitsForThroughput"/> ranks cuts for that).</para>
 /// </summary>
 internal static class SplitPlanner
 {
@@ -49,6 +50,34 @@ internal static class SplitPlanner
                     if (graph.CutBytes[k] < 0) continue;
                     var predicted = toFront + prefix[k] + CallMs(link, front.Node, back.Node, graph.CutBytes[k], graph.OutputBytes) + backPrefix[graph.Count] - backPrefix[k];
                     result.Add(new PlannedPlacement(front.Node, back.Node, k, graph.CutBytes[k], predicted));
+                }
+            }
+        }
+        return result.OrderBy(p => p.PredictedMs).ToList();
+    }
+
+    /// <summary>
+    /// Every split of every ordered pair of nodes ranked for a pipelined stream (the throughput policy), best first: a
+    /// pipelined split answers one item per its slowest step, so its <see cref="PlannedPlacement.PredictedMs"/> here is
+    /// the time per item of the slowest of the client's call to the front node, the front's layers, the front's call
+    /// to the back node and the back's layers. The latency ranking (<see cref="RankSplits"/>) prefers a cut that leaves
+    /// little to the back node; this one prefers a cut that gives both about the same work.
+    /// </summary>
+    public static IReadOnlyList<PlannedPlacement> RankSplitsForThroughput(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link)
+    {
+        var result = new List<PlannedPlacement>();
+        foreach (var front in nodes)
+        {
+            var prefix = Prefix(front.LayerMs);
+            var toFront = CallMs(link, LinkFit.Client, front.Node, graph.InputBytes, graph.OutputBytes);
+            foreach (var back in nodes.Where(b => b.Node != front.Node))
+            {
+                var backPrefix = Prefix(back.LayerMs);
+                for (var k = 1; k < graph.Count; k++)
+                {
+                    if (graph.CutBytes[k] < 0) continue;
+                    var slowest = new[] { toFront, prefix[k], CallMs(link, front.Node, back.Node, graph.CutBytes[k], graph.OutputBytes), backPrefix[graph.Count] - backPrefix[k] }.Max();
+                    result.Add(new PlannedPlacement(front.Node, back.Node, k, graph.CutBytes[k], slowest));
                 }
             }
         }

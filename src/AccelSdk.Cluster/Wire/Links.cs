@@ -71,7 +71,37 @@ public sealed record StageHop(
     [property: Id(0)] string Node,
     [property: Id(1)] int From,
     [property: Id(2)] int To,
-    [property: Id(3)] IReadOnlyList<string> Needs);
+    [property: Id(3)] IReadOnlyList<string> Needs)
+{
+    /// <summary>
+    /// False (default): the stage that sends to this hop takes its next item as soon as its own run is done, while this
+    /// hop still works on the previous one (the stages pipeline). True: it waits until this hop and every later one
+    /// answered before it runs another item, as stages ran before they were pipelined; kept to measure the difference.
+    /// </summary>
+    [Id(4)]
+    public bool Sequential { get; init; }
+}
+
+/// <summary>
+/// Counters and recent run times of one stage grain, measured on its node: they show whether the stages of a split
+/// stream worked at once.
+/// </summary>
+/// <param name="Node">The node.</param>
+/// <param name="Stage">The stage grain's key (<c>node/digest/from-to</c>).</param>
+/// <param name="Runs">Local runs of the stage's session (requests run here).</param>
+/// <param name="RunsWhileDownstreamBusy">Local runs started while an earlier item of this stage was still with later stages.</param>
+/// <param name="MostAwaitingDownstream">The most items this stage had sent on and not yet had answered, at once.</param>
+/// <param name="RecentRunStartsUtcTicks">Start of each of the last local runs (at most 256), UTC ticks on the node's clock.</param>
+/// <param name="RecentRunEndsUtcTicks">End of each of those runs, in the same order.</param>
+[GenerateSerializer, Immutable]
+public sealed record StageStats(
+    [property: Id(0)] string Node,
+    [property: Id(1)] string Stage,
+    [property: Id(2)] long Runs,
+    [property: Id(3)] long RunsWhileDownstreamBusy,
+    [property: Id(4)] int MostAwaitingDownstream,
+    [property: Id(5)] long[] RecentRunStartsUtcTicks,
+    [property: Id(6)] long[] RecentRunEndsUtcTicks);
 
 /// <summary>A node's per-layer profile of a model on the device it chose (from the autotuner's node timings).</summary>
 /// <param name="Node">The node.</param>
