@@ -35,26 +35,8 @@ internal static class SplitPlanner
         new(node.Node, null, graph.Count, 0, CallMs(link, LinkFit.Client, node.Node, graph.InputBytes, graph.OutputBytes) + node.WholeMs);
 
     /// <summary>Every split of every ordered pair of nodes with its prediction, best first.</summary>
-    public static IReadOnlyList<PlannedPlacement> RankSplits(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link)
-    {
-        var result = new List<PlannedPlacement>();
-        foreach (var front in nodes)
-        {
-            var prefix = Prefix(front.LayerMs);
-            var toFront = CallMs(link, LinkFit.Client, front.Node, graph.InputBytes, graph.OutputBytes);
-            foreach (var back in nodes.Where(b => b.Node != front.Node))
-            {
-                var backPrefix = Prefix(back.LayerMs);
-                for (var k = 1; k < graph.Count; k++)
-                {
-                    if (graph.CutBytes[k] < 0) continue;
-                    var predicted = toFront + prefix[k] + CallMs(link, front.Node, back.Node, graph.CutBytes[k], graph.OutputBytes) + backPrefix[graph.Count] - backPrefix[k];
-                    result.Add(new PlannedPlacement(front.Node, back.Node, k, graph.CutBytes[k], predicted));
-                }
-            }
-        }
-        return result.OrderBy(p => p.PredictedMs).ToList();
-    }
+    public static IReadOnlyList<PlannedPlacement> RankSplits(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link) =>
+        Rank(graph, nodes, link, static steps => steps.ToClient + steps.Front + steps.Hop + steps.Back);
 
     /// <summary>
     /// Every split of every ordered pair of nodes ranked for a pipelined stream (the throughput policy), best first: a
@@ -63,7 +45,13 @@ internal static class SplitPlanner
     /// to the back node and the back's layers. The latency ranking (<see cref="RankSplits"/>) prefers a cut that leaves
     /// little to the back node; this one prefers a cut that gives both about the same work.
     /// </summary>
-    public static IReadOnlyList<PlannedPlacement> RankSplitsForThroughput(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link)
+    public static IReadOnlyList<PlannedPlacement> RankSplitsForThroughput(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link) =>
+        Rank(graph, nodes, link, static steps => Math.Max(Math.Max(steps.ToClient, steps.Front), Math.Max(steps.Hop, steps.Back)));
+
+    /// <summary>The predicted times of one split's steps: the client's call to the front node, the front's layers, the front's call to the back node, the back's layers.</summary>
+    private readonly record struct SplitSteps(double ToClient, double Front, double Hop, double Back);
+
+    private static List<PlannedPlacement> Rank(SplitGraph graph, IReadOnlyList<SplitNodeCost> nodes, Func<string, string, LinkFit?> link, Func<SplitSteps, double> score)
     {
         var result = new List<PlannedPlacement>();
         foreach (var front in nodes)
@@ -76,8 +64,8 @@ internal static class SplitPlanner
                 for (var k = 1; k < graph.Count; k++)
                 {
                     if (graph.CutBytes[k] < 0) continue;
-                    var slowest = new[] { toFront, prefix[k], CallMs(link, front.Node, back.Node, graph.CutBytes[k], graph.OutputBytes), backPrefix[graph.Count] - backPrefix[k] }.Max();
-                    result.Add(new PlannedPlacement(front.Node, back.Node, k, graph.CutBytes[k], slowest));
+                    var steps = new SplitSteps(toFront, prefix[k], CallMs(link, front.Node, back.Node, graph.CutBytes[k], graph.OutputBytes), backPrefix[graph.Count] - backPrefix[k]);
+                    result.Add(new PlannedPlacement(front.Node, back.Node, k, graph.CutBytes[k], score(steps)));
                 }
             }
         }
